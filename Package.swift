@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "billsim",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "billsim", targets: ["billsim"]),
+        .library(name: "BillingCore", targets: ["BillingCore"]),
+        .library(name: "BillingHarness", targets: ["BillingHarness"]),
+        .library(name: "BillingStoreTesting", targets: ["BillingStoreTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // The pure billing core: money, calendar, catalog, usage, subscriptions, invoicing,
+        // the test-clock engine and the storage protocol with its in-memory store.
+        .target(name: "BillingCore"),
+        // YAML scenarios (Yams) → validated core values, with file:line:col diagnostics.
+        .target(name: "BillingScenario", dependencies: ["BillingCore", .product(name: "Yams", package: "Yams")]),
+        // Structural, identity-keyed diff of expected against generated invoices.
+        .target(name: "InvoiceDiff", dependencies: ["BillingCore"]),
+        // ScenarioRunner: scenario → engine over a store → invoices → diff → RunResult.
+        .target(name: "BillingHarness", dependencies: ["BillingCore", "BillingScenario", "InvoiceDiff"]),
+        // Renderings of a RunResult (text, JSON).
+        .target(name: "BillingReports", dependencies: ["BillingHarness", "BillingCore"]),
+        // The conformance suite every BillingStore must pass.
+        .target(name: "BillingStoreTesting", dependencies: ["BillingCore"]),
+        // The composition root.
+        .executableTarget(name: "billsim", dependencies: [
+            "BillingCore", "BillingScenario", "BillingHarness", "BillingReports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "BillingCoreTests", dependencies: ["BillingCore", "BillingStoreTesting"]),
+        .testTarget(name: "BillingScenarioTests", dependencies: ["BillingScenario", "BillingCore"]),
+        .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingCore"]),
+        .testTarget(name: "BillingHarnessTests", dependencies: ["BillingHarness", "BillingReports", "BillingCore"]),
+        .testTarget(name: "billsimTests", dependencies: ["billsim"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,190 @@
+/// A UTC instant in whole seconds since the Unix epoch.
+public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var seconds: Int64
+
+    public init(seconds: Int64) { self.seconds = seconds }
+
+    public static let distantFuture = Instant(seconds: Int64.max / 4)
+
+    public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.seconds < rhs.seconds }
+    public static func + (lhs: Instant, rhs: TimeSpan) -> Instant { Instant(seconds: lhs.seconds + rhs.seconds) }
+    public static func - (lhs: Instant, rhs: TimeSpan) -> Instant { Instant(seconds: lhs.seconds - rhs.seconds) }
+    /// Seconds from `rhs` to `lhs`.
+    public static func - (lhs: Instant, rhs: Instant) -> Int64 { lhs.seconds - rhs.seconds }
+
+    /// The instant of a civil UTC date and time.
+    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) {
+        let days = CivilDate.daysFromCivil(year: year, month: month, day: day)
+        seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    /// The civil UTC date and the seconds into that day.
+    public var civil: (date: CivilDate, secondOfDay: Int64) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        return (CivilDate(daysSinceEpoch: Int(days)), secondOfDay)
+    }
+
+    /// RFC 3339 in UTC: `2026-01-15T12:00:00Z`.
+    public var description: String {
+        let (date, secondOfDay) = civil
+        return "\(date)T\(pad(secondOfDay / 3600)):\(pad(secondOfDay / 60 % 60)):\(pad(secondOfDay % 60))Z"
+    }
+
+    /// Parses RFC 3339 (`2026-01-15T12:00:00Z`, with `Z` or a `±hh:mm` offset and optional fractional
+    /// seconds that must be zero), a bare date (`2026-01-15`, midnight UTC) or Unix seconds.
+    public init?(parsing text: String) {
+        let text = text.trimmingWhitespace()
+        if let unixSeconds = Int64(text) {
+            self.init(seconds: unixSeconds)
+            return
+        }
+        let chars = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= chars.count else { return nil }
+            var value = 0
+            for index in range {
+                let c = chars[index]
+                guard c >= 48, c <= 57 else { return nil }
+                value = value * 10 + Int(c - 48)
+            }
+            return value
+        }
+        guard chars.count >= 10, let year = number(0..<4), chars[4] == UInt8(ascii: "-"), let month = number(5..<7),
+            chars[7] == UInt8(ascii: "-"), let day = number(8..<10), (1...12).contains(month),
+            (1...CivilDate.daysIn(year: year, month: month)).contains(day)
+        else { return nil }
+        if chars.count == 10 {
+            self.init(year: year, month: month, day: day)
+            return
+        }
+        guard chars.count >= 20, chars[10] == UInt8(ascii: "T") || chars[10] == UInt8(ascii: "t") || chars[10] == UInt8(ascii: " "),
+            let hour = number(11..<13), chars[13] == UInt8(ascii: ":"), let minute = number(14..<16),
+            chars[16] == UInt8(ascii: ":"), let second = number(17..<19), hour < 24, minute < 60, second < 60
+        else { return nil }
+        var index = 19
+        if index < chars.count, chars[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < chars.count, chars[index] == UInt8(ascii: "0") { index += 1 }
+            guard index > start, index < chars.count, !(chars[index] >= 48 && chars[index] <= 57) else { return nil }
+        }
+        var offset = 0
+        guard index < chars.count else { return nil }
+        switch chars[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            guard index + 1 == chars.count else { return nil }
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard index + 6 == chars.count, let oh = number(index + 1..<index + 3), chars[index + 3] == UInt8(ascii: ":"),
+                let om = number(index + 4..<index + 6)
+            else { return nil }
+            offset = (oh * 3600 + om * 60) * (chars[index] == UInt8(ascii: "-") ? -1 : 1)
+        default:
+            return nil
+        }
+        self.init(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        seconds -= Int64(offset)
+    }
+}
+
+/// A span of clock time in whole seconds (`90s`, `15m`, `1h`, `3d`, `2w`).
+public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var seconds: Int64
+
+    public init(seconds: Int64) { self.seconds = seconds }
+    public static func hours(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 3600) }
+    public static func days(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 86_400) }
+    public static func minutes(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 60) }
+
+    public static func < (lhs: TimeSpan, rhs: TimeSpan) -> Bool { lhs.seconds < rhs.seconds }
+
+    /// Parses `90s`, `15m`, `1h`, `3d`, `2w` (a bare number is seconds).
+    public init?(parsing text: String) {
+        let text = text.trimmingWhitespace()
+        guard let last = text.last else { return nil }
+        let multiplier: Int64
+        var digits = Substring(text)
+        switch last {
+        case "s": multiplier = 1
+        case "m": multiplier = 60
+        case "h": multiplier = 3600
+        case "d": multiplier = 86_400
+        case "w": multiplier = 604_800
+        default:
+            guard last.isNumber else { return nil }
+            multiplier = 1
+        }
+        if !last.isNumber { digits = digits.dropLast() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(digits) else { return nil }
+        seconds = value * multiplier
+    }
+
+    /// The shortest exact form: `3600` seconds → `1h`.
+    public var description: String {
+        for (unit, size) in [("w", Int64(604_800)), ("d", 86_400), ("h", 3600), ("m", 60)] where seconds != 0 && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
+    }
+}
+
+/// A proleptic Gregorian calendar date.
+public struct CivilDate: Sendable, Hashable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+
+    public init(year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// Howard Hinnant's `civil_from_days`.
+    public init(daysSinceEpoch: Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        day = doy - (153 * mp + 2) / 5 + 1
+        month = mp < 10 ? mp + 3 : mp - 9
+        year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+    }
+
+    /// Howard Hinnant's `days_from_civil`.
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = month > 2 ? month - 3 : month + 9
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
+
+    public static func daysIn(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    public var daysSinceEpoch: Int { Self.daysFromCivil(year: year, month: month, day: day) }
+
+    public var description: String {
+        "\(year < 1000 ? String(repeating: "0", count: 4 - String(year).count) : "")\(year)-\(pad(Int64(month)))-\(pad(Int64(day)))"
+    }
+}
+
+func pad(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+extension String {
+    func trimmingWhitespace() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

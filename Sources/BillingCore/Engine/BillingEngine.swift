@@ -1,0 +1,493 @@
+/// What a run produced.
+public struct SimulationOutcome: Sendable {
+    /// Every invoice, in creation order, as read back from the store.
+    public var invoices: [Invoice]
+    /// Upcoming invoices recorded by `preview_invoice`, by name.
+    public var previews: [String: Invoice]
+    public var usage: UsageReport
+
+    public init(invoices: [Invoice], previews: [String: Invoice], usage: UsageReport) {
+        self.invoices = invoices
+        self.previews = previews
+        self.usage = usage
+    }
+}
+
+/// A problem found while running (a scenario asked for something the engine cannot do then).
+public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The discrete-event test clock: receives meter events in arrival order and runs subscription
+/// starts, renewals, finalizations and timeline actions at their instants, over a ``BillingStore``.
+///
+/// At one instant: events received then, finalizations, subscription starts and renewals (in
+/// scenario order), then timeline actions (in file order). See Docs/ENGINE-RULES.md.
+public final class BillingEngine {
+    enum Work: Comparable {
+        case finalize(invoice: String)
+        case start(subscription: Int)
+        case renew(subscription: Int)
+        case timeline(entry: Int)
+
+        var rank: (Int, Int) {
+            switch self {
+            case .finalize: (0, 0)
+            case .start(let index), .renew(let index): (1, index)
+            case .timeline(let index): (2, index)
+            }
+        }
+
+        static func < (lhs: Work, rhs: Work) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    struct Scheduled: Comparable {
+        var at: Instant
+        var order: Int64
+        var work: Work
+        static func < (lhs: Scheduled, rhs: Scheduled) -> Bool { (lhs.at, lhs.work, lhs.order) < (rhs.at, rhs.work, rhs.order) }
+        static func == (lhs: Scheduled, rhs: Scheduled) -> Bool { lhs.at == rhs.at && lhs.order == rhs.order }
+    }
+
+    /// A metered line whose quantity is re-aggregated until its invoice is finalized.
+    struct UsageLine {
+        var index: Int
+        var query: UsageQuery
+        var price: Price
+    }
+
+    struct Draft {
+        var invoice: Invoice
+        var usageLines: [UsageLine]
+    }
+
+    struct SubscriptionState {
+        var definition: Subscription
+        var schedule: BillingSchedule
+        var prices: [Price]
+        /// The current service period.
+        var period: Period
+        /// Where the next metered lines start (the backdated start for a classic first period).
+        var usageStart: Instant
+        /// Lines waiting for the next invoice (classic backdating with an explicit anchor).
+        var pending: [InvoiceLine] = []
+        var canceledAt: Instant?
+        var started = false
+    }
+
+    let simulation: Simulation
+    let store: any BillingStore
+    var validator: MeterEventValidator
+    var customers: [String: Customer]
+    var subscriptions: [SubscriptionState] = []
+    var subscriptionIndexByID: [String: Int] = [:]
+    var queue = Heap<Scheduled>()
+    var scheduledCount: Int64 = 0
+    var drafts: [String: Draft] = [:]
+    /// Drafts of canceled subscriptions: never finalized (Stripe turns auto-advance off).
+    var frozen: Set<String> = []
+    var invoiceCount = 0
+    var now: Instant
+    var usage = UsageReport()
+    var previews: [String: Invoice] = [:]
+    var pendingEvents: [RecordedMeterEvent] = []
+    var sequence: Int64 = 0
+    /// (customer, meter) → periods whose usage is on a finalized invoice.
+    var billedPeriods: [String: [String: [Period]]] = [:]
+
+    public init(simulation: Simulation, store: any BillingStore) throws {
+        self.simulation = simulation
+        self.store = store
+        now = simulation.clockStart
+        customers = Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        validator = MeterEventValidator(
+            catalog: simulation.catalog, customers: Set(simulation.customers.map(\.id)), window: simulation.settings.eventWindow)
+        for (index, definition) in simulation.subscriptions.enumerated() {
+            let prices = try definition.items.map { item in
+                guard let price = simulation.catalog.price(item.price) else {
+                    throw EngineError("subscription \(definition.id): no price \(item.price)")
+                }
+                return price
+            }
+            guard let interval = prices.first?.interval else { throw EngineError("subscription \(definition.id) has no items") }
+            let billingSchedule = definition.schedule(interval: interval)
+            let start = definition.start
+            subscriptions.append(
+                SubscriptionState(
+                    definition: definition, schedule: billingSchedule, prices: prices, period: Period(start: start, end: start), usageStart: start))
+            subscriptionIndexByID[definition.id] = index
+            schedule(.start(subscription: index), at: definition.created)
+        }
+        for (index, entry) in simulation.timeline.enumerated() {
+            schedule(.timeline(entry: index), at: entry.at)
+        }
+    }
+
+    func schedule(_ work: Work, at instant: Instant) {
+        scheduledCount += 1
+        queue.insert(Scheduled(at: instant, order: scheduledCount, work: work))
+    }
+
+    /// Runs the clock from `clock.start` to `clock.until` over the events of `source`.
+    public func run(events source: inout some MeterEventSource) async throws -> SimulationOutcome {
+        let until = simulation.clockUntil
+        var nextEvent = try source.next()
+        while true {
+            let nextWork = queue.peek().map(\.at) ?? Instant.distantFuture
+            let horizon = min(nextWork, until)
+            while let event = nextEvent, max(event.arrival, simulation.clockStart) <= horizon {
+                receive(event)
+                nextEvent = try source.next()
+                if pendingEvents.count >= 8192 { try await flushEvents() }
+            }
+            try await flushEvents()
+            guard let work = queue.peek(), work.at <= until else { break }
+            queue.removeMin()
+            now = max(now, work.at)
+            try await perform(work.work)
+        }
+        while nextEvent != nil {
+            usage.received += 1
+            usage.notReceived += 1
+            nextEvent = try source.next()
+        }
+        now = until
+        return SimulationOutcome(invoices: try await store.invoices(), previews: previews, usage: usage)
+    }
+
+    // MARK: Usage
+
+    func receive(_ event: MeterEvent) {
+        let arrival = max(event.arrival, simulation.clockStart, now)
+        now = arrival
+        usage.received += 1
+        sequence += 1
+        switch validator.validate(event, receivedAt: arrival, sequence: sequence) {
+        case .failure(let rejection):
+            usage.record(rejection)
+        case .success(let recorded):
+            usage.accepted += 1
+            if let periods = billedPeriods[recorded.customer]?[recorded.meter], periods.contains(where: { $0.contains(recorded.timestamp) }) {
+                usage.late += 1
+                if usage.lateSamples.count < UsageReport.sampleLimit { usage.lateSamples.append(recorded) }
+            }
+            pendingEvents.append(recorded)
+        }
+    }
+
+    func flushEvents() async throws {
+        guard !pendingEvents.isEmpty else { return }
+        let batch = pendingEvents
+        pendingEvents.removeAll(keepingCapacity: true)
+        try await store.ingest(batch)
+    }
+
+    // MARK: Work
+
+    func perform(_ work: Work) async throws {
+        switch work {
+        case .finalize(let id):
+            try await finalize(id)
+        case .start(let index):
+            try await start(index)
+        case .renew(let index):
+            try await renew(index)
+        case .timeline(let index):
+            let entry = simulation.timeline[index]
+            switch entry.action {
+            case .cancelSubscription(let id, let invoiceNow, let prorate):
+                try await cancel(try subscriptionIndex(id), invoiceNow: invoiceNow, prorate: prorate)
+            case .previewInvoice(let id, let name):
+                previews[name] = try await preview(try subscriptionIndex(id))
+            }
+        }
+    }
+
+    func subscriptionIndex(_ id: String) throws -> Int {
+        guard let index = subscriptionIndexByID[id] else {
+            throw EngineError("no subscription \(id)")
+        }
+        return index
+    }
+
+    /// The first invoice at `created` (Docs/ENGINE-RULES.md, "First invoice").
+    func start(_ index: Int) async throws {
+        var state = subscriptions[index]
+        let definition = state.definition
+        let created = definition.created
+        let start = definition.start
+        var arrears: [PlannedLine] = []
+        var advance: [PlannedLine] = []
+        switch definition.billingMode {
+        case .flexible:
+            // Walk the periods from the (backdated) start; those that ended before `created` are billed whole.
+            var periodStart = start
+            var periodEnd = state.schedule.nextBoundary(after: periodStart)
+            var past: [Period] = []
+            while periodEnd <= created {
+                past.append(Period(start: periodStart, end: periodEnd))
+                periodStart = periodEnd
+                periodEnd = state.schedule.nextBoundary(after: periodStart)
+            }
+            for item in definition.items.indices {
+                for period in past {
+                    arrears.append(PlannedLine(item: item, period: period, kind: state.prices[item].isMetered ? .usage : .licensed))
+                }
+            }
+            state.period = Period(start: periodStart, end: periodEnd)
+            state.usageStart = periodStart
+            for item in definition.items.indices where !state.prices[item].isMetered {
+                advance.append(PlannedLine(item: item, period: state.period, kind: .licensed))
+            }
+        case .classic:
+            state.period = Period(start: created, end: state.schedule.nextBoundary(after: created))
+            state.usageStart = start
+            for item in definition.items.indices {
+                if state.prices[item].isMetered {
+                    advance.append(PlannedLine(item: item, period: state.period, kind: .zero))
+                } else {
+                    if start < created {
+                        let backdated = PlannedLine(item: item, period: Period(start: start, end: created), kind: .licensed)
+                        if definition.billingCycleAnchor == nil {
+                            arrears.append(backdated)
+                        } else {
+                            state.pending.append(try await line(backdated, state: state).line)
+                        }
+                    }
+                    advance.append(PlannedLine(item: item, period: state.period, kind: .licensed))
+                }
+            }
+        }
+        state.started = true
+        subscriptions[index] = state
+        let lines = arrears + advance
+        if !lines.isEmpty {
+            let finalizeAt = definition.collectionMethod == .sendInvoice ? created + .hours(1) : created
+            try await createInvoice(
+                for: index, reason: .subscriptionCreate, period: Period(start: created, end: created), lines: lines, finalizeAt: finalizeAt)
+        }
+        schedule(.renew(subscription: index), at: state.period.end)
+    }
+
+    /// The renewal at the end of the current period: usage in arrears, licenses in advance.
+    func renew(_ index: Int) async throws {
+        var state = subscriptions[index]
+        guard state.canceledAt == nil else { return }
+        let ended = state.period
+        let next = Period(start: ended.end, end: state.schedule.nextBoundary(after: ended.end))
+        var lines: [PlannedLine] = []
+        for item in state.definition.items.indices where state.prices[item].isMetered {
+            lines.append(PlannedLine(item: item, period: Period(start: state.usageStart, end: ended.end), kind: .usage))
+        }
+        for item in state.definition.items.indices where !state.prices[item].isMetered {
+            lines.append(PlannedLine(item: item, period: next, kind: .licensed))
+        }
+        state.period = next
+        state.usageStart = next.start
+        subscriptions[index] = state
+        try await createInvoice(
+            for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizeAt: ended.end + simulation.settings.finalizationGrace)
+        schedule(.renew(subscription: index), at: next.end)
+    }
+
+    /// Immediate cancellation (Docs/ENGINE-RULES.md, "Cancellation").
+    func cancel(_ index: Int, invoiceNow: Bool, prorate: Bool) async throws {
+        var state = subscriptions[index]
+        let id = state.definition.id
+        guard state.started else { throw EngineError("cancel_subscription \(id) at \(now): the subscription starts at \(state.definition.created)") }
+        guard state.canceledAt == nil else { throw EngineError("cancel_subscription \(id) at \(now): already canceled") }
+        state.canceledAt = now
+        subscriptions[index] = state
+        for (draftID, draft) in drafts where draft.invoice.subscription == id { frozen.insert(draftID) }
+        var lines: [PlannedLine] = []
+        if invoiceNow {
+            for item in state.definition.items.indices where state.prices[item].isMetered {
+                lines.append(PlannedLine(item: item, period: Period(start: state.usageStart, end: now), kind: .usage))
+            }
+        }
+        if prorate && now < state.period.end {
+            for item in state.definition.items.indices where !state.prices[item].isMetered {
+                lines.append(PlannedLine(item: item, period: Period(start: now, end: state.period.end), kind: .credit(of: state.period)))
+            }
+        }
+        if invoiceNow {
+            guard !lines.isEmpty || !state.pending.isEmpty else { return }
+            let finalizeAt = state.definition.collectionMethod == .sendInvoice ? now + .hours(1) : now
+            try await createInvoice(
+                for: index, reason: .subscriptionUpdate, period: Period(start: state.period.start, end: now), lines: lines,
+                finalizeAt: finalizeAt)
+        } else {
+            var credit: Int64 = 0
+            for planned in lines { credit += try await line(planned, state: state).line.amount }
+            customers[state.definition.customer]?.balance += credit
+        }
+    }
+
+    /// The upcoming invoice: the next renewal as if it happened now, with the usage received so far.
+    func preview(_ index: Int) async throws -> Invoice {
+        let state = subscriptions[index]
+        let id = state.definition.id
+        guard state.started, state.canceledAt == nil else {
+            throw EngineError("preview_invoice \(id) at \(now): the subscription is not active")
+        }
+        let next = Period(start: state.period.end, end: state.schedule.nextBoundary(after: state.period.end))
+        var planned: [PlannedLine] = []
+        for item in state.definition.items.indices where state.prices[item].isMetered {
+            planned.append(PlannedLine(item: item, period: Period(start: state.usageStart, end: state.period.end), kind: .usage))
+        }
+        for item in state.definition.items.indices where !state.prices[item].isMetered {
+            planned.append(PlannedLine(item: item, period: next, kind: .licensed))
+        }
+        var lines: [InvoiceLine] = []
+        for plan in planned { lines.append(try await line(plan, state: state).line) }
+        lines += state.pending
+        for index in lines.indices { lines[index].id = "il_upcoming_\(pad(Int64(index + 1)))" }
+        let customer = customers[state.definition.customer]
+        return Invoice(
+            id: "upcoming_\(id)", number: 0, customer: state.definition.customer, subscription: id, billingReason: .upcoming,
+            currency: state.prices[0].currency, collectionMethod: state.definition.collectionMethod, created: state.period.end,
+            periodStart: state.period.start, periodEnd: state.period.end, lines: lines, startingBalance: customer?.balance ?? 0)
+    }
+
+    // MARK: Invoices
+
+    struct PlannedLine {
+        enum Kind {
+            /// The item's price for the period (prorated when the period is not one full period).
+            case licensed
+            /// Metered usage aggregated over the period.
+            case usage
+            /// The classic first invoice's zero-amount metered line.
+            case zero
+            /// A credit for the unused part of a licensed period.
+            case credit(of: Period)
+        }
+
+        var item: Int
+        var period: Period
+        var kind: Kind
+    }
+
+    func line(_ plan: PlannedLine, state: SubscriptionState) async throws -> (line: InvoiceLine, usage: UsageQuery?) {
+        let item = state.definition.items[plan.item]
+        let price = state.prices[plan.item]
+        let productName = simulation.catalog.product(price.product)?.name ?? price.product
+        func make(quantity: ExactDecimal, rated: RatedAmount, proration: Bool, description: String) -> InvoiceLine {
+            InvoiceLine(
+                price: price.id, subscriptionItem: item.id, description: description, period: plan.period, quantity: quantity, rated: rated,
+                proration: proration, metered: price.isMetered)
+        }
+        switch plan.kind {
+        case .licensed:
+            let quantity = ExactDecimal(item.quantity)
+            var rated = Rating.rate(price.scheme, quantity: quantity)
+            let factor = state.schedule.coverage(of: plan.period)
+            let prorated = factor != ExactDecimal(1)
+            if prorated { rated.exact = rated.exact * factor }
+            let description = prorated
+                ? "Remaining time on \(item.quantity) × \(productName) (\(plan.period))"
+                : "\(item.quantity) × \(productName) (\(plan.period))"
+            return (make(quantity: quantity, rated: rated, proration: prorated, description: description), nil)
+        case .credit(let whole):
+            let quantity = ExactDecimal(item.quantity)
+            var rated = Rating.rate(price.scheme, quantity: quantity)
+            rated.exact = -(rated.exact.scaled(by: plan.period.seconds, over: whole.seconds))
+            return (make(quantity: quantity, rated: rated, proration: true, description: "Unused time on \(item.quantity) × \(productName) (\(plan.period))"), nil)
+        case .zero:
+            let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
+            return (make(quantity: .zero, rated: rated, proration: false, description: "\(productName) (metered, billed in arrears)"), nil)
+        case .usage:
+            guard let meterID = price.meterID, let meter = simulation.catalog.meter(meterID) else {
+                throw EngineError("price \(price.id) has no meter")
+            }
+            let query = UsageQuery(meter: meterID, customer: state.definition.customer, formula: meter.formula, period: plan.period)
+            let quantity = max(try await store.aggregate(query).exact, .zero)
+            let rated = Rating.rate(price.scheme, quantity: quantity)
+            return (make(quantity: quantity, rated: rated, proration: false, description: "\(productName) usage (\(plan.period))"), query)
+        }
+    }
+
+    func createInvoice(for index: Int, reason: BillingReason, period: Period, lines planned: [PlannedLine], finalizeAt: Instant) async throws {
+        var state = subscriptions[index]
+        invoiceCount += 1
+        let id = "in_\(pad4(invoiceCount))"
+        var lines: [InvoiceLine] = []
+        var usageLines: [UsageLine] = []
+        for plan in planned {
+            let (line, query) = try await line(plan, state: state)
+            if let query { usageLines.append(UsageLine(index: lines.count, query: query, price: state.prices[plan.item])) }
+            lines.append(line)
+        }
+        lines += state.pending
+        state.pending = []
+        subscriptions[index] = state
+        for index in lines.indices { lines[index].id = "il_\(pad4(invoiceCount))_\(pad(Int64(index + 1)))" }
+        let invoice = Invoice(
+            id: id, number: invoiceCount, customer: state.definition.customer, subscription: state.definition.id, billingReason: reason,
+            currency: state.prices[0].currency, collectionMethod: state.definition.collectionMethod, created: now, periodStart: period.start,
+            periodEnd: period.end, lines: lines)
+        drafts[id] = Draft(invoice: invoice, usageLines: usageLines)
+        try await store.save(invoice)
+        if finalizeAt <= now {
+            try await finalize(id)
+        } else {
+            schedule(.finalize(invoice: id), at: finalizeAt)
+        }
+    }
+
+    /// Draft → open → paid: re-aggregates usage (late usage in the grace lands), applies the balance.
+    func finalize(_ id: String) async throws {
+        guard var draft = drafts.removeValue(forKey: id) else { return }
+        guard !frozen.contains(id) else { return }
+        for usageLine in draft.usageLines {
+            let quantity = max(try await store.aggregate(usageLine.query).exact, .zero)
+            let old = draft.invoice.lines[usageLine.index]
+            draft.invoice.lines[usageLine.index] = InvoiceLine(
+                id: old.id, price: old.price, subscriptionItem: old.subscriptionItem, description: old.description, period: old.period,
+                quantity: quantity, rated: Rating.rate(usageLine.price.scheme, quantity: quantity), proration: old.proration, metered: true)
+            billedPeriods[usageLine.query.customer, default: [:]][usageLine.query.meter, default: []].append(usageLine.query.period)
+        }
+        var invoice = draft.invoice
+        let balance = customers[invoice.customer]?.balance ?? 0
+        invoice.startingBalance = balance
+        invoice.status = .open
+        invoice.finalizedAt = now
+        customers[invoice.customer]?.balance = min(0, invoice.total + balance)
+        if invoice.collectionMethod == .sendInvoice {
+            invoice.dueDate = now + .days(Int64(subscriptions[try subscriptionIndex(invoice.subscription)].definition.daysUntilDue))
+        }
+        if invoice.amountDue == 0
+            || (invoice.collectionMethod == .chargeAutomatically && customers[invoice.customer]?.defaultPaymentMethod != nil)
+        {
+            invoice.status = .paid
+            invoice.paidAt = now
+        }
+        try await store.save(invoice)
+    }
+}
+
+func pad4(_ value: Int) -> String {
+    let text = String(value)
+    return text.count >= 4 ? text : String(repeating: "0", count: 4 - text.count) + text
+}
+
+extension BillingSchedule {
+    /// How many periods `span` covers: whole periods count 1, partial ones their share of seconds.
+    public func coverage(of span: Period) -> ExactDecimal {
+        var factor = ExactDecimal.zero
+        var cursor = span.start
+        while cursor < span.end {
+            let full = period(containing: cursor)
+            let end = min(full.end, span.end)
+            if cursor == full.start && end == full.end {
+                factor = factor + ExactDecimal(1)
+            } else {
+                factor = factor + ExactDecimal(1).scaled(by: end - cursor, over: full.seconds)
+            }
+            cursor = end
+        }
+        return factor
+    }
+}

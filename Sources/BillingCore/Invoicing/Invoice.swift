@@ -1,0 +1,114 @@
+/// An invoice's lifecycle state (Stripe's `status`).
+public enum InvoiceStatus: String, Sendable, Hashable, CaseIterable {
+    case draft, open, paid, void, uncollectible
+}
+
+/// Why an invoice exists (Stripe's `billing_reason`).
+public enum BillingReason: String, Sendable, Hashable, CaseIterable {
+    case subscriptionCreate = "subscription_create"
+    case subscriptionCycle = "subscription_cycle"
+    case subscriptionUpdate = "subscription_update"
+    case upcoming
+}
+
+/// How an invoice is collected.
+public enum CollectionMethod: String, Sendable, Hashable, CaseIterable {
+    case chargeAutomatically = "charge_automatically"
+    case sendInvoice = "send_invoice"
+}
+
+/// One invoice line.
+public struct InvoiceLine: Sendable, Hashable {
+    public var id: String
+    public var price: String
+    public var subscriptionItem: String
+    public var description: String
+    public var period: Period
+    /// Seats, or the meter's aggregate for the period (negative totals shown as 0), before
+    /// `transform_quantity`.
+    public var quantity: ExactDecimal
+    /// The quantity after `transform_quantity`, when the price has one.
+    public var transformedQuantity: ExactDecimal?
+    /// The exact amount before rounding (decimal minor units).
+    public var exactAmount: ExactDecimal
+    /// The amount in minor units, rounded once, half away from zero.
+    public var amount: Int64
+    public var proration: Bool
+    public var tiers: [TierAmount]
+    /// Whether the line bills metered usage (re-aggregated at finalization).
+    public var metered: Bool
+
+    public init(
+        id: String = "", price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
+        rated: RatedAmount, proration: Bool = false, metered: Bool
+    ) {
+        self.id = id
+        self.price = price
+        self.subscriptionItem = subscriptionItem
+        self.description = description
+        self.period = period
+        self.quantity = quantity
+        transformedQuantity = rated.transformedQuantity
+        exactAmount = rated.exact
+        amount = rated.amount
+        self.proration = proration
+        tiers = rated.tiers
+        self.metered = metered
+    }
+}
+
+/// An invoice, as billsim generates it and stores persist it.
+public struct Invoice: Sendable, Hashable {
+    public var id: String
+    /// Position in creation order across the run (1-based).
+    public var number: Int
+    public var customer: String
+    public var subscription: String
+    public var billingReason: BillingReason
+    public var status: InvoiceStatus
+    public var currency: Currency
+    public var collectionMethod: CollectionMethod
+    public var created: Instant
+    /// The service period the invoice closes: for a renewal, the period that just ended.
+    public var periodStart: Instant
+    public var periodEnd: Instant
+    public var lines: [InvoiceLine]
+    public var startingBalance: Int64
+    public var finalizedAt: Instant?
+    public var paidAt: Instant?
+    public var dueDate: Instant?
+
+    public init(
+        id: String, number: Int, customer: String, subscription: String, billingReason: BillingReason, status: InvoiceStatus = .draft,
+        currency: Currency, collectionMethod: CollectionMethod, created: Instant, periodStart: Instant, periodEnd: Instant,
+        lines: [InvoiceLine], startingBalance: Int64 = 0, finalizedAt: Instant? = nil, paidAt: Instant? = nil, dueDate: Instant? = nil
+    ) {
+        self.id = id
+        self.number = number
+        self.customer = customer
+        self.subscription = subscription
+        self.billingReason = billingReason
+        self.status = status
+        self.currency = currency
+        self.collectionMethod = collectionMethod
+        self.created = created
+        self.periodStart = periodStart
+        self.periodEnd = periodEnd
+        self.lines = lines
+        self.startingBalance = startingBalance
+        self.finalizedAt = finalizedAt
+        self.paidAt = paidAt
+        self.dueDate = dueDate
+    }
+
+    /// Sum of the line amounts.
+    public var subtotal: Int64 { lines.reduce(0) { $0 + $1.amount } }
+    /// `subtotal`: billsim models no discounts or taxes yet.
+    public var total: Int64 { subtotal }
+    /// What the customer owes now: the total after the starting balance, never below 0.
+    public var amountDue: Int64 { max(0, total + startingBalance) }
+    /// The customer's balance after this invoice: a credit left over (≤ 0).
+    public var endingBalance: Int64? { status == .draft ? nil : min(0, total + startingBalance) }
+    public var amountPaid: Int64 { status == .paid ? amountDue : 0 }
+    public var amountRemaining: Int64 { amountDue - amountPaid }
+}

@@ -1,0 +1,48 @@
+/// A currency with its minor-unit exponent, as Stripe lists it.
+public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The lowercase ISO 4217 code (`usd`, `jpy`).
+    public let code: String
+    /// Digits after the decimal point of the major unit (0 for zero-decimal currencies).
+    public let exponent: Int
+
+    /// Stripe's zero-decimal currencies: amounts are whole units (100 means ¥100).
+    public static let zeroDecimalCodes: Set<String> = [
+        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
+        "xof", "xpf",
+    ]
+    /// Stripe's three-decimal currencies.
+    public static let threeDecimalCodes: Set<String> = ["bhd", "jod", "kwd", "omr", "tnd"]
+
+    /// A currency from a three-letter code in any case; `nil` when the code is not three letters.
+    public init?(code raw: String) {
+        let code = raw.lowercased()
+        guard code.count == 3, code.allSatisfy({ $0 >= "a" && $0 <= "z" }) else { return nil }
+        self.code = code
+        if Self.zeroDecimalCodes.contains(code) {
+            exponent = 0
+        } else if Self.threeDecimalCodes.contains(code) {
+            exponent = 3
+        } else {
+            exponent = 2
+        }
+    }
+
+    public var description: String { code }
+
+    public static func < (lhs: Currency, rhs: Currency) -> Bool { lhs.code < rhs.code }
+
+    /// An amount in minor units shown in major units: `8000` → `USD 80.00`, `500` (JPY) → `JPY 500`.
+    public func format(_ minor: Int64) -> String {
+        let sign = minor < 0 ? "-" : ""
+        let magnitude = minor.magnitude
+        guard exponent > 0 else { return "\(code.uppercased()) \(sign)\(magnitude)" }
+        var divisor: UInt64 = 1
+        for _ in 0..<exponent { divisor *= 10 }
+        var fraction = String(magnitude % divisor)
+        while fraction.count < exponent { fraction = "0" + fraction }
+        return "\(code.uppercased()) \(sign)\(magnitude / divisor).\(fraction)"
+    }
+
+    /// `8000 (USD 80.00)`: the form diffs and reports use.
+    public func describe(_ minor: Int64) -> String { "\(minor) (\(format(minor)))" }
+}

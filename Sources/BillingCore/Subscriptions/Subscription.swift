@@ -1,0 +1,130 @@
+/// A customer: who subscriptions bill and meter events name.
+public struct Customer: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var currency: Currency?
+    /// Stripe's customer balance in minor units: negative is a credit, positive is owed.
+    public var balance: Int64
+    /// `invoice_settings.default_payment_method`; `nil` means no payment method on file.
+    public var defaultPaymentMethod: String?
+
+    public init(id: String, name: String = "", currency: Currency? = nil, balance: Int64 = 0, defaultPaymentMethod: String? = nil) {
+        self.id = id
+        self.name = name
+        self.currency = currency
+        self.balance = balance
+        self.defaultPaymentMethod = defaultPaymentMethod
+    }
+}
+
+/// `billing_mode.type`: how the first invoice, backdating and metered changes behave.
+public enum BillingMode: String, Sendable, Hashable, CaseIterable {
+    case classic, flexible
+}
+
+/// One item of a subscription: a price and, for licensed prices, a quantity.
+public struct SubscriptionItem: Sendable, Hashable {
+    public var id: String
+    public var price: String
+    public var quantity: Int64
+
+    public init(id: String, price: String, quantity: Int64 = 1) {
+        self.id = id
+        self.price = price
+        self.quantity = quantity
+    }
+}
+
+/// A subscription as the scenario defines it.
+public struct Subscription: Sendable, Hashable {
+    public var id: String
+    public var customer: String
+    public var created: Instant
+    public var backdateStartDate: Instant?
+    public var billingCycleAnchor: Instant?
+    public var billingMode: BillingMode
+    public var collectionMethod: CollectionMethod
+    /// Days from finalization to `due_date` for `send_invoice`.
+    public var daysUntilDue: Int
+    public var items: [SubscriptionItem]
+
+    public init(
+        id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
+        billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
+        items: [SubscriptionItem]
+    ) {
+        self.id = id
+        self.customer = customer
+        self.created = created
+        self.backdateStartDate = backdateStartDate
+        self.billingCycleAnchor = billingCycleAnchor
+        self.billingMode = billingMode
+        self.collectionMethod = collectionMethod
+        self.daysUntilDue = daysUntilDue
+        self.items = items
+    }
+
+    /// When service starts: the backdated start date, else `created`.
+    public var start: Instant { backdateStartDate ?? created }
+
+    /// The billing schedule: the explicit anchor, else the start (`flexible`) or `created` (`classic`).
+    public func schedule(interval: BillingInterval) -> BillingSchedule {
+        let anchor = billingCycleAnchor ?? (billingMode == .flexible ? start : created)
+        return BillingSchedule(anchor: anchor, interval: interval)
+    }
+}
+
+/// A change at a given clock time.
+public enum TimelineAction: Sendable, Hashable {
+    /// Cancels immediately; see Docs/ENGINE-RULES.md, "Cancellation".
+    case cancelSubscription(subscription: String, invoiceNow: Bool, prorate: Bool)
+    /// Records the subscription's upcoming invoice under a name.
+    case previewInvoice(subscription: String, name: String)
+}
+
+/// A timeline entry: an action at an instant.
+public struct TimelineEntry: Sendable, Hashable {
+    public var at: Instant
+    public var action: TimelineAction
+
+    public init(at: Instant, action: TimelineAction) {
+        self.at = at
+        self.action = action
+    }
+}
+
+/// Run-wide settings.
+public struct EngineSettings: Sendable, Hashable {
+    /// Draft → finalize delay of renewal invoices (≤ 72h).
+    public var finalizationGrace: TimeSpan
+    public var eventWindow: EventWindow
+
+    public init(finalizationGrace: TimeSpan = .hours(1), eventWindow: EventWindow = EventWindow()) {
+        self.finalizationGrace = finalizationGrace
+        self.eventWindow = eventWindow
+    }
+}
+
+/// Everything a run needs except usage: the clock, the catalog, customers, subscriptions, timeline.
+public struct Simulation: Sendable {
+    public var clockStart: Instant
+    public var clockUntil: Instant
+    public var catalog: Catalog
+    public var customers: [Customer]
+    public var subscriptions: [Subscription]
+    public var timeline: [TimelineEntry]
+    public var settings: EngineSettings
+
+    public init(
+        clockStart: Instant, clockUntil: Instant, catalog: Catalog, customers: [Customer], subscriptions: [Subscription],
+        timeline: [TimelineEntry] = [], settings: EngineSettings = EngineSettings()
+    ) {
+        self.clockStart = clockStart
+        self.clockUntil = clockUntil
+        self.catalog = catalog
+        self.customers = customers
+        self.subscriptions = subscriptions
+        self.timeline = timeline
+        self.settings = settings
+    }
+}
