@@ -19,7 +19,7 @@ let package = Package(
         // the test-clock engine and the storage protocol with its in-memory store.
         .target(name: "BillingCore"),
         // YAML scenarios (Yams) → validated core values, with file:line:col diagnostics.
-        .target(name: "BillingScenario", dependencies: ["BillingCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "BillingScenario", dependencies: ["BillingCore", "InvoiceDiff", .product(name: "Yams", package: "Yams")]),
         // Structural, identity-keyed diff of expected against generated invoices.
         .target(name: "InvoiceDiff", dependencies: ["BillingCore"]),
         // ScenarioRunner: scenario → engine over a store → invoices → diff → RunResult.

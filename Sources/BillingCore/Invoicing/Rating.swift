@@ -29,6 +29,12 @@ public struct RatedAmount: Sendable, Hashable {
     /// The tier breakdown of a tiered price.
     public var tiers: [TierAmount]
 
+    public init(exact: ExactDecimal, transformedQuantity: ExactDecimal? = nil, tiers: [TierAmount] = []) {
+        self.exact = exact
+        self.transformedQuantity = transformedQuantity
+        self.tiers = tiers
+    }
+
     /// The exact amount rounded half away from zero to minor units.
     public var amount: Int64 { exact.roundedToMinorUnits() }
 }

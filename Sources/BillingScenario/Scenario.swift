@@ -1,0 +1,100 @@
+import BillingCore
+import InvoiceDiff
+
+/// A loaded, validated scenario: the simulation, its usage streams and what the run must produce.
+public struct Scenario: Sendable {
+    /// The file it came from, as given.
+    public var path: String
+    public var name: String
+    public var description: String
+    public var tags: [String]
+    public var simulation: Simulation
+    /// Usage streams in `usage:` order.
+    public var usage: [UsageStream]
+    public var expectation: Expectation
+
+    public init(path: String, name: String, description: String, tags: [String], simulation: Simulation, usage: [UsageStream], expectation: Expectation) {
+        self.path = path
+        self.name = name
+        self.description = description
+        self.tags = tags
+        self.simulation = simulation
+        self.usage = usage
+        self.expectation = expectation
+    }
+}
+
+/// One entry of `usage:`.
+public enum UsageStream: Sendable {
+    /// Literal events written in the scenario.
+    case events([MeterEvent])
+    /// A CSV or JSON Lines file (resolved path), read when the run starts.
+    case file(path: String, format: UsageFileFormat, location: SourceLocation)
+    /// A seeded synthetic stream.
+    case generate(GeneratorSpec)
+}
+
+/// The format of a usage file, by extension (`.csv`, `.jsonl`/`.ndjson`).
+public enum UsageFileFormat: String, Sendable, Hashable {
+    case csv, jsonl
+}
+
+/// A `generate:` stream: events for each customer from `from` (inclusive) to `to` (exclusive).
+public struct GeneratorSpec: Sendable {
+    public var eventName: String
+    /// Payload key for the customer id (the meter's `customer_mapping.event_payload_key`).
+    public var customerKey: String
+    /// Payload key for the value (the meter's `value_settings.event_payload_key`).
+    public var valueKey: String
+    public var customers: [String]
+    public var from: Instant
+    public var to: Instant
+    public var arrivals: any ArrivalProcess
+    public var values: any ValueDistribution
+    public var seed: UInt64
+    /// Identifiers are `<prefix><n>`; the parser uses `gen<stream index>_`.
+    public var identifierPrefix: String
+
+    public init(
+        eventName: String, customerKey: String, valueKey: String, customers: [String], from: Instant, to: Instant, arrivals: any ArrivalProcess,
+        values: any ValueDistribution, seed: UInt64, identifierPrefix: String
+    ) {
+        self.eventName = eventName
+        self.customerKey = customerKey
+        self.valueKey = valueKey
+        self.customers = customers
+        self.from = from
+        self.to = to
+        self.arrivals = arrivals
+        self.values = values
+        self.seed = seed
+        self.identifierPrefix = identifierPrefix
+    }
+}
+
+/// What a run must produce (`expect:`). Every part is optional.
+public struct Expectation: Sendable {
+    /// `expect.invoices`: a list, compared in creation order.
+    public var invoices: Expected?
+    public var invoiceCount: Int?
+    /// `expect.previews`, by name (a mapping per preview).
+    public var previews: [(name: String, expected: Expected)]
+    /// `expect.meter_event_errors`: code → count; codes not listed are not compared.
+    public var meterEventErrors: [(code: MeterEventErrorCode, count: Int, location: SourceLocation)]
+    public var lateEvents: Int?
+    /// Where `expect:` is (or the top of the file).
+    public var location: SourceLocation
+
+    public init(
+        invoices: Expected? = nil, invoiceCount: Int? = nil, previews: [(name: String, expected: Expected)] = [],
+        meterEventErrors: [(code: MeterEventErrorCode, count: Int, location: SourceLocation)] = [], lateEvents: Int? = nil,
+        location: SourceLocation
+    ) {
+        self.invoices = invoices
+        self.invoiceCount = invoiceCount
+        self.previews = previews
+        self.meterEventErrors = meterEventErrors
+        self.lateEvents = lateEvents
+        self.location = location
+    }
+}

@@ -1,0 +1,205 @@
+import BillingCore
+
+/// A generated object as an ordered tree of typed values: what `billsim invoices` prints as JSON
+/// and what expectations are compared against (the type of each leaf tells how to read the
+/// expected text: a timestamp, an amount in minor units, an exact decimal…).
+public indirect enum DocumentValue: Sendable, Hashable {
+    case string(String)
+    /// An amount in minor units of a currency.
+    case money(Int64, Currency)
+    /// An exact decimal; `asString` renders it as a JSON string (Stripe's `*_decimal` fields).
+    case decimal(ExactDecimal, asString: Bool)
+    case integer(Int64)
+    case timestamp(Instant)
+    case bool(Bool)
+    case null
+    case list([DocumentValue])
+    case object([(key: String, value: DocumentValue)])
+
+    public static func == (lhs: DocumentValue, rhs: DocumentValue) -> Bool { lhs.json() == rhs.json() }
+    public func hash(into hasher: inout Hasher) { hasher.combine(json()) }
+
+    /// The value for `key` in an object.
+    public subscript(key: String) -> DocumentValue? {
+        guard case .object(let entries) = self else { return nil }
+        return entries.first { $0.key == key }?.value
+    }
+
+    /// How a leaf reads in a diff: `8000 (USD 80.00)`, `2026-02-01T00:00:00Z`, `"price_usage"`.
+    public var display: String {
+        switch self {
+        case .string(let text): text
+        case .money(let amount, let currency): currency.describe(amount)
+        case .decimal(let value, _): value.description
+        case .integer(let value): String(value)
+        case .timestamp(let instant): instant.description
+        case .bool(let value): value ? "true" : "false"
+        case .null: "null"
+        case .list, .object: json()
+        }
+    }
+
+    /// Deterministic JSON: keys in document order, two-space indentation when `pretty`.
+    public func json(pretty: Bool = false, indent: String = "") -> String {
+        let inner = indent + "  "
+        switch self {
+        case .string(let text): return JSONText.quote(text)
+        case .money(let amount, _): return String(amount)
+        case .decimal(let value, let asString): return asString ? JSONText.quote(value.description) : value.description
+        case .integer(let value): return String(value)
+        case .timestamp(let instant): return JSONText.quote(instant.description)
+        case .bool(let value): return value ? "true" : "false"
+        case .null: return "null"
+        case .list(let items):
+            guard !items.isEmpty else { return "[]" }
+            if !pretty { return "[" + items.map { $0.json() }.joined(separator: ",") + "]" }
+            return "[\n" + items.map { inner + $0.json(pretty: true, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+        case .object(let entries):
+            guard !entries.isEmpty else { return "{}" }
+            if !pretty { return "{" + entries.map { JSONText.quote($0.key) + ":" + $0.value.json() }.joined(separator: ",") + "}" }
+            return "{\n" + entries.map { inner + JSONText.quote($0.key) + ": " + $0.value.json(pretty: true, indent: inner) }
+                .joined(separator: ",\n") + "\n\(indent)}"
+        }
+    }
+}
+
+/// JSON string escaping.
+public enum JSONText {
+    public static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// The Stripe-shaped document of an invoice: field names as in Stripe's API and in `expect:`.
+public enum InvoiceDocument {
+    public static func document(_ invoice: Invoice) -> DocumentValue {
+        let currency = invoice.currency
+        func optionalTime(_ instant: Instant?) -> DocumentValue { instant.map { .timestamp($0) } ?? .null }
+        func money(_ amount: Int64?) -> DocumentValue { amount.map { .money($0, currency) } ?? .null }
+        return .object([
+            ("id", .string(invoice.id)),
+            ("object", .string("invoice")),
+            ("customer", .string(invoice.customer)),
+            ("subscription", .string(invoice.subscription)),
+            ("billing_reason", .string(invoice.billingReason.rawValue)),
+            ("status", .string(invoice.status.rawValue)),
+            ("currency", .string(currency.code)),
+            ("collection_method", .string(invoice.collectionMethod.rawValue)),
+            ("created", .timestamp(invoice.created)),
+            ("period_start", .timestamp(invoice.periodStart)),
+            ("period_end", .timestamp(invoice.periodEnd)),
+            ("finalized_at", optionalTime(invoice.finalizedAt)),
+            ("paid_at", optionalTime(invoice.paidAt)),
+            ("due_date", optionalTime(invoice.dueDate)),
+            ("lines", .list(invoice.lines.map { line(of: $0, currency: currency) })),
+            ("subtotal", money(invoice.subtotal)),
+            ("total", money(invoice.total)),
+            ("starting_balance", money(invoice.startingBalance)),
+            ("ending_balance", money(invoice.endingBalance)),
+            ("amount_due", money(invoice.amountDue)),
+            ("amount_paid", money(invoice.amountPaid)),
+            ("amount_remaining", money(invoice.amountRemaining)),
+        ])
+    }
+
+    static func line(of line: InvoiceLine, currency: Currency) -> DocumentValue {
+        .object([
+            ("id", .string(line.id)),
+            ("object", .string("line_item")),
+            ("price", .string(line.price)),
+            ("subscription_item", .string(line.subscriptionItem)),
+            ("description", .string(line.description)),
+            ("period", .object([("start", .timestamp(line.period.start)), ("end", .timestamp(line.period.end))])),
+            ("proration", .bool(line.proration)),
+            ("quantity", .decimal(line.quantity, asString: false)),
+            ("quantity_transformed", line.transformedQuantity.map { .decimal($0, asString: false) } ?? .null),
+            ("amount", .money(line.amount, currency)),
+            ("amount_decimal", .decimal(line.exactAmount, asString: true)),
+            (
+                "tiers",
+                .list(
+                    line.tiers.map { tier in
+                        .object([
+                            ("tier", .integer(Int64(tier.tier + 1))),
+                            ("up_to", tier.upTo.map { .integer($0) } ?? .string("inf")),
+                            ("quantity", .decimal(tier.quantity, asString: false)),
+                            ("unit_amount_decimal", .decimal(tier.unitAmount, asString: true)),
+                            ("flat_amount_decimal", .decimal(tier.flatAmount, asString: true)),
+                            ("amount_decimal", .decimal(tier.amount, asString: true)),
+                        ])
+                    })
+            ),
+        ])
+    }
+
+    /// Fields that are shown but never compared (`object` is Stripe's type tag).
+    public static let ignoredFields: Set<String> = ["object"]
+
+    /// The fields an expected invoice may name, with the fields of its lines.
+    public static var invoiceFields: [String] {
+        guard case .object(let entries) = document(sample) else { return [] }
+        return entries.map(\.key)
+    }
+
+    public static var lineFields: [String] {
+        guard case .object(let entries) = line(of: sample.lines[0], currency: sample.currency) else { return [] }
+        return entries.map(\.key)
+    }
+
+    static let sample: Invoice = {
+        let period = Period(start: Instant(seconds: 0), end: Instant(seconds: 1))
+        let line = InvoiceLine(
+            price: "", subscriptionItem: "", description: "", period: period, quantity: .zero,
+            rated: RatedAmount(exact: .zero, transformedQuantity: nil, tiers: []), metered: false)
+        return Invoice(
+            id: "", number: 0, customer: "", subscription: "", billingReason: .upcoming, currency: Currency(code: "usd")!,
+            collectionMethod: .chargeAutomatically, created: period.start, periodStart: period.start, periodEnd: period.end, lines: [line])
+    }()
+
+    /// Problems in an expected invoice's shape (unknown fields, a non-list `lines`), with locations;
+    /// the scenario loader reports them as diagnostics before anything runs.
+    public static func problems(in expected: Expected, path: String) -> [(location: SourceLocation, message: String)] {
+        guard case .map(let entries, _) = expected else {
+            return [(expected.location, "\(path): expected a mapping of invoice fields")]
+        }
+        var problems: [(location: SourceLocation, message: String)] = []
+        let invoiceKeys = Set(invoiceFields)
+        for entry in entries {
+            guard invoiceKeys.contains(entry.key) else {
+                problems.append((entry.keyLocation, "\(path).\(entry.key): unknown invoice field (known: \(invoiceFields.joined(separator: ", ")))"))
+                continue
+            }
+            guard entry.key == "lines" else { continue }
+            guard case .list(let lines, _) = entry.value else {
+                problems.append((entry.value.location, "\(path).lines: expected a list of lines"))
+                continue
+            }
+            let lineKeys = Set(lineFields)
+            for (index, line) in lines.enumerated() {
+                guard case .map(let lineEntries, _) = line else {
+                    problems.append((line.location, "\(path).lines[\(index)]: expected a mapping of line fields"))
+                    continue
+                }
+                for lineEntry in lineEntries where !lineKeys.contains(lineEntry.key) {
+                    problems.append(
+                        (lineEntry.keyLocation, "\(path).lines[\(index)].\(lineEntry.key): unknown line field (known: \(lineFields.joined(separator: ", ")))"))
+                }
+            }
+        }
+        return problems
+    }
+}
