@@ -1,0 +1,52 @@
+import InvoiceDiff
+
+/// One problem in a scenario (or a usage file it names), reported like a compiler error.
+///
+/// ```
+/// Scenarios/x.yaml:14:7: error: prices[1].tiers[0].up_to: expected an integer or "inf", found "1,000"
+///       - { up_to: 1,000, unit_amount: 4 }
+///         ^
+/// ```
+public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Where the problem is (1-based line and column).
+    public var location: SourceLocation
+    /// What is wrong, starting with the path of the field (`prices[1].tiers[0].up_to: …`).
+    public var message: String
+    /// The text of that line of the file, shown under the message with a caret.
+    public var sourceLine: String?
+
+    public init(location: SourceLocation, message: String, sourceLine: String? = nil) {
+        self.location = location
+        self.message = message
+        self.sourceLine = sourceLine
+    }
+
+    /// `path:line:col: error: message`, then the source line and a caret under the column.
+    public var description: String {
+        let header = "\(location): error: \(message)"
+        guard let sourceLine else { return header }
+        // Keep tabs so the caret lines up however the terminal renders them; columns count
+        // Unicode scalars, as libyaml's do.
+        var pad = ""
+        for scalar in sourceLine.unicodeScalars.prefix(max(0, location.column - 1)) {
+            pad.unicodeScalars.append(scalar == "\t" ? "\t" : " ")
+        }
+        return header + "\n" + sourceLine + "\n" + pad + "^"
+    }
+}
+
+/// Every problem of one scenario file, in file order; nothing of the file ran.
+public struct ScenarioLoadError: Error, Sendable, CustomStringConvertible {
+    /// The scenario (or usage file) the problems are in.
+    public var path: String
+    /// All problems of the file, in file order.
+    public var diagnostics: [Diagnostic]
+
+    public init(path: String, diagnostics: [Diagnostic]) {
+        self.path = path
+        self.diagnostics = diagnostics
+    }
+
+    /// The diagnostics, one after the other.
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
