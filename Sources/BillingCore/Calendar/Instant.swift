@@ -76,7 +76,7 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
             guard index + 1 == chars.count else { return nil }
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard index + 6 == chars.count, let oh = number(index + 1..<index + 3), chars[index + 3] == UInt8(ascii: ":"),
-                let om = number(index + 4..<index + 6)
+                let om = number(index + 4..<index + 6), oh < 24, om < 60
             else { return nil }
             offset = (oh * 3600 + om * 60) * (chars[index] == UInt8(ascii: "-") ? -1 : 1)
         default:
@@ -116,7 +116,9 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
         }
         if !last.isNumber { digits = digits.dropLast() }
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(digits) else { return nil }
-        seconds = value * multiplier
+        let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
+        guard !overflow else { return nil }
+        seconds = product
     }
 
     /// The shortest exact form: `3600` seconds → `1h`.

@@ -26,7 +26,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
 /// At one instant: events received then, finalizations, subscription starts and renewals (in
 /// scenario order), then timeline actions (in file order). See Docs/ENGINE-RULES.md.
 public final class BillingEngine {
-    enum Work: Comparable {
+    enum Work {
         case finalize(invoice: String)
         case start(subscription: Int)
         case renew(subscription: Int)
@@ -39,15 +39,17 @@ public final class BillingEngine {
             case .timeline(let index): (2, index)
             }
         }
-
-        static func < (lhs: Work, rhs: Work) -> Bool { lhs.rank < rhs.rank }
     }
 
     struct Scheduled: Comparable {
         var at: Instant
         var order: Int64
         var work: Work
-        static func < (lhs: Scheduled, rhs: Scheduled) -> Bool { (lhs.at, lhs.work, lhs.order) < (rhs.at, rhs.work, rhs.order) }
+        /// Time, then kind (finalizations, starts and renewals in subscription order, timeline in file order),
+        /// then first scheduled first.
+        static func < (lhs: Scheduled, rhs: Scheduled) -> Bool {
+            (lhs.at, lhs.work.rank.0, lhs.work.rank.1, lhs.order) < (rhs.at, rhs.work.rank.0, rhs.work.rank.1, rhs.order)
+        }
         static func == (lhs: Scheduled, rhs: Scheduled) -> Bool { lhs.at == rhs.at && lhs.order == rhs.order }
     }
 
@@ -149,11 +151,9 @@ public final class BillingEngine {
             try await perform(work.work)
         }
         while nextEvent != nil {
-            usage.received += 1
             usage.notReceived += 1
             nextEvent = try source.next()
         }
-        now = until
         return SimulationOutcome(invoices: try await store.invoices(), previews: previews, usage: usage)
     }
 
@@ -220,6 +220,8 @@ public final class BillingEngine {
         let start = definition.start
         var arrears: [PlannedLine] = []
         var advance: [PlannedLine] = []
+        /// Classic backdating with an explicit anchor: the backdated time waits for the next invoice.
+        var deferred: [InvoiceLine] = []
         switch definition.billingMode {
         case .flexible:
             // Walk the periods from the (backdated) start; those that ended before `created` are billed whole.
@@ -253,7 +255,7 @@ public final class BillingEngine {
                         if definition.billingCycleAnchor == nil {
                             arrears.append(backdated)
                         } else {
-                            state.pending.append(try await line(backdated, state: state).line)
+                            deferred.append(try await line(backdated, state: state).line)
                         }
                     }
                     advance.append(PlannedLine(item: item, period: state.period, kind: .licensed))
@@ -268,6 +270,7 @@ public final class BillingEngine {
             try await createInvoice(
                 for: index, reason: .subscriptionCreate, period: Period(start: created, end: created), lines: lines, finalizeAt: finalizeAt)
         }
+        subscriptions[index].pending += deferred
         schedule(.renew(subscription: index), at: state.period.end)
     }
 
@@ -309,7 +312,7 @@ public final class BillingEngine {
         }
         if prorate && now < state.period.end {
             for item in state.definition.items.indices where !state.prices[item].isMetered {
-                lines.append(PlannedLine(item: item, period: Period(start: now, end: state.period.end), kind: .credit(of: state.period)))
+                lines.append(PlannedLine(item: item, period: Period(start: now, end: state.period.end), kind: .credit))
             }
         }
         if invoiceNow {
@@ -361,8 +364,8 @@ public final class BillingEngine {
             case usage
             /// The classic first invoice's zero-amount metered line.
             case zero
-            /// A credit for the unused part of a licensed period.
-            case credit(of: Period)
+            /// A credit for the unused part of a licensed period: the licensed amount of the period, negated.
+            case credit
         }
 
         var item: Int
@@ -380,21 +383,20 @@ public final class BillingEngine {
                 proration: proration, metered: price.isMetered)
         }
         switch plan.kind {
-        case .licensed:
+        case .licensed, .credit:
             let quantity = ExactDecimal(item.quantity)
             var rated = Rating.rate(price.scheme, quantity: quantity)
             let factor = state.schedule.coverage(of: plan.period)
-            let prorated = factor != ExactDecimal(1)
+            let isCredit = if case .credit = plan.kind { true } else { false }
+            let prorated = isCredit || factor != ExactDecimal(1)
             if prorated { rated.exact = rated.exact * factor }
-            let description = prorated
-                ? "Remaining time on \(item.quantity) × \(productName) (\(plan.period))"
-                : "\(item.quantity) × \(productName) (\(plan.period))"
+            if isCredit { rated.exact = -rated.exact }
+            let description = isCredit
+                ? "Unused time on \(item.quantity) × \(productName) after \(plan.period.start.civil.date)"
+                : prorated
+                    ? "Remaining time on \(item.quantity) × \(productName) from \(plan.period.start.civil.date) to \(plan.period.end.civil.date)"
+                    : "\(item.quantity) × \(productName)"
             return (make(quantity: quantity, rated: rated, proration: prorated, description: description), nil)
-        case .credit(let whole):
-            let quantity = ExactDecimal(item.quantity)
-            var rated = Rating.rate(price.scheme, quantity: quantity)
-            rated.exact = -(rated.exact.scaled(by: plan.period.seconds, over: whole.seconds))
-            return (make(quantity: quantity, rated: rated, proration: true, description: "Unused time on \(item.quantity) × \(productName) (\(plan.period))"), nil)
         case .zero:
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
             return (make(quantity: .zero, rated: rated, proration: false, description: "\(productName) (metered, billed in arrears)"), nil)
@@ -405,7 +407,7 @@ public final class BillingEngine {
             let query = UsageQuery(meter: meterID, customer: state.definition.customer, formula: meter.formula, period: plan.period)
             let quantity = max(try await store.aggregate(query).exact, .zero)
             let rated = Rating.rate(price.scheme, quantity: quantity)
-            return (make(quantity: quantity, rated: rated, proration: false, description: "\(productName) usage (\(plan.period))"), query)
+            return (make(quantity: quantity, rated: rated, proration: false, description: "\(productName) usage"), query)
         }
     }
 

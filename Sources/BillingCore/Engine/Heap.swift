@@ -1,11 +1,13 @@
-/// A binary min-heap: the engine's queue of scheduled work.
-struct Heap<Element: Comparable> {
+/// A binary min-heap: the engine's queue of scheduled work, and the merge order of generated streams.
+public struct Heap<Element: Comparable> {
     private var elements: [Element] = []
 
-    var isEmpty: Bool { elements.isEmpty }
-    func peek() -> Element? { elements.first }
+    public init() {}
 
-    mutating func insert(_ element: Element) {
+    public var isEmpty: Bool { elements.isEmpty }
+    public func peek() -> Element? { elements.first }
+
+    public mutating func insert(_ element: Element) {
         elements.append(element)
         var child = elements.count - 1
         while child > 0 {
@@ -17,7 +19,7 @@ struct Heap<Element: Comparable> {
     }
 
     @discardableResult
-    mutating func removeMin() -> Element? {
+    public mutating func removeMin() -> Element? {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
         let minimum = elements.removeLast()

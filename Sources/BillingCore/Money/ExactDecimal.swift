@@ -14,8 +14,9 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     public init(_ integer: Int64) { value = Decimal(integer) }
     public init(_ integer: Int) { value = Decimal(integer) }
 
-    /// Parses a plain decimal string with at most 12 fractional digits; `nil` otherwise.
-    public init?(parsing text: String) {
+    /// Parses a plain decimal string with at most `maxFractionDigits` fractional digits (12 for
+    /// amounts a person writes; stores reading back a computed amount pass 38); `nil` otherwise.
+    public init?(parsing text: String, maxFractionDigits: Int = 12) {
         var digits = Substring(text)
         var sign = FloatingPointSign.plus
         if digits.first == "-" || digits.first == "+" {
@@ -29,7 +30,7 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         else { return nil }
         var fraction = parts.count == 2 ? String(parts[1]) : ""
         while fraction.hasSuffix("0") { fraction.removeLast() }
-        guard fraction.count <= 12 else { return nil }
+        guard fraction.count <= maxFractionDigits else { return nil }
         var whole = String(parts[0]).drop(while: { $0 == "0" })
         if whole.isEmpty { whole = "0" }
         let significandDigits = String(whole) + fraction
