@@ -1,0 +1,173 @@
+import BillingCore
+import BillingScenario
+import Foundation
+import InvoiceDiff
+
+/// The verdict on one scenario file.
+public enum ScenarioStatus: String, Sendable, Hashable {
+    /// Everything expected was produced.
+    case passed
+    /// The run differs from the expectations.
+    case failed
+    /// The file (or a usage file it names) is malformed; nothing ran.
+    case invalid
+    /// The run stopped on an engine or store error.
+    case error
+}
+
+/// What running one scenario gave.
+public struct ScenarioResult: Sendable {
+    public var path: String
+    public var name: String
+    public var status: ScenarioStatus
+    public var differences: [Difference]
+    public var diagnostics: [Diagnostic]
+    public var errorMessage: String?
+    public var outcome: SimulationOutcome?
+    /// Whether the scenario states any expectation at all.
+    public var hasExpectations: Bool
+
+    public init(
+        path: String, name: String, status: ScenarioStatus, differences: [Difference] = [], diagnostics: [Diagnostic] = [],
+        errorMessage: String? = nil, outcome: SimulationOutcome? = nil, hasExpectations: Bool = true
+    ) {
+        self.path = path
+        self.name = name
+        self.status = status
+        self.differences = differences
+        self.diagnostics = diagnostics
+        self.errorMessage = errorMessage
+        self.outcome = outcome
+        self.hasExpectations = hasExpectations
+    }
+}
+
+/// The results of a run over several files.
+public struct RunResult: Sendable {
+    public var results: [ScenarioResult]
+
+    public init(results: [ScenarioResult]) { self.results = results }
+
+    public func count(_ status: ScenarioStatus) -> Int { results.filter { $0.status == status }.count }
+
+    /// 0 when every scenario passed, 2 when a file is invalid, else 1.
+    public var exitCode: Int32 {
+        if results.contains(where: { $0.status == .invalid }) { return 2 }
+        if results.contains(where: { $0.status != .passed }) { return 1 }
+        return 0
+    }
+}
+
+/// Scenario → engine over a store → invoices → diff.
+public struct ScenarioRunner: Sendable {
+    /// Makes a fresh store for one scenario run.
+    public typealias StoreFactory = @Sendable (Scenario) async throws -> any BillingStore
+
+    let makeStore: StoreFactory
+
+    public init(makeStore: @escaping StoreFactory) { self.makeStore = makeStore }
+
+    /// Every `.yaml`/`.yml` file under the paths (files as given, folders recursively), sorted,
+    /// keeping those whose path or name contains `filter`.
+    public static func discover(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw EngineError("no such file or folder: \(path)")
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let base = path.hasSuffix("/") ? String(path.dropLast()) : path
+            let found = (manager.enumerator(atPath: base)?.compactMap { $0 as? String } ?? [])
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                .sorted()
+                .map { "\(base)/\($0)" }
+            files += found
+        }
+        return files
+    }
+
+    /// Loads, runs and checks each file; one bad file never stops the others.
+    public func run(files: [String], filter: String? = nil) async -> RunResult {
+        var results: [ScenarioResult] = []
+        for file in files {
+            switch ScenarioLoader.load(path: file) {
+            case .failure(let error):
+                if let filter, !file.contains(filter) { continue }
+                results.append(ScenarioResult(path: file, name: file, status: .invalid, diagnostics: error.diagnostics))
+            case .success(let scenario):
+                if let filter, !file.contains(filter), !scenario.name.contains(filter) { continue }
+                results.append(await run(scenario))
+            }
+        }
+        return RunResult(results: results)
+    }
+
+    /// Runs one loaded scenario and compares the outcome with its expectations.
+    public func run(_ scenario: Scenario) async -> ScenarioResult {
+        var result = ScenarioResult(path: scenario.path, name: scenario.name, status: .passed)
+        do {
+            let outcome = try await simulate(scenario)
+            result.outcome = outcome
+            result.differences = Self.check(scenario.expectation, against: outcome)
+            result.hasExpectations = scenario.expectation.isStated
+            result.status = result.differences.isEmpty ? .passed : .failed
+        } catch let error as ScenarioLoadError {
+            result.status = .invalid
+            result.diagnostics = error.diagnostics
+        } catch {
+            result.status = .error
+            result.errorMessage = "\(error)"
+        }
+        return result
+    }
+
+    /// Runs the scenario's clock over a fresh store and returns what it produced.
+    public func simulate(_ scenario: Scenario) async throws -> SimulationOutcome {
+        var source = try UsageSources.open(scenario.usage).get()
+        let store = try await makeStore(scenario)
+        let engine = try BillingEngine(simulation: scenario.simulation, store: store)
+        return try await engine.run(events: &source)
+    }
+
+    /// Every difference between the expectations and the outcome.
+    public static func check(_ expectation: Expectation, against outcome: SimulationOutcome) -> [Difference] {
+        var differences: [Difference] = []
+        let documents = outcome.invoices.map(InvoiceDocument.document)
+        if let count = expectation.invoiceCount, count != outcome.invoices.count {
+            differences.append(
+                Difference(path: "invoice_count", expected: "\(count)", actual: "\(outcome.invoices.count)", location: expectation.location))
+        }
+        if let invoices = expectation.invoices {
+            differences += InvoiceDiff.compare(invoices: invoices, with: documents)
+        }
+        for (name, expected) in expectation.previews {
+            guard let preview = outcome.previews[name] else {
+                differences.append(Difference(path: "previews.\(name)", expected: "a preview", actual: "none recorded", location: expected.location))
+                continue
+            }
+            differences += InvoiceDiff.compare(expected, with: InvoiceDocument.document(preview), path: "previews.\(name)")
+        }
+        for (code, count, location) in expectation.meterEventErrors {
+            let actual = outcome.usage.rejected[code] ?? 0
+            if actual != count {
+                differences.append(Difference(path: "meter_event_errors.\(code.rawValue)", expected: "\(count)", actual: "\(actual)", location: location))
+            }
+        }
+        if let late = expectation.lateEvents, late != outcome.usage.late {
+            differences.append(Difference(path: "late_events", expected: "\(late)", actual: "\(outcome.usage.late)", location: expectation.location))
+        }
+        return differences
+    }
+}
+
+extension Expectation {
+    /// Whether anything is expected at all.
+    public var isStated: Bool {
+        invoices != nil || invoiceCount != nil || !previews.isEmpty || !meterEventErrors.isEmpty || lateEvents != nil
+    }
+}

@@ -1,0 +1,161 @@
+import BillingCore
+import BillingHarness
+import InvoiceDiff
+
+/// A rendering of a run's results.
+public protocol ReportFormat: Sendable {
+    /// The name `--format` uses.
+    var name: String { get }
+    /// The file extension of a written report.
+    var fileExtension: String { get }
+    func render(_ run: RunResult) -> String
+}
+
+/// Report formats by name. Adding one is one type and one line here.
+public enum ReportRegistry {
+    public static let formats: [String: any ReportFormat] = [
+        "text": TextReport(),
+        "json": JSONReport(),
+    ]
+
+    public static var names: [String] { formats.keys.sorted() }
+}
+
+/// `1 invoice`, `3 invoices`.
+func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
+/// The usage summary of a scenario: received, accepted, rejected by code, late, not received.
+func usageSummary(_ usage: UsageReport) -> String {
+    var parts = [plural(usage.received, "event") + " received", "\(usage.accepted) accepted"]
+    if usage.rejectedTotal > 0 {
+        let codes = usage.rejected.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+        parts.append("\(usage.rejectedTotal) rejected (\(codes))")
+    }
+    if usage.late > 0 { parts.append("\(usage.late) late (accepted after their invoice was finalized; billed nowhere)") }
+    if usage.notReceived > 0 { parts.append("\(usage.notReceived) not received before clock.until") }
+    return parts.joined(separator: ", ")
+}
+
+/// What a person reads in a terminal: PASS/FAIL per scenario, each difference with its place.
+public struct TextReport: ReportFormat {
+    public init() {}
+    public var name: String { "text" }
+    public var fileExtension: String { "txt" }
+
+    public func render(_ run: RunResult) -> String {
+        var out = ""
+        for result in run.results {
+            let label = switch result.status {
+            case .passed: "PASS   "
+            case .failed: "FAIL   "
+            case .invalid: "INVALID"
+            case .error: "ERROR  "
+            }
+            var title = "\(label) \(result.path)"
+            if result.name != result.path { title += "  (\(result.name))" }
+            if result.status == .passed && !result.hasExpectations { title += "  [no expectations: nothing was checked]" }
+            out += title + "\n"
+            if let outcome = result.outcome {
+                let total = outcome.invoices.reduce(into: [Currency: Int64]()) { $0[$1.currency, default: 0] += $1.total }
+                let totals = total.sorted { $0.key < $1.key }.map { $0.key.describe($0.value) }.joined(separator: ", ")
+                out += "        \(plural(outcome.invoices.count, "invoice"))\(totals.isEmpty ? "" : ", total \(totals)"); \(usageSummary(outcome.usage))\n"
+                for (code, samples) in outcome.usage.samples.sorted(by: { $0.key < $1.key }) where result.status != .passed {
+                    for sample in samples.prefix(2) {
+                        out += "        rejected \(code.rawValue): \(sample.message) (identifier \(sample.event.identifier ?? "none"), timestamp \(sample.event.timestamp))\n"
+                    }
+                }
+            }
+            for difference in result.differences {
+                out += "        \(difference)\n"
+                if let location = difference.location { out += "          expected at \(location)\n" }
+            }
+            for diagnostic in result.diagnostics {
+                out += diagnostic.description.split(separator: "\n", omittingEmptySubsequences: false).map { "        \($0)" }.joined(separator: "\n") + "\n"
+            }
+            if let message = result.errorMessage { out += "        error: \(message)\n" }
+        }
+        out += "\(run.count(.passed)) passed, \(run.count(.failed)) failed, \(run.count(.invalid)) invalid, \(run.count(.error)) errors\n"
+        return out
+    }
+}
+
+/// Machine-readable results: one object per scenario with its invoices, usage and differences.
+public struct JSONReport: ReportFormat {
+    public init() {}
+    public var name: String { "json" }
+    public var fileExtension: String { "json" }
+
+    public func render(_ run: RunResult) -> String {
+        let scenarios: [DocumentValue] = run.results.map { result in
+            var entries: [(key: String, value: DocumentValue)] = [
+                ("path", .string(result.path)),
+                ("name", .string(result.name)),
+                ("status", .string(result.status.rawValue)),
+                ("has_expectations", .bool(result.hasExpectations)),
+                (
+                    "differences",
+                    .list(
+                        result.differences.map { difference in
+                            .object([
+                                ("path", .string(difference.path)),
+                                ("expected", .string(difference.expected)),
+                                ("actual", .string(difference.actual)),
+                                ("location", difference.location.map { .string($0.description) } ?? .null),
+                            ])
+                        })
+                ),
+                ("diagnostics", .list(result.diagnostics.map { .string($0.description) })),
+                ("error", result.errorMessage.map { .string($0) } ?? .null),
+            ]
+            if let outcome = result.outcome {
+                entries.append(("usage", usageDocument(outcome.usage)))
+                entries.append(("invoices", .list(outcome.invoices.map(InvoiceDocument.document))))
+                entries.append(("previews", .object(outcome.previews.sorted { $0.key < $1.key }.map { ($0.key, InvoiceDocument.document($0.value)) })))
+            }
+            return .object(entries)
+        }
+        let summary: DocumentValue = .object([
+            ("passed", .integer(Int64(run.count(.passed)))),
+            ("failed", .integer(Int64(run.count(.failed)))),
+            ("invalid", .integer(Int64(run.count(.invalid)))),
+            ("errors", .integer(Int64(run.count(.error)))),
+        ])
+        return DocumentValue.object([("summary", summary), ("scenarios", .list(scenarios))]).json(pretty: true) + "\n"
+    }
+
+    func usageDocument(_ usage: UsageReport) -> DocumentValue {
+        .object([
+            ("received", .integer(Int64(usage.received))),
+            ("accepted", .integer(Int64(usage.accepted))),
+            ("rejected", .object(usage.rejected.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .integer(Int64($0.value))) })),
+            (
+                "rejected_samples",
+                .list(
+                    usage.samples.sorted { $0.key < $1.key }.flatMap { code, samples in
+                        samples.map { sample in
+                            .object([
+                                ("code", .string(code.rawValue)),
+                                ("message", .string(sample.message)),
+                                ("event_name", .string(sample.event.eventName)),
+                                ("identifier", sample.event.identifier.map { .string($0) } ?? .null),
+                                ("timestamp", .timestamp(sample.event.timestamp)),
+                                ("payload", .object(sample.event.payload.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                            ])
+                        }
+                    })
+            ),
+            ("late", .integer(Int64(usage.late))),
+            (
+                "late_samples",
+                .list(
+                    usage.lateSamples.map { event in
+                        .object([
+                            ("identifier", .string(event.identifier)), ("meter", .string(event.meter)), ("customer", .string(event.customer)),
+                            ("timestamp", .timestamp(event.timestamp)), ("value", .decimal(event.value.exact, asString: true)),
+                        ])
+                    })
+            ),
+            ("not_received", .integer(Int64(usage.notReceived))),
+        ])
+    }
+}

@@ -1,0 +1,79 @@
+import BillingCore
+import BillingHarness
+import BillingReports
+import BillingScenario
+import Foundation
+import InvoiceDiff
+import Testing
+
+private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let memory = ScenarioRunner(makeStore: { _ in InMemoryBillingStore() })
+
+private func bundledScenarios() throws -> [String] {
+    try ScenarioRunner.discover([root.appendingPathComponent("Scenarios").path])
+}
+
+/// The invoices and previews of a run as the JSON `billsim invoices` prints.
+private func rendered(_ outcome: SimulationOutcome) -> String {
+    let previews = outcome.previews.sorted { $0.key < $1.key }.map { ($0.key, InvoiceDocument.document($0.value)) }
+    return DocumentValue.object([("invoices", .list(outcome.invoices.map(InvoiceDocument.document))), ("previews", .object(previews))]).json(pretty: true)
+}
+
+@Test func everyBundledScenarioPasses() async throws {
+    let run = await memory.run(files: try bundledScenarios())
+    #expect(run.results.count >= 24)
+    for result in run.results where result.status != .passed {
+        Issue.record("\(result.path): \(result.status)\n\(TextReport().render(RunResult(results: [result])))")
+    }
+    #expect(run.results.allSatisfy { $0.hasExpectations })
+}
+
+@Test func sameScenarioTwiceGivesByteIdenticalInvoices() async throws {
+    for file in try bundledScenarios() {
+        let scenario = try ScenarioLoader.load(path: file).get()
+        let first = rendered(try await memory.simulate(scenario))
+        let second = rendered(try await memory.simulate(scenario))
+        #expect(first == second, "\(file)")
+    }
+}
+
+@Test func reportsAreDeterministic() async throws {
+    let files = try bundledScenarios()
+    let first = await memory.run(files: files)
+    let second = await memory.run(files: files)
+    for format in ReportRegistry.formats.values {
+        #expect(format.render(first) == format.render(second), "\(format.name)")
+    }
+}
+
+private let location = SourceLocation(file: "x.yaml", line: 3, column: 5)
+
+@Test func countsAndErrorsAreChecked() {
+    var usage = UsageReport()
+    usage.rejected[.noMeter] = 2
+    usage.late = 1
+    let outcome = SimulationOutcome(invoices: [], previews: [:], usage: usage)
+    let expectation = Expectation(
+        invoiceCount: 1, previews: [("p", .map([], location))],
+        meterEventErrors: [(.noMeter, 2, location), (.duplicateMeterEvent, 1, location)], lateEvents: 0, location: location)
+    let differences = ScenarioRunner.check(expectation, against: outcome).map(\.description)
+    #expect(
+        differences == [
+            "invoice_count: expected 1, got 0",
+            "previews.p: expected a preview, got none recorded",
+            "meter_event_errors.duplicate_meter_event: expected 1, got 0",
+            "late_events: expected 0, got 1",
+        ])
+}
+
+@Test func aScenarioWithoutExpectationsIsMarked() async throws {
+    let yaml = """
+        name: nothing expected
+        clock: { start: 2026-01-01, until: 2026-01-02 }
+        """
+    let scenario = try ScenarioLoader.load(yaml: yaml, path: "inline.yaml").get()
+    let result = await memory.run(scenario)
+    #expect(result.status == .passed)
+    #expect(!result.hasExpectations)
+    #expect(TextReport().render(RunResult(results: [result])).contains("no expectations"))
+}

@@ -1,0 +1,89 @@
+import BillingCore
+import InvoiceDiff
+import Testing
+
+/// Builds expectation trees tersely: scalars, lists and mappings at a dummy location.
+private let here = SourceLocation(file: "t.yaml", line: 1, column: 1)
+private func s(_ text: String) -> Expected { .scalar(text, here) }
+private func m(_ entries: [(String, Expected)]) -> Expected {
+    .map(entries.map { ExpectedEntry(key: $0.0, keyLocation: here, value: $0.1) }, here)
+}
+private func l(_ items: [Expected]) -> Expected { .list(items, here) }
+
+private let usd = Currency(code: "usd")!
+private let jan = Period(start: Instant(year: 2026, month: 1, day: 1), end: Instant(year: 2026, month: 2, day: 1))
+private let feb = Period(start: Instant(year: 2026, month: 2, day: 1), end: Instant(year: 2026, month: 3, day: 1))
+
+/// The seed's second invoice: usage 3000 tokens → 8000, license 10000.
+private func seedRenewal() -> Invoice {
+    let usage = InvoiceLine(
+        id: "il_0002_01", price: "price_usage", subscriptionItem: "si_usage", description: "usage", period: jan, quantity: ExactDecimal(3000),
+        rated: RatedAmount(exact: ExactDecimal(8000)), metered: true)
+    let license = InvoiceLine(
+        id: "il_0002_02", price: "price_license", subscriptionItem: "si_license", description: "license", period: feb, quantity: ExactDecimal(1),
+        rated: RatedAmount(exact: ExactDecimal(10000)), metered: false)
+    return Invoice(
+        id: "in_0002", number: 2, customer: "cus_john", subscription: "sub_john", billingReason: .subscriptionCycle, status: .paid,
+        currency: usd, collectionMethod: .chargeAutomatically, created: feb.start, periodStart: jan.start, periodEnd: jan.end,
+        lines: [usage, license])
+}
+
+@Test func matchingPartialExpectationHasNoDifferences() {
+    let expected = l([
+        m([("total", s("18000")), ("status", s("paid")), ("created", s("2026-02-01")),
+           ("lines", l([m([("price", s("price_license")), ("amount", s("10000"))]), m([("price", s("price_usage")), ("quantity", s("3000"))])]))])
+    ])
+    #expect(InvoiceDiff.compare(invoices: expected, with: [InvoiceDocument.document(seedRenewal())]).isEmpty)
+}
+
+@Test func wrongAmountNamesInvoiceLineFieldAndBothValues() {
+    let expected = l([m([("lines", l([m([("price", s("price_usage")), ("amount", s("80"))]), m([("price", s("price_license"))])]))])])
+    let differences = InvoiceDiff.compare(invoices: expected, with: [InvoiceDocument.document(seedRenewal())])
+    #expect(differences.map(\.description) == ["invoices[0].lines[0].amount: expected 80 (USD 0.80), got 8000 (USD 80.00)"])
+    #expect(differences.first?.location == here)
+}
+
+@Test func linesAreMatchedByPeriodNotPosition() {
+    // Two lines; the expectation lists them in the other order, told apart by period.
+    let expected = l([m([("lines", l([
+        m([("period", m([("start", s("2026-02-01")), ("end", s("2026-03-01"))])), ("amount", s("10000"))]),
+        m([("period", m([("start", s("2026-01-01T00:00:00Z")), ("end", s("1769904000"))])), ("amount", s("8000"))]),
+    ]))])])
+    #expect(InvoiceDiff.compare(invoices: expected, with: [InvoiceDocument.document(seedRenewal())]).isEmpty)
+}
+
+@Test func missingAndExtraLinesAreReported() {
+    let expected = l([m([("lines", l([m([("price", s("price_other"))])]))])])
+    let differences = InvoiceDiff.compare(invoices: expected, with: [InvoiceDocument.document(seedRenewal())])
+    #expect(differences.count == 3)  // no price_other line, then both generated lines unaccounted for
+    #expect(differences[0].expected == "a line with price price_other")
+    #expect(differences[1].expected == "no such line")
+}
+
+@Test func missingInvoiceIsReported() {
+    let expected = l([m([("total", s("18000"))]), m([("total", s("10000"))])])
+    let differences = InvoiceDiff.compare(invoices: expected, with: [InvoiceDocument.document(seedRenewal())])
+    #expect(differences.map(\.path) == ["invoices[1]"])
+}
+
+@Test(arguments: [
+    ("2026-02-01", true), ("2026-02-01T00:00:00Z", true), ("2026-02-01T01:00:00+01:00", true), ("1769904000", true), ("2026-02-02", false),
+])
+func timestampsAreComparedAsInstants(text: String, equal: Bool) {
+    #expect(InvoiceDiff.matches(text, .timestamp(feb.start)) == equal)
+}
+
+@Test func decimalsAreComparedExactly() {
+    #expect(InvoiceDiff.matches("12.50", .decimal(ExactDecimal(parsing: "12.5")!, asString: false)))
+    #expect(!InvoiceDiff.matches("12.500000000001", .decimal(ExactDecimal(parsing: "12.5")!, asString: false)))
+}
+
+@Test func documentJSONIsDeterministicAndEscaped() {
+    let value = DocumentValue.object([("a", .string("x\"y\n")), ("b", .money(-5, usd)), ("c", .decimal(ExactDecimal(parsing: "0.05")!, asString: true))])
+    #expect(value.json() == #"{"a":"x\"y\n","b":-5,"c":"0.05"}"#)
+}
+
+@Test func schemaRejectsUnknownFields() {
+    let problems = InvoiceDocument.problems(in: m([("totl", s("1")), ("lines", l([m([("amout", s("1"))])]))]), path: "expect.invoices[0]")
+    #expect(problems.map(\.message).map { $0.prefix(while: { $0 != ":" }) } == ["expect.invoices[0].totl", "expect.invoices[0].lines[0].amout"])
+}

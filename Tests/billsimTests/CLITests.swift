@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of the `billsim` executable, run as a user would run it.
+struct CLI {
+    /// The package root (this file is Tests/billsimTests/CLITests.swift).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The built `billsim` beside the test bundle.
+    static let binary: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("billsim")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return root.appendingPathComponent(".build/debug/billsim")
+    }()
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var all: String { stdout + stderr }
+    }
+
+    static func run(_ arguments: [String], in directory: URL = root) throws -> Output {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A fresh temporary folder.
+    static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("billsim-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func seed() throws -> String {
+        try String(contentsOf: root.appendingPathComponent("Scenarios/seed/flexible.yaml"), encoding: .utf8)
+    }
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func bundledScenariosAllPass() throws {
+        let reports = try CLI.temporaryFolder()
+        let output = try CLI.run(["run", "Scenarios", "--reports", reports.path])
+        #expect(output.status == 0, "\(output.all)")
+        #expect(output.stdout.contains(" 0 failed, 0 invalid, 0 errors"))
+        #expect(!output.stdout.contains("FAIL"))
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("last-run.json").path))
+        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("last-run.txt").path))
+    }
+
+    @Test func wrongExpectationPrintsInvoiceLineFieldAndValuesAndExits1() throws {
+        let folder = try CLI.temporaryFolder()
+        // The seed's January usage line bills 8000 (2000 tokens × 4¢); expect a wrong 8001.
+        let wrong = try CLI.seed().replacingOccurrences(of: "quantity: 3000, amount: 8000", with: "quantity: 3000, amount: 8001")
+        #expect(wrong != (try CLI.seed()))
+        try wrong.write(to: folder.appendingPathComponent("wrong.yaml"), atomically: true, encoding: .utf8)
+        let output = try CLI.run(["run", folder.path, "--no-reports"])
+        #expect(output.status == 1, "\(output.all)")
+        #expect(output.stdout.contains("FAIL"))
+        #expect(output.stdout.contains("invoices[1].lines[0].amount: expected 8001 (USD 80.01), got 8000 (USD 80.00)"), "\(output.stdout)")
+        #expect(output.stdout.contains("wrong.yaml:"))
+    }
+
+    @Test func malformedScenarioExits2WithoutStoppingTheOthers() throws {
+        let folder = try CLI.temporaryFolder()
+        try CLI.seed().write(to: folder.appendingPathComponent("a-good.yaml"), atomically: true, encoding: .utf8)
+        let bad = """
+            name: broken
+            clock: { start: 2026-01-01, until: 2026-02-01 }
+            prices:
+              - id: p
+                product: nope
+                currency: usd
+                unit_amount: ten
+                recurring: { interval: month }
+            """
+        try bad.write(to: folder.appendingPathComponent("b-bad.yaml"), atomically: true, encoding: .utf8)
+        let output = try CLI.run(["run", folder.path, "--no-reports"])
+        #expect(output.status == 2, "\(output.all)")
+        #expect(output.stdout.contains("PASS    \(folder.path)/a-good.yaml"), "\(output.stdout)")
+        #expect(output.stdout.contains("INVALID \(folder.path)/b-bad.yaml"))
+        // Both problems, each with file:line:col.
+        #expect(output.stdout.contains("b-bad.yaml:5:"), "\(output.stdout)")
+        #expect(output.stdout.contains("b-bad.yaml:7:"), "\(output.stdout)")
+        let validate = try CLI.run(["validate", folder.path])
+        #expect(validate.status == 2)
+        #expect(validate.stderr.contains("b-bad.yaml:7:"))
+    }
+
+    @Test func invoicesOutputIsByteIdenticalAndPastesBackAsExpectations() throws {
+        let path = "Scenarios/seed/classic.yaml"
+        let first = try CLI.run(["invoices", path])
+        let second = try CLI.run(["invoices", path])
+        #expect(first.status == 0, "\(first.all)")
+        #expect(first.stdout == second.stdout)
+        #expect(first.stdout.contains("\"billing_reason\": \"subscription_cycle\""))
+        // The printed JSON is what `expect.invoices` takes: paste it back and the run passes.
+        let folder = try CLI.temporaryFolder()
+        var scenario = try String(contentsOf: CLI.root.appendingPathComponent(path), encoding: .utf8)
+        scenario = String(scenario[..<scenario.range(of: "\nexpect:")!.lowerBound])
+        scenario += "\nexpect:\n  invoices: " + first.stdout.split(separator: "\n").joined(separator: "\n    ") + "\n"
+        try scenario.write(to: folder.appendingPathComponent("pasted.yaml"), atomically: true, encoding: .utf8)
+        let rerun = try CLI.run(["run", folder.path, "--no-reports"])
+        #expect(rerun.status == 0, "\(rerun.all)")
+    }
+
+    @Test func previewShowsUsageReceivedSoFar() throws {
+        // Mid-January the seed's 3000 tokens (Jan 15) are in: usage 8000 + next license 10000.
+        let output = try CLI.run(["preview", "Scenarios/seed/flexible.yaml", "--subscription", "sub_john", "--at", "2026-01-20"])
+        #expect(output.status == 0, "\(output.all)")
+        #expect(output.stdout.contains("\"billing_reason\": \"upcoming\""))
+        #expect(output.stdout.contains("\"total\": 18000"))
+        let early = try CLI.run(["preview", "Scenarios/seed/flexible.yaml", "--subscription", "sub_john", "--at", "2026-01-10"])
+        #expect(early.stdout.contains("\"total\": 10000"), "\(early.all)")
+    }
+
+    @Test func jsonFormatIsValidJSON() throws {
+        let output = try CLI.run(["run", "Scenarios/seed", "--format", "json", "--no-reports"])
+        #expect(output.status == 0, "\(output.all)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        #expect((parsed?["summary"] as? [String: Any])?["failed"] as? Int == 0)
+    }
+}
