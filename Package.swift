@@ -13,6 +13,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // The pure billing core: money, calendar, catalog, usage, subscriptions, invoicing,
@@ -28,15 +30,21 @@ let package = Package(
         .target(name: "BillingReports", dependencies: ["BillingHarness", "BillingCore"]),
         // The conformance suite every BillingStore must pass.
         .target(name: "BillingStoreTesting", dependencies: ["BillingCore"]),
+        // BillingStore on SQLite (GRDB), in a file or in memory.
+        .target(name: "BillingStoreSQLite", dependencies: ["BillingCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // BillingStore on PostgreSQL (postgres-nio), one schema per run.
+        .target(name: "BillingStorePostgres", dependencies: ["BillingCore", .product(name: "PostgresNIO", package: "postgres-nio")]),
         // The composition root.
         .executableTarget(name: "billsim", dependencies: [
-            "BillingCore", "BillingScenario", "BillingHarness", "BillingReports",
+            "BillingCore", "BillingScenario", "BillingHarness", "BillingReports", "BillingStoreSQLite", "BillingStorePostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "BillingCoreTests", dependencies: ["BillingCore", "BillingStoreTesting"]),
         .testTarget(name: "BillingScenarioTests", dependencies: ["BillingScenario", "BillingCore"]),
         .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingCore"]),
         .testTarget(name: "BillingHarnessTests", dependencies: ["BillingHarness", "BillingReports", "BillingCore"]),
+        .testTarget(name: "BillingStoreSQLiteTests", dependencies: ["BillingStoreSQLite", "BillingStoreTesting", "BillingCore"]),
+        .testTarget(name: "BillingStorePostgresTests", dependencies: ["BillingStorePostgres", "BillingStoreTesting", "BillingCore"]),
         .testTarget(name: "billsimTests", dependencies: ["billsim"]),
     ],
     swiftLanguageModes: [.v6]

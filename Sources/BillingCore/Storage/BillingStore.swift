@@ -14,4 +14,10 @@ public protocol BillingStore: Sendable {
     func save(_ invoice: Invoice) async throws
     /// Every invoice, in creation order (`number`).
     func invoices() async throws -> [Invoice]
+    /// Releases connections and files; the store is not used afterwards.
+    func close() async throws
+}
+
+extension BillingStore {
+    public func close() async throws {}
 }
