@@ -85,9 +85,10 @@ public struct GeneratedEventSource: MeterEventSource {
         let value = spec.values.value(random: &randoms[index])
         arrivals.insert(Arrival(at: spec.arrivals.next(after: arrival.at, random: &randoms[index]), customer: index))
         emitted += 1
-        return MeterEvent(
-            eventName: spec.eventName, timestamp: arrival.at, identifier: "\(spec.identifierPrefix)\(emitted)",
-            payload: [spec.customerKey: spec.customers[index], spec.valueKey: value.description])
+        var payload = MeterEventPayload()
+        payload[spec.customerKey] = spec.customers[index]
+        payload[spec.valueKey] = value.description
+        return MeterEvent(eventName: spec.eventName, timestamp: arrival.at, identifier: spec.identifierPrefix + String(emitted), payload: payload)
     }
 }
 
@@ -193,7 +194,7 @@ public enum UsageFileReader {
                         continue
                     }
                     if key == "timestamp" { event.timestamp = instant } else { event.receivedAt = instant }
-                case ("payload", .object(let payload)): event.payload = payload
+                case ("payload", .object(let payload)): event.payload = MeterEventPayload(payload)
                 case ("object", _), ("created", _), ("livemode", _): continue
                 default:
                     problem(1, "unexpected field `\(key)` (expected event_name, timestamp, identifier, payload, received_at)")

@@ -1,3 +1,4 @@
+import Synchronization
 import BillingCore
 
 /// The conformance suite every ``BillingStore`` must pass (memory, SQLite, PostgreSQL).
@@ -130,6 +131,19 @@ private func decimal(_ text: String) throws -> Decimal12 {
     return value
 }
 
+/// The suite's (meter, customer) keys: dense numbers handed out in first-use order, the same pair
+/// always the same key, as an engine does within one run.
+private let suiteKeys = Mutex<[String: Int]>([:])
+
+private func suiteKey(_ meter: String, _ customer: String) -> Int {
+    suiteKeys.withLock { keys in
+        let name = meter + "\u{0}" + customer
+        if let key = keys[name] { return key }
+        keys[name] = keys.count
+        return keys.count - 1
+    }
+}
+
 /// Builds events in receipt order: each gets the next sequence number.
 private struct EventLog {
     var next: Int64 = 1
@@ -138,8 +152,10 @@ private struct EventLog {
 
     mutating func event(_ time: Int64, _ value: String, meter: String? = nil, customer: String? = nil, id: String? = nil) throws -> RecordedMeterEvent {
         defer { next += 1 }
+        let meter = meter ?? self.meter
+        let customer = customer ?? self.customer
         return RecordedMeterEvent(
-            meter: meter ?? self.meter, customer: customer ?? self.customer, timestamp: at(time), sequence: next, value: try decimal(value),
+            meter: meter, customer: customer, key: suiteKey(meter, customer), timestamp: at(time), sequence: next, value: try decimal(value),
             identifier: id ?? "evt_\(next)")
     }
 }
@@ -155,7 +171,7 @@ private func expectAggregate(
     _ store: any BillingStore, _ formula: AggregationFormula, _ span: Period, _ want: Decimal12, meter: String = "mtr_api",
     customer: String = "cus_a", _ what: String
 ) async throws {
-    let query = UsageQuery(meter: meter, customer: customer, formula: formula, period: span)
+    let query = UsageQuery(meter: meter, customer: customer, key: suiteKey(meter, customer), formula: formula, period: span)
     let actual = try await store.aggregate(query)
     guard actual == want else {
         throw BillingStoreConformanceFailure(

@@ -137,10 +137,14 @@ struct MeterEventValidatorTests {
         let sum = try validator.validate(
             Self.event(at: timestamp, id: "evt_1", ["stripe_customer_id": "cus_b", "value": "12.5"]), receivedAt: Self.now, sequence: 7
         ).get()
-        #expect(sum == RecordedMeterEvent(meter: "mtr_sum", customer: "cus_b", timestamp: timestamp, sequence: 7, value: Decimal12("12.5")!, identifier: "evt_1"))
+        // Key = meter index × customer count + customer index: mtr_sum is meter 0, cus_b customer 1 of 2 → 1.
+        #expect(
+            sum == RecordedMeterEvent(
+                meter: "mtr_sum", customer: "cus_b", key: 1, timestamp: timestamp, sequence: 7, value: Decimal12("12.5")!, identifier: "evt_1"))
         // A count meter records 1 whatever the payload says.
         let count = try validator.validate(Self.event("logins", id: "evt_2", ["stripe_customer_id": "cus_a", "value": "40"]), receivedAt: Self.now, sequence: 8).get()
         #expect(count.meter == "mtr_count")
+        #expect(count.key == 2)  // meter 1, customer 0 of 2
         #expect(count.value == Decimal12(1))
         let custom = try validator.validate(Self.event("custom_keys", ["account": "cus_a", "qty": "3"]), receivedAt: Self.now, sequence: 9).get()
         #expect(custom.customer == "cus_a")

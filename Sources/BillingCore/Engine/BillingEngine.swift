@@ -79,6 +79,9 @@ public final class BillingEngine {
         var started = false
     }
 
+    /// How many accepted events are handed to the store at once.
+    public static let batchSize = 50_000
+
     let simulation: Simulation
     let store: any BillingStore
     var validator: MeterEventValidator
@@ -96,16 +99,15 @@ public final class BillingEngine {
     var previews: [String: Invoice] = [:]
     var pendingEvents: [RecordedMeterEvent] = []
     var sequence: Int64 = 0
-    /// (customer, meter) → periods whose usage is on a finalized invoice.
-    var billedPeriods: [String: [String: [Period]]] = [:]
+    /// (meter, customer) key → periods whose usage is on a finalized invoice.
+    var billedPeriods: [Int: [Period]] = [:]
 
     public init(simulation: Simulation, store: any BillingStore) throws {
         self.simulation = simulation
         self.store = store
         now = simulation.clockStart
         customers = Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        validator = MeterEventValidator(
-            catalog: simulation.catalog, customers: Set(simulation.customers.map(\.id)), window: simulation.settings.eventWindow)
+        validator = MeterEventValidator(catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow)
         for (index, definition) in simulation.subscriptions.enumerated() {
             let prices = try definition.items.map { item in
                 guard let price = simulation.catalog.price(item.price) else {
@@ -142,7 +144,7 @@ public final class BillingEngine {
             while let event = nextEvent, max(event.arrival, simulation.clockStart) <= horizon {
                 receive(event)
                 nextEvent = try source.next()
-                if pendingEvents.count >= 8192 { try await flushEvents() }
+                if pendingEvents.count >= Self.batchSize { try await flushEvents() }
             }
             try await flushEvents()
             guard let work = queue.peek(), work.at <= until else { break }
@@ -169,7 +171,7 @@ public final class BillingEngine {
             usage.record(rejection)
         case .success(let recorded):
             usage.accepted += 1
-            if let periods = billedPeriods[recorded.customer]?[recorded.meter], periods.contains(where: { $0.contains(recorded.timestamp) }) {
+            if !billedPeriods.isEmpty, let periods = billedPeriods[recorded.key], periods.contains(where: { $0.contains(recorded.timestamp) }) {
                 usage.late += 1
                 if usage.lateSamples.count < UsageReport.sampleLimit { usage.lateSamples.append(recorded) }
             }
@@ -404,7 +406,10 @@ public final class BillingEngine {
             guard let meterID = price.meterID, let meter = simulation.catalog.meter(meterID) else {
                 throw EngineError("price \(price.id) has no meter")
             }
-            let query = UsageQuery(meter: meterID, customer: state.definition.customer, formula: meter.formula, period: plan.period)
+            guard let key = validator.key(meter: meterID, customer: state.definition.customer) else {
+                throw EngineError("subscription \(state.definition.id): no customer \(state.definition.customer)")
+            }
+            let query = UsageQuery(meter: meterID, customer: state.definition.customer, key: key, formula: meter.formula, period: plan.period)
             let quantity = max(try await store.aggregate(query).exact, .zero)
             let rated = Rating.rate(price.scheme, quantity: quantity)
             return (make(quantity: quantity, rated: rated, proration: false, description: "\(productName) usage"), query)
@@ -449,7 +454,7 @@ public final class BillingEngine {
             draft.invoice.lines[usageLine.index] = InvoiceLine(
                 id: old.id, price: old.price, subscriptionItem: old.subscriptionItem, description: old.description, period: old.period,
                 quantity: quantity, rated: Rating.rate(usageLine.price.scheme, quantity: quantity), proration: old.proration, metered: true)
-            billedPeriods[usageLine.query.customer, default: [:]][usageLine.query.meter, default: []].append(usageLine.query.period)
+            billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
         }
         var invoice = draft.invoice
         let balance = customers[invoice.customer]?.balance ?? 0

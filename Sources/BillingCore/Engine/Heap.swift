@@ -1,13 +1,13 @@
 /// A binary min-heap: the engine's queue of scheduled work, and the merge order of generated streams.
 public struct Heap<Element: Comparable> {
-    private var elements: [Element] = []
+    @usableFromInline var elements: [Element] = []
 
-    public init() {}
+    @inlinable public init() {}
 
-    public var isEmpty: Bool { elements.isEmpty }
-    public func peek() -> Element? { elements.first }
+    @inlinable public var isEmpty: Bool { elements.isEmpty }
+    @inlinable public func peek() -> Element? { elements.first }
 
-    public mutating func insert(_ element: Element) {
+    @inlinable public mutating func insert(_ element: Element) {
         elements.append(element)
         var child = elements.count - 1
         while child > 0 {
@@ -19,7 +19,7 @@ public struct Heap<Element: Comparable> {
     }
 
     @discardableResult
-    public mutating func removeMin() -> Element? {
+    @inlinable public mutating func removeMin() -> Element? {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
         let minimum = elements.removeLast()

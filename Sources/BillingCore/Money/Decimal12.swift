@@ -33,43 +33,42 @@ public struct Decimal12: Sendable, Hashable, Comparable, CustomStringConvertible
             negative = first == UInt8(ascii: "-")
             utf8 = utf8.dropFirst()
         }
-        // Shape first (digits with at most one point), so a malformed text is `invalid` however long it is.
-        var points = 0
-        var digits = 0
-        for byte in utf8 {
-            if byte == UInt8(ascii: ".") {
-                points += 1
-            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                digits += 1
-            } else {
-                return .failure(.invalid)
-            }
-        }
-        guard points <= 1, digits > 0 else { return .failure(.invalid) }
+        // One pass; a text that is too long is only `tooManyDigits` if it is otherwise well formed.
         var integer: Int128 = 0
         var integerDigits = 0
         var fraction: Int128 = 0
         var fractionDigits = 0
         var seenPoint = false
+        var anyDigit = false
+        var tooMany = false
         for byte in utf8 {
             if byte == UInt8(ascii: ".") {
+                if seenPoint { return .failure(.invalid) }
                 seenPoint = true
                 continue
             }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return .failure(.invalid) }
+            anyDigit = true
+            guard !tooMany else { continue }
             let digit = Int128(byte - UInt8(ascii: "0"))
             if seenPoint {
                 fractionDigits += 1
                 if fractionDigits > maxFractionDigits {
-                    if digit != 0 { return .failure(.tooManyDigits) }
+                    if digit != 0 { tooMany = true }
                     continue
                 }
                 fraction = fraction * 10 + digit
             } else {
                 if integerDigits > 0 || digit != 0 { integerDigits += 1 }
-                if integerDigits > maxIntegerDigits { return .failure(.tooManyDigits) }
+                if integerDigits > maxIntegerDigits {
+                    tooMany = true
+                    continue
+                }
                 integer = integer * 10 + digit
             }
         }
+        guard anyDigit else { return .failure(.invalid) }
+        if tooMany { return .failure(.tooManyDigits) }
         var scaledFraction = fraction
         for _ in min(fractionDigits, maxFractionDigits)..<maxFractionDigits { scaledFraction *= 10 }
         let units = integer * scale + scaledFraction

@@ -1,44 +1,44 @@
 import Synchronization
 
-/// The reference ``BillingStore``: everything in memory, events bucketed by (meter, customer).
+/// The reference ``BillingStore``: everything in memory, events bucketed by their (meter, customer) key.
 public final class InMemoryBillingStore: BillingStore {
+    struct Entry {
+        var timestamp: Int64
+        var sequence: Int64
+        var value: Int128
+    }
+
+    /// One (meter, customer)'s events, sorted by (timestamp, sequence) before it is read.
     struct Bucket {
-        var timestamps: [Int64] = []
-        var sequences: [Int64] = []
-        var values: [Int128] = []
+        var entries: [Entry] = []
         var sorted = true
 
         mutating func append(_ event: RecordedMeterEvent) {
-            if let last = timestamps.last, event.timestamp.seconds < last { sorted = false }
-            timestamps.append(event.timestamp.seconds)
-            sequences.append(event.sequence)
-            values.append(event.value.units)
+            if let last = entries.last, event.timestamp.seconds < last.timestamp { sorted = false }
+            entries.append(Entry(timestamp: event.timestamp.seconds, sequence: event.sequence, value: event.value.units))
         }
 
-        /// Sorts by (timestamp, sequence) once, after out-of-order arrivals.
         mutating func sortIfNeeded() {
             guard !sorted else { return }
-            let order = timestamps.indices.sorted { (timestamps[$0], sequences[$0]) < (timestamps[$1], sequences[$1]) }
-            timestamps = order.map { timestamps[$0] }
-            sequences = order.map { sequences[$0] }
-            values = order.map { values[$0] }
+            entries.sort { ($0.timestamp, $0.sequence) < ($1.timestamp, $1.sequence) }
             sorted = true
         }
 
         /// The first index whose timestamp is ≥ `bound`.
         func lowerBound(_ bound: Int64) -> Int {
             var low = 0
-            var high = timestamps.count
+            var high = entries.count
             while low < high {
                 let mid = (low + high) / 2
-                if timestamps[mid] < bound { low = mid + 1 } else { high = mid }
+                if entries[mid].timestamp < bound { low = mid + 1 } else { high = mid }
             }
             return low
         }
     }
 
     struct State {
-        var buckets: [String: [String: Bucket]] = [:]
+        /// Buckets by ``RecordedMeterEvent/key``.
+        var buckets: [Bucket] = []
         var invoices: [String: Invoice] = [:]
     }
 
@@ -49,27 +49,28 @@ public final class InMemoryBillingStore: BillingStore {
     public func ingest(_ events: [RecordedMeterEvent]) async throws {
         state.withLock { state in
             for event in events {
-                state.buckets[event.meter, default: [:]][event.customer, default: Bucket()].append(event)
+                if event.key >= state.buckets.count {
+                    state.buckets.append(contentsOf: repeatElement(Bucket(), count: event.key + 1 - state.buckets.count))
+                }
+                state.buckets[event.key].append(event)
             }
         }
     }
 
     public func aggregate(_ query: UsageQuery) async throws -> Decimal12 {
         state.withLock { state in
-            guard var bucket = state.buckets[query.meter]?[query.customer] else { return .zero }
-            if !bucket.sorted {
-                bucket.sortIfNeeded()
-                state.buckets[query.meter]![query.customer] = bucket
-            }
+            guard query.key < state.buckets.count else { return .zero }
+            state.buckets[query.key].sortIfNeeded()
+            let bucket = state.buckets[query.key]
             let range = bucket.lowerBound(query.period.start.seconds)..<bucket.lowerBound(query.period.end.seconds)
             switch query.formula {
             case .sum:
-                return Decimal12(units: bucket.values[range].reduce(0, +))
+                return Decimal12(units: bucket.entries[range].reduce(0) { $0 + $1.value })
             case .count:
                 return Decimal12(range.count)
             case .last:
                 // Sorted by (timestamp, sequence): the last element is the latest, ties to the later received.
-                return range.isEmpty ? .zero : Decimal12(units: bucket.values[range.upperBound - 1])
+                return range.isEmpty ? .zero : Decimal12(units: bucket.entries[range.upperBound - 1].value)
             }
         }
     }

@@ -5,16 +5,21 @@ public struct MeterEvent: Sendable, Hashable {
     /// Optional; one is generated when omitted.
     public var identifier: String?
     /// String → string, holding the customer key, the value key and any dimension keys.
-    public var payload: [String: String]
+    public var payload: MeterEventPayload
     /// When the event reaches billing; `nil` means at its `timestamp`.
     public var receivedAt: Instant?
 
-    public init(eventName: String, timestamp: Instant, identifier: String? = nil, payload: [String: String], receivedAt: Instant? = nil) {
+    public init(eventName: String, timestamp: Instant, identifier: String? = nil, payload: MeterEventPayload, receivedAt: Instant? = nil) {
         self.eventName = eventName
         self.timestamp = timestamp
         self.identifier = identifier
         self.payload = payload
         self.receivedAt = receivedAt
+    }
+
+    /// An event whose payload comes from a dictionary (entries sorted by key).
+    public init(eventName: String, timestamp: Instant, identifier: String? = nil, payload: [String: String], receivedAt: Instant? = nil) {
+        self.init(eventName: eventName, timestamp: timestamp, identifier: identifier, payload: MeterEventPayload(payload), receivedAt: receivedAt)
     }
 
     /// The clock time at which the event is received.
@@ -25,6 +30,9 @@ public struct MeterEvent: Sendable, Hashable {
 public struct RecordedMeterEvent: Sendable, Hashable {
     public var meter: String
     public var customer: String
+    /// A dense, run-local number for the (meter, customer) pair: equal pairs have equal keys and
+    /// different pairs different keys, so a store may index by it instead of hashing the strings.
+    public var key: Int
     public var timestamp: Instant
     /// Position in receipt order across the run: breaks `last` ties (the later received wins).
     public var sequence: Int64
@@ -32,9 +40,10 @@ public struct RecordedMeterEvent: Sendable, Hashable {
     public var value: Decimal12
     public var identifier: String
 
-    public init(meter: String, customer: String, timestamp: Instant, sequence: Int64, value: Decimal12, identifier: String) {
+    public init(meter: String, customer: String, key: Int, timestamp: Instant, sequence: Int64, value: Decimal12, identifier: String) {
         self.meter = meter
         self.customer = customer
+        self.key = key
         self.timestamp = timestamp
         self.sequence = sequence
         self.value = value
@@ -76,12 +85,15 @@ public struct MeterEventRejection: Sendable, Hashable, Error {
 public struct UsageQuery: Sendable, Hashable {
     public var meter: String
     public var customer: String
+    /// The pair's run-local key, as on ``RecordedMeterEvent/key``.
+    public var key: Int
     public var formula: AggregationFormula
     public var period: Period
 
-    public init(meter: String, customer: String, formula: AggregationFormula, period: Period) {
+    public init(meter: String, customer: String, key: Int, formula: AggregationFormula, period: Period) {
         self.meter = meter
         self.customer = customer
+        self.key = key
         self.formula = formula
         self.period = period
     }
