@@ -84,7 +84,7 @@ public final class BillingEngine {
 
     let simulation: Simulation
     let store: any BillingStore
-    var validator: MeterEventValidator
+    var intake: EventIntake
     var customers: [String: Customer]
     var subscriptions: [SubscriptionState] = []
     var subscriptionIndexByID: [String: Int] = [:]
@@ -95,19 +95,16 @@ public final class BillingEngine {
     var frozen: Set<String> = []
     var invoiceCount = 0
     var now: Instant
-    var usage = UsageReport()
     var previews: [String: Invoice] = [:]
-    var pendingEvents: [RecordedMeterEvent] = []
-    var sequence: Int64 = 0
-    /// (meter, customer) key → periods whose usage is on a finalized invoice.
-    var billedPeriods: [Int: [Period]] = [:]
+    var ingesting: Task<Void, any Error>?
 
     public init(simulation: Simulation, store: any BillingStore) throws {
         self.simulation = simulation
         self.store = store
         now = simulation.clockStart
         customers = Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        validator = MeterEventValidator(catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow)
+        intake = EventIntake(
+            validator: MeterEventValidator(catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
         for (index, definition) in simulation.subscriptions.enumerated() {
             let prices = try definition.items.map { item in
                 guard let price = simulation.catalog.price(item.price) else {
@@ -136,54 +133,53 @@ public final class BillingEngine {
 
     /// Runs the clock from `clock.start` to `clock.until` over the events of `source`.
     public func run(events source: inout some MeterEventSource) async throws -> SimulationOutcome {
-        let until = simulation.clockUntil
+        let (start, until) = (simulation.clockStart, simulation.clockUntil)
         var nextEvent = try source.next()
         while true {
             let nextWork = queue.peek().map(\.at) ?? Instant.distantFuture
             let horizon = min(nextWork, until)
-            while let event = nextEvent, max(event.arrival, simulation.clockStart) <= horizon {
-                receive(event)
+            // The hot loop owns the intake while it runs.
+            var local = EventIntake.empty
+            swap(&local, &intake)
+            var clock = now
+            while let event = nextEvent, max(event.arrival, start) <= horizon {
+                clock = max(event.arrival, start, clock)
+                local.receive(event, at: clock)
                 nextEvent = try source.next()
-                if pendingEvents.count >= Self.batchSize { try await flushEvents() }
+                if local.pending.count >= Self.batchSize { try await ingest(local.takeBatch(capacity: Self.batchSize)) }
             }
-            try await flushEvents()
+            now = clock
+            try await ingest(local.takeBatch(capacity: 0))
+            swap(&local, &intake)
+            try await settleEvents()
             guard let work = queue.peek(), work.at <= until else { break }
             queue.removeMin()
             now = max(now, work.at)
             try await perform(work.work)
         }
         while nextEvent != nil {
-            usage.notReceived += 1
+            intake.usage.notReceived += 1
             nextEvent = try source.next()
         }
-        return SimulationOutcome(invoices: try await store.invoices(), previews: previews, usage: usage)
+        return SimulationOutcome(invoices: try await store.invoices(), previews: previews, usage: intake.usage)
     }
 
     // MARK: Usage
 
-    func receive(_ event: MeterEvent) {
-        let arrival = max(event.arrival, simulation.clockStart, now)
-        now = arrival
-        usage.received += 1
-        sequence += 1
-        switch validator.validate(event, receivedAt: arrival, sequence: sequence) {
-        case .failure(let rejection):
-            usage.record(rejection)
-        case .success(let recorded):
-            usage.accepted += 1
-            if !billedPeriods.isEmpty, let periods = billedPeriods[recorded.key], periods.contains(where: { $0.contains(recorded.timestamp) }) {
-                usage.late += 1
-                if usage.lateSamples.count < UsageReport.sampleLimit { usage.lateSamples.append(recorded) }
-            }
-            pendingEvents.append(recorded)
-        }
+    /// Hands a batch of accepted events to the store. The store ingests it while the engine validates
+    /// the next one (at most one batch in flight), so a database's insert time overlaps validation.
+    func ingest(_ batch: [RecordedMeterEvent]) async throws {
+        guard !batch.isEmpty else { return }
+        try await settleEvents()
+        let store = self.store
+        ingesting = Task { try await store.ingest(batch) }
     }
 
-    func flushEvents() async throws {
-        guard !pendingEvents.isEmpty else { return }
-        let batch = pendingEvents
-        pendingEvents.removeAll(keepingCapacity: true)
-        try await store.ingest(batch)
+    /// Waits until every accepted event is in the store (before any aggregation).
+    func settleEvents() async throws {
+        guard let batch = ingesting else { return }
+        ingesting = nil
+        try await batch.value
     }
 
     // MARK: Work
@@ -406,7 +402,7 @@ public final class BillingEngine {
             guard let meterID = price.meterID, let meter = simulation.catalog.meter(meterID) else {
                 throw EngineError("price \(price.id) has no meter")
             }
-            guard let key = validator.key(meter: meterID, customer: state.definition.customer) else {
+            guard let key = intake.validator.key(meter: meterID, customer: state.definition.customer) else {
                 throw EngineError("subscription \(state.definition.id): no customer \(state.definition.customer)")
             }
             let query = UsageQuery(meter: meterID, customer: state.definition.customer, key: key, formula: meter.formula, period: plan.period)
@@ -454,7 +450,7 @@ public final class BillingEngine {
             draft.invoice.lines[usageLine.index] = InvoiceLine(
                 id: old.id, price: old.price, subscriptionItem: old.subscriptionItem, description: old.description, period: old.period,
                 quantity: quantity, rated: Rating.rate(usageLine.price.scheme, quantity: quantity), proration: old.proration, metered: true)
-            billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
+            intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
         }
         var invoice = draft.invoice
         let balance = customers[invoice.customer]?.balance ?? 0

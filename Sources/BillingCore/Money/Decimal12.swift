@@ -27,21 +27,30 @@ public struct Decimal12: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses a plain decimal string: optional sign, digits, optional `.` and digits.
     public static func parse(_ text: String) -> Result<Decimal12, ParseFailure> {
-        var utf8 = Substring(text).utf8[...]
+        var text = text
+        return text.withUTF8 { bytes in parse(bytes) }
+    }
+
+    /// Parses UTF-8 bytes in one pass; a text that is too long is only `tooManyDigits` if it is
+    /// otherwise well formed. Digits accumulate in 64-bit integers (Int128 only past 18 integer digits).
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<Decimal12, ParseFailure> {
+        var index = 0
         var negative = false
-        if let first = utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+        if let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
             negative = first == UInt8(ascii: "-")
-            utf8 = utf8.dropFirst()
+            index = 1
         }
-        // One pass; a text that is too long is only `tooManyDigits` if it is otherwise well formed.
-        var integer: Int128 = 0
+        var integer: UInt64 = 0
+        var wideInteger: Int128?
         var integerDigits = 0
-        var fraction: Int128 = 0
+        var fraction: UInt64 = 0
         var fractionDigits = 0
         var seenPoint = false
         var anyDigit = false
         var tooMany = false
-        for byte in utf8 {
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if byte == UInt8(ascii: ".") {
                 if seenPoint { return .failure(.invalid) }
                 seenPoint = true
@@ -50,7 +59,7 @@ public struct Decimal12: Sendable, Hashable, Comparable, CustomStringConvertible
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return .failure(.invalid) }
             anyDigit = true
             guard !tooMany else { continue }
-            let digit = Int128(byte - UInt8(ascii: "0"))
+            let digit = UInt64(byte - UInt8(ascii: "0"))
             if seenPoint {
                 fractionDigits += 1
                 if fractionDigits > maxFractionDigits {
@@ -62,16 +71,19 @@ public struct Decimal12: Sendable, Hashable, Comparable, CustomStringConvertible
                 if integerDigits > 0 || digit != 0 { integerDigits += 1 }
                 if integerDigits > maxIntegerDigits {
                     tooMany = true
-                    continue
+                } else if let wide = wideInteger {
+                    wideInteger = wide * 10 + Int128(digit)
+                } else if integerDigits > 18 {
+                    wideInteger = Int128(integer) * 10 + Int128(digit)
+                } else {
+                    integer = integer * 10 + digit
                 }
-                integer = integer * 10 + digit
             }
         }
         guard anyDigit else { return .failure(.invalid) }
         if tooMany { return .failure(.tooManyDigits) }
-        var scaledFraction = fraction
-        for _ in min(fractionDigits, maxFractionDigits)..<maxFractionDigits { scaledFraction *= 10 }
-        let units = integer * scale + scaledFraction
+        for _ in min(fractionDigits, maxFractionDigits)..<maxFractionDigits { fraction *= 10 }
+        let units = (wideInteger ?? Int128(integer)) * scale + Int128(fraction)
         return .success(Decimal12(units: negative ? -units : units))
     }
 

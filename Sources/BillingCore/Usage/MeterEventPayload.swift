@@ -9,7 +9,8 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
 
     @usableFromInline var key0 = "", value0 = "", key1 = "", value1 = "", key2 = "", value2 = ""
     @usableFromInline var inlineCount: UInt8 = 0
-    @usableFromInline var spill: [String] = []
+    /// Entries past the third, as key, value, key, value…; `nil` (no array at all) in the usual case.
+    @usableFromInline var spill: [String]?
 
     public init() {}
 
@@ -22,7 +23,7 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
         for key in dictionary.keys.sorted() { self[key] = dictionary[key] }
     }
 
-    public var count: Int { Int(inlineCount) + spill.count / 2 }
+    public var count: Int { Int(inlineCount) + (spill?.count ?? 0) / 2 }
 
     /// The value for `key`, or `nil`; setting `nil` removes the entry.
     @inlinable public subscript(key: String) -> String? {
@@ -30,6 +31,7 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
             if inlineCount > 0, key0 == key { return value0 }
             if inlineCount > 1, key1 == key { return value1 }
             if inlineCount > 2, key2 == key { return value2 }
+            guard let spill else { return nil }
             var index = 0
             while index < spill.count {
                 if spill[index] == key { return spill[index + 1] }
@@ -48,15 +50,15 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
             if inlineCount > 1, key1 == key { value1 = newValue; return }
             if inlineCount > 2, key2 == key { value2 = newValue; return }
             var index = 0
-            while index < spill.count {
-                if spill[index] == key { spill[index + 1] = newValue; return }
+            while index < spill?.count ?? 0 {
+                if spill?[index] == key { spill?[index + 1] = newValue; return }
                 index += 2
             }
             switch inlineCount {
             case 0: (key0, value0) = (key, newValue)
             case 1: (key1, value1) = (key, newValue)
             case 2: (key2, value2) = (key, newValue)
-            default: spill += [key, newValue]; return
+            default: spill = (spill ?? []) + [key, newValue]; return
             }
             inlineCount += 1
         }
@@ -72,7 +74,7 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
         if inlineCount > 1 { entries.append((key1, value1)) }
         if inlineCount > 2 { entries.append((key2, value2)) }
         var index = 0
-        while index < spill.count {
+        while let spill, index < spill.count {
             entries.append((spill[index], spill[index + 1]))
             index += 2
         }

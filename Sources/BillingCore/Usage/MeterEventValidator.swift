@@ -13,9 +13,8 @@ public struct EventWindow: Sendable, Hashable {
 /// within 24 hours of clock time (Docs/ENGINE-RULES.md, "Meter events").
 ///
 /// It runs once per event, so it keeps its lookups cheap: meters by event name with a one-entry
-/// cache, customers by id to a dense index, and one identifier table that is pruned of entries
-/// older than the window whenever it has doubled since the last pruning (amortized O(1) per event,
-/// memory proportional to the events of the last 24 hours).
+/// cache, customers by id to a dense index, and the identifiers of the last 24 hours only
+/// (``RecentIdentifiers``: O(1) per event, memory proportional to the window, not to the run).
 public struct MeterEventValidator: Sendable {
     public static let identifierWindow = TimeSpan.days(1)
 
@@ -42,10 +41,8 @@ public struct MeterEventValidator: Sendable {
     let rules: [Rule]
     let customerIndex: [String: Int]
     let window: EventWindow
-    /// Identifier → when the accepted event carrying it was received.
-    var seen: [String: Instant] = [:]
-    /// Prune `seen` when it grows past this.
-    var pruneAt = 65_536
+    /// Identifiers of accepted events received in the last 24 hours.
+    var recent = RecentIdentifiers()
     var generated: Int64 = 0
     var lastEventName = ""
     var lastMeterIndex: Int?
@@ -65,9 +62,21 @@ public struct MeterEventValidator: Sendable {
 
     /// Validates one event received at `now`; on acceptance records its identifier.
     public mutating func validate(_ event: MeterEvent, receivedAt now: Instant, sequence: Int64) -> Result<RecordedMeterEvent, MeterEventRejection> {
-        func reject(_ code: MeterEventErrorCode, _ message: String) -> Result<RecordedMeterEvent, MeterEventRejection> {
-            .failure(MeterEventRejection(code: code, message: message, event: event))
+        switch check(event, receivedAt: now, sequence: sequence) {
+        case .accepted(let recorded): .success(recorded)
+        case .rejected(let code, let message): .failure(MeterEventRejection(code: code, message: message, event: event))
         }
+    }
+
+    /// The outcome of ``check(_:receivedAt:sequence:)``: small, so the per-event path copies little.
+    public enum Verdict: Sendable {
+        case accepted(RecordedMeterEvent)
+        case rejected(MeterEventErrorCode, String)
+    }
+
+    /// ``validate(_:receivedAt:sequence:)`` without building a rejection that carries the event.
+    public mutating func check(_ event: MeterEvent, receivedAt now: Instant, sequence: Int64) -> Verdict {
+        func reject(_ code: MeterEventErrorCode, _ message: String) -> Verdict { .rejected(code, message) }
         let meterIndex: Int
         if let cached = lastMeterIndex, event.eventName == lastEventName {
             meterIndex = cached
@@ -109,28 +118,18 @@ public struct MeterEventValidator: Sendable {
         }
         let identifier: String
         if let given = event.identifier {
-            if let earlier = seen.updateValue(now, forKey: given), now - earlier < Self.identifierWindow.seconds {
-                seen[given] = earlier  // the rejected event does not register its identifier
+            recent.forget(receivedAtOrBefore: now - Self.identifierWindow)
+            if let earlier = recent.receive(given, at: now) {
                 return reject(.duplicateMeterEvent, "A meter event with identifier \(given) was already received at \(earlier).")
             }
-            if seen.count >= pruneAt { prune(now: now) }
             identifier = given
         } else {
             generated += 1
             identifier = "mevt_generated_\(generated)"
         }
-        return .success(
+        return .accepted(
             RecordedMeterEvent(
                 meter: meter.id, customer: customer, key: meterIndex * self.customerIndex.count + customerIndex, timestamp: event.timestamp,
                 sequence: sequence, value: value, identifier: identifier))
-    }
-
-    /// Forgets identifiers received 24 hours or more before `now`; the next pruning waits until the
-    /// table has doubled again.
-    mutating func prune(now: Instant) {
-        let cutoff = now.seconds - Self.identifierWindow.seconds
-        seen = seen.filter { $0.value.seconds > cutoff }
-        pruneAt = max(65_536, 2 * seen.count)
-        seen.reserveCapacity(pruneAt)
     }
 }

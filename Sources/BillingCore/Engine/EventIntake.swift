@@ -1,0 +1,44 @@
+/// The per-event half of the engine: validation, counting, late detection and the batch of accepted
+/// events waiting for the store. A value type so the hot loop runs on a local copy, without the
+/// exclusivity checks a class property costs on every access.
+struct EventIntake {
+    var validator: MeterEventValidator
+    var usage = UsageReport()
+    /// Accepted events not yet handed to the store.
+    var pending: [RecordedMeterEvent] = []
+    var sequence: Int64 = 0
+    /// (meter, customer) key → periods whose usage is on a finalized invoice.
+    var billedPeriods: [Int: [Period]] = [:]
+
+    init(validator: MeterEventValidator) { self.validator = validator }
+
+    /// An intake that holds nothing: what the engine keeps while the hot loop owns the real one.
+    static var empty: EventIntake {
+        EventIntake(validator: MeterEventValidator(catalog: Catalog(meters: [], products: [], prices: []), customers: [], window: EventWindow()))
+    }
+
+    /// Validates one event received at `arrival`; accepted events join `pending`.
+    mutating func receive(_ event: MeterEvent, at arrival: Instant) {
+        usage.received += 1
+        sequence += 1
+        switch validator.check(event, receivedAt: arrival, sequence: sequence) {
+        case .rejected(let code, let message):
+            usage.record(MeterEventRejection(code: code, message: message, event: event))
+        case .accepted(let recorded):
+            usage.accepted += 1
+            if !billedPeriods.isEmpty, let periods = billedPeriods[recorded.key], periods.contains(where: { $0.contains(recorded.timestamp) }) {
+                usage.late += 1
+                if usage.lateSamples.count < UsageReport.sampleLimit { usage.lateSamples.append(recorded) }
+            }
+            pending.append(recorded)
+        }
+    }
+
+    /// Takes the pending batch, leaving room for the next one.
+    mutating func takeBatch(capacity: Int) -> [RecordedMeterEvent] {
+        var batch: [RecordedMeterEvent] = []
+        batch.reserveCapacity(capacity)
+        swap(&batch, &pending)
+        return batch
+    }
+}

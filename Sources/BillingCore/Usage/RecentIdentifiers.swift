@@ -1,0 +1,101 @@
+/// The meter event identifiers received in the last 24 hours, for `duplicate_meter_event`.
+///
+/// Identifiers queue in receipt order (receipt times never decrease) and sit in an open-addressing
+/// table of (hash bits, queue position) with linear probing. Forgetting is lazy: an identifier ages out
+/// by moving the queue's start past it, and a slot pointing before the start counts as free. The
+/// table is rebuilt from the queue (a sequential pass) when live and dead slots fill three quarters
+/// of it, into a table at most half full. Each event costs one hash and one probe sequence, and
+/// memory follows the window, not the run.
+/// (Swift's `Dictionary` with eager removal costs about twice as much per event here.)
+struct RecentIdentifiers: Sendable {
+    struct Entry {
+        var at: Instant
+        var identifier: String
+        var hash: UInt64
+    }
+
+    /// 8 bytes, so more of the table stays in cache: the queue position in the low 40 bits (a run of
+    /// up to a trillion events), the top 24 bits of the hash above it. All ones is a never-used slot.
+    struct Slot {
+        var bits: UInt64
+        static let empty = Slot(bits: .max)
+        static let positionMask: UInt64 = (1 << 40) - 1
+
+        init(bits: UInt64) { self.bits = bits }
+        init(hash: UInt64, position: Int) { bits = (hash & ~Self.positionMask) | UInt64(position) }
+
+        var isEmpty: Bool { bits == .max }
+        var position: Int { Int(bits & Self.positionMask) }
+        func matches(_ hash: UInt64) -> Bool { (bits ^ hash) & ~Self.positionMask == 0 }
+    }
+
+    private var slots = [Slot](repeating: .empty, count: 1024)
+    /// Slots holding a position, live or aged out.
+    private var used = 0
+    private var queue: [Entry] = []
+    /// Absolute position of `queue[0]`.
+    private var base = 0
+    /// Absolute position of the oldest identifier still remembered.
+    private var oldest = 0
+
+    /// How many identifiers are remembered.
+    var count: Int { base + queue.count - oldest }
+
+    /// FNV-1a over the UTF-8 bytes, then a final mix so the low bits used for the slot spread well.
+    static func hash(_ identifier: String) -> UInt64 {
+        var text = identifier
+        return text.withUTF8 { bytes in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            hash ^= hash >> 33
+            hash &*= 0xff51_afd7_ed55_8ccd
+            return hash ^ (hash >> 33)
+        }
+    }
+
+    /// When `identifier` was received, if it is remembered; otherwise remembers it as received `at`.
+    mutating func receive(_ identifier: String, at: Instant) -> Instant? {
+        let hash = Self.hash(identifier)
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        var free: Int?
+        while !slots[index].isEmpty {
+            let slot = slots[index]
+            if slot.position < oldest {
+                if free == nil { free = index }
+            } else if slot.matches(hash), queue[slot.position - base].identifier == identifier {
+                return queue[slot.position - base].at
+            }
+            index = (index + 1) & mask
+        }
+        if free == nil { used += 1 }
+        slots[free ?? index] = Slot(hash: hash, position: base + queue.count)
+        queue.append(Entry(at: at, identifier: identifier, hash: hash))
+        if used * 4 > slots.count * 3 { rebuild() }
+        return nil
+    }
+
+    /// Forgets every identifier received at or before `cutoff`.
+    mutating func forget(receivedAtOrBefore cutoff: Instant) {
+        while oldest < base + queue.count, queue[oldest - base].at <= cutoff { oldest += 1 }
+        if oldest - base >= 65_536, (oldest - base) * 2 >= queue.count {
+            queue.removeFirst(oldest - base)
+            base = oldest
+        }
+    }
+
+    /// Re-inserts the remembered identifiers only, into a table at most half full.
+    private mutating func rebuild() {
+        var capacity = slots.count
+        while count * 2 > capacity { capacity *= 2 }
+        slots = [Slot](repeating: .empty, count: capacity)
+        used = count
+        let mask = capacity - 1
+        for position in oldest..<(base + queue.count) {
+            let hash = queue[position - base].hash
+            var index = Int(truncatingIfNeeded: hash) & mask
+            while !slots[index].isEmpty { index = (index + 1) & mask }
+            slots[index] = Slot(hash: hash, position: position)
+        }
+    }
+}

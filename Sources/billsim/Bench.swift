@@ -1,0 +1,295 @@
+import ArgumentParser
+import BillingCore
+import BillingScenario
+import Foundation
+import Synchronization
+
+extension BillSim {
+    /// Measures each store on one generated usage stream, against the raw database floor.
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure ingestion and billing speed and peak memory per store, against sqlite3 .import and psql \\copy.",
+            discussion: """
+                Generates N meter events spread evenly over January 2026 for C customers (each with the seed's plan: \
+                a 100 USD license and graduated token overage), runs the clock to Feb 1 01:00 (renewal and \
+                finalization), and reports per store: events ingested per second (validation through the store), \
+                the time to bill the period, and peak memory. In the same run it measures the engine floor on the \
+                same rows: sqlite3's .import of the equivalent CSV plus a GROUP BY, and psql's \\copy plus the same \
+                query, and prints our ingestion rate as a ratio of that floor.
+                """)
+
+        @Option(help: "Meter events to generate.")
+        var events = 5_000_000
+
+        @Option(help: "Customers (one subscription each).")
+        var customers = 10_000
+
+        @Option(help: "Stores to measure, comma-separated: memory, sqlite, postgres.")
+        var stores = "memory,sqlite,postgres"
+
+        @Option(help: "PostgreSQL URL (default: BILLSIM_POSTGRES_URL).")
+        var postgresURL: String?
+
+        @Option(help: "Folder for the SQLite file and the floor's CSV (default: a temporary folder).")
+        var workDirectory: String?
+
+        func run() async throws {
+            guard events > 0, customers > 0 else { throw ValidationError("--events and --customers must be positive") }
+            let folder = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let postgres = postgresURL ?? ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"]
+            let workload = BenchWorkload(events: events, customers: customers)
+            print("billsim bench: \(events) events over \(customers) customers, January 2026, seed plan; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print(pad("store", 10) + pad("ingest ev/s", 14) + pad("bill s", 9) + pad("peak MB", 9) + pad("floor rows/s", 14) + "ratio")
+            var totals: [String: Int64] = [:]
+            let csv = "\(folder)/events.csv"
+            var csvWritten = false
+            for name in stores.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                let value: String
+                switch name {
+                case "memory": value = "memory"
+                case "sqlite":
+                    value = "sqlite:\(folder)/bench.sqlite"
+                case "postgres":
+                    guard let postgres else {
+                        print(pad(name, 10) + "skipped: no --postgres-url and no BILLSIM_POSTGRES_URL")
+                        continue
+                    }
+                    value = postgres
+                default: throw ValidationError("unknown store \(name) in --stores (memory, sqlite, postgres)")
+                }
+                let measured = try await workload.measure(store: try StoreRegistry.factory(for: value))
+                totals[name] = measured.total
+                var floor: Double?
+                if name != "memory" {
+                    if !csvWritten {
+                        try workload.writeCSV(to: csv)
+                        csvWritten = true
+                    }
+                    floor = name == "sqlite" ? try Floor.sqlite(csv: csv, database: "\(folder)/floor.sqlite") : try Floor.postgres(csv: csv, url: value)
+                }
+                let rate = Double(events) / measured.ingestSeconds
+                let floorRate = floor.map { Double(events) / $0 }
+                print(
+                    pad(name, 10) + pad(grouped(rate), 14) + pad(String(format: "%.2f", measured.billSeconds), 9)
+                        + pad(String(measured.peakKilobytes / 1024), 9) + pad(floorRate.map(grouped) ?? "-", 14)
+                        + (floorRate.map { String(format: "%.2f", rate / $0) } ?? "-"))
+            }
+            if Set(totals.values).count > 1 { throw CLIError("stores billed different totals: \(totals)") }
+            if let total = totals.values.first { print("every store billed \(Currency(code: "usd")!.describe(total)) in \(2 * customers) invoices") }
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+
+        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
+
+        func grouped(_ value: Double) -> String {
+            let digits = String(Int(value.rounded()))
+            var out = ""
+            for (index, character) in digits.reversed().enumerated() {
+                if index > 0 && index % 3 == 0 { out.append(",") }
+                out.append(character)
+            }
+            return String(out.reversed())
+        }
+    }
+}
+
+/// The bench's catalog, customers, subscriptions and event stream.
+struct BenchWorkload {
+    let events: Int
+    let customers: Int
+    let customerIDs: [String]
+    let start = Instant(year: 2026, month: 1, day: 1)
+    let end = Instant(year: 2026, month: 2, day: 1)
+
+    var simulation: Simulation {
+        let usd = Currency(code: "usd")!
+        let monthly = BillingInterval(.month)
+        let catalog = Catalog(
+            meters: [Meter(id: "mtr_tokens", eventName: "hypernian_tokens")],
+            products: [Product(id: "prod_license", name: "License"), Product(id: "prod_usage", name: "Tokens")],
+            prices: [
+                Price(id: "price_license", product: "prod_license", currency: usd, interval: monthly, usageType: .licensed,
+                      scheme: .perUnit(unitAmount: ExactDecimal(10_000), transform: nil)),
+                Price(id: "price_usage", product: "prod_usage", currency: usd, interval: monthly, usageType: .metered(meter: "mtr_tokens"),
+                      scheme: .graduated([PriceTier(upTo: 1000), PriceTier(upTo: nil, unitAmount: ExactDecimal(4))])),
+            ])
+        let people = (0..<customers).map { Customer(id: customerID($0), currency: usd, defaultPaymentMethod: "pm_card_visa") }
+        let subscriptions = (0..<customers).map { index in
+            Subscription(
+                id: "sub_\(index)", customer: customerID(index), created: start,
+                items: [SubscriptionItem(id: "si_license_\(index)", price: "price_license"), SubscriptionItem(id: "si_usage_\(index)", price: "price_usage")])
+        }
+        return Simulation(clockStart: start, clockUntil: end + .hours(1), catalog: catalog, customers: people, subscriptions: subscriptions)
+    }
+
+    init(events: Int, customers: Int) {
+        self.events = events
+        self.customers = customers
+        customerIDs = (0..<customers).map { "cus_\($0)" }
+    }
+
+    func customerID(_ index: Int) -> String { customerIDs[index] }
+
+    /// Event `i`: evenly spaced over January, customers round-robin, values 1…500.
+    func event(_ index: Int) -> (customer: String, timestamp: Instant, value: Int, identifier: String) {
+        let span = end - start
+        let timestamp = Instant(seconds: start.seconds + Int64(index) * span / Int64(events))
+        return (customerID(index % customers), timestamp, 1 + (index &* 7919) % 500, "evt_" + String(index))
+    }
+
+    struct Source: MeterEventSource {
+        let workload: BenchWorkload
+        var index = 0
+
+        mutating func next() throws -> MeterEvent? {
+            guard index < workload.events else { return nil }
+            defer { index += 1 }
+            let event = workload.event(index)
+            var payload = MeterEventPayload()
+            payload["stripe_customer_id"] = event.customer
+            payload["value"] = String(event.value)
+            return MeterEvent(eventName: "hypernian_tokens", timestamp: event.timestamp, identifier: event.identifier, payload: payload)
+        }
+    }
+
+    struct Measurement {
+        var ingestSeconds: Double
+        var billSeconds: Double
+        var peakKilobytes: Int
+        var total: Int64
+    }
+
+    /// Runs the clock over a fresh store and times the two phases.
+    func measure(store factory: @Sendable (Scenario) async throws -> any BillingStore) async throws -> Measurement {
+        let scenario = Scenario(path: "bench", name: "bench", description: "", tags: [], simulation: simulation, usage: [], expectation: Expectation(location: .init(file: "bench", line: 1, column: 1)))
+        PeakMemory.reset()
+        let clock = ContinuousClock()
+        let began = clock.now
+        let store = PhaseTimingStore(try await factory(scenario))
+        let engine = try BillingEngine(simulation: simulation, store: store)
+        var source = Source(workload: self)
+        let outcome = try await engine.run(events: &source)
+        let finished = clock.now
+        try await store.close()
+        let billing = store.firstAggregate ?? finished
+        guard outcome.usage.accepted == events else { throw CLIError("bench: only \(outcome.usage.accepted) of \(events) events accepted") }
+        return Measurement(
+            ingestSeconds: seconds(billing - began), billSeconds: seconds(finished - billing), peakKilobytes: PeakMemory.kilobytes(),
+            total: outcome.invoices.reduce(0) { $0 + $1.total })
+    }
+
+    func seconds(_ duration: Swift.Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// The same rows as a CSV for the database floor: meter, customer, timestamp, sequence, value, identifier.
+    func writeCSV(to path: String) throws {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var chunk = ""
+        for index in 0..<events {
+            let event = event(index)
+            chunk += "mtr_tokens,\(event.customer),\(event.timestamp.seconds),\(index + 1),\(event.value),\(event.identifier)\n"
+            if chunk.utf8.count > 1 << 20 {
+                handle.write(Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        handle.write(Data(chunk.utf8))
+    }
+}
+
+/// A store wrapper that notes when billing starts (the first aggregation, after every event is in).
+final class PhaseTimingStore: BillingStore {
+    let base: any BillingStore
+    let started = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(_ base: any BillingStore) { self.base = base }
+
+    var firstAggregate: ContinuousClock.Instant? { started.withLock { $0 } }
+
+    func ingest(_ events: [RecordedMeterEvent]) async throws { try await base.ingest(events) }
+
+    func aggregate(_ query: UsageQuery) async throws -> Decimal12 {
+        started.withLock { if $0 == nil { $0 = ContinuousClock.now } }
+        return try await base.aggregate(query)
+    }
+
+    func save(_ invoice: Invoice) async throws { try await base.save(invoice) }
+    func invoices() async throws -> [Invoice] { try await base.invoices() }
+    func close() async throws { try await base.close() }
+}
+
+/// Peak resident memory of this process (Linux: VmHWM, reset through /proc/self/clear_refs).
+enum PeakMemory {
+    static func reset() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+
+    static func kilobytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+}
+
+/// The raw database floor: the database's own bulk loader on the same rows, plus one GROUP BY.
+enum Floor {
+    static let query = "SELECT meter, customer, SUM(value), COUNT(*) FROM events GROUP BY meter, customer"
+
+    /// `sqlite3 .import` of the CSV into a fresh file, then the query; returns seconds.
+    static func sqlite(csv: String, database: String) throws -> Double {
+        try? FileManager.default.removeItem(atPath: database)
+        let script = """
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
+            CREATE TABLE events(meter TEXT, customer TEXT, timestamp INTEGER, sequence INTEGER, value INTEGER, identifier TEXT);
+            .mode csv
+            .import \(csv) events
+            .output /dev/null
+            \(query);
+            """
+        let seconds = try timed("sqlite3", [database], input: script)
+        try? FileManager.default.removeItem(atPath: database)
+        return seconds
+    }
+
+    /// `psql \copy` of the CSV into a table of a throwaway schema, then the query; returns seconds.
+    static func postgres(csv: String, url: String) throws -> Double {
+        let schema = "billsim_floor_\(ProcessInfo.processInfo.processIdentifier)"
+        _ = try timed("psql", [url, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE SCHEMA \(schema)"], input: "")
+        defer { _ = try? timed("psql", [url, "-q", "-c", "DROP SCHEMA \(schema) CASCADE"], input: "") }
+        let script = """
+            SET search_path TO \(schema);
+            CREATE TABLE events(meter TEXT, customer TEXT, timestamp BIGINT, sequence BIGINT, value NUMERIC, identifier TEXT);
+            \\copy events FROM '\(csv)' CSV
+            \\o /dev/null
+            \(query);
+            """
+        return try timed("psql", [url, "-q", "-v", "ON_ERROR_STOP=1"], input: script)
+    }
+
+    /// Runs a tool with a script on its standard input; its wall time in seconds.
+    static func timed(_ tool: String, _ arguments: [String], input: String) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let stdin = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        let began = ContinuousClock.now
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let message = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let elapsed = ContinuousClock.now - began
+        guard process.terminationStatus == 0 else {
+            throw CLIError("\(tool) failed: \(String(decoding: message, as: UTF8.self))")
+        }
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
