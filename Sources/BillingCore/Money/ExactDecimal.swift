@@ -14,9 +14,9 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     public init(_ integer: Int64) { value = Decimal(integer) }
     public init(_ integer: Int) { value = Decimal(integer) }
 
-    /// Parses a plain decimal string with at most `maxFractionDigits` fractional digits (12 for
-    /// amounts a person writes; stores reading back a computed amount pass 38); `nil` otherwise.
-    public init?(parsing text: String, maxFractionDigits: Int = 12) {
+    /// Parses a plain decimal string as a person writes one (at most 12 fractional digits, 38
+    /// significant digits); `nil` otherwise. Stores read computed amounts back with ``init(exactText:)``.
+    public init?(parsing text: String) {
         var digits = Substring(text)
         var sign = FloatingPointSign.plus
         if digits.first == "-" || digits.first == "+" {
@@ -30,7 +30,7 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         else { return nil }
         var fraction = parts.count == 2 ? String(parts[1]) : ""
         while fraction.hasSuffix("0") { fraction.removeLast() }
-        guard fraction.count <= maxFractionDigits else { return nil }
+        guard fraction.count <= 12 else { return nil }
         var whole = String(parts[0]).drop(while: { $0 == "0" })
         if whole.isEmpty { whole = "0" }
         let significandDigits = String(whole) + fraction
@@ -42,6 +42,34 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         }
         value = Decimal(sign: sign, exponent: -fraction.count, significand: significand)
         if value.isZero { value = 0 }
+    }
+
+    /// Reads back any text ``description`` wrote (stores persist computed amounts as text): every
+    /// digit kept, up to the 128-bit significand a `Decimal` holds; `nil` for anything else.
+    public init?(exactText text: String) {
+        let negative = text.hasPrefix("-")
+        let parts = text.dropFirst(negative ? 1 : 0).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, !parts[0].isEmpty, parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+        var digits = parts.joined().drop { $0 == "0" }
+        var exponent = parts.count == 2 ? -parts[1].count : 0
+        while digits.last == "0" {
+            digits.removeLast()
+            exponent += 1
+        }
+        var significand: UInt128 = 0
+        for digit in digits.utf8 {
+            let (shifted, overflow) = significand.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = shifted.addingReportingOverflow(UInt128(digit - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return nil }
+            significand = sum
+        }
+        guard significand != 0 else {
+            value = 0
+            return
+        }
+        guard (-128...127).contains(exponent) else { return nil }
+        let magnitude = Decimal(UInt64(significand >> 64)) * (Decimal(UInt64.max) + 1) + Decimal(UInt64(truncatingIfNeeded: significand))
+        value = Decimal(sign: negative ? .minus : .plus, exponent: exponent, significand: magnitude)
     }
 
     public static func < (lhs: ExactDecimal, rhs: ExactDecimal) -> Bool { lhs.value < rhs.value }
