@@ -1,0 +1,195 @@
+import BillingCore
+import Foundation
+import PostgresNIO
+
+/// The tables of one run's schema, and the SQL that writes and reads them.
+///
+/// ```
+/// meter_events        meter, customer, ts (Unix seconds), seq (receipt order), value (exact numeric), identifier
+/// invoices            one row per invoice id; instants as Unix seconds; enums as Stripe's strings
+/// invoice_lines       (invoice_id, position) → a line; exact amounts as numeric
+/// invoice_line_tiers  (invoice_id, line_position, position) → a tier of a line's breakdown
+/// ```
+/// Text columns compare bytewise (`COLLATE "C"`), as the other stores do, whatever the database's locale.
+enum Schema {
+    static let eventColumns = ["meter", "customer", "ts", "seq", "value", "identifier"]
+
+    /// `"name"`; only ever called with a name that passed ``PostgresBillingStore/isValidSchemaName(_:)``.
+    static func quoted(_ schema: String) -> String { "\"\(schema)\"" }
+
+    /// Creates the schema and its tables, and points the session at it.
+    static func statements(schema: String) -> [PostgresQuery] {
+        [
+            "CREATE SCHEMA \(unescaped: quoted(schema))",
+            "SET search_path TO \(unescaped: quoted(schema))",
+            // A lost commit after a crash is harmless here (the run is repeated); waiting for a disk flush per invoice is not.
+            "SET synchronous_commit TO off",
+            """
+            CREATE TABLE meter_events (
+                meter text COLLATE "C" NOT NULL, customer text COLLATE "C" NOT NULL, ts bigint NOT NULL, seq bigint NOT NULL,
+                value numeric NOT NULL, identifier text NOT NULL)
+            """,
+            """
+            CREATE TABLE invoices (
+                id text COLLATE "C" PRIMARY KEY, number bigint NOT NULL, customer text NOT NULL, subscription text NOT NULL,
+                billing_reason text NOT NULL, status text NOT NULL, currency text NOT NULL, collection_method text NOT NULL,
+                created bigint NOT NULL, period_start bigint NOT NULL, period_end bigint NOT NULL, starting_balance bigint NOT NULL,
+                finalized_at bigint, paid_at bigint, due_date bigint)
+            """,
+            """
+            CREATE TABLE invoice_lines (
+                invoice_id text COLLATE "C" NOT NULL REFERENCES invoices ON DELETE CASCADE, position integer NOT NULL,
+                id text NOT NULL, price text NOT NULL, subscription_item text NOT NULL, description text NOT NULL,
+                period_start bigint NOT NULL, period_end bigint NOT NULL, quantity numeric NOT NULL, transformed_quantity numeric,
+                exact_amount numeric NOT NULL, amount bigint NOT NULL, proration boolean NOT NULL, metered boolean NOT NULL,
+                PRIMARY KEY (invoice_id, position))
+            """,
+            """
+            CREATE TABLE invoice_line_tiers (
+                invoice_id text COLLATE "C" NOT NULL, line_position integer NOT NULL, position integer NOT NULL,
+                tier integer NOT NULL, up_to bigint, quantity numeric NOT NULL, unit_amount numeric NOT NULL,
+                flat_amount numeric NOT NULL, amount numeric NOT NULL,
+                PRIMARY KEY (invoice_id, line_position, position),
+                FOREIGN KEY (invoice_id, line_position) REFERENCES invoice_lines ON DELETE CASCADE)
+            """,
+        ]
+    }
+
+    /// The index aggregation reads by; built by the first aggregate (see ``PostgresBillingStore/indexed``).
+    static let createIndex: PostgresQuery = "CREATE INDEX IF NOT EXISTS meter_events_meter_customer_ts ON meter_events (meter, customer, ts, seq)"
+
+    // MARK: Writing invoices
+
+    /// A column and the SQL type its bound text is cast to.
+    typealias Column = (name: String, type: String)
+
+    static let invoiceColumns: [Column] = [
+        ("id", "text"), ("number", "bigint"), ("customer", "text"), ("subscription", "text"), ("billing_reason", "text"), ("status", "text"),
+        ("currency", "text"), ("collection_method", "text"), ("created", "bigint"), ("period_start", "bigint"), ("period_end", "bigint"),
+        ("starting_balance", "bigint"), ("finalized_at", "bigint"), ("paid_at", "bigint"), ("due_date", "bigint"),
+    ]
+    static let lineColumns: [Column] = [
+        ("invoice_id", "text"), ("position", "integer"), ("id", "text"), ("price", "text"), ("subscription_item", "text"),
+        ("description", "text"), ("period_start", "bigint"), ("period_end", "bigint"), ("quantity", "numeric"),
+        ("transformed_quantity", "numeric"), ("exact_amount", "numeric"), ("amount", "bigint"), ("proration", "boolean"), ("metered", "boolean"),
+    ]
+    static let tierColumns: [Column] = [
+        ("invoice_id", "text"), ("line_position", "integer"), ("position", "integer"), ("tier", "integer"), ("up_to", "bigint"),
+        ("quantity", "numeric"), ("unit_amount", "numeric"), ("flat_amount", "numeric"), ("amount", "numeric"),
+    ]
+
+    /// The INSERTs that write `invoice`, its lines and their tiers (after its old rows were deleted).
+    static func inserts(for invoice: Invoice) -> [PostgresQuery] {
+        let invoiceRow: [String?] = [
+            invoice.id, "\(invoice.number)", invoice.customer, invoice.subscription, invoice.billingReason.rawValue, invoice.status.rawValue,
+            invoice.currency.code, invoice.collectionMethod.rawValue, "\(invoice.created.seconds)", "\(invoice.periodStart.seconds)",
+            "\(invoice.periodEnd.seconds)", "\(invoice.startingBalance)", invoice.finalizedAt.map { "\($0.seconds)" },
+            invoice.paidAt.map { "\($0.seconds)" }, invoice.dueDate.map { "\($0.seconds)" },
+        ]
+        var lineRows: [[String?]] = []
+        var tierRows: [[String?]] = []
+        for (position, line) in invoice.lines.enumerated() {
+            lineRows.append([
+                invoice.id, "\(position)", line.id, line.price, line.subscriptionItem, line.description, "\(line.period.start.seconds)",
+                "\(line.period.end.seconds)", line.quantity.description, line.transformedQuantity?.description, line.exactAmount.description,
+                "\(line.amount)", "\(line.proration)", "\(line.metered)",
+            ])
+            for (tierPosition, tier) in line.tiers.enumerated() {
+                tierRows.append([
+                    invoice.id, "\(position)", "\(tierPosition)", "\(tier.tier)", tier.upTo.map { "\($0)" }, tier.quantity.description,
+                    tier.unitAmount.description, tier.flatAmount.description, tier.amount.description,
+                ])
+            }
+        }
+        return insert("invoices", invoiceColumns, [invoiceRow]) + insert("invoice_lines", lineColumns, lineRows)
+            + insert("invoice_line_tiers", tierColumns, tierRows)
+    }
+
+    /// Multi-row `INSERT … VALUES ($1::type, …), …` statements with every value bound as a parameter
+    /// (as text, cast by the server), split to stay under PostgreSQL's 65,535 parameters.
+    static func insert(_ table: String, _ columns: [Column], _ rows: [[String?]]) -> [PostgresQuery] {
+        let rowsPerStatement = Int(UInt16.max) / columns.count
+        return stride(from: 0, to: rows.count, by: rowsPerStatement).map { start in
+            let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
+            var bindings = PostgresBindings(capacity: chunk.count * columns.count)
+            var tuples: [String] = []
+            for row in chunk {
+                var placeholders: [String] = []
+                for (value, column) in zip(row, columns) {
+                    bindings.append(value)
+                    placeholders.append("$\(bindings.count)::\(column.type)")
+                }
+                tuples.append("(" + placeholders.joined(separator: ", ") + ")")
+            }
+            let sql = "INSERT INTO \(table) (\(columns.map(\.name).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
+            return PostgresQuery(unsafeSQL: sql, binds: bindings)
+        }
+    }
+
+    // MARK: Reading invoices
+
+    static let selectInvoices: PostgresQuery = """
+        SELECT id, number, customer, subscription, billing_reason, status, currency, collection_method,
+               created, period_start, period_end, starting_balance, finalized_at, paid_at, due_date
+        FROM invoices ORDER BY number, id
+        """
+    static let selectLines: PostgresQuery = """
+        SELECT invoice_id, id, price, subscription_item, description, period_start, period_end,
+               quantity::text, transformed_quantity::text, exact_amount::text, amount, proration, metered
+        FROM invoice_lines ORDER BY invoice_id, position
+        """
+    static let selectTiers: PostgresQuery = """
+        SELECT invoice_id, line_position, tier, up_to, quantity::text, unit_amount::text, flat_amount::text, amount::text
+        FROM invoice_line_tiers ORDER BY invoice_id, line_position, position
+        """
+
+    /// Rebuilds the invoices from the rows of the three SELECTs above.
+    static func decode(invoices: [PostgresRow], lines: [PostgresRow], tiers: [PostgresRow]) throws -> [Invoice] {
+        var tiersByLine: [String: [Int: [TierAmount]]] = [:]
+        for row in tiers {
+            let (invoiceID, linePosition, index, upTo, quantity, unitAmount, flatAmount, amount) = try row.decode(
+                (String, Int32, Int32, Int64?, String, String, String, String).self)
+            var tier = TierAmount(
+                tier: Int(index), upTo: upTo, quantity: try exact(quantity), unitAmount: try exact(unitAmount), flatAmount: try exact(flatAmount))
+            tier.amount = try exact(amount)
+            tiersByLine[invoiceID, default: [:]][Int(linePosition), default: []].append(tier)
+        }
+        var linesByInvoice: [String: [InvoiceLine]] = [:]
+        for row in lines {
+            let (invoiceID, id, price, item, description, start, end, quantity, transformed, exactAmount, amount, proration, metered) =
+                try row.decode((String, String, String, String, String, Int64, Int64, String, String?, String, Int64, Bool, Bool).self)
+            let position = linesByInvoice[invoiceID, default: []].count
+            let rated = RatedAmount(
+                exact: try exact(exactAmount), transformedQuantity: try transformed.map(exact), tiers: tiersByLine[invoiceID]?[position] ?? [])
+            var line = InvoiceLine(
+                id: id, price: price, subscriptionItem: item, description: description,
+                period: Period(start: Instant(seconds: start), end: Instant(seconds: end)), quantity: try exact(quantity), rated: rated,
+                proration: proration, metered: metered)
+            line.amount = amount
+            linesByInvoice[invoiceID, default: []].append(line)
+        }
+        return try invoices.map { row in
+            let (id, number, customer, subscription, reason, status, currency, method, created, start, end, balance, finalized, paid, due) =
+                try row.decode(
+                    (String, Int64, String, String, String, String, String, String, Int64, Int64, Int64, Int64, Int64?, Int64?, Int64?).self)
+            return Invoice(
+                id: id, number: Int(number), customer: customer, subscription: subscription,
+                billingReason: try parse(BillingReason(rawValue: reason), reason), status: try parse(InvoiceStatus(rawValue: status), status),
+                currency: try parse(Currency(code: currency), currency),
+                collectionMethod: try parse(CollectionMethod(rawValue: method), method), created: Instant(seconds: created),
+                periodStart: Instant(seconds: start), periodEnd: Instant(seconds: end), lines: linesByInvoice[id] ?? [], startingBalance: balance,
+                finalizedAt: finalized.map(Instant.init(seconds:)), paidAt: paid.map(Instant.init(seconds:)), dueDate: due.map(Instant.init(seconds:)))
+        }
+    }
+
+    private static func parse<T>(_ value: T?, _ text: String) throws -> T {
+        guard let value else { throw UnexpectedResult(description: "unknown \(T.self) \"\(text)\" in the invoices table") }
+        return value
+    }
+
+    /// A numeric column's text back as the ``ExactDecimal`` that wrote it.
+    static func exact(_ text: String) throws -> ExactDecimal {
+        if let value = ExactDecimal(exactText: text) { return value }
+        throw UnexpectedResult(description: "not an exact decimal: \(text)")
+    }
+}
