@@ -42,7 +42,9 @@ let package = Package(
         .testTarget(name: "BillingCoreTests", dependencies: ["BillingCore", "BillingStoreTesting"]),
         .testTarget(name: "BillingScenarioTests", dependencies: ["BillingScenario", "BillingCore"]),
         .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingCore"]),
-        .testTarget(name: "BillingHarnessTests", dependencies: ["BillingHarness", "BillingReports", "BillingCore"]),
+        .testTarget(
+            name: "BillingHarnessTests",
+            dependencies: ["BillingHarness", "BillingReports", "BillingCore", "BillingStoreSQLite", "BillingStorePostgres"]),
         .testTarget(name: "BillingStoreSQLiteTests", dependencies: ["BillingStoreSQLite", "BillingStoreTesting", "BillingCore"]),
         .testTarget(name: "BillingStorePostgresTests", dependencies: ["BillingStorePostgres", "BillingStoreTesting", "BillingCore"]),
         .testTarget(name: "billsimTests", dependencies: ["billsim"]),

@@ -126,12 +126,19 @@ public struct ScenarioRunner: Sendable {
         return result
     }
 
-    /// Runs the scenario's clock over a fresh store and returns what it produced.
+    /// Runs the scenario's clock over a fresh store, closes the store, and returns what it produced.
     public func simulate(_ scenario: Scenario) async throws -> SimulationOutcome {
         var source = try UsageSources.open(scenario.usage).get()
         let store = try await makeStore(scenario)
-        let engine = try BillingEngine(simulation: scenario.simulation, store: store)
-        return try await engine.run(events: &source)
+        do {
+            let engine = try BillingEngine(simulation: scenario.simulation, store: store)
+            let outcome = try await engine.run(events: &source)
+            try await store.close()
+            return outcome
+        } catch {
+            try? await store.close()
+            throw error
+        }
     }
 
     /// Every difference between the expectations and the outcome.

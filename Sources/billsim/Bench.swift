@@ -58,7 +58,7 @@ extension BillSim {
                     value = postgres
                 default: throw ValidationError("unknown store \(name) in --stores (memory, sqlite, postgres)")
                 }
-                let measured = try await workload.measure(store: try StoreRegistry.factory(for: value))
+                let measured = try await workload.measure(store: try StoreRegistry.factory(for: StoreRequest(value: value)))
                 totals[name] = measured.total
                 var floor: Double?
                 if name != "memory" {

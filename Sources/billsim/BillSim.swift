@@ -19,6 +19,11 @@ struct BillSim: AsyncParsableCommand {
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "Where a run keeps events and invoices: \(StoreRegistry.usage).")
     var store = "memory"
+
+    @Flag(help: "PostgreSQL: keep each run's schema (named on stderr) instead of dropping it.")
+    var keepSchema = false
+
+    var request: StoreRequest { StoreRequest(value: store, keepSchema: keepSchema) }
 }
 
 func printError(_ text: String) {
@@ -36,7 +41,7 @@ func loadOrExit(_ path: String) throws -> Scenario {
 }
 
 /// Runs one scenario's clock, exiting 2 on invalid usage files and 1 on an engine or store error.
-func simulateOrExit(_ scenario: Scenario, store: String) async throws -> SimulationOutcome {
+func simulateOrExit(_ scenario: Scenario, store: StoreRequest) async throws -> SimulationOutcome {
     let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: store))
     do {
         return try await runner.simulate(scenario)
@@ -83,7 +88,7 @@ extension BillSim {
                 printError("error: \(error)")
                 throw ExitCode(2)
             }
-            let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.store))
+            let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request))
             let result = await runner.run(files: files, filter: filter)
             print(renderer.render(result), terminator: "")
             if !noReports {
@@ -132,7 +137,7 @@ extension BillSim {
 
         func run() async throws {
             let loaded = try loadOrExit(scenario)
-            let outcome = try await simulateOrExit(loaded, store: storeOptions.store)
+            let outcome = try await simulateOrExit(loaded, store: storeOptions.request)
             print(DocumentValue.list(outcome.invoices.map(InvoiceDocument.document)).json(pretty: true))
         }
     }
@@ -164,7 +169,7 @@ extension BillSim {
             let name = "billsim preview"
             loaded.simulation.clockUntil = instant
             loaded.simulation.timeline.append(TimelineEntry(at: instant, action: .previewInvoice(subscription: subscription, name: name)))
-            let outcome = try await simulateOrExit(loaded, store: storeOptions.store)
+            let outcome = try await simulateOrExit(loaded, store: storeOptions.request)
             guard let preview = outcome.previews[name] else { throw ExitCode(1) }
             print(InvoiceDocument.document(preview).json(pretty: true))
         }

@@ -1,27 +1,48 @@
 import BillingCore
 import BillingScenario
+import BillingStorePostgres
+import BillingStoreSQLite
+
+/// What `--store` and `--keep-schema` asked for.
+struct StoreRequest: Sendable {
+    var value: String
+    /// PostgreSQL: keep the run's schema instead of dropping it when the run ends.
+    var keepSchema = false
+}
 
 /// Storage backends by the name `--store` uses. Adding one is one entry here; nothing else changes.
 enum StoreRegistry {
     struct Backend {
         /// Whether this backend handles the `--store` value.
         let matches: @Sendable (String) -> Bool
-        let make: @Sendable (String, Scenario) async throws -> any BillingStore
+        let make: @Sendable (StoreRequest) async throws -> any BillingStore
         let usage: String
     }
 
     static let backends: [Backend] = [
-        Backend(matches: { $0 == "memory" }, make: { _, _ in InMemoryBillingStore() }, usage: "memory"),
+        Backend(matches: { $0 == "memory" }, make: { _ in InMemoryBillingStore() }, usage: "memory"),
+        Backend(
+            matches: { $0.hasPrefix("sqlite:") }, make: { request in try SQLiteBillingStore(path: String(request.value.dropFirst("sqlite:".count))) },
+            usage: "sqlite:PATH, sqlite::memory:"),
+        Backend(
+            matches: { $0 == "postgres" || $0.hasPrefix("postgres://") || $0.hasPrefix("postgresql://") },
+            make: { request in
+                let url = request.value == "postgres" ? try PostgresBillingStore.environmentURL() : request.value
+                let store = try await PostgresBillingStore.connect(url: url, keepSchema: request.keepSchema)
+                if request.keepSchema { printError("billsim: the run's tables stay in PostgreSQL schema \(store.schema)") }
+                return store
+            },
+            usage: "postgres://USER@HOST:PORT/DB (or postgres: the URL in BILLSIM_POSTGRES_URL)"),
     ]
 
     static var usage: String { backends.map(\.usage).joined(separator: ", ") }
 
     /// The factory for a `--store` value, or a usage error naming the known stores.
-    static func factory(for value: String) throws -> @Sendable (Scenario) async throws -> any BillingStore {
-        guard let backend = backends.first(where: { $0.matches(value) }) else {
-            throw CLIError("unknown store \"\(value)\" (known: \(usage))")
+    static func factory(for request: StoreRequest) throws -> @Sendable (Scenario) async throws -> any BillingStore {
+        guard let backend = backends.first(where: { $0.matches(request.value) }) else {
+            throw CLIError("unknown store \"\(request.value)\" (known: \(usage))")
         }
-        return { scenario in try await backend.make(value, scenario) }
+        return { _ in try await backend.make(request) }
     }
 }
 
