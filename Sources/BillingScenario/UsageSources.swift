@@ -33,24 +33,26 @@ public enum UsageSources {
 /// A k-way merge of sources by arrival; ties go to the earlier source.
 public struct MergedEventSource: MeterEventSource {
     var sources: [any MeterEventSource]
-    var heads: [MeterEvent?]
+    /// Each source's next event; read on the first call to `next()` so a source's error surfaces there.
+    var heads: [MeterEvent?]?
 
-    public init(_ sources: [any MeterEventSource]) {
-        self.sources = sources
-        heads = []
-        for index in self.sources.indices { heads.append(try? self.sources[index].next()) }
-    }
+    public init(_ sources: [any MeterEventSource]) { self.sources = sources }
 
     public mutating func next() throws -> MeterEvent? {
+        if heads == nil {
+            var first: [MeterEvent?] = []
+            for index in sources.indices { first.append(try sources[index].next()) }
+            heads = first
+        }
         var best: Int?
-        for index in heads.indices {
-            guard let head = heads[index] else { continue }
-            if let current = best, let bestHead = heads[current], bestHead.arrival <= head.arrival { continue }
+        for index in heads!.indices {
+            guard let head = heads![index] else { continue }
+            if let current = best, let bestHead = heads![current], bestHead.arrival <= head.arrival { continue }
             best = index
         }
         guard let index = best else { return nil }
-        let event = heads[index]
-        heads[index] = try sources[index].next()
+        let event = heads![index]
+        heads![index] = try sources[index].next()
         return event
     }
 }

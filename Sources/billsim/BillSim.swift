@@ -93,9 +93,8 @@ extension BillSim {
             print(renderer.render(result), terminator: "")
             if !noReports {
                 try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
-                for (name, report) in ReportRegistry.formats.sorted(by: { $0.key < $1.key }) {
+                for report in ReportRegistry.formats.values {
                     try report.render(result).write(toFile: "\(reports)/last-run.\(report.fileExtension)", atomically: true, encoding: .utf8)
-                    _ = name
                 }
             }
             if result.exitCode != 0 { throw ExitCode(result.exitCode) }
