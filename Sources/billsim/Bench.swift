@@ -33,51 +33,73 @@ extension BillSim {
         @Option(help: "Folder for the SQLite file and the floor's CSV (default: a temporary folder).")
         var workDirectory: String?
 
+        @Flag(help: .hidden)
+        var rowOnly = false
+
+        var storeNames: [String] { stores.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
         func run() async throws {
             guard events > 0, customers > 0 else { throw ValidationError("--events and --customers must be positive") }
-            let folder = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let postgres = postgresURL ?? ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"]
-            let workload = BenchWorkload(events: events, customers: customers)
-            print("billsim bench: \(events) events over \(customers) customers, January 2026, seed plan; \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            print(pad("store", 10) + pad("ingest ev/s", 14) + pad("bill s", 9) + pad("peak MB", 9) + pad("floor rows/s", 14) + "ratio")
-            var totals: [String: Int64] = [:]
-            let csv = "\(folder)/events.csv"
-            var csvWritten = false
-            for name in stores.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                let value: String
-                switch name {
-                case "memory": value = "memory"
-                case "sqlite":
-                    value = "sqlite:\(folder)/bench.sqlite"
-                case "postgres":
-                    guard let postgres else {
-                        print(pad(name, 10) + "skipped: no --postgres-url and no BILLSIM_POSTGRES_URL")
-                        continue
-                    }
-                    value = postgres
-                default: throw ValidationError("unknown store \(name) in --stores (memory, sqlite, postgres)")
-                }
-                let measured = try await workload.measure(store: try StoreRegistry.factory(for: StoreRequest(value: value)))
-                totals[name] = measured.total
-                var floor: Double?
-                if name != "memory" {
-                    if !csvWritten {
-                        try workload.writeCSV(to: csv)
-                        csvWritten = true
-                    }
-                    floor = name == "sqlite" ? try Floor.sqlite(csv: csv, database: "\(folder)/floor.sqlite") : try Floor.postgres(csv: csv, url: value)
-                }
-                let rate = Double(events) / measured.ingestSeconds
-                let floorRate = floor.map { Double(events) / $0 }
+            if !rowOnly {
+                print("billsim bench: \(events) events over \(customers) customers, January 2026, seed plan; \(ProcessInfo.processInfo.activeProcessorCount) cores")
                 print(
-                    pad(name, 10) + pad(grouped(rate), 14) + pad(String(format: "%.2f", measured.billSeconds), 9)
-                        + pad(String(measured.peakKilobytes / 1024), 9) + pad(floorRate.map(grouped) ?? "-", 14)
-                        + (floorRate.map { String(format: "%.2f", rate / $0) } ?? "-"))
+                    pad("store", 10) + pad("ingest ev/s", 14) + pad("bill s", 9) + pad("ingest+bill ev/s", 18) + pad("peak MB", 9)
+                        + pad("floor rows/s", 14) + "ratio")
+            }
+            guard storeNames.count > 1 else {
+                guard let name = storeNames.first, let (line, total) = try await measure(name) else { return }
+                print(line)
+                if rowOnly { print("total \(total)") }
+                return
+            }
+            // One child process per store, so each peak memory figure is that store's alone.
+            var totals: [String: Int64] = [:]
+            for name in storeNames {
+                var arguments = ["bench", "--events", String(events), "--customers", String(customers), "--stores", name, "--row-only"]
+                if let postgresURL { arguments += ["--postgres-url", postgresURL] }
+                if let workDirectory { arguments += ["--work-directory", workDirectory] }
+                let output = try Floor.run(CommandLine.arguments[0], arguments, input: "").output
+                for line in output.split(separator: "\n") {
+                    if line.hasPrefix("total ") { totals[name] = Int64(line.dropFirst(6)) } else { print(line) }
+                }
             }
             if Set(totals.values).count > 1 { throw CLIError("stores billed different totals: \(totals)") }
             if let total = totals.values.first { print("every store billed \(Currency(code: "usd")!.describe(total)) in \(2 * customers) invoices") }
-            try? FileManager.default.removeItem(atPath: folder)
+        }
+
+        /// One store's row (and its billed total), measured in this process.
+        func measure(_ name: String) async throws -> (line: String, total: Int64)? {
+            let folder = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
+            let workload = BenchWorkload(events: events, customers: customers)
+            let value: String
+            switch name {
+            case "memory": value = "memory"
+            case "sqlite": value = "sqlite:\(folder)/bench.sqlite"
+            case "postgres":
+                guard let url = postgresURL ?? ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"] else {
+                    return (pad(name, 10) + "skipped: no --postgres-url and no BILLSIM_POSTGRES_URL", 0)
+                }
+                value = url
+            default: throw ValidationError("unknown store \(name) in --stores (memory, sqlite, postgres)")
+            }
+            let measured = try await workload.measure(store: try StoreRegistry.factory(for: StoreRequest(value: value)))
+            var floor: Double?
+            if name != "memory" {
+                let csv = "\(folder)/events.csv"
+                try workload.writeCSV(to: csv)
+                floor = name == "sqlite" ? try Floor.sqlite(csv: csv, database: "\(folder)/floor.sqlite") : try Floor.postgres(csv: csv, url: value)
+                try? FileManager.default.removeItem(atPath: csv)
+            }
+            let rate = Double(events) / measured.ingestSeconds
+            let overall = Double(events) / (measured.ingestSeconds + measured.billSeconds)
+            let floorRate = floor.map { Double(events) / $0 }
+            let line =
+                pad(name, 10) + pad(grouped(rate), 14) + pad(String(format: "%.2f", measured.billSeconds), 9) + pad(grouped(overall), 18)
+                + pad(String(measured.peakKilobytes / 1024), 9) + pad(floorRate.map(grouped) ?? "-", 14)
+                + (floorRate.map { String(format: "%.2f", rate / $0) } ?? "-")
+            return (line, measured.total)
         }
 
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
@@ -272,24 +294,31 @@ enum Floor {
 
     /// Runs a tool with a script on its standard input; its wall time in seconds.
     static func timed(_ tool: String, _ arguments: [String], input: String) throws -> Double {
+        try run("/usr/bin/env", [tool] + arguments, input: input).seconds
+    }
+
+    /// Runs a program with `input` on its standard input; what it printed and its wall time.
+    static func run(_ program: String, _ arguments: [String], input: String) throws -> (output: String, seconds: Double) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
         let stdin = Pipe()
+        let stdout = Pipe()
         let stderr = Pipe()
         process.standardInput = stdin
         process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = stdout
         let began = ContinuousClock.now
         try process.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
         let message = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let elapsed = ContinuousClock.now - began
         guard process.terminationStatus == 0 else {
-            throw CLIError("\(tool) failed: \(String(decoding: message, as: UTF8.self))")
+            throw CLIError("\(([program] + arguments).joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
         }
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (String(decoding: output, as: UTF8.self), Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 }

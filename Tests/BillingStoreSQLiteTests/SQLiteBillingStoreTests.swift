@@ -99,8 +99,9 @@ struct BillingStoreSQLiteTests {
         try await reopened.close()
     }
 
-    /// Events are written behind, sorted, in one transaction: when the limit is reached, before an
-    /// aggregation or a read of the invoices (a run's end), and at close; a reader then sees them all.
+    /// Events are written behind, sorted, in one transaction: in the background when the limit is
+    /// reached, and before an aggregation, a read of the invoices (a run's end) and at close; a reader
+    /// then sees them all.
     @Test func eventsReachTheFile() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -114,6 +115,7 @@ struct BillingStoreSQLiteTests {
         try await store.ingest((0..<99).map { event($0 % 3, 1000 - Int64($0), Int64($0), "2") })
         #expect(try rows() == 0)
         try await store.ingest([event(0, 5, 99, "2"), event(1, 5, 100, "2")])
+        try await store.waitForWriter()  // past the limit, the buffer is written in the background
         #expect(try rows() == 101)
         try await store.ingest([event(2, 5, 101, "2")])
         _ = try await store.invoices()

@@ -432,10 +432,10 @@ public final class BillingEngine {
             currency: state.prices[0].currency, collectionMethod: state.definition.collectionMethod, created: now, periodStart: period.start,
             periodEnd: period.end, lines: lines)
         drafts[id] = Draft(invoice: invoice, usageLines: usageLines)
-        try await store.save(invoice)
         if finalizeAt <= now {
-            try await finalize(id)
+            try await finalize(id)  // finalized at once: the store only ever sees the final invoice
         } else {
+            try await store.save(invoice)
             schedule(.finalize(invoice: id), at: finalizeAt)
         }
     }
