@@ -150,15 +150,15 @@ public enum InvoiceDocument {
     public static let ignoredFields: Set<String> = ["object"]
 
     /// The fields an expected invoice may name, with the fields of its lines.
-    public static var invoiceFields: [String] {
+    public static let invoiceFields: [String] = {
         guard case .object(let entries) = document(sample) else { return [] }
         return entries.map(\.key)
-    }
+    }()
 
-    public static var lineFields: [String] {
+    public static let lineFields: [String] = {
         guard case .object(let entries) = line(of: sample.lines[0], currency: sample.currency) else { return [] }
         return entries.map(\.key)
-    }
+    }()
 
     static let sample: Invoice = {
         let period = Period(start: Instant(seconds: 0), end: Instant(seconds: 1))

@@ -13,11 +13,7 @@ private func bundledScenarios() throws -> [String] {
     try ScenarioRunner.discover([root.appendingPathComponent("Scenarios").path])
 }
 
-/// The invoices and previews of a run as the JSON `billsim invoices` prints.
-private func rendered(_ outcome: SimulationOutcome) -> String {
-    let previews = outcome.previews.sorted { $0.key < $1.key }.map { ($0.key, InvoiceDocument.document($0.value)) }
-    return DocumentValue.object([("invoices", .list(outcome.invoices.map(InvoiceDocument.document))), ("previews", .object(previews))]).json(pretty: true)
-}
+private func rendered(_ outcome: SimulationOutcome) -> String { CrossStoreTests.rendered(outcome) }
 
 @Test func everyBundledScenarioPasses() async throws {
     let run = await memory.run(files: try bundledScenarios())

@@ -121,11 +121,11 @@ public struct Price: Sendable, Hashable {
     public var isMetered: Bool { meterID != nil }
 }
 
-/// Meters, products and prices, looked up by id.
+/// Meters, products and prices, looked up by id (immutable, so the indexes always match the arrays).
 public struct Catalog: Sendable {
-    public var meters: [Meter]
-    public var products: [Product]
-    public var prices: [Price]
+    public let meters: [Meter]
+    public let products: [Product]
+    public let prices: [Price]
     public let metersByEventName: [String: Int]
     public let meterIndex: [String: Int]
     public let priceIndex: [String: Int]

@@ -277,20 +277,25 @@ public final class BillingEngine {
         var state = subscriptions[index]
         guard state.canceledAt == nil else { return }
         let ended = state.period
-        let next = Period(start: ended.end, end: state.schedule.nextBoundary(after: ended.end))
-        var lines: [PlannedLine] = []
-        for item in state.definition.items.indices where state.prices[item].isMetered {
-            lines.append(PlannedLine(item: item, period: Period(start: state.usageStart, end: ended.end), kind: .usage))
-        }
-        for item in state.definition.items.indices where !state.prices[item].isMetered {
-            lines.append(PlannedLine(item: item, period: next, kind: .licensed))
-        }
+        let (next, lines) = renewal(of: state)
         state.period = next
         state.usageStart = next.start
         subscriptions[index] = state
         try await createInvoice(
             for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizeAt: ended.end + simulation.settings.finalizationGrace)
         schedule(.renew(subscription: index), at: next.end)
+    }
+
+    /// What the renewal at the end of the current period bills: metered usage since `usageStart` in
+    /// arrears, then licensed items for the next period in advance.
+    func renewal(of state: SubscriptionState) -> (next: Period, lines: [PlannedLine]) {
+        let next = Period(start: state.period.end, end: state.schedule.nextBoundary(after: state.period.end))
+        let items = state.definition.items.indices
+        let arrears = items.filter { state.prices[$0].isMetered }.map {
+            PlannedLine(item: $0, period: Period(start: state.usageStart, end: state.period.end), kind: .usage)
+        }
+        let advance = items.filter { !state.prices[$0].isMetered }.map { PlannedLine(item: $0, period: next, kind: .licensed) }
+        return (next, arrears + advance)
     }
 
     /// Immediate cancellation (Docs/ENGINE-RULES.md, "Cancellation").
@@ -333,14 +338,7 @@ public final class BillingEngine {
         guard state.started, state.canceledAt == nil else {
             throw EngineError("preview_invoice \(id) at \(now): the subscription is not active")
         }
-        let next = Period(start: state.period.end, end: state.schedule.nextBoundary(after: state.period.end))
-        var planned: [PlannedLine] = []
-        for item in state.definition.items.indices where state.prices[item].isMetered {
-            planned.append(PlannedLine(item: item, period: Period(start: state.usageStart, end: state.period.end), kind: .usage))
-        }
-        for item in state.definition.items.indices where !state.prices[item].isMetered {
-            planned.append(PlannedLine(item: item, period: next, kind: .licensed))
-        }
+        let (_, planned) = renewal(of: state)
         var lines: [InvoiceLine] = []
         for plan in planned { lines.append(try await line(plan, state: state).line) }
         lines += state.pending
