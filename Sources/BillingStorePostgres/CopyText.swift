@@ -32,6 +32,28 @@ extension ByteBuffer {
     }
 }
 
+extension ByteBuffer {
+    /// Appends one row of text columns; `nil` is NULL (`\N`).
+    mutating func writeCopyRow(_ columns: [String?]) {
+        var bound = 1
+        for column in columns { bound += 2 * (column?.utf8.count ?? 0) + 3 }
+        writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
+            var row = CopyRowWriter(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            for (index, column) in columns.enumerated() {
+                if index > 0 { row.byte(UInt8(ascii: "\t")) }
+                if var text = column {
+                    text.withUTF8 { row.text($0) }
+                } else {
+                    row.byte(UInt8(ascii: "\\"))
+                    row.byte(UInt8(ascii: "N"))
+                }
+            }
+            row.byte(UInt8(ascii: "\n"))
+            return row.count
+        }
+    }
+}
+
 /// Writes COPY text columns into memory the caller has made large enough.
 struct CopyRowWriter {
     let start: UnsafeMutablePointer<UInt8>

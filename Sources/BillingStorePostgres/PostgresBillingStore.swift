@@ -99,60 +99,44 @@ public final class PostgresBillingStore: BillingStore {
         // Once the index exists, rows grouped by (meter, customer) update it about twice as fast as interleaved ones.
         let order = indexed.withLock { $0 } ? events.indices.sorted { Self.indexOrder(events[$0], events[$1]) } : Array(events.indices)
         try await perform("ingesting \(events.count) events") { connection in
-            try await connection.copyFrom(table: "meter_events", columns: Schema.eventColumns, logger: Self.logger) { writer in
-                let chunk = 1 << 20
-                var buffer = ByteBufferAllocator().buffer(capacity: chunk + 4096)
-                for index in order {
-                    buffer.writeCopyRow(events[index])
-                    if buffer.readableBytes >= chunk {
-                        try await writer.write(buffer)
-                        buffer = ByteBufferAllocator().buffer(capacity: chunk + 4096)
-                    }
-                }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
-            }
+            try await connection.copy(order.lazy.map { events[$0] }, into: "meter_events", columns: Schema.eventColumns) { $0.writeCopyRow($1) }
         }
     }
 
-    public func aggregate(_ query: UsageQuery) async throws -> Decimal12 {
+    public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
+        guard !queries.isEmpty else { return [] }
         if !indexed.withLock({ $0 }) {
             try await perform("building the events index", timeout: timeout * 10) { connection in
                 try await self.createIndexIfNeeded(connection)
             }
         }
-        return try await perform("aggregating \(query.formula) of \(query.meter) for \(query.customer)") { connection in
-            let (meter, customer, start, end) = (query.meter, query.customer, query.period.start.seconds, query.period.end.seconds)
-            switch query.formula {
-            case .sum:
-                // × 10¹² and truncated: the exact sum in units of 10⁻¹², as integer text.
-                let text = try await connection.single(
-                    """
-                    SELECT trunc(coalesce(sum(value), 0) * 1000000000000)::text FROM meter_events
-                    WHERE meter = \(meter) AND customer = \(customer) AND ts >= \(start) AND ts < \(end)
-                    """, as: String.self)
-                return try Decimal12(units: Self.units(text))
-            case .count:
-                let count = try await connection.single(
-                    "SELECT count(*) FROM meter_events WHERE meter = \(meter) AND customer = \(customer) AND ts >= \(start) AND ts < \(end)",
-                    as: Int64.self)
-                return Decimal12(units: Int128(count) * Decimal12.scale)
-            case .last:
-                let text = try await connection.first(
-                    """
-                    SELECT trunc(value * 1000000000000)::text FROM meter_events
-                    WHERE meter = \(meter) AND customer = \(customer) AND ts >= \(start) AND ts < \(end)
-                    ORDER BY ts DESC, seq DESC LIMIT 1
-                    """, as: String.self)
-                return try text.map { Decimal12(units: try Self.units($0)) } ?? .zero
+        let what = queries.count == 1 ? "\(queries[0].formula) of \(queries[0].meter) for \(queries[0].customer)" : "\(queries.count) usage queries"
+        return try await perform("aggregating \(what)") { connection in
+            // One statement for the whole batch: each query's row, in order, as integer text of units of 10⁻¹².
+            let rows = try await connection.query(Schema.aggregate(queries), logger: Self.logger).collect()
+            guard rows.count == queries.count else {
+                throw UnexpectedResult(description: "\(rows.count) aggregates for \(queries.count) queries")
             }
+            return try rows.map { row in try row.decode(String?.self).map { Decimal12(units: try Self.units($0)) } ?? .zero }
         }
     }
 
-    public func save(_ invoice: Invoice) async throws {
-        try await perform("saving invoice \(invoice.id)") { connection in
+    public func save(_ invoices: [Invoice]) async throws {
+        guard !invoices.isEmpty else { return }
+        // Within the batch the last version of an id wins.
+        var latest: [String: Int] = [:]
+        for (index, invoice) in invoices.enumerated() { latest[invoice.id] = index }
+        let batch = invoices.indices.filter { latest[invoices[$0].id] == $0 }.map { invoices[$0] }
+        let rows = Schema.rows(for: batch)
+        let what = batch.count == 1 ? "invoice \(batch[0].id)" : "\(batch.count) invoices"
+        try await perform("saving \(what)") { connection in
             try await connection.transaction {
-                try await connection.query("DELETE FROM invoices WHERE id = \(invoice.id)", logger: Self.logger)
-                for insert in Schema.inserts(for: invoice) { try await connection.run(insert) }
+                // Lines and tiers go with the old rows (ON DELETE CASCADE).
+                try await connection.run("DELETE FROM invoices WHERE id = ANY(\(batch.map(\.id)))")
+                for (table, columns, rows) in [("invoices", Schema.invoiceColumns, rows.invoices), ("invoice_lines", Schema.lineColumns, rows.lines),
+                    ("invoice_line_tiers", Schema.tierColumns, rows.tiers)] where !rows.isEmpty {
+                    try await connection.copy(rows, into: table, columns: columns) { $0.writeCopyRow($1) }
+                }
             }
         }
     }
@@ -413,15 +397,28 @@ extension PostgresConnection {
         }
     }
 
-    /// The first column of the first row, if there is a row.
-    func first<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type) async throws -> T? {
-        let rows = try await self.query(query, logger: PostgresBillingStore.logger).collect()
-        return try rows.first?.decode(T.self)
+    /// Streams `rows` into `table` through `COPY … FROM STDIN`, each written by `write` in COPY text format.
+    func copy<Rows: Sequence>(
+        _ rows: Rows, into table: String, columns: [String], row write: (inout ByteBuffer, Rows.Element) -> Void
+    ) async throws {
+        try await copyFrom(table: table, columns: columns, logger: PostgresBillingStore.logger) { writer in
+            let chunk = 1 << 20
+            var buffer = ByteBufferAllocator().buffer(capacity: chunk + 4096)
+            for row in rows {
+                write(&buffer, row)
+                if buffer.readableBytes >= chunk {
+                    try await writer.write(buffer)
+                    buffer = ByteBufferAllocator().buffer(capacity: chunk + 4096)
+                }
+            }
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+        }
     }
 
     /// The first column of the one row the query returns.
     func single<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type) async throws -> T {
-        guard let value = try await first(query, as: type) else { throw UnexpectedResult(description: "no row from \(query.sql)") }
+        let rows = try await self.query(query, logger: PostgresBillingStore.logger).collect()
+        guard let value = try rows.first?.decode(T.self) else { throw UnexpectedResult(description: "no row from \(query.sql)") }
         return value
     }
 }

@@ -58,72 +58,73 @@ enum Schema {
     /// The index aggregation reads by; built by the first aggregate (see ``PostgresBillingStore/indexed``).
     static let createIndex: PostgresQuery = "CREATE INDEX IF NOT EXISTS meter_events_meter_customer_ts ON meter_events (meter, customer, ts, seq)"
 
-    // MARK: Writing invoices
+    // MARK: Aggregating usage
 
-    /// A column and the SQL type its bound text is cast to.
-    typealias Column = (name: String, type: String)
-
-    static let invoiceColumns: [Column] = [
-        ("id", "text"), ("number", "bigint"), ("customer", "text"), ("subscription", "text"), ("billing_reason", "text"), ("status", "text"),
-        ("currency", "text"), ("collection_method", "text"), ("created", "bigint"), ("period_start", "bigint"), ("period_end", "bigint"),
-        ("starting_balance", "bigint"), ("finalized_at", "bigint"), ("paid_at", "bigint"), ("due_date", "bigint"),
-    ]
-    static let lineColumns: [Column] = [
-        ("invoice_id", "text"), ("position", "integer"), ("id", "text"), ("price", "text"), ("subscription_item", "text"),
-        ("description", "text"), ("period_start", "bigint"), ("period_end", "bigint"), ("quantity", "numeric"),
-        ("transformed_quantity", "numeric"), ("exact_amount", "numeric"), ("amount", "bigint"), ("proration", "boolean"), ("metered", "boolean"),
-    ]
-    static let tierColumns: [Column] = [
-        ("invoice_id", "text"), ("line_position", "integer"), ("position", "integer"), ("tier", "integer"), ("up_to", "bigint"),
-        ("quantity", "numeric"), ("unit_amount", "numeric"), ("flat_amount", "numeric"), ("amount", "numeric"),
-    ]
-
-    /// The INSERTs that write `invoice`, its lines and their tiers (after its old rows were deleted).
-    static func inserts(for invoice: Invoice) -> [PostgresQuery] {
-        let invoiceRow: [String?] = [
-            invoice.id, "\(invoice.number)", invoice.customer, invoice.subscription, invoice.billingReason.rawValue, invoice.status.rawValue,
-            invoice.currency.code, invoice.collectionMethod.rawValue, "\(invoice.created.seconds)", "\(invoice.periodStart.seconds)",
-            "\(invoice.periodEnd.seconds)", "\(invoice.startingBalance)", invoice.finalizedAt.map { "\($0.seconds)" },
-            invoice.paidAt.map { "\($0.seconds)" }, invoice.dueDate.map { "\($0.seconds)" },
-        ]
-        var lineRows: [[String?]] = []
-        var tierRows: [[String?]] = []
-        for (position, line) in invoice.lines.enumerated() {
-            lineRows.append([
-                invoice.id, "\(position)", line.id, line.price, line.subscriptionItem, line.description, "\(line.period.start.seconds)",
-                "\(line.period.end.seconds)", line.quantity.description, line.transformedQuantity?.description, line.exactAmount.description,
-                "\(line.amount)", "\(line.proration)", "\(line.metered)",
-            ])
-            for (tierPosition, tier) in line.tiers.enumerated() {
-                tierRows.append([
-                    invoice.id, "\(position)", "\(tierPosition)", "\(tier.tier)", tier.upTo.map { "\($0)" }, tier.quantity.description,
-                    tier.unitAmount.description, tier.flatAmount.description, tier.amount.description,
-                ])
-            }
-        }
-        return insert("invoices", invoiceColumns, [invoiceRow]) + insert("invoice_lines", lineColumns, lineRows)
-            + insert("invoice_line_tiers", tierColumns, tierRows)
+    /// One statement answering a batch of usage queries: a row per query, in order, holding the
+    /// aggregate × 10¹² as integer text (truncated: the exact value in units of 10⁻¹²), or NULL for a
+    /// `last` without events. Each query is an index range scan; only the branch of its formula runs.
+    static func aggregate(_ queries: [UsageQuery]) -> PostgresQuery {
+        let formulas = queries.map { $0.formula.rawValue }
+        let meters = queries.map(\.meter)
+        let customers = queries.map(\.customer)
+        let starts = queries.map(\.period.start.seconds)
+        let ends = queries.map(\.period.end.seconds)
+        return """
+            SELECT CASE q.formula
+                WHEN 'sum' THEN (SELECT trunc(coalesce(sum(e.value), 0) * 1000000000000)::text FROM meter_events e
+                    WHERE e.meter = q.meter AND e.customer = q.customer AND e.ts >= q.start_ts AND e.ts < q.end_ts)
+                WHEN 'count' THEN (SELECT (count(*) * 1000000000000)::text FROM meter_events e
+                    WHERE e.meter = q.meter AND e.customer = q.customer AND e.ts >= q.start_ts AND e.ts < q.end_ts)
+                ELSE (SELECT trunc(e.value * 1000000000000)::text FROM meter_events e
+                    WHERE e.meter = q.meter AND e.customer = q.customer AND e.ts >= q.start_ts AND e.ts < q.end_ts
+                    ORDER BY e.ts DESC, e.seq DESC LIMIT 1)
+                END
+            FROM unnest(\(formulas)::text[], \(meters)::text[], \(customers)::text[], \(starts)::bigint[], \(ends)::bigint[])
+                WITH ORDINALITY AS q(formula, meter, customer, start_ts, end_ts, position)
+            ORDER BY q.position
+            """
     }
 
-    /// Multi-row `INSERT … VALUES ($1::type, …), …` statements with every value bound as a parameter
-    /// (as text, cast by the server), split to stay under PostgreSQL's 65,535 parameters.
-    static func insert(_ table: String, _ columns: [Column], _ rows: [[String?]]) -> [PostgresQuery] {
-        let rowsPerStatement = Int(UInt16.max) / columns.count
-        return stride(from: 0, to: rows.count, by: rowsPerStatement).map { start in
-            let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
-            var bindings = PostgresBindings(capacity: chunk.count * columns.count)
-            var tuples: [String] = []
-            for row in chunk {
-                var placeholders: [String] = []
-                for (value, column) in zip(row, columns) {
-                    bindings.append(value)
-                    placeholders.append("$\(bindings.count)::\(column.type)")
+    // MARK: Writing invoices
+
+    static let invoiceColumns = [
+        "id", "number", "customer", "subscription", "billing_reason", "status", "currency", "collection_method", "created", "period_start",
+        "period_end", "starting_balance", "finalized_at", "paid_at", "due_date",
+    ]
+    static let lineColumns = [
+        "invoice_id", "position", "id", "price", "subscription_item", "description", "period_start", "period_end", "quantity",
+        "transformed_quantity", "exact_amount", "amount", "proration", "metered",
+    ]
+    static let tierColumns = ["invoice_id", "line_position", "position", "tier", "up_to", "quantity", "unit_amount", "flat_amount", "amount"]
+
+    /// The invoices, their lines and the lines' tiers as rows of COPY text columns (`nil` is NULL),
+    /// in the order of the column lists above; the server converts each text to its column's type.
+    static func rows(for invoices: [Invoice]) -> (invoices: [[String?]], lines: [[String?]], tiers: [[String?]]) {
+        var invoiceRows: [[String?]] = []
+        var lineRows: [[String?]] = []
+        var tierRows: [[String?]] = []
+        for invoice in invoices {
+            invoiceRows.append([
+                invoice.id, "\(invoice.number)", invoice.customer, invoice.subscription, invoice.billingReason.rawValue, invoice.status.rawValue,
+                invoice.currency.code, invoice.collectionMethod.rawValue, "\(invoice.created.seconds)", "\(invoice.periodStart.seconds)",
+                "\(invoice.periodEnd.seconds)", "\(invoice.startingBalance)", invoice.finalizedAt.map { "\($0.seconds)" },
+                invoice.paidAt.map { "\($0.seconds)" }, invoice.dueDate.map { "\($0.seconds)" },
+            ])
+            for (position, line) in invoice.lines.enumerated() {
+                lineRows.append([
+                    invoice.id, "\(position)", line.id, line.price, line.subscriptionItem, line.description, "\(line.period.start.seconds)",
+                    "\(line.period.end.seconds)", line.quantity.description, line.transformedQuantity?.description, line.exactAmount.description,
+                    "\(line.amount)", "\(line.proration)", "\(line.metered)",
+                ])
+                for (tierPosition, tier) in line.tiers.enumerated() {
+                    tierRows.append([
+                        invoice.id, "\(position)", "\(tierPosition)", "\(tier.tier)", tier.upTo.map { "\($0)" }, tier.quantity.description,
+                        tier.unitAmount.description, tier.flatAmount.description, tier.amount.description,
+                    ])
                 }
-                tuples.append("(" + placeholders.joined(separator: ", ") + ")")
             }
-            let sql = "INSERT INTO \(table) (\(columns.map(\.name).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
-            return PostgresQuery(unsafeSQL: sql, binds: bindings)
         }
+        return (invoiceRows, lineRows, tierRows)
     }
 
     // MARK: Reading invoices

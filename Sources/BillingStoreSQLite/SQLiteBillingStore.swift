@@ -213,22 +213,31 @@ public final class SQLiteBillingStore: BillingStore {
         }
     }
 
-    public func aggregate(_ query: UsageQuery) async throws -> Decimal12 {
-        let arguments: StatementArguments = [query.key, query.period.start.seconds, query.period.end.seconds]
-        let range = "FROM meter_events WHERE key = ? AND timestamp >= ? AND timestamp < ?"
+    public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
+        guard !queries.isEmpty else { return [] }
         try await flush()
         do {
-            return try await database.read { db in
-                switch query.formula {
-                case .count:
-                    return Decimal12(try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) \(range)"), arguments: arguments) ?? 0)
-                case .sum:
-                    let sql = "SELECT SUM(whole_hi), SUM(whole), SUM(micros), SUM(picos) \(range)"
-                    return try ValueParts(try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)).decimal()
-                case .last:
-                    let sql = "SELECT whole_hi, whole, micros, picos \(range) ORDER BY timestamp DESC, sequence DESC LIMIT 1"
-                    return try ValueParts(try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)).decimal()
-                }
+            return try await database.read { db in try queries.map { try self.aggregate($0, db) } }
+        } catch let error as SQLiteBillingStoreError {
+            throw error
+        } catch {
+            throw SQLiteBillingStoreError("\(name): aggregating usage: \(error)")
+        }
+    }
+
+    func aggregate(_ query: UsageQuery, _ db: Database) throws -> Decimal12 {
+        let arguments: StatementArguments = [query.key, query.period.start.seconds, query.period.end.seconds]
+        let range = "FROM meter_events WHERE key = ? AND timestamp >= ? AND timestamp < ?"
+        do {
+            switch query.formula {
+            case .count:
+                return Decimal12(try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) \(range)"), arguments: arguments) ?? 0)
+            case .sum:
+                let sql = "SELECT SUM(whole_hi), SUM(whole), SUM(micros), SUM(picos) \(range)"
+                return try ValueParts(try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)).decimal()
+            case .last:
+                let sql = "SELECT whole_hi, whole, micros, picos \(range) ORDER BY timestamp DESC, sequence DESC LIMIT 1"
+                return try ValueParts(try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)).decimal()
             }
         } catch {
             throw SQLiteBillingStoreError(
@@ -238,50 +247,57 @@ public final class SQLiteBillingStore: BillingStore {
 
     // MARK: Invoices
 
-    public func save(_ invoice: Invoice) async throws {
+    public func save(_ invoices: [Invoice]) async throws {
+        guard !invoices.isEmpty else { return }
         do {
             try await database.write { db in
-                // Lines and tiers go with it (ON DELETE CASCADE).
-                try db.execute(sql: "DELETE FROM invoices WHERE id = ?", arguments: [invoice.id])
-                try db.execute(
-                    sql: """
-                        INSERT INTO invoices (id, number, customer, subscription, billing_reason, status, currency, collection_method, created,
-                            period_start, period_end, starting_balance, finalized_at, paid_at, due_date, line_count, total, amount_due)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        invoice.id, invoice.number, invoice.customer, invoice.subscription, invoice.billingReason.rawValue, invoice.status.rawValue,
-                        invoice.currency.code, invoice.collectionMethod.rawValue, invoice.created.seconds, invoice.periodStart.seconds,
-                        invoice.periodEnd.seconds, invoice.startingBalance, invoice.finalizedAt?.seconds, invoice.paidAt?.seconds,
-                        invoice.dueDate?.seconds, invoice.lines.count, invoice.total, invoice.amountDue,
-                    ])
-                for (position, line) in invoice.lines.enumerated() {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO invoice_lines (invoice_id, position, id, price, subscription_item, description, period_start, period_end,
-                                quantity, transformed_quantity, exact_amount, amount, proration, metered)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            invoice.id, position, line.id, line.price, line.subscriptionItem, line.description, line.period.start.seconds,
-                            line.period.end.seconds, line.quantity.description, line.transformedQuantity?.description, line.exactAmount.description,
-                            line.amount, line.proration, line.metered,
-                        ])
-                    for (tierPosition, tier) in line.tiers.enumerated() {
-                        try db.execute(
-                            sql: """
-                                INSERT INTO invoice_line_tiers (invoice_id, line_position, position, tier, up_to, quantity, unit_amount, flat_amount, amount)
-                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                                """,
-                            arguments: [
-                                invoice.id, position, tierPosition, tier.tier, tier.upTo, tier.quantity.description, tier.unitAmount.description,
-                                tier.flatAmount.description, tier.amount.description,
-                            ])
-                    }
-                }
+                for invoice in invoices { try Self.save(invoice, db) }
             }
         } catch {
-            throw SQLiteBillingStoreError("\(name): saving invoice \(invoice.id): \(error)")
+            let ids = invoices.count == 1 ? "invoice \(invoices[0].id)" : "\(invoices.count) invoices (\(invoices[0].id) to \(invoices[invoices.count - 1].id))"
+            throw SQLiteBillingStoreError("\(name): saving \(ids): \(error)")
+        }
+    }
+
+    /// Writes one invoice with its lines and tiers over the previous version (inside the caller's transaction).
+    static func save(_ invoice: Invoice, _ db: Database) throws {
+        // Lines and tiers go with it (ON DELETE CASCADE).
+        try db.cachedStatement(sql: "DELETE FROM invoices WHERE id = ?").execute(arguments: [invoice.id])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO invoices (id, number, customer, subscription, billing_reason, status, currency, collection_method, created,
+                    period_start, period_end, starting_balance, finalized_at, paid_at, due_date, line_count, total, amount_due)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            invoice.id, invoice.number, invoice.customer, invoice.subscription, invoice.billingReason.rawValue, invoice.status.rawValue,
+            invoice.currency.code, invoice.collectionMethod.rawValue, invoice.created.seconds, invoice.periodStart.seconds,
+            invoice.periodEnd.seconds, invoice.startingBalance, invoice.finalizedAt?.seconds, invoice.paidAt?.seconds,
+            invoice.dueDate?.seconds, invoice.lines.count, invoice.total, invoice.amountDue,
+        ])
+        let insertLine = try db.cachedStatement(
+            sql: """
+                INSERT INTO invoice_lines (invoice_id, position, id, price, subscription_item, description, period_start, period_end,
+                    quantity, transformed_quantity, exact_amount, amount, proration, metered)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        let insertTier = try db.cachedStatement(
+            sql: """
+                INSERT INTO invoice_line_tiers (invoice_id, line_position, position, tier, up_to, quantity, unit_amount, flat_amount, amount)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for (position, line) in invoice.lines.enumerated() {
+            try insertLine.execute(arguments: [
+                invoice.id, position, line.id, line.price, line.subscriptionItem, line.description, line.period.start.seconds,
+                line.period.end.seconds, line.quantity.description, line.transformedQuantity?.description, line.exactAmount.description,
+                line.amount, line.proration, line.metered,
+            ])
+            for (tierPosition, tier) in line.tiers.enumerated() {
+                try insertTier.execute(arguments: [
+                    invoice.id, position, tierPosition, tier.tier, tier.upTo, tier.quantity.description, tier.unitAmount.description,
+                    tier.flatAmount.description, tier.amount.description,
+                ])
+            }
         }
     }
 

@@ -478,6 +478,54 @@ extension BillingStoreConformance {
             try await expectAggregate(store, .sum, period(0, day), "123456789012345678901234.000000000001", meter: "mtr_big_int", "24 digits + 10⁻¹²")
         },
 
+        Check(name: "batchAggregateInQueryOrder", summary: "a batch of queries (mixed formulas, keys, periods, repeats) answers each in order") { store in
+            var log = EventLog()
+            try await store.ingest([
+                try log.event(10, "1.5", customer: "cus_a"), try log.event(20, "2", customer: "cus_b"), try log.event(30, "4", customer: "cus_a"),
+                try log.event(31 * day, "8", customer: "cus_a"), try log.event(40, "-16", meter: "mtr_other", customer: "cus_a"),
+                try log.event(30, "32", customer: "cus_b"),
+            ])
+            func query(_ formula: AggregationFormula, _ span: Period, meter: String = "mtr_api", customer: String = "cus_a") -> UsageQuery {
+                UsageQuery(meter: meter, customer: customer, key: suiteKey(meter, customer), formula: formula, period: span)
+            }
+            let january = period(0, 31 * day)
+            // Expected from the events above: cus_a's January is 1.5 at 10 s and 4 at 30 s (8 is in February);
+            // cus_b's is 2 at 20 s and 32 at 30 s; mtr_other has −16 for cus_a only.
+            let batch: [(UsageQuery, String)] = [
+                (query(.sum, january), "5.5"), (query(.count, january), "2"), (query(.last, january), "4"),
+                (query(.sum, january, customer: "cus_b"), "34"), (query(.last, january, customer: "cus_b"), "32"),
+                (query(.sum, period(0, 59 * day)), "13.5"), (query(.last, period(31 * day, 59 * day)), "8"),
+                (query(.sum, january, meter: "mtr_other"), "-16"), (query(.count, january, meter: "mtr_other", customer: "cus_b"), "0"),
+                (query(.last, period(0, 10)), "0"), (query(.sum, january, customer: "cus_unknown"), "0"), (query(.sum, january), "5.5"),
+            ]
+            let answers = try await store.aggregate(batch.map(\.0))
+            try expectEqual(answers.count, batch.count, "one answer per query of the batch")
+            for (index, ((query, expected), answer)) in zip(batch, answers).enumerated() {
+                try expectEqual(answer, try decimal(expected), "batch[\(index)]: \(query.formula) of \(query.meter) for \(query.customer)")
+                try expectEqual(try await store.aggregate(query), answer, "batch[\(index)] asked alone")
+            }
+            try expectEqual(try await store.aggregate([UsageQuery]()), [], "an empty batch")
+        },
+
+        Check(name: "batchSaveLaterVersionWins", summary: "a batch of invoices is saved whole; a later version of an id in it replaces the earlier") { store in
+            let kept = bareInvoice(id: "in_0001", number: 1)
+            try await store.save([kept])
+            var draft = try richInvoice(id: "in_0002", number: 2)
+            draft.status = .draft
+            var finalized = try richInvoice(id: "in_0002", number: 2)
+            finalized.lines.removeLast()
+            let third = bareInvoice(id: "in_0003", number: 3, customer: "cus_b")
+            var keptPaid = kept
+            keptPaid.status = .paid
+            try await store.save([draft, third, finalized, keptPaid])
+            try await expectInvoices(store, [keptPaid, finalized, third], "after one batch with two versions of in_0002 and a new version of in_0001")
+            try await store.save([Invoice]())
+            try await expectInvoices(store, [keptPaid, finalized, third], "after an empty batch")
+            let many = (4...300).map { bareInvoice(id: "in_\($0)", number: $0) }
+            try await store.save(many)
+            try await expectInvoices(store, [keptPaid, finalized, third] + many, "after a batch of 297 invoices")
+        },
+
         Check(name: "invoiceRoundTrip", summary: "a saved invoice reads back identical, all fields, lines and tiers") { store in
             let rich = try richInvoice()
             let bare = bareInvoice(id: "in_0001", number: 1)

@@ -234,12 +234,12 @@ final class PhaseTimingStore: BillingStore {
 
     func ingest(_ events: [RecordedMeterEvent]) async throws { try await base.ingest(events) }
 
-    func aggregate(_ query: UsageQuery) async throws -> Decimal12 {
+    func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
         started.withLock { if $0 == nil { $0 = ContinuousClock.now } }
-        return try await base.aggregate(query)
+        return try await base.aggregate(queries)
     }
 
-    func save(_ invoice: Invoice) async throws { try await base.save(invoice) }
+    func save(_ invoices: [Invoice]) async throws { try await base.save(invoices) }
     func invoices() async throws -> [Invoice] { try await base.invoices() }
     func close() async throws { try await base.close() }
 }

@@ -30,6 +30,7 @@ struct InMemoryStoreConformanceTests {
             "ingestBatchesThenAggregate", "sumHalfOpenPeriods", "countHalfOpenPeriods", "lastHalfOpenPeriods", "outOfOrderTimestamps",
             "lastTiesGoToGreaterSequence", "exactDecimalSums", "negativeTotalReturnedAsIs", "emptyPeriodIsZero", "isolationByMeterAndCustomer",
             "largeValues", "invoiceRoundTrip", "saveReplacesSameID", "invoicesInCreationOrder", "hostileAndUnicodeIdentifiers",
+            "batchAggregateInQueryOrder", "batchSaveLaterVersionWins",
         ] {
             #expect(names.contains(required), "missing check \(required)")
         }
@@ -58,6 +59,7 @@ struct InMemoryStoreConformanceTests {
 final class BrokenStore: BillingStore {
     enum Flaw: String, CaseIterable, Sendable {
         case clampsNegativeSums, keepsFirstSave, ordersInvoicesByID, lastByReceipt, inclusiveEnd, dropsOptionalFields
+        case reversesBatchAnswers, keepsFirstVersionInBatch
 
         /// The check that must fail.
         var caughtBy: String {
@@ -68,6 +70,8 @@ final class BrokenStore: BillingStore {
             case .lastByReceipt: "outOfOrderTimestamps"
             case .inclusiveEnd: "sumHalfOpenPeriods"
             case .dropsOptionalFields: "invoiceRoundTrip"
+            case .reversesBatchAnswers: "batchAggregateInQueryOrder"
+            case .keepsFirstVersionInBatch: "batchSaveLaterVersionWins"
             }
         }
     }
@@ -84,7 +88,13 @@ final class BrokenStore: BillingStore {
         try await inner.ingest(events)
     }
 
-    func aggregate(_ query: UsageQuery) async throws -> Decimal12 {
+    func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
+        var answers: [Decimal12] = []
+        for query in queries { answers.append(try await aggregateOne(query)) }
+        return flaw == .reversesBatchAnswers && queries.count > 1 ? answers.reversed() : answers
+    }
+
+    func aggregateOne(_ query: UsageQuery) async throws -> Decimal12 {
         switch flaw {
         case .clampsNegativeSums:
             return max(.zero, try await inner.aggregate(query))
@@ -100,12 +110,16 @@ final class BrokenStore: BillingStore {
         }
     }
 
-    func save(_ invoice: Invoice) async throws {
-        var invoice = invoice
-        if flaw == .dropsOptionalFields { invoice.paidAt = nil }
-        saved.withLock { saved in
-            if flaw == .keepsFirstSave, saved[invoice.id] != nil { return }
-            saved[invoice.id] = invoice
+    func save(_ invoices: [Invoice]) async throws {
+        var batch: Set<String> = []
+        for var invoice in invoices {
+            if flaw == .dropsOptionalFields { invoice.paidAt = nil }
+            saved.withLock { saved in
+                if flaw == .keepsFirstSave, saved[invoice.id] != nil { return }
+                if flaw == .keepsFirstVersionInBatch, batch.contains(invoice.id) { return }
+                saved[invoice.id] = invoice
+            }
+            batch.insert(invoice.id)
         }
     }
 

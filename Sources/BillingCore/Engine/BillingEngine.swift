@@ -81,6 +81,8 @@ public final class BillingEngine {
 
     /// How many accepted events are handed to the store at once.
     public static let batchSize = 50_000
+    /// How many invoices are saved at once at most (the invoices of one instant, in chunks of this size).
+    public static let saveBatchSize = 5_000
 
     let simulation: Simulation
     let store: any BillingStore
@@ -97,6 +99,13 @@ public final class BillingEngine {
     var now: Instant
     var previews: [String: Invoice] = [:]
     var ingesting: Task<Void, any Error>?
+    /// Aggregates read since the last events reached the store (they cannot change until more do).
+    var usageCache: [UsageQuery: Decimal12] = [:]
+    /// The instant whose due work has had its usage aggregated in one batch (``prefetchUsage()``).
+    var prefetchedAt: Instant?
+    /// Invoices created or changed at the current instant, not saved yet, in first-saved order.
+    var unsaved: [Invoice] = []
+    var unsavedIndex: [String: Int] = [:]
 
     public init(simulation: Simulation, store: any BillingStore) throws {
         self.simulation = simulation
@@ -137,6 +146,8 @@ public final class BillingEngine {
         var nextEvent = try source.next()
         while true {
             let nextWork = queue.peek().map(\.at) ?? Instant.distantFuture
+            // The instant's work is done: its invoices reach the store together, before the clock moves on.
+            if nextWork > now { try await saveInvoices() }
             let horizon = min(nextWork, until)
             // The hot loop owns the intake while it runs.
             var local = EventIntake.empty
@@ -153,10 +164,12 @@ public final class BillingEngine {
             swap(&local, &intake)
             try await settleEvents()
             guard let work = queue.peek(), work.at <= until else { break }
-            queue.removeMin()
             now = max(now, work.at)
+            if prefetchedAt != now { try await prefetchUsage() }
+            queue.removeMin()
             try await perform(work.work)
         }
+        try await saveInvoices()
         while nextEvent != nil {
             intake.usage.notReceived += 1
             nextEvent = try source.next()
@@ -170,6 +183,8 @@ public final class BillingEngine {
     /// the next one (at most one batch in flight), so a database's insert time overlaps validation.
     func ingest(_ batch: [RecordedMeterEvent]) async throws {
         guard !batch.isEmpty else { return }
+        usageCache.removeAll(keepingCapacity: true)
+        prefetchedAt = nil
         try await settleEvents()
         let store = self.store
         ingesting = Task { try await store.ingest(batch) }
@@ -180,6 +195,53 @@ public final class BillingEngine {
         guard let batch = ingesting else { return }
         ingesting = nil
         try await batch.value
+    }
+
+    /// The usage aggregate for `query`, from the cache when nothing was ingested since it was read;
+    /// negative totals bill as zero.
+    func usage(_ query: UsageQuery) async throws -> ExactDecimal {
+        let value: Decimal12
+        if let cached = usageCache[query] {
+            value = cached
+        } else {
+            value = try await store.aggregate(query)
+            usageCache[query] = value
+        }
+        return max(value.exact, .zero)
+    }
+
+    /// Aggregates in one store call the usage that the work due now reads (renewals and
+    /// finalizations; other work asks as it goes), so a database answers a busy instant, such as ten
+    /// thousand renewals on the first of the month, in one round trip instead of one per subscription.
+    func prefetchUsage() async throws {
+        prefetchedAt = now
+        var due: [Scheduled] = []
+        while let next = queue.peek(), next.at <= now { due.append(queue.removeMin()!) }
+        var wanted = Set<UsageQuery>()
+        var queries: [UsageQuery] = []
+        for item in due {
+            queue.insert(item)
+            for query in try usageQueries(for: item.work) where usageCache[query] == nil && wanted.insert(query).inserted {
+                queries.append(query)
+            }
+        }
+        guard !queries.isEmpty else { return }
+        for (query, value) in zip(queries, try await store.aggregate(queries)) { usageCache[query] = value }
+    }
+
+    /// The aggregations a renewal or a finalization will read.
+    func usageQueries(for work: Work) throws -> [UsageQuery] {
+        switch work {
+        case .finalize(let id):
+            guard !frozen.contains(id) else { return [] }
+            return drafts[id]?.usageLines.map(\.query) ?? []
+        case .renew(let index):
+            let state = subscriptions[index]
+            guard state.started, state.canceledAt == nil else { return [] }
+            return try renewal(of: state).lines.filter { $0.kind == .usage }.map { try usageQuery($0, state: state) }
+        case .start, .timeline:
+            return []
+        }
     }
 
     // MARK: Work
@@ -397,17 +459,23 @@ public final class BillingEngine {
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
             return (make(quantity: .zero, rated: rated, proration: false, description: "\(productName) (metered, billed in arrears)"), nil)
         case .usage:
-            guard let meterID = price.meterID, let meter = simulation.catalog.meter(meterID) else {
-                throw EngineError("price \(price.id) has no meter")
-            }
-            guard let key = intake.validator.key(meter: meterID, customer: state.definition.customer) else {
-                throw EngineError("subscription \(state.definition.id): no customer \(state.definition.customer)")
-            }
-            let query = UsageQuery(meter: meterID, customer: state.definition.customer, key: key, formula: meter.formula, period: plan.period)
-            let quantity = max(try await store.aggregate(query).exact, .zero)
+            let query = try usageQuery(plan, state: state)
+            let quantity = try await usage(query)
             let rated = Rating.rate(price.scheme, quantity: quantity)
             return (make(quantity: quantity, rated: rated, proration: false, description: "\(productName) usage"), query)
         }
+    }
+
+    /// The aggregation a planned usage line bills.
+    func usageQuery(_ plan: PlannedLine, state: SubscriptionState) throws -> UsageQuery {
+        let price = state.prices[plan.item]
+        guard let meterID = price.meterID, let meter = simulation.catalog.meter(meterID) else {
+            throw EngineError("price \(price.id) has no meter")
+        }
+        guard let key = intake.validator.key(meter: meterID, customer: state.definition.customer) else {
+            throw EngineError("subscription \(state.definition.id): no customer \(state.definition.customer)")
+        }
+        return UsageQuery(meter: meterID, customer: state.definition.customer, key: key, formula: meter.formula, period: plan.period)
     }
 
     func createInvoice(for index: Int, reason: BillingReason, period: Period, lines planned: [PlannedLine], finalizeAt: Instant) async throws {
@@ -433,7 +501,7 @@ public final class BillingEngine {
         if finalizeAt <= now {
             try await finalize(id)  // finalized at once: the store only ever sees the final invoice
         } else {
-            try await store.save(invoice)
+            try await save(invoice)
             schedule(.finalize(invoice: id), at: finalizeAt)
         }
     }
@@ -443,7 +511,7 @@ public final class BillingEngine {
         guard var draft = drafts.removeValue(forKey: id) else { return }
         guard !frozen.contains(id) else { return }
         for usageLine in draft.usageLines {
-            let quantity = max(try await store.aggregate(usageLine.query).exact, .zero)
+            let quantity = try await usage(usageLine.query)
             let old = draft.invoice.lines[usageLine.index]
             draft.invoice.lines[usageLine.index] = InvoiceLine(
                 id: old.id, price: old.price, subscriptionItem: old.subscriptionItem, description: old.description, period: old.period,
@@ -465,7 +533,27 @@ public final class BillingEngine {
             invoice.status = .paid
             invoice.paidAt = now
         }
-        try await store.save(invoice)
+        try await save(invoice)
+    }
+
+    /// Queues an invoice for the store (replacing an unsaved version of it); ``saveInvoices()`` writes the queue.
+    func save(_ invoice: Invoice) async throws {
+        if let index = unsavedIndex[invoice.id] {
+            unsaved[index] = invoice
+        } else {
+            unsavedIndex[invoice.id] = unsaved.count
+            unsaved.append(invoice)
+        }
+        if unsaved.count >= Self.saveBatchSize { try await saveInvoices() }
+    }
+
+    /// Saves the queued invoices in one store call (all or none).
+    func saveInvoices() async throws {
+        guard !unsaved.isEmpty else { return }
+        let batch = unsaved
+        unsaved = []
+        unsavedIndex = [:]
+        try await store.save(batch)
     }
 }
 

@@ -40,6 +40,22 @@ public final class InMemoryBillingStore: BillingStore {
         /// Buckets by ``RecordedMeterEvent/key``.
         var buckets: [Bucket] = []
         var invoices: [String: Invoice] = [:]
+
+        mutating func aggregate(_ query: UsageQuery) -> Decimal12 {
+            guard query.key < buckets.count else { return .zero }
+            buckets[query.key].sortIfNeeded()
+            let bucket = buckets[query.key]
+            let range = bucket.lowerBound(query.period.start.seconds)..<bucket.lowerBound(query.period.end.seconds)
+            switch query.formula {
+            case .sum:
+                return Decimal12(units: bucket.entries[range].reduce(0) { $0 + $1.value })
+            case .count:
+                return Decimal12(range.count)
+            case .last:
+                // Sorted by (timestamp, sequence): the last element is the latest, ties to the later received.
+                return range.isEmpty ? .zero : Decimal12(units: bucket.entries[range.upperBound - 1].value)
+            }
+        }
     }
 
     let state = Mutex(State())
@@ -57,26 +73,14 @@ public final class InMemoryBillingStore: BillingStore {
         }
     }
 
-    public func aggregate(_ query: UsageQuery) async throws -> Decimal12 {
-        state.withLock { state in
-            guard query.key < state.buckets.count else { return .zero }
-            state.buckets[query.key].sortIfNeeded()
-            let bucket = state.buckets[query.key]
-            let range = bucket.lowerBound(query.period.start.seconds)..<bucket.lowerBound(query.period.end.seconds)
-            switch query.formula {
-            case .sum:
-                return Decimal12(units: bucket.entries[range].reduce(0) { $0 + $1.value })
-            case .count:
-                return Decimal12(range.count)
-            case .last:
-                // Sorted by (timestamp, sequence): the last element is the latest, ties to the later received.
-                return range.isEmpty ? .zero : Decimal12(units: bucket.entries[range.upperBound - 1].value)
-            }
-        }
+    public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
+        state.withLock { state in queries.map { state.aggregate($0) } }
     }
 
-    public func save(_ invoice: Invoice) async throws {
-        state.withLock { $0.invoices[invoice.id] = invoice }
+    public func save(_ invoices: [Invoice]) async throws {
+        state.withLock { state in
+            for invoice in invoices { state.invoices[invoice.id] = invoice }
+        }
     }
 
     public func invoices() async throws -> [Invoice] {
