@@ -7,8 +7,9 @@ import Synchronization
 ///
 /// Each store creates its own schema (a generated unique name unless one is given), so parallel
 /// runs never see each other's data; ``close()`` drops it unless `keepSchema` was set. Events
-/// arrive through `COPY … FROM STDIN`; values are exact `numeric`s summed by the server over an
-/// index on (meter, customer, timestamp), built by the first aggregate. Every value is a bound
+/// arrive through `COPY … FROM STDIN` under their integer (meter, customer) key (`usage_keys` names
+/// the pairs); values are exact `numeric`s summed by the server over an index on (key, timestamp,
+/// sequence) that carries the value, built by the first aggregate. Every value is a bound
 /// parameter or COPY data; the only identifier in SQL text is the validated, quoted schema name.
 /// Each call is bounded by `timeout` (building the index by ten times that), so a server that stops
 /// answering gives a ``PostgresStoreError`` naming the store, not a hang.
@@ -31,6 +32,8 @@ public final class PostgresBillingStore: BillingStore {
     /// Whether the events index exists: it is built by the first aggregate, after the bulk of the
     /// events (one sorted build is about twice as fast as updating the index row by row).
     let indexed = Mutex(false)
+    /// The (meter, customer) pairs already in `usage_keys`.
+    let keys = Mutex(UsageKeys())
     static let logger: Logger = {
         var logger = Logger(label: "billsim.postgres")
         logger.logLevel = .critical
@@ -98,7 +101,9 @@ public final class PostgresBillingStore: BillingStore {
         guard !events.isEmpty else { return }
         // Once the index exists, rows grouped by (meter, customer) update it about twice as fast as interleaved ones.
         let order = indexed.withLock { $0 } ? events.indices.sorted { Self.indexOrder(events[$0], events[$1]) } : Array(events.indices)
+        let fresh = keys.withLock { $0.new(in: events) }
         try await perform("ingesting \(events.count) events") { connection in
+            if !fresh.isEmpty { try await connection.run(Schema.insertKeys(fresh)) }
             try await connection.copy(order.lazy.map { events[$0] }, into: "meter_events", columns: Schema.eventColumns) { $0.writeCopyRow($1) }
         }
     }
@@ -212,6 +217,7 @@ public final class PostgresBillingStore: BillingStore {
     func createIndexIfNeeded(_ connection: PostgresConnection) async throws {
         guard !indexed.withLock({ $0 }) else { return }
         try await connection.run(Schema.createIndex)
+        try await connection.run(Schema.vacuum)
         indexed.withLock { $0 = true }
     }
 

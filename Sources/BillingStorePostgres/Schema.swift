@@ -5,14 +5,15 @@ import PostgresNIO
 /// The tables of one run's schema, and the SQL that writes and reads them.
 ///
 /// ```
-/// meter_events        meter, customer, ts (Unix seconds), seq (receipt order), value (exact numeric), identifier
+/// usage_keys          key → (meter, customer): the run's pairs, by the engine's run-local key
+/// meter_events        key, ts (Unix seconds), seq (receipt order), value (exact numeric), identifier
 /// invoices            one row per invoice id; instants as Unix seconds; enums as Stripe's strings
 /// invoice_lines       (invoice_id, position) → a line; exact amounts as numeric
 /// invoice_line_tiers  (invoice_id, line_position, position) → a tier of a line's breakdown
 /// ```
 /// Text columns compare bytewise (`COLLATE "C"`), as the other stores do, whatever the database's locale.
 enum Schema {
-    static let eventColumns = ["meter", "customer", "ts", "seq", "value", "identifier"]
+    static let eventColumns = ["key", "ts", "seq", "value", "identifier"]
 
     /// `"name"`; only ever called with a name that passed ``PostgresBillingStore/isValidSchemaName(_:)``.
     static func quoted(_ schema: String) -> String { "\"\(schema)\"" }
@@ -25,9 +26,13 @@ enum Schema {
             // A lost commit after a crash is harmless here (the run is repeated); waiting for a disk flush per invoice is not.
             "SET synchronous_commit TO off",
             """
-            CREATE TABLE meter_events (
-                meter text COLLATE "C" NOT NULL, customer text COLLATE "C" NOT NULL, ts bigint NOT NULL, seq bigint NOT NULL,
-                value numeric NOT NULL, identifier text NOT NULL)
+            CREATE TABLE usage_keys (
+                key bigint PRIMARY KEY, meter text COLLATE "C" NOT NULL, customer text COLLATE "C" NOT NULL, UNIQUE (meter, customer))
+            """,
+            // Integer keys rather than the meter and customer texts: smaller rows to COPY, and an index
+            // that builds in a third of the time.
+            """
+            CREATE TABLE meter_events (key bigint NOT NULL, ts bigint NOT NULL, seq bigint NOT NULL, value numeric NOT NULL, identifier text NOT NULL)
             """,
             """
             CREATE TABLE invoices (
@@ -55,8 +60,20 @@ enum Schema {
         ]
     }
 
-    /// The index aggregation reads by; built by the first aggregate (see ``PostgresBillingStore/indexed``).
-    static let createIndex: PostgresQuery = "CREATE INDEX IF NOT EXISTS meter_events_meter_customer_ts ON meter_events (meter, customer, ts, seq)"
+    /// The index aggregation reads by, built by the first aggregate (see ``PostgresBillingStore/indexed``).
+    /// It carries the value, so a period's usage is read from the index alone once ``vacuum`` has
+    /// marked the table's pages all-visible.
+    static let createIndex: PostgresQuery = "CREATE INDEX IF NOT EXISTS meter_events_key_ts ON meter_events (key, ts, seq) INCLUDE (value)"
+    /// Marks the freshly loaded pages all-visible (for index-only scans) in one sequential pass,
+    /// rather than letting the first aggregations set hint bits page by page (measured: 0.2 s for 5M
+    /// rows, against 2.5 s more in the first batch of aggregations).
+    static let vacuum: PostgresQuery = "VACUUM meter_events"
+
+    /// Records (meter, customer) pairs under their keys.
+    static func insertKeys(_ keys: [UsageKey]) -> PostgresQuery {
+        let (numbers, meters, customers) = (keys.map(\.key), keys.map(\.meter), keys.map(\.customer))
+        return "INSERT INTO usage_keys (key, meter, customer) SELECT * FROM unnest(\(numbers)::bigint[], \(meters)::text[], \(customers)::text[])"
+    }
 
     // MARK: Aggregating usage
 
@@ -65,22 +82,21 @@ enum Schema {
     /// `last` without events. Each query is an index range scan; only the branch of its formula runs.
     static func aggregate(_ queries: [UsageQuery]) -> PostgresQuery {
         let formulas = queries.map { $0.formula.rawValue }
-        let meters = queries.map(\.meter)
-        let customers = queries.map(\.customer)
+        let keys = queries.map(\.key)
         let starts = queries.map(\.period.start.seconds)
         let ends = queries.map(\.period.end.seconds)
         return """
             SELECT CASE q.formula
                 WHEN 'sum' THEN (SELECT trunc(coalesce(sum(e.value), 0) * 1000000000000)::text FROM meter_events e
-                    WHERE e.meter = q.meter AND e.customer = q.customer AND e.ts >= q.start_ts AND e.ts < q.end_ts)
+                    WHERE e.key = q.key AND e.ts >= q.start_ts AND e.ts < q.end_ts)
                 WHEN 'count' THEN (SELECT (count(*) * 1000000000000)::text FROM meter_events e
-                    WHERE e.meter = q.meter AND e.customer = q.customer AND e.ts >= q.start_ts AND e.ts < q.end_ts)
+                    WHERE e.key = q.key AND e.ts >= q.start_ts AND e.ts < q.end_ts)
                 ELSE (SELECT trunc(e.value * 1000000000000)::text FROM meter_events e
-                    WHERE e.meter = q.meter AND e.customer = q.customer AND e.ts >= q.start_ts AND e.ts < q.end_ts
+                    WHERE e.key = q.key AND e.ts >= q.start_ts AND e.ts < q.end_ts
                     ORDER BY e.ts DESC, e.seq DESC LIMIT 1)
                 END
-            FROM unnest(\(formulas)::text[], \(meters)::text[], \(customers)::text[], \(starts)::bigint[], \(ends)::bigint[])
-                WITH ORDINALITY AS q(formula, meter, customer, start_ts, end_ts, position)
+            FROM unnest(\(formulas)::text[], \(keys)::bigint[], \(starts)::bigint[], \(ends)::bigint[])
+                WITH ORDINALITY AS q(formula, key, start_ts, end_ts, position)
             ORDER BY q.position
             """
     }

@@ -174,7 +174,7 @@ public final class SQLiteBillingStore: BillingStore {
     /// one page per key, and ingestion runs at about 0.12M rows/s. Sorted and written 500,000 at a
     /// time, it runs at 0.58M to 0.69M rows/s (5M events over 10,000 keys, release build; see
     /// Docs/SQLITE-SCHEMA.md).
-    func write(keys: [(key: Int, meter: String, customer: String)], rows unsorted: [EventRow]) async throws {
+    func write(keys: [UsageKey], rows unsorted: [EventRow]) async throws {
         guard !unsorted.isEmpty || !keys.isEmpty else { return }
         let rows = unsorted.sorted { ($0.key, $0.timestamp, $0.sequence) < ($1.key, $1.timestamp, $1.sequence) }
         do {
@@ -360,24 +360,17 @@ public struct SQLiteBillingStoreError: Error, CustomStringConvertible {
 
 /// What ``SQLiteBillingStore`` has not written yet: keys seen for the first time and events.
 struct Pending {
-    /// Whether each key has been seen, by key.
-    var known: [Bool] = []
-    var keys: [(key: Int, meter: String, customer: String)] = []
+    var seen = UsageKeys()
+    var keys: [UsageKey] = []
     var rows: [EventRow] = []
 
     mutating func add(_ events: [RecordedMeterEvent]) {
-        for event in events {
-            if event.key >= known.count { known += repeatElement(false, count: event.key + 1 - known.count) }
-            if !known[event.key] {
-                known[event.key] = true
-                keys.append((event.key, event.meter, event.customer))
-            }
-            rows.append(EventRow(event))
-        }
+        keys += seen.new(in: events)
+        for event in events { rows.append(EventRow(event)) }
     }
 
     /// The pending keys and rows, leaving none.
-    mutating func take() -> (keys: [(key: Int, meter: String, customer: String)], rows: [EventRow]) {
+    mutating func take() -> (keys: [UsageKey], rows: [EventRow]) {
         defer {
             keys = []
             rows = []

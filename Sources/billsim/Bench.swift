@@ -207,7 +207,7 @@ struct BenchWorkload {
 
     /// The same rows as a CSV for the database floor: meter, customer, timestamp, sequence, value, identifier.
     func writeCSV(to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var chunk = ""

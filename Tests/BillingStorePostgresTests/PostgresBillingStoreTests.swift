@@ -55,7 +55,13 @@ struct PostgresBillingStoreTests {
                 try await connection.single("SELECT count(*) FROM \(unescaped: Schema.quoted(kept)).invoices", as: Int64.self),
                 // The events index is built on close when no aggregate built it.
                 try await connection.single(
-                    "SELECT count(*) FROM pg_indexes WHERE schemaname = \(kept) AND indexname = 'meter_events_meter_customer_ts'", as: Int64.self)
+                    "SELECT count(*) FROM pg_indexes WHERE schemaname = \(kept) AND indexname = 'meter_events_key_ts'", as: Int64.self),
+                // The pair the events' key stands for, as a person querying the schema joins it.
+                try await connection.single(
+                    """
+                    SELECT k.meter || ' ' || k.customer || ' ' || count(*) FROM \(unescaped: Schema.quoted(kept)).meter_events e
+                    JOIN \(unescaped: Schema.quoted(kept)).usage_keys k USING (key) GROUP BY k.meter, k.customer
+                    """, as: String.self)
             )
         }
         // A kept schema cannot be taken again by mistake.
@@ -65,7 +71,7 @@ struct PostgresBillingStoreTests {
             try await connection.run("DROP SCHEMA \(unescaped: Schema.quoted(kept)) CASCADE")
         }
         try await probe.close()
-        #expect(counts == (1, 0, 2, 1, 1))
+        #expect(counts == (1, 0, 2, 1, 1, "mtr_api cus_a 2"))
         // Closing twice is fine; a closed store refuses work.
         try await probe.close()
         await #expect(throws: PostgresStoreError.self) { try await probe.aggregate(query(.sum)) }
@@ -80,7 +86,15 @@ struct PostgresBillingStoreTests {
             batch[0].identifier = "a\tb\nc\\d"
             try await store.ingest(batch)
             #expect(try await store.aggregate(query(.sum, meter: meter, customer: customer)) == Decimal12(6))
-            #expect(try await store.aggregate(query(.sum, meter: "m\tetr\\N\n\\.", customer: customer)) == .zero)
+            // The texts read back byte for byte: the pair in usage_keys, the identifiers in meter_events.
+            let stored = try await store.perform("reading back") { connection in
+                let pair = try await connection.single("SELECT meter || '|' || customer FROM usage_keys", as: String.self)
+                let identifiers = try await connection.query("SELECT identifier FROM meter_events ORDER BY seq", logger: PostgresBillingStore.logger)
+                    .collect().map { try $0.decode(String.self) }
+                return (pair, identifiers)
+            }
+            #expect(stored.0 == meter + "|" + customer)
+            #expect(stored.1 == ["a\tb\nc\\d", "evt_2"])
         }
     }
 
