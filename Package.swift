@@ -10,6 +10,15 @@ let package = Package(
         .library(name: "BillingHarness", targets: ["BillingHarness"]),
         .library(name: "BillingStoreTesting", targets: ["BillingStoreTesting"]),
     ],
+    traits: [
+        .trait(
+            name: "PostgreSQL",
+            description: """
+                The PostgreSQL store (postgres-nio): `--store postgres://…` and its tests. On by default; \
+                `swift build --disable-default-traits` leaves postgres-nio out, most of a clean build's time.
+                """),
+        .default(enabledTraits: ["PostgreSQL"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -32,8 +41,10 @@ let package = Package(
         .target(name: "BillingStoreTesting", dependencies: ["BillingCore"]),
         // BillingStore on SQLite (GRDB), in a file or in memory.
         .target(name: "BillingStoreSQLite", dependencies: ["BillingCore", .product(name: "GRDB", package: "GRDB.swift")]),
-        // BillingStore on PostgreSQL (postgres-nio), one schema per run.
-        .target(name: "BillingStorePostgres", dependencies: ["BillingCore", .product(name: "PostgresNIO", package: "postgres-nio")]),
+        // BillingStore on PostgreSQL (postgres-nio), one schema per run; empty without the PostgreSQL trait.
+        .target(
+            name: "BillingStorePostgres",
+            dependencies: ["BillingCore", .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"]))]),
         // The composition root.
         .executableTarget(name: "billsim", dependencies: [
             "BillingCore", "BillingScenario", "BillingHarness", "BillingReports", "BillingStoreSQLite", "BillingStorePostgres",

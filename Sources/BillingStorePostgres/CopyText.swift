@@ -1,3 +1,4 @@
+#if PostgreSQL
 import BillingCore
 import PostgresNIO
 
@@ -117,3 +118,4 @@ struct CopyRowWriter {
         count += length
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if PostgreSQL
 import BillingCore
 import Foundation
 import PostgresNIO
@@ -428,3 +429,4 @@ extension PostgresConnection {
         return value
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if PostgreSQL
 import Foundation
 import PostgresNIO
 
@@ -92,3 +93,4 @@ struct PostgresURL: Sendable, Equatable {
         return text[..<text.index(after: colon)] + "***" + text[at...]
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if PostgreSQL
 import BillingCore
 import Foundation
 import PostgresNIO
@@ -210,3 +211,4 @@ enum Schema {
         throw UnexpectedResult(description: "not an exact decimal: \(text)")
     }
 }
+#endif

@@ -47,9 +47,10 @@ extension BillSim {
                         + pad("floor rows/s", 14) + "ratio")
             }
             guard storeNames.count > 1 else {
-                guard let name = storeNames.first, let (line, total) = try await measure(name) else { return }
+                guard let name = storeNames.first else { return }
+                let (line, total) = try await measure(name)
                 print(line)
-                if rowOnly { print("total \(total)") }
+                if rowOnly, let total { print("total \(total)") }
                 return
             }
             // One child process per store, so each peak memory figure is that store's alone.
@@ -64,11 +65,11 @@ extension BillSim {
                 }
             }
             if Set(totals.values).count > 1 { throw CLIError("stores billed different totals: \(totals)") }
-            if let total = totals.values.first { print("every store billed \(Currency(code: "usd")!.describe(total)) in \(2 * customers) invoices") }
+            if let total = totals.values.first { print("every store measured billed \(Currency(code: "usd")!.describe(total)) in \(2 * customers) invoices") }
         }
 
-        /// One store's row (and its billed total), measured in this process.
-        func measure(_ name: String) async throws -> (line: String, total: Int64)? {
+        /// One store's row and its billed total (`nil` when skipped), measured in this process.
+        func measure(_ name: String) async throws -> (line: String, total: Int64?) {
             let folder = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
@@ -78,8 +79,9 @@ extension BillSim {
             case "memory": value = "memory"
             case "sqlite": value = "sqlite:\(folder)/bench.sqlite"
             case "postgres":
+                if let missing = StoreRegistry.postgres.missing { return (pad(name, 10) + "skipped: " + missing, nil) }
                 guard let url = postgresURL ?? ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"] else {
-                    return (pad(name, 10) + "skipped: no --postgres-url and no BILLSIM_POSTGRES_URL", 0)
+                    return (pad(name, 10) + "skipped: no --postgres-url and no BILLSIM_POSTGRES_URL", nil)
                 }
                 value = url
             default: throw ValidationError("unknown store \(name) in --stores (memory, sqlite, postgres)")

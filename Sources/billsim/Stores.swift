@@ -1,6 +1,8 @@
 import BillingCore
 import BillingScenario
+#if PostgreSQL
 import BillingStorePostgres
+#endif
 import BillingStoreSQLite
 
 /// What `--store` and `--keep-schema` asked for.
@@ -17,6 +19,8 @@ enum StoreRegistry {
         let matches: @Sendable (String) -> Bool
         let make: @Sendable (StoreRequest) async throws -> any BillingStore
         let usage: String
+        /// Why this build cannot use the backend, if it cannot (a package trait left it out).
+        var missing: String? = nil
     }
 
     static let backends: [Backend] = [
@@ -24,16 +28,27 @@ enum StoreRegistry {
         Backend(
             matches: { $0.hasPrefix("sqlite:") }, make: { request in try SQLiteBillingStore(path: String(request.value.dropFirst("sqlite:".count))) },
             usage: "sqlite:PATH, sqlite::memory:"),
-        Backend(
-            matches: { $0 == "postgres" || $0.hasPrefix("postgres://") || $0.hasPrefix("postgresql://") },
+        postgres,
+    ]
+
+    static var postgres: Backend {
+        let matches: @Sendable (String) -> Bool = { $0 == "postgres" || $0.hasPrefix("postgres://") || $0.hasPrefix("postgresql://") }
+        let usage = "postgres://USER@HOST:PORT/DB (or postgres: the URL in BILLSIM_POSTGRES_URL)"
+        #if PostgreSQL
+        return Backend(
+            matches: matches,
             make: { request in
                 let url = request.value == "postgres" ? try PostgresBillingStore.environmentURL() : request.value
                 let store = try await PostgresBillingStore.connect(url: url, keepSchema: request.keepSchema)
                 if request.keepSchema { printError("billsim: the run's tables stay in PostgreSQL schema \(store.schema)") }
                 return store
             },
-            usage: "postgres://USER@HOST:PORT/DB (or postgres: the URL in BILLSIM_POSTGRES_URL)"),
-    ]
+            usage: usage)
+        #else
+        let missing = "this billsim was built without the PostgreSQL trait: build it with the default traits (`swift build`) to use a PostgreSQL store"
+        return Backend(matches: matches, make: { _ in throw CLIError(missing) }, usage: usage, missing: missing)
+        #endif
+    }
 
     static var usage: String { backends.map(\.usage).joined(separator: ", ") }
 
@@ -42,6 +57,7 @@ enum StoreRegistry {
         guard let backend = backends.first(where: { $0.matches(request.value) }) else {
             throw CLIError("unknown store \"\(request.value)\" (known: \(usage))")
         }
+        if let missing = backend.missing { throw CLIError(missing) }
         return { _ in try await backend.make(request) }
     }
 }

@@ -1,3 +1,4 @@
+#if PostgreSQL
 import BillingCore
 import BillingStoreTesting
 import Foundation
@@ -320,3 +321,4 @@ struct PostgresBenchmark {
         }
     }
 }
+#endif

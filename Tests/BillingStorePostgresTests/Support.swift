@@ -1,3 +1,4 @@
+#if PostgreSQL
 import BillingCore
 import Foundation
 import Synchronization
@@ -116,3 +117,4 @@ func query(_ formula: AggregationFormula, meter: String = "mtr_api", customer: S
 {
     UsageQuery(meter: meter, customer: customer, key: key, formula: formula, period: Period(start: at(from), end: at(to)))
 }
+#endif
