@@ -103,16 +103,26 @@ public final class PostgresBillingStore: BillingStore {
         // Once the index exists, rows grouped by (meter, customer) update it about twice as fast as interleaved ones.
         let order = indexed.withLock { $0 } ? events.indices.sorted { Self.indexOrder(events[$0], events[$1]) } : Array(events.indices)
         let fresh = keys.withLock { $0.new(in: events) }
-        try await perform("ingesting \(events.count) events") { connection in
-            if !fresh.isEmpty { try await connection.run(Schema.insertKeys(fresh)) }
-            try await connection.copy(order.lazy.map { events[$0] }, into: "meter_events", columns: Schema.eventColumns) { $0.writeCopyRow($1) }
+        do {
+            try await perform("ingesting \(events.count) events") { connection in
+                // New pairs and their events together, or neither.
+                try await connection.transaction {
+                    if !fresh.isEmpty { try await connection.run(Schema.insertKeys(fresh)) }
+                    try await connection.copy(order.lazy.map { events[$0] }, into: "meter_events", columns: Schema.eventColumns) {
+                        $0.writeCopyRow($1)
+                    }
+                }
+            }
+        } catch {
+            keys.withLock { $0.forget(fresh) }
+            throw error
         }
     }
 
     public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
         guard !queries.isEmpty else { return [] }
         if !indexed.withLock({ $0 }) {
-            try await perform("building the events index", timeout: timeout * 10) { connection in
+            try await perform("building the events index and vacuuming", timeout: timeout * 10) { connection in
                 try await self.createIndexIfNeeded(connection)
             }
         }
@@ -162,7 +172,7 @@ public final class PostgresBillingStore: BillingStore {
         var failure: (any Error)?
         if keepSchema {
             do {
-                try await perform("building the events index", timeout: timeout * 10) { connection in
+                try await perform("building the events index and vacuuming", timeout: timeout * 10) { connection in
                     try await self.createIndexIfNeeded(connection)
                 }
             } catch {
@@ -208,13 +218,16 @@ public final class PostgresBillingStore: BillingStore {
             throw PostgresStoreError(store: url, message: "\(operation): the connection to the server is closed")
         }
         do {
-            return try await withDeadline(timeout ?? self.timeout, onTimeout: { connection.closeNow() }) { try await body(connection) }
+            return try await withDeadline(timeout ?? self.timeout, onTimeout: { connection.closeNow() }, abandonWhen: { connection.isClosed }) {
+                try await body(connection)
+            }
         } catch {
             throw PostgresStoreError(store: url, message: "\(operation): \(Self.describe(error))")
         }
     }
 
-    /// Builds the events index unless it exists (inside ``perform(_:timeout:_:)``, so never twice at once).
+    /// Builds the events index and vacuums the events unless that is done (inside ``perform(_:timeout:_:)``,
+    /// so never twice at once).
     func createIndexIfNeeded(_ connection: PostgresConnection) async throws {
         guard !indexed.withLock({ $0 }) else { return }
         try await connection.run(Schema.createIndex)
@@ -264,6 +277,8 @@ public final class PostgresBillingStore: BillingStore {
             }
         case PostgresError.connectionClosed:
             return "the server closed the connection"
+        case is ConnectionLost:
+            return "the server closed the connection"
         case let error as DeadlineExceeded:
             let (seconds, attoseconds) = error.timeout.components
             let time = attoseconds == 0 ? "\(seconds) s" : "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms"
@@ -300,13 +315,19 @@ struct DeadlineExceeded: Error {
     var timeout: Duration
 }
 
+/// The connection closed under a call that then gave no answer of its own.
+struct ConnectionLost: Error {}
+
 /// Runs `body`; if it has not finished after `timeout`, calls `onTimeout` (which should make `body`
-/// give up, e.g. by closing its connection) and throws ``DeadlineExceeded`` at once.
+/// give up, e.g. by closing its connection) and throws ``DeadlineExceeded`` at once. If `abandonWhen`
+/// turns true (the connection closed under `body`) and `body` has not reported its own error a
+/// second later, throws ``ConnectionLost`` without waiting for the deadline.
 ///
 /// `body` runs in a task of its own that is not waited for after the deadline: a postgres-nio call
 /// that never returns (a COPY write on a connection that died waits forever) cannot hang the caller.
 func withDeadline<T: Sendable>(
-    _ timeout: Duration, onTimeout: @escaping @Sendable () -> Void, _ body: @escaping @Sendable () async throws -> T
+    _ timeout: Duration, onTimeout: @escaping @Sendable () -> Void, abandonWhen lost: @escaping @Sendable () -> Bool = { false },
+    _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let race = DeadlineRace<T>()
     return try await withTaskCancellationHandler {
@@ -320,7 +341,17 @@ func withDeadline<T: Sendable>(
             }
             race.timer.withLock {
                 $0 = Task {
-                    try? await Task.sleep(for: timeout)
+                    let clock = ContinuousClock()
+                    let deadline = clock.now + timeout
+                    var lostSince: ContinuousClock.Instant?
+                    while !Task.isCancelled, clock.now < deadline {
+                        try? await Task.sleep(for: min(.milliseconds(100), deadline - clock.now))
+                        if lostSince == nil, lost() { lostSince = clock.now }
+                        if let lostSince, clock.now - lostSince >= .seconds(1) {
+                            race.finish(.failure(ConnectionLost())) { work.cancel() }
+                            return
+                        }
+                    }
                     if !Task.isCancelled {
                         race.finish(.failure(DeadlineExceeded(timeout: timeout))) {
                             work.cancel()
@@ -420,13 +451,6 @@ extension PostgresConnection {
             }
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
         }
-    }
-
-    /// The first column of the one row the query returns.
-    func single<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type) async throws -> T {
-        let rows = try await self.query(query, logger: PostgresBillingStore.logger).collect()
-        guard let value = try rows.first?.decode(T.self) else { throw UnexpectedResult(description: "no row from \(query.sql)") }
-        return value
     }
 }
 #endif

@@ -254,7 +254,7 @@ public final class SQLiteBillingStore: BillingStore {
                 for invoice in invoices { try Self.save(invoice, db) }
             }
         } catch {
-            let ids = invoices.count == 1 ? "invoice \(invoices[0].id)" : "\(invoices.count) invoices (\(invoices[0].id) to \(invoices[invoices.count - 1].id))"
+            let ids = invoices.count == 1 ? "invoice \(invoices[0].id)" : "\(invoices.count) invoices starting with \(invoices[0].id)"
             throw SQLiteBillingStoreError("\(name): saving \(ids): \(error)")
         }
     }

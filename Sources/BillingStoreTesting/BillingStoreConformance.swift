@@ -589,7 +589,7 @@ extension BillingStoreConformance {
             try await expectInvoices(store, expected.map { $0.id == replaced.id ? replaced : $0 }, "after replacing the first")
         },
 
-        Check(name: "hostileAndUnicodeIdentifiers", summary: "SQL-hostile and unicode text round-trips in events and invoices") { store in
+        Check(name: "hostileAndUnicodeIdentifiers", summary: "SQL-hostile, unicode, control and empty text round-trips in events and invoices") { store in
             let hostile = "x'); DROP TABLE invoices; --"
             let quotes = "\"a\" 'b' `c` \\ % _ ; ? $1 :name"
             let unicode = "客户-Ünïcødé-😀-\u{202E}rtl"
@@ -611,14 +611,22 @@ extension BillingStoreConformance {
             second.lines[0].price = unicode
             second.lines[1].subscriptionItem = hostile
             second.lines[2].id = quotes
+            // Control characters, what text formats escape with (`\N` is COPY's NULL, `\.` its end), and
+            // empty strings, which must read back empty, not NULL.
+            let controls = "tab\there\nnewline\r\ncrlf \\N \\. \\\\ end"
+            var third = try richInvoice(id: "in_\t\n", number: 3, customer: "", text: controls)
+            third.subscription = "\\N"
+            third.lines[0].subscriptionItem = ""
+            third.lines[1].description = ""
+            third.lines[2].id = "\\."
             try await store.save(first)
-            try await store.save(second)
-            try await expectInvoices(store, [first, second], "hostile and unicode text")
+            try await store.save([second, third])
+            try await expectInvoices(store, [first, second, third], "hostile, unicode and control text")
             // Still there, and replaceable by the same hostile id.
             var replaced = first
             replaced.status = .void
             try await store.save(replaced)
-            try await expectInvoices(store, [replaced, second], "after replacing the invoice with the hostile id")
+            try await expectInvoices(store, [replaced, second, third], "after replacing the invoice with the hostile id")
         },
     ]
 }

@@ -104,6 +104,24 @@ struct EngineBatchingTests {
         #expect(calls.filter { if case .aggregate = $0 { true } else { false } }.count == 2, "\(calls)")
     }
 
+    /// send_invoice, canceled Jan 16 12:00 with invoice_now (no proration): the cancel invoice's usage line
+    /// [Jan 1, Jan 16 12:00) reads 3000 at the cancel, then 400 tokens stamped Jan 16 arrive at 12:30, inside
+    /// the hour before its finalization. The finalization must read again: 3400 → 2400 × 4 = 9600 (not 8000).
+    @Test func usageArrivingBeforeAFinalizationIsReadAgain() async throws {
+        let cancelAt = EngineTests.day(1, 16, 12)
+        let late = EngineTests.tokens("400", at: EngineTests.day(1, 16), id: "evt_late", receivedAt: EngineTests.day(1, 16, 12, 30))
+        let outcome = try await EngineTests.run(
+            until: EngineTests.day(1, 17), subscriptions: [EngineTests.subscription(collection: .sendInvoice)],
+            timeline: [TimelineEntry(at: cancelAt, action: .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: false))],
+            events: [EngineTests.janTokens, late])
+        let final = try #require(outcome.invoices.last)
+        #expect(final.billingReason == .subscriptionUpdate)
+        #expect(final.finalizedAt == EngineTests.day(1, 16, 13))
+        #expect(final.lines.map(\.quantity) == [ExactDecimal(3400)])
+        #expect(final.total == 9600)
+        #expect(outcome.usage.late == 0)
+    }
+
     /// More invoices at one instant than ``BillingEngine/saveBatchSize`` are saved in batches of that size.
     @Test func largeInstantsAreSavedInChunks() async throws {
         let count = BillingEngine.saveBatchSize + 1

@@ -2,6 +2,7 @@
 import BillingCore
 import BillingStoreTesting
 import Foundation
+import Synchronization
 import Testing
 
 @testable import BillingStorePostgres
@@ -269,6 +270,37 @@ struct PostgresFaultTests {
 actor Batches {
     var count = 0
     func increment() { count += 1 }
+}
+
+/// The deadline that bounds every store call.
+@Suite("PostgresBillingStore deadline")
+struct DeadlineTests {
+    /// A call whose connection closed under it and that never answers (as a COPY write on a dead
+    /// connection can) fails a second after the close is seen, long before its deadline.
+    @Test(.timeLimit(.minutes(1)))
+    func aCallOnALostConnectionFailsWithoutWaitingForTheDeadline() async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: ConnectionLost.self) {
+            try await withDeadline(.seconds(30), onTimeout: {}, abandonWhen: { clock.now - start > .milliseconds(200) }) {
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+        #expect(error != nil)
+        #expect(clock.now - start < .seconds(5), "took \(clock.now - start)")
+        #expect(PostgresBillingStore.describe(ConnectionLost()) == "the server closed the connection")
+    }
+
+    /// A call that answers on time is not affected, and one that does not answer times out.
+    @Test(.timeLimit(.minutes(1)))
+    func answersAndTimeouts() async throws {
+        #expect(try await withDeadline(.seconds(30), onTimeout: {}) { 42 } == 42)
+        let timedOut = Mutex(false)
+        await #expect(throws: DeadlineExceeded.self) {
+            try await withDeadline(.milliseconds(300), onTimeout: { timedOut.withLock { $0 = true } }) { try await Task.sleep(for: .seconds(60)) }
+        }
+        #expect(timedOut.withLock { $0 })
+    }
 }
 
 /// A bare draft invoice.

@@ -1,6 +1,7 @@
 #if PostgreSQL
 import BillingCore
 import Foundation
+import PostgresNIO
 import Synchronization
 
 @testable import BillingStorePostgres
@@ -94,6 +95,15 @@ struct ThrowawayCluster {
         }
         guard status == 0 else { throw SetupError(description: "Scripts/\(name) failed (wait status \(status))") }
         return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    }
+}
+
+extension PostgresConnection {
+    /// The first column of the one row the query returns.
+    func single<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type) async throws -> T {
+        let rows = try await self.query(query, logger: PostgresBillingStore.logger).collect()
+        guard let value = try rows.first?.decode(T.self) else { throw SetupError(description: "no row from \(query.sql)") }
+        return value
     }
 }
 

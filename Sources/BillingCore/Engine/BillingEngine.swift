@@ -142,6 +142,16 @@ public final class BillingEngine {
 
     /// Runs the clock from `clock.start` to `clock.until` over the events of `source`.
     public func run(events source: inout some MeterEventSource) async throws -> SimulationOutcome {
+        do {
+            return try await advance(over: &source)
+        } catch {
+            // What was billed before the failure still reaches the store (a kept file or schema shows it).
+            try? await saveInvoices()
+            throw error
+        }
+    }
+
+    func advance(over source: inout some MeterEventSource) async throws -> SimulationOutcome {
         let (start, until) = (simulation.clockStart, simulation.clockUntil)
         var nextEvent = try source.next()
         while true {
@@ -215,13 +225,14 @@ public final class BillingEngine {
     /// thousand renewals on the first of the month, in one round trip instead of one per subscription.
     func prefetchUsage() async throws {
         prefetchedAt = now
+        // The due work, in order: taken off the queue and put back as it was (the order is total).
         var due: [Scheduled] = []
         while let next = queue.peek(), next.at <= now { due.append(queue.removeMin()!) }
+        for item in due { queue.insert(item) }
         var wanted = Set<UsageQuery>()
         var queries: [UsageQuery] = []
         for item in due {
-            queue.insert(item)
-            for query in try usageQueries(for: item.work) where usageCache[query] == nil && wanted.insert(query).inserted {
+            for query in usageQueries(for: item.work) where usageCache[query] == nil && wanted.insert(query).inserted {
                 queries.append(query)
             }
         }
@@ -229,8 +240,9 @@ public final class BillingEngine {
         for (query, value) in zip(queries, try await store.aggregate(queries)) { usageCache[query] = value }
     }
 
-    /// The aggregations a renewal or a finalization will read.
-    func usageQueries(for work: Work) throws -> [UsageQuery] {
+    /// The aggregations a renewal or a finalization will read (one that cannot be formed is left for
+    /// the work itself to report, in its turn).
+    func usageQueries(for work: Work) -> [UsageQuery] {
         switch work {
         case .finalize(let id):
             guard !frozen.contains(id) else { return [] }
@@ -238,7 +250,7 @@ public final class BillingEngine {
         case .renew(let index):
             let state = subscriptions[index]
             guard state.started, state.canceledAt == nil else { return [] }
-            return try renewal(of: state).lines.filter { $0.kind == .usage }.map { try usageQuery($0, state: state) }
+            return renewal(of: state).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, state: state) }
         case .start, .timeline:
             return []
         }

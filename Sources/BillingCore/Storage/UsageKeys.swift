@@ -25,4 +25,9 @@ package struct UsageKeys: Sendable {
         }
         return fresh
     }
+
+    /// Counts `keys` as unseen again (their write failed), so that they are written with the next events.
+    package mutating func forget(_ keys: [UsageKey]) {
+        for key in keys where key.key < known.count { known[key.key] = false }
+    }
 }
