@@ -135,4 +135,28 @@ struct CLI {
         let parsed = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
         #expect((parsed?["summary"] as? [String: Any])?["failed"] as? Int == 0)
     }
+
+    /// `billsim bench` on a small workload: a row per store and the same total on every store. The total
+    /// from the workload's rules: 20,000 events round-robin over 100 customers, event i worth
+    /// 1 + (i × 7919 mod 500) tokens, all in January; each customer pays 10000 on Jan 1, and on Feb 1 the
+    /// license 10000 plus 4 per token beyond the first 1000 of January.
+    @Test func benchMeasuresEveryStoreAndTheyAgree() throws {
+        let (events, customers) = (20_000, 100)
+        var tokens = [Int](repeating: 0, count: customers)
+        for index in 0..<events { tokens[index % customers] += 1 + (index * 7919) % 500 }
+        let total = tokens.reduce(2 * customers * 10_000) { $0 + max(0, $1 - 1000) * 4 }
+        let output = try CLI.run(["bench", "--events", "\(events)", "--customers", "\(customers)"])
+        #expect(output.status == 0, "\(output.all)")
+        let rows = output.stdout.split(separator: "\n").map(String.init)
+        for store in ["memory", "sqlite"] {
+            #expect(rows.contains { $0.hasPrefix(store + " ") && !$0.contains("skipped") }, "\(output.all)")
+        }
+        // PostgreSQL is measured when the tests have a server (Scripts/test starts one).
+        if ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"] != nil {
+            #expect(rows.contains { $0.hasPrefix("postgres ") && !$0.contains("skipped") }, "\(output.all)")
+        }
+        let dollars = "USD \(total / 100).\(String(format: "%02d", total % 100))"
+        #expect(rows.last?.hasPrefix("every store measured billed \(total) (") == true, "expected \(total) (\(dollars)): \(output.all)")
+        #expect(rows.last?.hasSuffix("in \(2 * customers) invoices") == true, "\(output.all)")
+    }
 }
