@@ -92,7 +92,12 @@ public struct ScenarioRunner: Sendable {
     }
 
     /// Loads, runs and checks each file; one bad file never stops the others.
-    public func run(files: [String], filter: String? = nil) async -> RunResult {
+    ///
+    /// - Parameters:
+    ///   - filter: Only scenarios whose path or name contains this text.
+    ///   - tags: Only scenarios tagged with every one of these. An invalid file is reported whatever
+    ///     the tags (they cannot be read from it), so a broken file never goes unnoticed.
+    public func run(files: [String], filter: String? = nil, tags: [String] = []) async -> RunResult {
         var results: [ScenarioResult] = []
         for file in files {
             switch ScenarioLoader.load(path: file) {
@@ -101,6 +106,7 @@ public struct ScenarioRunner: Sendable {
                 results.append(ScenarioResult(path: file, name: file, status: .invalid, diagnostics: error.diagnostics))
             case .success(let scenario):
                 if let filter, !file.contains(filter), !scenario.name.contains(filter) { continue }
+                if !tags.allSatisfy(scenario.tags.contains) { continue }
                 results.append(await run(scenario))
             }
         }

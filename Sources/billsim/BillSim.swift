@@ -66,6 +66,9 @@ extension BillSim {
         @Option(help: "Only scenarios whose path or name contains this text.")
         var filter: String?
 
+        @Option(help: "Only scenarios with this tag (repeat: with every one of these tags).")
+        var tag: [String] = []
+
         @Option(help: "Output format: \(ReportRegistry.names.joined(separator: ", ")).")
         var format = "text"
 
@@ -89,7 +92,7 @@ extension BillSim {
                 throw ExitCode(2)
             }
             let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request))
-            let result = await runner.run(files: files, filter: filter)
+            let result = await runner.run(files: files, filter: filter, tags: tag)
             print(renderer.render(result), terminator: "")
             if !noReports {
                 try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)

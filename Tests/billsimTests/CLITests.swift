@@ -63,6 +63,25 @@ struct CLI {
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("last-run.txt").path))
     }
 
+    /// `--tag` keeps the scenarios carrying every tag given: `seed` is on the four files of Scenarios/seed
+    /// and on sources/generate-constant.yaml; `seed` and `classic` together only on seed/classic.yaml.
+    @Test func tagSelectsScenariosWithEveryTag() throws {
+        let seed = try CLI.run(["run", "Scenarios", "--tag", "seed", "--no-reports"])
+        #expect(seed.status == 0, "\(seed.all)")
+        #expect(seed.stdout.hasSuffix("5 passed, 0 failed, 0 invalid, 0 errors\n"), "\(seed.all)")
+        #expect(seed.stdout.contains("PASS    Scenarios/sources/generate-constant.yaml"))
+        let classic = try CLI.run(["run", "Scenarios", "--tag", "seed", "--tag", "classic", "--no-reports"])
+        #expect(classic.stdout.hasPrefix("PASS    Scenarios/seed/classic.yaml"), "\(classic.all)")
+        #expect(classic.stdout.hasSuffix("1 passed, 0 failed, 0 invalid, 0 errors\n"), "\(classic.all)")
+        // An invalid file cannot be told apart by its tags: it is reported, never skipped silently.
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "name: [unclosed".write(to: folder.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+        let broken = try CLI.run(["run", folder.path, "--tag", "seed", "--no-reports"])
+        #expect(broken.status == 2, "\(broken.all)")
+        #expect(broken.stdout.contains("INVALID"), "\(broken.all)")
+    }
+
     @Test func wrongExpectationPrintsInvoiceLineFieldAndValuesAndExits1() throws {
         let folder = try CLI.temporaryFolder()
         // The seed's January usage line bills 8000 (2000 tokens × 4¢); expect a wrong 8001.
