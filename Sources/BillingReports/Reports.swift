@@ -16,6 +16,7 @@ public enum ReportRegistry {
     public static let formats: [String: any ReportFormat] = [
         "text": TextReport(),
         "json": JSONReport(),
+        "junit": JUnitReport(),
     ]
 
     public static var names: [String] { formats.keys.sorted() }
@@ -34,6 +35,13 @@ func usageSummary(_ usage: UsageReport) -> String {
     if usage.late > 0 { parts.append("\(usage.late) late (accepted after their invoice was finalized; billed nowhere)") }
     if usage.notReceived > 0 { parts.append("\(usage.notReceived) not received before clock.until") }
     return parts.joined(separator: ", ")
+}
+
+/// `3 invoices, total USD 380.00; 1 event received, 1 accepted`: what a scenario's run produced.
+func outcomeSummary(_ outcome: SimulationOutcome) -> String {
+    let total = outcome.invoices.reduce(into: [Currency: Int64]()) { $0[$1.currency, default: 0] += $1.total }
+    let totals = total.sorted { $0.key < $1.key }.map { $0.key.describe($0.value) }.joined(separator: ", ")
+    return "\(plural(outcome.invoices.count, "invoice"))\(totals.isEmpty ? "" : ", total \(totals)"); \(usageSummary(outcome.usage))"
 }
 
 /// What a person reads in a terminal: PASS/FAIL per scenario, each difference with its place.
@@ -56,9 +64,7 @@ public struct TextReport: ReportFormat {
             if result.status == .passed && !result.hasExpectations { title += "  [no expectations: nothing was checked]" }
             out += title + "\n"
             if let outcome = result.outcome {
-                let total = outcome.invoices.reduce(into: [Currency: Int64]()) { $0[$1.currency, default: 0] += $1.total }
-                let totals = total.sorted { $0.key < $1.key }.map { $0.key.describe($0.value) }.joined(separator: ", ")
-                out += "        \(plural(outcome.invoices.count, "invoice"))\(totals.isEmpty ? "" : ", total \(totals)"); \(usageSummary(outcome.usage))\n"
+                out += "        \(outcomeSummary(outcome))\n"
                 for (code, samples) in outcome.usage.samples.sorted(by: { $0.key < $1.key }) where result.status != .passed {
                     for sample in samples.prefix(2) {
                         out += "        rejected \(code.rawValue): \(sample.message) (identifier \(sample.event.identifier ?? "none"), timestamp \(sample.event.timestamp))\n"

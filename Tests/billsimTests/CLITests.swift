@@ -61,6 +61,9 @@ struct CLI {
         #expect(!output.stdout.contains("FAIL"))
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("last-run.json").path))
         #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("last-run.txt").path))
+        let junit = try String(contentsOf: reports.appendingPathComponent("last-run.xml"), encoding: .utf8)
+        #expect(junit.contains(" failures=\"0\" errors=\"0\" skipped=\"0\">"), "\(junit.prefix(300))")
+        #expect(junit.contains("<testcase classname=\"Scenarios.seed\" name=\"Scenarios/seed/flexible.yaml "), "\(junit.prefix(600))")
     }
 
     /// `--tag` keeps the scenarios carrying every tag given: `seed` is on the four files of Scenarios/seed

@@ -1,0 +1,74 @@
+import BillingHarness
+
+/// JUnit XML, as CI systems read test results: one `<testcase>` per scenario file.
+///
+/// A failed scenario carries a `<failure>` with its differences (and where each expectation is
+/// written); an invalid file or a run that stopped carries an `<error>` with the diagnostics or the
+/// message; a scenario without expectations is `<skipped>` (nothing was checked). No times are
+/// written, so the same run gives the same bytes.
+public struct JUnitReport: ReportFormat {
+    public init() {}
+    public var name: String { "junit" }
+    public var fileExtension: String { "xml" }
+
+    public func render(_ run: RunResult) -> String {
+        let skipped = run.results.filter { $0.status == .passed && !$0.hasExpectations }.count
+        let counts =
+            "tests=\"\(run.results.count)\" failures=\"\(run.count(.failed))\" errors=\"\(run.count(.invalid) + run.count(.error))\" skipped=\"\(skipped)\""
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        out += "<testsuites name=\"billsim\" \(counts)>\n"
+        out += "  <testsuite name=\"billsim scenarios\" \(counts)>\n"
+        for result in run.results {
+            let name = result.name == result.path ? result.path : "\(result.path) (\(result.name))"
+            out += "    <testcase classname=\"\(xml(Self.className(result.path)))\" name=\"\(xml(name))\" file=\"\(xml(result.path))\""
+            var body = ""
+            switch result.status {
+            case .passed where !result.hasExpectations:
+                body += "      <skipped message=\"no expectations: nothing was checked\"/>\n"
+            case .passed:
+                break
+            case .failed:
+                let details = result.differences.map { difference in
+                    difference.description + (difference.location.map { "\n  expected at \($0)" } ?? "")
+                }
+                body += "      <failure message=\"\(xml(plural(result.differences.count, "difference")))\" type=\"difference\">"
+                body += xml(details.joined(separator: "\n")) + "</failure>\n"
+            case .invalid:
+                body += "      <error message=\"invalid scenario\" type=\"invalid\">"
+                body += xml(result.diagnostics.map(\.description).joined(separator: "\n")) + "</error>\n"
+            case .error:
+                body += "      <error message=\"\(xml(result.errorMessage ?? "error"))\" type=\"error\"/>\n"
+            }
+            if let outcome = result.outcome { body += "      <system-out>\(xml(outcomeSummary(outcome)))</system-out>\n" }
+            out += body.isEmpty ? "/>\n" : ">\n" + body + "    </testcase>\n"
+        }
+        out += "  </testsuite>\n</testsuites>\n"
+        return out
+    }
+
+    /// `Scenarios/seed/flexible.yaml` → `Scenarios.seed`: the folder, as JUnit's class.
+    static func className(_ path: String) -> String {
+        let folders = path.split(separator: "/").dropLast()
+        return folders.isEmpty ? "." : folders.joined(separator: ".")
+    }
+}
+
+/// Text as XML character data or an attribute value: the five special characters escaped, and
+/// control characters XML 1.0 cannot carry (even as references) replaced by U+FFFD.
+func xml(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&apos;"
+        case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
+        case _ where scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF: out += "\u{FFFD}"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}
