@@ -275,9 +275,7 @@ public final class PostgresBillingStore: BillingStore {
             case .connectionError: return "connection error\(underlying)"
             default: return "\(error.code)\(underlying)"
             }
-        case PostgresError.connectionClosed:
-            return "the server closed the connection"
-        case is ConnectionLost:
+        case PostgresError.connectionClosed, is ConnectionLost:
             return "the server closed the connection"
         case let error as DeadlineExceeded:
             let (seconds, attoseconds) = error.timeout.components
