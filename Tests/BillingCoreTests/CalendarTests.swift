@@ -324,6 +324,22 @@ struct CalendarTests {
         #expect(schedule.coverage(of: c.span) == ExactDecimal(parsing: c.coverage))
     }
 
+    /// Decision 5 divides last: 999 × 25/30 is exactly 832.5 and rounds half away from zero to 833; a
+    /// 24-hour period's 20 hours of 3 is exactly 2.5 -> 3. (Multiplying by the fraction truncated to
+    /// 38 digits first gives 832.4999… and 2.4999…, which round down.)
+    @Test func prorationsThatEndInAnExactHalf() {
+        let november = BillingSchedule(anchor: Instant(year: 2026, month: 12, day: 1), interval: BillingInterval(.month))
+        let stub = november.prorate(ExactDecimal(999), over: Period(start: Instant(year: 2026, month: 11, day: 6), end: Instant(year: 2026, month: 12, day: 1)))
+        #expect(stub == ExactDecimal(parsing: "832.5"))
+        #expect(stub.roundedToMinorUnits() == 833)
+        let daily = BillingSchedule(anchor: Instant(year: 2026, month: 11, day: 6), interval: BillingInterval(.day))
+        let credit = -daily.prorate(ExactDecimal(3), over: Period(start: Instant(year: 2026, month: 11, day: 6, hour: 4), end: Instant(year: 2026, month: 11, day: 7)))
+        #expect(credit.roundedToMinorUnits() == -3)
+        // Whole periods are the amount itself, partial ones their share: 1 + 14/28 of 1000 = 1500.
+        let monthly = BillingSchedule(anchor: Instant(year: 2026, month: 1, day: 1), interval: BillingInterval(.month))
+        #expect(monthly.prorate(ExactDecimal(1000), over: Period(start: Instant(year: 2026, month: 1, day: 1), end: Instant(year: 2026, month: 2, day: 15))) == ExactDecimal(1500))
+    }
+
     /// A stub with a non-terminating fraction: anchor Feb 1, [Jan 15, Feb 1) = 17 of January's 31 days;
     /// 10000 × 17/31 = 5483.87… → 5484.
     @Test func stubWithRepeatingFraction() {

@@ -456,10 +456,9 @@ public final class BillingEngine {
         case .licensed, .credit:
             let quantity = ExactDecimal(item.quantity)
             var rated = Rating.rate(price.scheme, quantity: quantity)
-            let factor = state.schedule.coverage(of: plan.period)
             let isCredit = if case .credit = plan.kind { true } else { false }
-            let prorated = isCredit || factor != ExactDecimal(1)
-            if prorated { rated.exact = rated.exact * factor }
+            let prorated = isCredit || state.schedule.coverage(of: plan.period) != ExactDecimal(1)
+            if prorated { rated.exact = state.schedule.prorate(rated.exact, over: plan.period) }
             if isCredit { rated.exact = -rated.exact }
             let description = isCredit
                 ? "Unused time on \(item.quantity) × \(productName) after \(plan.period.start.civil.date)"
@@ -576,19 +575,21 @@ func pad4(_ value: Int) -> String {
 
 extension BillingSchedule {
     /// How many periods `span` covers: whole periods count 1, partial ones their share of seconds.
-    public func coverage(of span: Period) -> ExactDecimal {
-        var factor = ExactDecimal.zero
+    public func coverage(of span: Period) -> ExactDecimal { prorate(ExactDecimal(1), over: span) }
+
+    /// `amount` for each period `span` touches, in proportion to the seconds it covers (Decision 5):
+    /// amount × covered seconds ÷ the period's seconds, dividing last, so that an amount that comes
+    /// out exact stays exact (999 × 25/30 = 832.5, which rounds to 833; multiplying by a truncated
+    /// 0.8333… first would give 832.4999… and round to 832).
+    public func prorate(_ amount: ExactDecimal, over span: Period) -> ExactDecimal {
+        var total = ExactDecimal.zero
         var cursor = span.start
         while cursor < span.end {
             let full = period(containing: cursor)
             let end = min(full.end, span.end)
-            if cursor == full.start && end == full.end {
-                factor = factor + ExactDecimal(1)
-            } else {
-                factor = factor + ExactDecimal(1).scaled(by: end - cursor, over: full.seconds)
-            }
+            total = total + (cursor == full.start && end == full.end ? amount : amount.scaled(by: end - cursor, over: full.seconds))
             cursor = end
         }
-        return factor
+        return total
     }
 }
