@@ -640,7 +640,8 @@ struct EngineTests {
     /// Backdated classic licensed: created May 15, backdated Mar 1, anchor = created. Counted back from May 15:
     /// [Apr 15, May 15) and [Mar 15, Apr 15) are whole (2), then [Mar 1, Mar 15) is 14 days of [Feb 15, Mar 15)'s 28 = 0.5:
     /// 2.5 × 10000 = 25000, one proration line for [Mar 1, May 15); then the license for [May 15, Jun 15): 10000.
-    /// The metered item gets its zero line. Total 35000.
+    /// The metered item gets its zero line. Total 35000. Line order (Decision 9: advance lines in item order, then
+    /// prorations): license [May 15, Jun 15), usage zero line, then the backdated proration.
     @Test func backdatedClassicLicensedProration() async throws {
         let outcome = try await Self.run(
             start: Self.day(3, 1), until: Self.day(5, 15, 2),
@@ -649,8 +650,8 @@ struct EngineTests {
         let backdated = try Self.line(first, item: "si_license", proration: true)
         #expect(backdated.period == Self.period(Self.day(3, 1), Self.day(5, 15)))
         #expect(backdated.amount == 25_000)
-        // Arrears (the backdated span) before advance lines.
-        #expect(first.lines.first?.proration == true)
+        #expect(first.lines.map(\.subscriptionItem) == ["si_license", "si_usage", "si_license"])
+        #expect(first.lines.map(\.proration) == [false, false, true])
         #expect(try Self.line(first, item: "si_license").period == Self.period(Self.day(5, 15), Self.day(6, 15)))
         #expect(try Self.line(first, item: "si_usage").amount == 0)
         #expect(first.total == 35_000)
@@ -677,7 +678,7 @@ struct EngineTests {
     /// prorated item on the *next* invoice" (the engine's own comment on `pending`: "Lines waiting for the next invoice").
     /// Created Jan 15, backdated Jan 1, anchor Feb 1, license 10000: the first invoice bills the stub [Jan 15, Feb 1)
     /// only (17/31 → 5484); the backdated [Jan 1, Jan 15) proration waits for the Feb 1 invoice.
-    @Test func classicBackdateWithAnchorWaitsForNextInvoice() async throws {
+    @Test func classicBackdateWithFutureAnchorWaitsForNextInvoice() async throws {
         let outcome = try await Self.run(
             until: Self.day(2, 2),
             subscriptions: [
@@ -688,5 +689,58 @@ struct EngineTests {
         try #require(outcome.invoices.count == 2)
         #expect(outcome.invoices[0].lines.map(\.period) == [Self.period(Self.day(1, 15), Self.day(2, 1))])
         #expect(outcome.invoices[1].lines.contains { $0.period == Self.period(Self.day(1, 1), Self.day(1, 15)) })
+    }
+
+    /// §5.2 holds the backdated time back only "with billing_cycle_anchor in the future": an anchor equal to
+    /// `created` (Jan 15) changes nothing, so the backdated [Jan 1, Jan 15) is on the first invoice. Counted back
+    /// from Jan 15, [Jan 1, Jan 15) is 14 days of the period [Dec 15, Jan 15) (31 days): 10000 × 14/31 =
+    /// 4516.129… → 4516; plus the license [Jan 15, Feb 15) 10000 = 14516.
+    @Test func classicBackdateWithAnchorAtCreationBillsAtOnce() async throws {
+        let outcome = try await Self.run(
+            until: Self.day(1, 16),
+            subscriptions: [
+                Self.subscription(
+                    created: Self.day(1, 15), mode: .classic, backdate: Self.day(1, 1), anchor: Self.day(1, 15),
+                    items: [SubscriptionItem(id: "si_license", price: "price_license")])
+            ], events: [])
+        let first = try #require(outcome.invoices.first)
+        #expect(first.lines.map(\.period) == [Self.period(Self.day(1, 15), Self.day(2, 15)), Self.period(Self.day(1, 1), Self.day(1, 15))])
+        #expect(first.lines.map(\.amount) == [10_000, 4516])
+        #expect(first.total == 14_516)
+    }
+
+    /// §5.3: "A flexible subscription with only metered items becomes active with no invoice, unless it is
+    /// backdated with usage". Storage (100 a GB) created May 1, backdated Mar 1: without usage no first invoice, and
+    /// the Jun 1 renewal bills May's 0 GB; with the §4.8 usage (100 GB in March, 150 in April) the first invoice
+    /// bills March 10000 and April 15000.
+    @Test func flexibleMeteredOnlyBackdatedInvoicesOnlyWithUsage() async throws {
+        let quiet = try await Self.run(
+            start: Self.day(3, 1), until: Self.day(6, 1, 2), customers: [Self.gbpCustomer], subscriptions: [Self.backdated(.flexible)], events: [],
+            catalog: Self.storageCatalog)
+        #expect(quiet.invoices.map(\.billingReason) == [.subscriptionCycle])
+        #expect(quiet.invoices.map(\.total) == [0])
+        let used = try await Self.run(
+            start: Self.day(3, 1), until: Self.day(5, 2), customers: [Self.gbpCustomer], subscriptions: [Self.backdated(.flexible)],
+            events: Self.gigabytes, catalog: Self.storageCatalog)
+        #expect(used.invoices.map(\.billingReason) == [.subscriptionCreate])
+        #expect(used.invoices.first?.lines.map(\.amount) == [10_000, 15_000])
+    }
+
+    /// §5.2: "Backdating fails if the invoice would exceed 250 line items": a daily license backdated a year (flexible:
+    /// one line per past day, 365, plus today's) stops the run with an error naming the subscription.
+    @Test func backdatingPastTheLineLimitFails() async throws {
+        let daily = Catalog(
+            meters: [], products: [Product(id: "prod_day", name: "Day pass")],
+            prices: [
+                Price(
+                    id: "price_day", product: "prod_day", currency: Self.usd, interval: BillingInterval(.day), usageType: .licensed,
+                    scheme: .perUnit(unitAmount: ExactDecimal(100), transform: nil))
+            ])
+        let subscription = Self.subscription(
+            created: Instant(year: 2027, month: 1, day: 1), backdate: Self.day(1, 1), items: [SubscriptionItem(id: "si_day", price: "price_day")])
+        let error = await #expect(throws: EngineError.self) {
+            _ = try await Self.run(start: Instant(year: 2027, month: 1, day: 1), until: Instant(year: 2027, month: 1, day: 2), subscriptions: [subscription], events: [], catalog: daily)
+        }
+        #expect(error?.message.contains("sub_john: backdating to 2026-01-01T00:00:00Z would put 366 lines on the first invoice") == true, "\(String(describing: error))")
     }
 }

@@ -81,6 +81,8 @@ public final class BillingEngine {
 
     /// How many accepted events are handed to the store at once.
     public static let batchSize = 50_000
+    /// The most lines Stripe puts on one invoice (BILLING-SEMANTICS §5.2, §6.1); backdating beyond it fails.
+    public static let maximumInvoiceLines = 250
     /// How many invoices are saved at once at most (the invoices of one instant, in chunks of this size).
     public static let saveBatchSize = 5_000
 
@@ -292,7 +294,9 @@ public final class BillingEngine {
         let start = definition.start
         var arrears: [PlannedLine] = []
         var advance: [PlannedLine] = []
-        /// Classic backdating with an explicit anchor: the backdated time waits for the next invoice.
+        /// Classic backdating: the licensed time from the backdated start to `created`.
+        var prorations: [PlannedLine] = []
+        /// Classic backdating with a future anchor: the backdated time waits for the next invoice.
         var deferred: [InvoiceLine] = []
         switch definition.billingMode {
         case .flexible:
@@ -324,10 +328,10 @@ public final class BillingEngine {
                 } else {
                     if start < created {
                         let backdated = PlannedLine(item: item, period: Period(start: start, end: created), kind: .licensed)
-                        if definition.billingCycleAnchor == nil {
-                            arrears.append(backdated)
-                        } else {
+                        if let anchor = definition.billingCycleAnchor, anchor > created {
                             deferred.append(try await line(backdated, state: state).line)
+                        } else {
+                            prorations.append(backdated)
                         }
                     }
                     advance.append(PlannedLine(item: item, period: state.period, kind: .licensed))
@@ -336,14 +340,27 @@ public final class BillingEngine {
         }
         state.started = true
         subscriptions[index] = state
-        let lines = arrears + advance
-        if !lines.isEmpty {
+        let lines = arrears + advance + prorations
+        guard lines.count <= Self.maximumInvoiceLines else {
+            throw EngineError(
+                "subscription \(definition.id): backdating to \(start) would put \(lines.count) lines on the first invoice; Stripe refuses more than \(Self.maximumInvoiceLines)")
+        }
+        if try await needsFirstInvoice(lines, state: state) {
             let finalizeAt = definition.collectionMethod == .sendInvoice ? created + .hours(1) : created
             try await createInvoice(
                 for: index, reason: .subscriptionCreate, period: Period(start: created, end: created), lines: lines, finalizeAt: finalizeAt)
         }
         subscriptions[index].pending += deferred
         schedule(.renew(subscription: index), at: state.period.end)
+    }
+
+    /// Whether the first invoice is created: it has lines, and a flexible subscription with metered items
+    /// only gets one only for backdated periods with usage (BILLING-SEMANTICS §5.3: "becomes active with
+    /// no invoice, unless it is backdated with usage").
+    func needsFirstInvoice(_ lines: [PlannedLine], state: SubscriptionState) async throws -> Bool {
+        guard state.definition.billingMode == .flexible, lines.allSatisfy({ $0.kind == .usage }) else { return !lines.isEmpty }
+        for plan in lines where try await usage(usageQuery(plan, state: state)) > .zero { return true }
+        return false
     }
 
     /// The renewal at the end of the current period: usage in arrears, licenses in advance.
