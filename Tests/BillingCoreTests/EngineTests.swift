@@ -743,4 +743,39 @@ struct EngineTests {
         }
         #expect(error?.message.contains("sub_john: backdating to 2026-01-01T00:00:00Z would put 366 lines on the first invoice") == true, "\(String(describing: error))")
     }
+
+    /// §6.5: "If an invoice's amount due is below the minimum chargeable amount (0.50 USD or equivalent), the invoice is
+    /// marked paid and the amount is moved to the balance as a debit". A metered price of 1 per unit (flexible, metered
+    /// only: no first invoice): January 30 units -> the Feb 1 invoice totals 30, below 50: paid, amount_due 0, amount_paid
+    /// 0, ending_balance +30. February 1000 units -> the Mar 1 invoice totals 1000, starts at +30: amount_due 1030, paid.
+    /// A currency without a listed minimum (KES) charges the 30 as it is.
+    @Test(arguments: [("usd", true), ("kes", false)])
+    func amountsBelowTheMinimumChargeMoveToTheBalance(_ code: String, _ hasMinimum: Bool) async throws {
+        let currency = try #require(Currency(code: code))
+        let catalog = Catalog(
+            meters: [Meter(id: "mtr_units", eventName: "units", formula: .sum)], products: [Product(id: "prod_units", name: "Units")],
+            prices: [
+                Price(
+                    id: "price_unit", product: "prod_units", currency: currency, interval: BillingInterval(.month), usageType: .metered(meter: "mtr_units"),
+                    scheme: .perUnit(unitAmount: ExactDecimal(1), transform: nil))
+            ])
+        let units = { (value: String, at: Instant) in
+            MeterEvent(eventName: "units", timestamp: at, payload: ["stripe_customer_id": "cus_john", "value": value])
+        }
+        let outcome = try await Self.run(
+            customers: [Customer(id: "cus_john", currency: currency, defaultPaymentMethod: "pm_card_visa")],
+            subscriptions: [Self.subscription(items: [SubscriptionItem(id: "si_units", price: "price_unit")])],
+            events: [units("30", Self.day(1, 10)), units("1000", Self.day(2, 10))], catalog: catalog)
+        try #require(outcome.invoices.count == 2)
+        let (small, next) = (outcome.invoices[0], outcome.invoices[1])
+        #expect(small.total == 30)
+        #expect(small.status == .paid)
+        #expect(small.isBelowMinimumCharge == hasMinimum)
+        #expect(small.amountDue == (hasMinimum ? 0 : 30))
+        #expect(small.amountPaid == (hasMinimum ? 0 : 30))
+        #expect(small.endingBalance == (hasMinimum ? 30 : 0))
+        #expect(next.startingBalance == (hasMinimum ? 30 : 0))
+        #expect(next.amountDue == (hasMinimum ? 1030 : 1000))
+        #expect(next.endingBalance == 0)
+    }
 }

@@ -551,7 +551,7 @@ public final class BillingEngine {
         invoice.startingBalance = balance
         invoice.status = .open
         invoice.finalizedAt = now
-        customers[invoice.customer]?.balance = min(0, invoice.total + balance)
+        customers[invoice.customer]?.balance = invoice.endingBalance ?? balance
         if invoice.collectionMethod == .sendInvoice {
             invoice.dueDate = now + .days(Int64(subscriptions[try subscriptionIndex(invoice.subscription)].definition.daysUntilDue))
         }

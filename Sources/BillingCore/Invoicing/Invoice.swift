@@ -105,10 +105,20 @@ public struct Invoice: Sendable, Hashable {
     public var subtotal: Int64 { lines.reduce(0) { $0 + $1.amount } }
     /// `subtotal`: billsim models no discounts or taxes yet.
     public var total: Int64 { subtotal }
-    /// What the customer owes now: the total after the starting balance, never below 0.
-    public var amountDue: Int64 { max(0, total + startingBalance) }
-    /// The customer's balance after this invoice: a credit left over (≤ 0).
-    public var endingBalance: Int64? { status == .draft ? nil : min(0, total + startingBalance) }
+    /// Whether the finalized invoice owed less than the currency's minimum charge: then it is paid
+    /// without a charge and the amount moves to the customer's balance as a debit (BILLING-SEMANTICS §6.5).
+    public var isBelowMinimumCharge: Bool {
+        guard status != .draft, let minimum = currency.minimumCharge else { return false }
+        return total + startingBalance > 0 && total + startingBalance < minimum
+    }
+    /// What the customer owes now: the total after the starting balance, never below 0; 0 when that is
+    /// below the minimum charge.
+    public var amountDue: Int64 { isBelowMinimumCharge ? 0 : max(0, total + startingBalance) }
+    /// The customer's balance after this invoice: a credit left over (≤ 0), or the debit of an amount
+    /// below the minimum charge (> 0).
+    public var endingBalance: Int64? {
+        status == .draft ? nil : isBelowMinimumCharge ? total + startingBalance : min(0, total + startingBalance)
+    }
     public var amountPaid: Int64 { status == .paid ? amountDue : 0 }
     public var amountRemaining: Int64 { amountDue - amountPaid }
 }

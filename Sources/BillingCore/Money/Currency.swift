@@ -13,6 +13,16 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Stripe's three-decimal currencies.
     public static let threeDecimalCodes: Set<String> = ["bhd", "jod", "kwd", "omr", "tnd"]
 
+    /// Stripe's minimum charge amounts in minor units, for the currencies its table lists
+    /// (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts; BILLING-SEMANTICS §6.5
+    /// names 0.50 USD). Other currencies' minimum is "the equivalent of 0.50 USD" at an exchange rate
+    /// billsim does not model, so none is applied for them.
+    public static let minimumChargeAmounts: [String: Int64] = [
+        "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500, "dkk": 250, "eur": 50, "gbp": 30,
+        "hkd": 400, "huf": 17500, "inr": 50, "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200,
+        "sek": 300, "sgd": 50, "thb": 1000,
+    ]
+
     /// A currency from a three-letter code in any case; `nil` when the code is not three letters.
     public init?(code raw: String) {
         let code = raw.lowercased()
@@ -28,6 +38,9 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public var description: String { code }
+
+    /// The smallest amount Stripe charges in this currency, in minor units, if its table lists one.
+    public var minimumCharge: Int64? { Self.minimumChargeAmounts[code] }
 
     public static func < (lhs: Currency, rhs: Currency) -> Bool { lhs.code < rhs.code }
 
