@@ -519,14 +519,42 @@ struct EngineTests {
     }
 
     /// charge_automatically without a payment method: finalized at once but stays open, nothing paid.
-    @Test func noPaymentMethodStaysOpen() async throws {
+    @Test func noPaymentMethodFirstInvoiceExpires() async throws {
         let outcome = try await Self.run(until: Self.day(2, 2), customers: [Self.john(paymentMethod: nil)], subscriptions: [Self.subscription()])
-        #expect(outcome.invoices.map(\.status) == [.open, .open])
-        #expect(outcome.invoices.map(\.finalizedAt) == [Self.day(1, 1), Self.day(2, 1, 1)])
-        #expect(outcome.invoices.map(\.paidAt) == [nil, nil])
-        #expect(outcome.invoices.map(\.amountPaid) == [0, 0])
-        #expect(outcome.invoices.map(\.amountRemaining) == [10_000, 18_000])
-        #expect(outcome.invoices.map(\.dueDate) == [nil, nil])
+        // §5.11: open at creation (nothing to charge), void 23 hours later, and no Feb 1 renewal.
+        #expect(outcome.invoices.map(\.status) == [.void])
+        #expect(outcome.invoices.map(\.finalizedAt) == [Self.day(1, 1)])
+        #expect(outcome.invoices.map(\.paidAt) == [nil])
+        #expect(outcome.invoices.map(\.amountPaid) == [0])
+    }
+
+    /// Before its 23 hours are up, the incomplete subscription's first invoice is still open.
+    @Test func noPaymentMethodFirstInvoiceOpenForTwentyThreeHours() async throws {
+        let outcome = try await Self.run(until: Self.day(1, 1, 22, 59, 59), customers: [Self.john(paymentMethod: nil)], subscriptions: [Self.subscription()])
+        #expect(outcome.invoices.map(\.status) == [.open])
+        #expect(outcome.invoices.map(\.amountRemaining) == [10_000])
+    }
+
+    /// The expired invoice gives back the credit it used: balance −3000, first invoice 10000 → starting −3000, amount_due
+    /// 7000, open; voided Jan 1 23:00 → the balance is −3000 again, as a second subscription created Jan 5 (license only)
+    /// shows at noon: its first invoice starts at −3000 (10000 − 3000 = 7000 due), still open.
+    @Test func expiredFirstInvoiceGivesTheBalanceBack() async throws {
+        let license = [SubscriptionItem(id: "si_license", price: "price_license")]
+        let outcome = try await Self.run(
+            until: Self.day(1, 5, 12), customers: [Self.john(balance: -3000, paymentMethod: nil)],
+            subscriptions: [Self.subscription(items: license), Self.subscription("sub_again", created: Self.day(1, 5), items: license)], events: [])
+        #expect(outcome.invoices.map(\.status) == [.void, .open])
+        #expect(outcome.invoices.map(\.startingBalance) == [-3000, -3000])
+        #expect(outcome.invoices.map(\.amountDue) == [7000, 7000])
+    }
+
+    /// A subscription that ended as incomplete_expired cannot be canceled, and says why.
+    @Test func cancelAfterExpiryExplains() async throws {
+        await #expect(throws: EngineError.self) {
+            _ = try await Self.run(
+                until: Self.day(1, 3), customers: [Self.john(paymentMethod: nil)], subscriptions: [Self.subscription()],
+                timeline: [TimelineEntry(at: Self.day(1, 2), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false))])
+        }
     }
 
     /// Customer balance −15000 (credit), no payment method:

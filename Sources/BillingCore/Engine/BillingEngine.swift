@@ -28,6 +28,8 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
 public final class BillingEngine {
     enum Work {
         case finalize(invoice: String)
+        /// The end of an incomplete subscription's 23 hours (Docs/ENGINE-RULES.md, "Status").
+        case expire(subscription: Int)
         case start(subscription: Int)
         case renew(subscription: Int)
         case timeline(entry: Int)
@@ -35,6 +37,7 @@ public final class BillingEngine {
         var rank: (Int, Int) {
             switch self {
             case .finalize: (0, 0)
+            case .expire: (0, 1)
             case .start(let index), .renew(let index): (1, index)
             case .timeline(let index): (2, index)
             }
@@ -77,6 +80,11 @@ public final class BillingEngine {
         var pending: [InvoiceLine] = []
         var canceledAt: Instant?
         var started = false
+        /// The first invoice, finalized but unpaid (charge_automatically without a payment method):
+        /// the subscription is `incomplete` until it expires.
+        var incompleteInvoice: Invoice?
+        /// Whether it ended as `incomplete_expired` rather than by a cancellation.
+        var expired = false
     }
 
     /// How many accepted events are handed to the store at once.
@@ -253,7 +261,7 @@ public final class BillingEngine {
             let state = subscriptions[index]
             guard state.started, state.canceledAt == nil else { return [] }
             return renewal(of: state).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, state: state) }
-        case .start, .timeline:
+        case .expire, .start, .timeline:
             return []
         }
     }
@@ -264,6 +272,8 @@ public final class BillingEngine {
         switch work {
         case .finalize(let id):
             try await finalize(id)
+        case .expire(let index):
+            try await expire(index)
         case .start(let index):
             try await start(index)
         case .renew(let index):
@@ -394,7 +404,10 @@ public final class BillingEngine {
         var state = subscriptions[index]
         let id = state.definition.id
         guard state.started else { throw EngineError("cancel_subscription \(id) at \(now): the subscription starts at \(state.definition.created)") }
-        guard state.canceledAt == nil else { throw EngineError("cancel_subscription \(id) at \(now): already canceled") }
+        guard state.canceledAt == nil else {
+            let ended = state.expired ? "expired (incomplete_expired: its first invoice was never paid)" : "already canceled"
+            throw EngineError("cancel_subscription \(id) at \(now): \(ended)")
+        }
         state.canceledAt = now
         subscriptions[index] = state
         for (draftID, draft) in drafts where draft.invoice.subscription == id { frozen.insert(draftID) }
@@ -561,6 +574,27 @@ public final class BillingEngine {
             invoice.status = .paid
             invoice.paidAt = now
         }
+        if invoice.billingReason == .subscriptionCreate, invoice.collectionMethod == .chargeAutomatically, invoice.status == .open {
+            // §5.11: an unpaid first invoice leaves the subscription incomplete for 23 hours.
+            let index = try subscriptionIndex(invoice.subscription)
+            subscriptions[index].incompleteInvoice = invoice
+            schedule(.expire(subscription: index), at: now + .hours(23))
+        }
+        try await save(invoice)
+    }
+
+    /// An incomplete subscription whose first invoice is still unpaid 23 hours on expires
+    /// (`incomplete_expired`, BILLING-SEMANTICS §5.11): the invoice is voided, the customer balance it
+    /// used is given back, and nothing more is invoiced.
+    func expire(_ index: Int) async throws {
+        var state = subscriptions[index]
+        guard state.canceledAt == nil, var invoice = state.incompleteInvoice else { return }
+        state.canceledAt = now
+        state.expired = true
+        state.incompleteInvoice = nil
+        subscriptions[index] = state
+        customers[invoice.customer]?.balance += invoice.startingBalance - (invoice.endingBalance ?? invoice.startingBalance)
+        invoice.status = .void
         try await save(invoice)
     }
 
