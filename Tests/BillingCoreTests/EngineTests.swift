@@ -806,4 +806,23 @@ struct EngineTests {
         #expect(next.amountDue == (hasMinimum ? 1030 : 1000))
         #expect(next.endingBalance == 0)
     }
+
+    /// §5.3(4) credit prorations: "classic: credits use the item's current price"; "flexible: credits use the amount
+    /// originally debited". License 10000, created Jan 15 with anchor Feb 1: the stub [Jan 15, Feb 1) is charged
+    /// 10000 × 17/31 = 5483.87… → 5484 in both modes. Canceled Jan 15 01:00 with invoice_now and prorate, 407 of the
+    /// stub's 408 hours are left:
+    /// - flexible: −5484 × 407/408 = −5470.558… → −5471;
+    /// - classic: −10000 × 407/744 (hours of [Jan 1, Feb 1)) = −5470.430… → −5470.
+    @Test(arguments: [(BillingMode.flexible, Int64(-5471)), (BillingMode.classic, Int64(-5470))])
+    func creditProrationsByBillingMode(_ mode: BillingMode, _ credit: Int64) async throws {
+        let outcome = try await Self.run(
+            until: Self.day(1, 16),
+            subscriptions: [
+                Self.subscription(created: Self.day(1, 15), mode: mode, anchor: Self.day(2, 1), items: [SubscriptionItem(id: "si_license", price: "price_license")])
+            ],
+            timeline: [TimelineEntry(at: Self.day(1, 15, 1), action: .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true))],
+            events: [])
+        #expect(outcome.invoices.map(\.total) == [5484, credit])
+        #expect(outcome.invoices.last?.lines.map(\.period) == [Self.period(Self.day(1, 15, 1), Self.day(2, 1))])
+    }
 }

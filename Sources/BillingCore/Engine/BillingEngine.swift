@@ -85,6 +85,14 @@ public final class BillingEngine {
         var incompleteInvoice: Invoice?
         /// Whether it ended as `incomplete_expired` rather than by a cancellation.
         var expired = false
+        /// What each licensed item (by index) was charged for the current period: flexible credits it back.
+        var debits: [Int: Debit] = [:]
+    }
+
+    /// An amount charged for a licensed item's period.
+    struct Debit {
+        var amount: Int64
+        var period: Period
     }
 
     /// How many accepted events are handed to the store at once.
@@ -488,7 +496,13 @@ public final class BillingEngine {
             var rated = Rating.rate(price.scheme, quantity: quantity)
             let isCredit = if case .credit = plan.kind { true } else { false }
             let prorated = isCredit || state.schedule.coverage(of: plan.period) != ExactDecimal(1)
-            if prorated { rated.exact = state.schedule.prorate(rated.exact, over: plan.period) }
+            if isCredit, state.definition.billingMode == .flexible, let debit = state.debits[plan.item] {
+                // §5.3(4): flexible credits the amount originally debited, for the share of its period left.
+                rated.exact = ExactDecimal(debit.amount).scaled(by: plan.period.seconds, over: debit.period.seconds)
+            } else if prorated {
+                // Classic credits, and prorated charges: the current price for the share of each period.
+                rated.exact = state.schedule.prorate(rated.exact, over: plan.period)
+            }
             if isCredit { rated.exact = -rated.exact }
             let description = isCredit
                 ? "Unused time on \(item.quantity) × \(productName) after \(plan.period.start.civil.date)"
@@ -528,6 +542,7 @@ public final class BillingEngine {
         for plan in planned {
             let (line, query) = try await line(plan, state: state)
             if let query { usageLines.append(UsageLine(index: lines.count, query: query, price: state.prices[plan.item])) }
+            if plan.kind == .licensed, plan.period == state.period { state.debits[plan.item] = Debit(amount: line.amount, period: plan.period) }
             lines.append(line)
         }
         lines += state.pending
