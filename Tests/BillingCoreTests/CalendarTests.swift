@@ -335,6 +335,12 @@ struct CalendarTests {
         let daily = BillingSchedule(anchor: Instant(year: 2026, month: 11, day: 6), interval: BillingInterval(.day))
         let credit = -daily.prorate(ExactDecimal(3), over: Period(start: Instant(year: 2026, month: 11, day: 6, hour: 4), end: Instant(year: 2026, month: 11, day: 7)))
         #expect(credit.roundedToMinorUnits() == -3)
+        // Two partial weeks, added before dividing: anchor Fri Jan 9, [Jan 2 12:00, Jan 13) covers 156 of the 168 hours of
+        // [Jan 2, Jan 9) and 96 of [Jan 9, Jan 16): 999 × 252/168 = 1498.5 -> 1499 (each share divided alone gives 1498.4999…).
+        let weekly = BillingSchedule(anchor: Instant(year: 2026, month: 1, day: 9), interval: BillingInterval(.week))
+        let twoParts = weekly.prorate(ExactDecimal(999), over: Period(start: Instant(year: 2026, month: 1, day: 2, hour: 12), end: Instant(year: 2026, month: 1, day: 13)))
+        #expect(twoParts == ExactDecimal(parsing: "1498.5"))
+        #expect(twoParts.roundedToMinorUnits() == 1499)
         // Whole periods are the amount itself, partial ones their share: 1 + 14/28 of 1000 = 1500.
         let monthly = BillingSchedule(anchor: Instant(year: 2026, month: 1, day: 1), interval: BillingInterval(.month))
         #expect(monthly.prorate(ExactDecimal(1000), over: Period(start: Instant(year: 2026, month: 1, day: 1), end: Instant(year: 2026, month: 2, day: 15))) == ExactDecimal(1500))

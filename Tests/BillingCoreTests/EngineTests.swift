@@ -518,7 +518,8 @@ struct EngineTests {
         #expect(outcome.invoices.first?.dueDate == nil)
     }
 
-    /// charge_automatically without a payment method: finalized at once but stays open, nothing paid.
+    /// charge_automatically without a payment method: the first invoice is finalized at once and stays open (nothing to
+    /// charge); 23 hours later the subscription expires and the invoice is voided (§5.11).
     @Test func noPaymentMethodFirstInvoiceExpires() async throws {
         let outcome = try await Self.run(until: Self.day(2, 2), customers: [Self.john(paymentMethod: nil)], subscriptions: [Self.subscription()])
         // §5.11: open at creation (nothing to charge), void 23 hours later, and no Feb 1 renewal.
@@ -546,6 +547,55 @@ struct EngineTests {
         #expect(outcome.invoices.map(\.status) == [.void, .open])
         #expect(outcome.invoices.map(\.startingBalance) == [-3000, -3000])
         #expect(outcome.invoices.map(\.amountDue) == [7000, 7000])
+    }
+
+    /// An incomplete subscription does not renew: a stub to Jan 1 12:00 (anchor), no payment method: the stub invoice is
+    /// open, no renewal at 12:00 (nothing was paid), void at 23:00.
+    @Test func incompleteSubscriptionDoesNotRenew() async throws {
+        let outcome = try await Self.run(
+            until: Self.day(1, 2), customers: [Self.john(paymentMethod: nil)],
+            subscriptions: [Self.subscription(anchor: Self.day(1, 1, 12), items: [SubscriptionItem(id: "si_license", price: "price_license")])],
+            events: [])
+        #expect(outcome.invoices.map(\.billingReason) == [.subscriptionCreate])
+        #expect(outcome.invoices.map(\.status) == [.void])
+    }
+
+    /// §5.11 "Subscriptions that need no payment at creation (… a 0 total) are active immediately": classic, the usage
+    /// price only, a debit balance of 100 and no payment method: the first invoice totals 0 but is due 100 and stays
+    /// open; the subscription is active and renews Feb 1 (1500 tokens -> 500 × 4 = 2000, balance 0 by then: due 2000).
+    @Test func zeroTotalFirstInvoiceIsActiveDespiteADebit() async throws {
+        let outcome = try await Self.run(
+            until: Self.day(2, 2), customers: [Self.john(balance: 100, paymentMethod: nil)],
+            subscriptions: [Self.subscription(mode: .classic, items: [SubscriptionItem(id: "si_usage", price: "price_usage")])],
+            events: [Self.tokens("1500", at: Self.day(1, 10))])
+        #expect(outcome.invoices.map(\.status) == [.open, .open])
+        #expect(outcome.invoices.map(\.total) == [0, 2000])
+        #expect(outcome.invoices.map(\.amountDue) == [100, 2000])
+    }
+
+    /// Canceling an incomplete subscription ends it as an expiry would: the unpaid first invoice is voided, the credit it
+    /// used (−3000) is given back, and neither invoice_now nor prorate invoice or credit anything (nothing was paid).
+    /// A second subscription created later starts from the −3000 credit.
+    @Test func cancelWhileIncompleteEndsItLikeAnExpiry() async throws {
+        let license = [SubscriptionItem(id: "si_license", price: "price_license")]
+        let outcome = try await Self.run(
+            until: Self.day(1, 5, 12), customers: [Self.john(balance: -3000, paymentMethod: nil)],
+            subscriptions: [Self.subscription(items: license), Self.subscription("sub_again", created: Self.day(1, 5), items: license)],
+            timeline: [TimelineEntry(at: Self.day(1, 1, 10), action: .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true))],
+            events: [])
+        #expect(outcome.invoices.map(\.subscription) == ["sub_john", "sub_again"])
+        #expect(outcome.invoices.map(\.status) == [.void, .open])
+        #expect(outcome.invoices.map(\.startingBalance) == [-3000, -3000])
+    }
+
+    /// An incomplete subscription has no upcoming renewal to preview.
+    @Test func previewOfAnIncompleteSubscriptionSaysWhy() async throws {
+        let error = await #expect(throws: EngineError.self) {
+            _ = try await Self.run(
+                until: Self.day(1, 2), customers: [Self.john(paymentMethod: nil)], subscriptions: [Self.subscription()],
+                timeline: [TimelineEntry(at: Self.day(1, 1, 6), action: .previewInvoice(subscription: "sub_john", name: "p"))])
+        }
+        #expect(error?.message.contains("not active (incomplete: its first invoice is unpaid)") == true, "\(String(describing: error))")
     }
 
     /// A subscription that ended as incomplete_expired cannot be canceled, and says why.
@@ -770,6 +820,19 @@ struct EngineTests {
             _ = try await Self.run(start: Instant(year: 2027, month: 1, day: 1), until: Instant(year: 2027, month: 1, day: 2), subscriptions: [subscription], events: [], catalog: daily)
         }
         #expect(error?.message.contains("sub_john: backdating to 2026-01-01T00:00:00Z would put 366 lines on the first invoice") == true, "\(String(describing: error))")
+        // Metered only and no usage: no first invoice at all (§5.3), so no limit to break.
+        let meteredDaily = Catalog(
+            meters: [Meter(id: "mtr_units", eventName: "units", formula: .sum)], products: [Product(id: "prod_units", name: "Units")],
+            prices: [
+                Price(
+                    id: "price_units", product: "prod_units", currency: Self.usd, interval: BillingInterval(.day), usageType: .metered(meter: "mtr_units"),
+                    scheme: .perUnit(unitAmount: ExactDecimal(1), transform: nil))
+            ])
+        let quiet = try await Self.run(
+            start: Instant(year: 2027, month: 1, day: 1), until: Instant(year: 2027, month: 1, day: 1, hour: 1),
+            subscriptions: [Self.subscription(created: Instant(year: 2027, month: 1, day: 1), backdate: Self.day(1, 1), items: [SubscriptionItem(id: "si_units", price: "price_units")])],
+            events: [], catalog: meteredDaily)
+        #expect(quiet.invoices.isEmpty)
     }
 
     /// §6.5: "If an invoice's amount due is below the minimum chargeable amount (0.50 USD or equivalent), the invoice is

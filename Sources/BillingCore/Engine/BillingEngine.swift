@@ -76,7 +76,7 @@ public final class BillingEngine {
         var period: Period
         /// Where the next metered lines start (the backdated start for a classic first period).
         var usageStart: Instant
-        /// Lines waiting for the next invoice (classic backdating with an explicit anchor).
+        /// Lines waiting for the next invoice (classic backdating with a future anchor).
         var pending: [InvoiceLine] = []
         var canceledAt: Instant?
         var started = false
@@ -87,6 +87,9 @@ public final class BillingEngine {
         var expired = false
         /// What each licensed item (by index) was charged for the current period: flexible credits it back.
         var debits: [Int: Debit] = [:]
+
+        /// Neither ended nor waiting for its first payment.
+        var isActive: Bool { canceledAt == nil && incompleteInvoice == nil }
     }
 
     /// An amount charged for a licensed item's period.
@@ -267,7 +270,7 @@ public final class BillingEngine {
             return drafts[id]?.usageLines.map(\.query) ?? []
         case .renew(let index):
             let state = subscriptions[index]
-            guard state.started, state.canceledAt == nil else { return [] }
+            guard state.started, state.isActive else { return [] }
             return renewal(of: state).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, state: state) }
         case .expire, .start, .timeline:
             return []
@@ -281,7 +284,7 @@ public final class BillingEngine {
         case .finalize(let id):
             try await finalize(id)
         case .expire(let index):
-            try await expire(index)
+            try await endIncomplete(index, expired: true)
         case .start(let index):
             try await start(index)
         case .renew(let index):
@@ -359,11 +362,11 @@ public final class BillingEngine {
         state.started = true
         subscriptions[index] = state
         let lines = arrears + advance + prorations
-        guard lines.count <= Self.maximumInvoiceLines else {
-            throw EngineError(
-                "subscription \(definition.id): backdating to \(start) would put \(lines.count) lines on the first invoice; Stripe refuses more than \(Self.maximumInvoiceLines)")
-        }
         if try await needsFirstInvoice(lines, state: state) {
+            guard lines.count <= Self.maximumInvoiceLines else {
+                throw EngineError(
+                    "subscription \(definition.id): backdating to \(start) would put \(lines.count) lines on the first invoice; Stripe refuses more than \(Self.maximumInvoiceLines)")
+            }
             let finalizeAt = definition.collectionMethod == .sendInvoice ? created + .hours(1) : created
             try await createInvoice(
                 for: index, reason: .subscriptionCreate, period: Period(start: created, end: created), lines: lines, finalizeAt: finalizeAt)
@@ -384,7 +387,8 @@ public final class BillingEngine {
     /// The renewal at the end of the current period: usage in arrears, licenses in advance.
     func renew(_ index: Int) async throws {
         var state = subscriptions[index]
-        guard state.canceledAt == nil else { return }
+        // An incomplete subscription never renews: billsim cannot pay its first invoice, so it expires.
+        guard state.isActive else { return }
         let ended = state.period
         let (next, lines) = renewal(of: state)
         state.period = next
@@ -415,6 +419,11 @@ public final class BillingEngine {
         guard state.canceledAt == nil else {
             let ended = state.expired ? "expired (incomplete_expired: its first invoice was never paid)" : "already canceled"
             throw EngineError("cancel_subscription \(id) at \(now): \(ended)")
+        }
+        if state.incompleteInvoice != nil {
+            // Never active, nothing paid: it ends as an expiry does, with nothing invoiced or credited.
+            try await endIncomplete(index, expired: false)
+            return
         }
         state.canceledAt = now
         subscriptions[index] = state
@@ -447,8 +456,9 @@ public final class BillingEngine {
     func preview(_ index: Int) async throws -> Invoice {
         let state = subscriptions[index]
         let id = state.definition.id
-        guard state.started, state.canceledAt == nil else {
-            throw EngineError("preview_invoice \(id) at \(now): the subscription is not active")
+        guard state.started, state.isActive else {
+            let why = state.incompleteInvoice != nil ? " (incomplete: its first invoice is unpaid)" : ""
+            throw EngineError("preview_invoice \(id) at \(now): the subscription is not active\(why)")
         }
         let (_, planned) = renewal(of: state)
         var lines: [InvoiceLine] = []
@@ -589,8 +599,11 @@ public final class BillingEngine {
             invoice.status = .paid
             invoice.paidAt = now
         }
-        if invoice.billingReason == .subscriptionCreate, invoice.collectionMethod == .chargeAutomatically, invoice.status == .open {
-            // §5.11: an unpaid first invoice leaves the subscription incomplete for 23 hours.
+        if invoice.billingReason == .subscriptionCreate, invoice.collectionMethod == .chargeAutomatically, invoice.status == .open,
+            invoice.total > 0
+        {
+            // §5.11: an unpaid first invoice leaves the subscription incomplete for 23 hours ("a 0 total"
+            // needs no payment: such a subscription is active even if a debit balance leaves its invoice open).
             let index = try subscriptionIndex(invoice.subscription)
             subscriptions[index].incompleteInvoice = invoice
             schedule(.expire(subscription: index), at: now + .hours(23))
@@ -598,14 +611,14 @@ public final class BillingEngine {
         try await save(invoice)
     }
 
-    /// An incomplete subscription whose first invoice is still unpaid 23 hours on expires
-    /// (`incomplete_expired`, BILLING-SEMANTICS §5.11): the invoice is voided, the customer balance it
-    /// used is given back, and nothing more is invoiced.
-    func expire(_ index: Int) async throws {
+    /// Ends an incomplete subscription: when its first invoice is still unpaid 23 hours on, it expires
+    /// (`incomplete_expired`, BILLING-SEMANTICS §5.11), or it is canceled before that. The invoice is
+    /// voided, the customer balance it used is given back, and nothing more is invoiced.
+    func endIncomplete(_ index: Int, expired: Bool) async throws {
         var state = subscriptions[index]
         guard state.canceledAt == nil, var invoice = state.incompleteInvoice else { return }
         state.canceledAt = now
-        state.expired = true
+        state.expired = expired
         state.incompleteInvoice = nil
         subscriptions[index] = state
         customers[invoice.customer]?.balance += invoice.startingBalance - (invoice.endingBalance ?? invoice.startingBalance)
@@ -644,18 +657,42 @@ extension BillingSchedule {
     public func coverage(of span: Period) -> ExactDecimal { prorate(ExactDecimal(1), over: span) }
 
     /// `amount` for each period `span` touches, in proportion to the seconds it covers (Decision 5):
-    /// amount × covered seconds ÷ the period's seconds, dividing last, so that an amount that comes
-    /// out exact stays exact (999 × 25/30 = 832.5, which rounds to 833; multiplying by a truncated
-    /// 0.8333… first would give 832.4999… and round to 832).
+    /// amount × (whole periods + each partial period's covered seconds ÷ its seconds), the fractions
+    /// added first and divided once, so that an amount that comes out exact stays exact (999 × 25/30 =
+    /// 832.5, which rounds to 833; 999 × (156/168 + 96/168) = 1498.5 → 1499; multiplying by a
+    /// truncated 0.8333… would give 832.4999… and round to 832).
     public func prorate(_ amount: ExactDecimal, over span: Period) -> ExactDecimal {
-        var total = ExactDecimal.zero
+        var shares: [(covered: Int64, length: Int64)] = []
         var cursor = span.start
         while cursor < span.end {
             let full = period(containing: cursor)
             let end = min(full.end, span.end)
-            total = total + (cursor == full.start && end == full.end ? amount : amount.scaled(by: end - cursor, over: full.seconds))
+            shares.append((end - cursor, full.seconds))
             cursor = end
         }
-        return total
+        if let (numerator, denominator) = Self.sum(shares) { return amount.scaled(by: numerator, over: denominator) }
+        // A fraction beyond 64 bits (centuries of periods): each share divided alone.
+        return shares.reduce(.zero) { $0 + amount.scaled(by: $1.covered, over: $1.length) }
     }
+
+    /// The sum of fractions in lowest terms, or `nil` if it does not fit 64 bits.
+    static func sum(_ fractions: [(covered: Int64, length: Int64)]) -> (Int64, Int64)? {
+        var (numerator, denominator): (Int64, Int64) = (0, 1)
+        for (covered, length) in fractions {
+            let (a, o1) = numerator.multipliedReportingOverflow(by: length)
+            let (b, o2) = covered.multipliedReportingOverflow(by: denominator)
+            let (sum, o3) = a.addingReportingOverflow(b)
+            let (product, o4) = denominator.multipliedReportingOverflow(by: length)
+            guard !(o1 || o2 || o3 || o4) else { return nil }
+            let divisor = greatestCommonDivisor(sum, product)
+            (numerator, denominator) = (sum / divisor, product / divisor)
+        }
+        return (numerator, denominator)
+    }
+}
+
+func greatestCommonDivisor(_ a: Int64, _ b: Int64) -> Int64 {
+    var (x, y) = (a.magnitude, b.magnitude)
+    while y != 0 { (x, y) = (y, x % y) }
+    return x == 0 ? 1 : Int64(x)
 }
