@@ -121,11 +121,7 @@ public final class PostgresBillingStore: BillingStore {
 
     public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
         guard !queries.isEmpty else { return [] }
-        if !indexed.withLock({ $0 }) {
-            try await perform("building the events index and vacuuming", timeout: timeout * 10) { connection in
-                try await self.createIndexIfNeeded(connection)
-            }
-        }
+        try await createIndexIfNeeded()
         let what = queries.count == 1 ? "\(queries[0].formula) of \(queries[0].meter) for \(queries[0].customer)" : "\(queries.count) usage queries"
         return try await perform("aggregating \(what)") { connection in
             // One statement for the whole batch: each query's row, in order, as integer text of units of 10⁻¹².
@@ -172,9 +168,7 @@ public final class PostgresBillingStore: BillingStore {
         var failure: (any Error)?
         if keepSchema {
             do {
-                try await perform("building the events index and vacuuming", timeout: timeout * 10) { connection in
-                    try await self.createIndexIfNeeded(connection)
-                }
+                try await createIndexIfNeeded()
             } catch {
                 failure = error
             }
@@ -226,13 +220,16 @@ public final class PostgresBillingStore: BillingStore {
         }
     }
 
-    /// Builds the events index and vacuums the events unless that is done (inside ``perform(_:timeout:_:)``,
-    /// so never twice at once).
-    func createIndexIfNeeded(_ connection: PostgresConnection) async throws {
+    /// Builds the events index and vacuums the events unless that is done (checked again inside
+    /// ``perform(_:timeout:_:)``, so never twice at once), allowing ten times the store's timeout.
+    func createIndexIfNeeded() async throws {
         guard !indexed.withLock({ $0 }) else { return }
-        try await connection.run(Schema.createIndex)
-        try await connection.run(Schema.vacuum)
-        indexed.withLock { $0 = true }
+        try await perform("building the events index and vacuuming", timeout: timeout * 10) { connection in
+            guard !self.indexed.withLock({ $0 }) else { return }
+            try await connection.run(Schema.createIndex)
+            try await connection.run(Schema.vacuum)
+            self.indexed.withLock { $0 = true }
+        }
     }
 
     /// (key, timestamp, sequence) order: rows of one (meter, customer) together, as the index keeps them.

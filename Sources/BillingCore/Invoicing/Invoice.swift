@@ -109,7 +109,8 @@ public struct Invoice: Sendable, Hashable {
     /// without a charge and the amount moves to the customer's balance as a debit (BILLING-SEMANTICS §6.5).
     public var isBelowMinimumCharge: Bool {
         guard status != .draft, let minimum = currency.minimumCharge else { return false }
-        return total + startingBalance > 0 && total + startingBalance < minimum
+        let owed = total + startingBalance
+        return owed > 0 && owed < minimum
     }
     /// What the customer owes now: the total after the starting balance, never below 0; 0 when that is
     /// below the minimum charge.
