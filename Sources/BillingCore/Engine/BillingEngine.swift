@@ -134,25 +134,14 @@ public final class BillingEngine {
 
     /// The aggregation a planned usage line bills.
     func usageQuery(_ plan: PlannedLine, of subscription: BilledSubscription) throws -> UsageQuery {
-        let price = subscription.prices[plan.item]
-        let customer = subscription.definition.customer
-        guard let meterID = price.meterID, let meter = simulation.catalog.meter(meterID) else {
-            throw EngineError("price \(price.id) has no meter")
-        }
-        guard let key = intake.validator.key(meter: meterID, customer: customer) else {
-            throw EngineError("subscription \(subscription.definition.id): no customer \(customer)")
-        }
-        return UsageQuery(meter: meterID, customer: customer, key: key, formula: meter.formula, period: plan.period)
+        try plan.usageQuery(of: subscription, catalog: simulation.catalog, keys: intake.validator)
     }
 
     /// A planned line priced, with the usage it reads (and the query it read, for a usage line).
     func price(_ plan: PlannedLine, of subscription: BilledSubscription) async throws -> (line: InvoiceLine, usage: UsageQuery?) {
-        let price = subscription.prices[plan.item]
-        let productName = simulation.catalog.product(price.product)?.name ?? price.product
-        guard plan.kind == .usage else { return (plan.priced(for: subscription, productName: productName, usage: .zero), nil) }
+        guard plan.kind == .usage else { return (plan.priced(for: subscription), nil) }
         let query = try usageQuery(plan, of: subscription)
-        let quantity = try await storage.usage(query)
-        return (plan.priced(for: subscription, productName: productName, usage: quantity), query)
+        return (plan.priced(for: subscription, usage: try await storage.usage(query)), query)
     }
 
     // MARK: Work
@@ -178,8 +167,7 @@ public final class BillingEngine {
     }
 
     func subscriptionIndex(_ id: String) throws -> Int {
-        guard let index = subscriptionIndexByID[id] else { throw EngineError("no subscription \(id)") }
-        return index
+        if let index = subscriptionIndexByID[id] { return index } else { throw EngineError("no subscription \(id)") }
     }
 
     /// The subscription's `created` instant: its first invoice, then its first renewal scheduled.
@@ -192,21 +180,15 @@ public final class BillingEngine {
         subscriptions[index].period = plan.period
         subscriptions[index].usageStart = plan.usageStart
         let subscription = subscriptions[index]
-        var deferred: [InvoiceLine] = []
-        for line in plan.deferred { deferred.append(try await price(line, of: subscription).line) }
+        let deferred = plan.deferred.map { $0.priced(for: subscription) }
         let created = try await FirstInvoice.isCreated(plan.lines, mode: definition.billingMode) { line in
             try await self.storage.usage(self.usageQuery(line, of: subscription)) > .zero
         }
         if created {
-            guard plan.lines.count <= FirstInvoice.lineLimit else {
-                throw EngineError(
-                    "subscription \(definition.id): backdating to \(definition.start) would put \(plan.lines.count) lines on the first invoice; Stripe refuses more than \(FirstInvoice.lineLimit)")
-            }
-            let finalizeAt = Finalization.instant(
-                of: .subscriptionCreate, collection: definition.collectionMethod, created: definition.created, grace: simulation.settings.finalizationGrace)
+            try FirstInvoice.checkLineLimit(plan.lines, of: definition)
             try await createInvoice(
                 for: index, reason: .subscriptionCreate, period: Period(start: definition.created, end: definition.created), lines: plan.lines,
-                finalizeAt: finalizeAt)
+                finalizingFrom: definition.created)
         }
         subscriptions[index].pending += deferred
         queue.schedule(.renew(subscription: index), at: plan.period.end)
@@ -219,10 +201,7 @@ public final class BillingEngine {
         let (next, lines) = Renewal.plan(subscriptions[index])
         subscriptions[index].period = next
         subscriptions[index].usageStart = next.start
-        let finalizeAt = Finalization.instant(
-            of: .subscriptionCycle, collection: subscriptions[index].definition.collectionMethod, created: ended.end,
-            grace: simulation.settings.finalizationGrace)
-        try await createInvoice(for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizeAt: finalizeAt)
+        try await createInvoice(for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizingFrom: ended.end)
         queue.schedule(.renew(subscription: index), at: next.end)
     }
 
@@ -240,11 +219,9 @@ public final class BillingEngine {
             let lines = Cancellation.plan(subscription, at: now, invoiceNow: invoiceNow, prorate: prorate)
             if invoiceNow {
                 guard !lines.isEmpty || !subscription.pending.isEmpty else { return }
-                let finalizeAt = Finalization.instant(
-                    of: .subscriptionUpdate, collection: definition.collectionMethod, created: now, grace: simulation.settings.finalizationGrace)
                 try await createInvoice(
                     for: index, reason: .subscriptionUpdate, period: Cancellation.invoicePeriod(subscription, at: now), lines: lines,
-                    finalizeAt: finalizeAt)
+                    finalizingFrom: now)
             } else {
                 var credit: Int64 = 0
                 for planned in lines { credit += try await price(planned, of: subscription).line.amount }
@@ -267,9 +244,14 @@ public final class BillingEngine {
     // MARK: Invoices
 
     /// Prices `planned` into a new draft; finalizes it now if due now (the store only ever sees the
-    /// final invoice), else saves the draft and schedules its finalization.
-    func createInvoice(for index: Int, reason: BillingReason, period: Period, lines planned: [PlannedLine], finalizeAt: Instant) async throws {
+    /// final invoice), else saves the draft and schedules its finalization (``Finalization/instant(of:collection:created:grace:)``
+    /// from `start`: the instant the invoice is due, which the clock may have passed).
+    func createInvoice(
+        for index: Int, reason: BillingReason, period: Period, lines planned: [PlannedLine], finalizingFrom start: Instant
+    ) async throws {
         var subscription = subscriptions[index]
+        let finalizeAt = Finalization.instant(
+            of: reason, collection: subscription.definition.collectionMethod, created: start, grace: simulation.settings.finalizationGrace)
         invoiceCount += 1
         var lines: [InvoiceLine] = []
         var usageLines: [Draft.UsageLine] = []

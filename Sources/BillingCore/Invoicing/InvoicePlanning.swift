@@ -1,6 +1,6 @@
 /// What each subscription invoice bills, as planned lines (Docs/ENGINE-RULES.md, "First invoice",
 /// "Renewal", "Line order", "Cancellation", "Preview", "Ids"). Functions of values: the engine reads
-/// the usage they ask for and prices the lines (``PlannedLine/priced(for:productName:usage:)``).
+/// the usage they ask for and prices the lines (``PlannedLine/priced(for:usage:)``).
 
 /// The first invoice, at `created` (Docs/ENGINE-RULES.md, "First invoice").
 enum FirstInvoice {
@@ -78,6 +78,14 @@ enum FirstInvoice {
         return Plan(period: period, usageStart: start, lines: advance + prorations, deferred: deferred)
     }
 
+    /// Backdating that would put more than ``lineLimit`` lines on the first invoice stops the run with an
+    /// error naming the subscription (§5.2, §6.1: Stripe refuses it).
+    static func checkLineLimit(_ lines: [PlannedLine], of definition: Subscription) throws {
+        guard lines.count > lineLimit else { return }
+        throw EngineError(
+            "subscription \(definition.id): backdating to \(definition.start) would put \(lines.count) lines on the first invoice; Stripe refuses more than \(lineLimit)")
+    }
+
     /// Whether the first invoice is created: it has lines, and a flexible subscription with metered items
     /// only gets one only for backdated periods with usage (BILLING-SEMANTICS §5.3: "becomes active with
     /// no invoice, unless it is backdated with usage"). `hasUsage` is asked, in line order, only then,
@@ -97,7 +105,8 @@ enum Renewal {
     static func plan(_ subscription: BilledSubscription) -> (next: Period, lines: [PlannedLine]) {
         let ended = subscription.period
         let next = Period(start: ended.end, end: subscription.schedule.nextBoundary(after: ended.end))
-        let arrears = subscription.meteredItems.map { PlannedLine(item: $0, period: Period(start: subscription.usageStart, end: ended.end), kind: .usage) }
+        let usage = Period(start: subscription.usageStart, end: ended.end)
+        let arrears = subscription.meteredItems.map { PlannedLine(item: $0, period: usage, kind: .usage) }
         let advance = subscription.licensedItems.map { PlannedLine(item: $0, period: next, kind: .licensed) }
         return (next, arrears + advance)
     }
@@ -111,10 +120,12 @@ enum Cancellation {
     static func plan(_ subscription: BilledSubscription, at instant: Instant, invoiceNow: Bool, prorate: Bool) -> [PlannedLine] {
         var lines: [PlannedLine] = []
         if invoiceNow {
-            lines += subscription.meteredItems.map { PlannedLine(item: $0, period: Period(start: subscription.usageStart, end: instant), kind: .usage) }
+            let usage = Period(start: subscription.usageStart, end: instant)
+            lines += subscription.meteredItems.map { PlannedLine(item: $0, period: usage, kind: .usage) }
         }
         if prorate && instant < subscription.period.end {
-            lines += subscription.licensedItems.map { PlannedLine(item: $0, period: Period(start: instant, end: subscription.period.end), kind: .credit) }
+            let unused = Period(start: instant, end: subscription.period.end)
+            lines += subscription.licensedItems.map { PlannedLine(item: $0, period: unused, kind: .credit) }
         }
         return lines
     }

@@ -15,14 +15,28 @@ struct PlannedLine: Sendable, Hashable {
     var period: Period
     var kind: Kind
 
+    /// The aggregation a `usage` line bills: its item's meter, for the subscription's customer, over its period.
+    /// `keys` gives the (meter, customer) key the store indexes usage by.
+    func usageQuery(of subscription: BilledSubscription, catalog: Catalog, keys: MeterEventValidator) throws -> UsageQuery {
+        let price = subscription.prices[item]
+        let customer = subscription.definition.customer
+        guard let meterID = price.meterID, let meter = catalog.meter(meterID) else {
+            throw EngineError("price \(price.id) has no meter")
+        }
+        guard let key = keys.key(meter: meterID, customer: customer) else {
+            throw EngineError("subscription \(subscription.definition.id): no customer \(customer)")
+        }
+        return UsageQuery(meter: meterID, customer: customer, key: key, formula: meter.formula, period: period)
+    }
+
     /// The priced line: amount, proration flag and description (Docs/ENGINE-RULES.md, "Rating", "First
     /// invoice", "Cancellation").
     ///
     /// - Parameters:
-    ///   - subscription: the item's subscription (its prices, schedule, and debits for flexible credits).
-    ///   - productName: the display name of the item's product.
+    ///   - subscription: the item's subscription (its prices, product names, schedule, and debits for flexible credits).
     ///   - usage: the period's aggregate for a `usage` line (negative totals already raised to 0); ignored otherwise.
-    func priced(for subscription: BilledSubscription, productName: String, usage: ExactDecimal) -> InvoiceLine {
+    func priced(for subscription: BilledSubscription, usage: ExactDecimal = .zero) -> InvoiceLine {
+        let productName = subscription.productNames[self.item]
         let item = subscription.definition.items[self.item]
         let price = subscription.prices[self.item]
         func make(quantity: ExactDecimal, rated: RatedAmount, proration: Bool, description: String) -> InvoiceLine {
@@ -49,8 +63,8 @@ struct PlannedLine: Sendable, Hashable {
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
             return make(quantity: .zero, rated: rated, proration: false, description: LineDescription.meteredInArrears(product: productName))
         case .usage:
-            return make(
-                quantity: usage, rated: Rating.rate(price.scheme, quantity: usage), proration: false, description: LineDescription.usage(product: productName))
+            let rated = Rating.rate(price.scheme, quantity: usage)
+            return make(quantity: usage, rated: rated, proration: false, description: LineDescription.usage(product: productName))
         }
     }
 }

@@ -8,6 +8,8 @@ struct BilledSubscription: Sendable, Hashable {
     var schedule: BillingSchedule
     /// The price of each item, by item index.
     var prices: [Price]
+    /// The display name of each item's product, by item index (line descriptions).
+    var productNames: [String]
     /// The current service period.
     var period: Period
     /// Where the next metered lines start (the backdated start for a classic first period).
@@ -19,10 +21,11 @@ struct BilledSubscription: Sendable, Hashable {
     var lifecycle = SubscriptionStateMachine()
 
     /// A subscription that has not started: its period is empty at its start until the first invoice is planned.
-    /// `prices` (one per item, at least one) set the schedule's interval.
-    init(definition: Subscription, prices: [Price]) {
+    /// `prices` (one per item, at least one) set the schedule's interval; `productNames` default to the product ids.
+    init(definition: Subscription, prices: [Price], productNames: [String]? = nil) {
         self.definition = definition
         self.prices = prices
+        self.productNames = productNames ?? prices.map(\.product)
         schedule = definition.schedule(interval: prices[0].interval)
         period = Period(start: definition.start, end: definition.start)
         usageStart = definition.start
@@ -35,7 +38,7 @@ struct BilledSubscription: Sendable, Hashable {
             return price
         }
         guard !prices.isEmpty else { throw EngineError("subscription \(definition.id) has no items") }
-        self.init(definition: definition, prices: prices)
+        self.init(definition: definition, prices: prices, productNames: prices.map { catalog.product($0.product)?.name ?? $0.product })
     }
 
     /// Item indices of metered prices, in item order.
