@@ -139,9 +139,13 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     /// toward zero, keeping the digits Foundation's `Decimal` kept so that amounts recorded before
     /// read the same (the dividend's significant digits followed by 38 more, cut back to fit 128
     /// bits: `5483.8709677419354838709677419354838709`), and in any case at least 20 digits finer than
-    /// both 1 and the dividend's last digit. A non-terminating `p ÷ q` with `q < 2⁶³` is never within
-    /// `1 ÷ 2q` of a multiple of ½, so truncating that finely never changes a rounding to whole
-    /// minor units, up, down or half away from zero.
+    /// both 1 and the dividend's last digit. (Where Foundation first rounded the dividend, its exponent
+    /// 19 or more above the divisor's, it got digits wrong; these are the right ones.)
+    ///
+    /// Why 20 digits suffice: with `u` the finer of 1 and the dividend's last digit, a quotient
+    /// `p ÷ q` (`0 < q < 2⁶³`) that does not terminate is at least `u ÷ 2q > u × 10⁻²⁰` away from every
+    /// multiple of ½, so the truncation never changes a rounding to whole minor units: up, down or half
+    /// away from zero.
     public func scaled(by numerator: Int64, over denominator: Int64) -> ExactDecimal {
         precondition(denominator != 0, "ExactDecimal.scaled(by:over:) divides by zero")
         let product = self * ExactDecimal(numerator)
