@@ -255,7 +255,7 @@ struct ExactDecimalRoundTripTests {
         #expect(parsed.description == value.description)
     }
 
-    @Test(arguments: ["", "-", "1.2.3", "1e5", "abc", ".5", "340282366920938463463374607431768211456"])
+    @Test(arguments: ["", "-", "1.2.3", "1e5", "abc", ".5", "+1"])
     func notExactText(text: String) {
         #expect(ExactDecimal(exactText: text) == nil)
     }

@@ -130,7 +130,7 @@ struct BillingStoreSQLiteTests {
 
     /// Exact amounts with up to 38 significant digits, below and above 1, read back identical.
     @Test(arguments: [
-        (1, 1, 3), (1, 17, 31), (10_000, 17, 31), (1, -2, 3), (1, 1, 7_000_000_000_000), (Int64.max, 7, 3), (1, 0, 1), (-5, 1, 1),
+        (1, 1, 3), (1, 17, 31), (10_000, 17, 31), (1, -2, 3), (1, 1, 7_000_000_000_000), (Int64.max / 4, 7, 3), (1, 0, 1), (-5, 1, 1),
     ] as [(Int64, Int64, Int64)])
     func computedExactAmountsRoundTrip(_ fraction: (Int64, Int64, Int64)) async throws {
         let amount = ExactDecimal(fraction.0).scaled(by: fraction.1, over: fraction.2)

@@ -35,8 +35,11 @@ public struct RatedAmount: Sendable, Hashable {
         self.tiers = tiers
     }
 
-    /// The exact amount rounded half away from zero to minor units.
-    public var amount: Int64 { exact.roundedToMinorUnits() }
+    /// The exact amount rounded half away from zero to minor units (beyond `Int64`: stops the run, for now).
+    public var amount: Int64 {
+        guard let amount = exact.roundedToMinorUnits() else { preconditionFailure("amount \(exact) does not fit Int64 minor units") }
+        return amount
+    }
 }
 
 /// Pure rating: a price and a quantity give an exact amount (BILLING-SEMANTICS §3.2, §3.3).

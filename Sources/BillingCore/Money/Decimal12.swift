@@ -118,5 +118,5 @@ public struct Decimal12: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// The same value as an ``ExactDecimal``.
-    public var exact: ExactDecimal { ExactDecimal(parsing: description)! }
+    public var exact: ExactDecimal { ExactDecimal(units: units, exponent: -Self.maxFractionDigits) }
 }
