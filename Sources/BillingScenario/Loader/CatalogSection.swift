@@ -4,8 +4,7 @@ import BillingDocument
 /// `meters`, `products` and `prices`: the catalog every subscription and usage stream refers to.
 extension ScenarioReader {
     func readMeter(_ fields: Fields) -> Meter? {
-        fields.ignore(stripeBookkeeping + ["status_transitions"])
-        fields.unsupported("event_time_window", "event_time_window is not supported yet (usage is aggregated per billing period)")
+        fields.apply(StripeFields.meter)
         let id = meters.declare(fields.required("id"))
         var eventName: String?
         if let value = fields.required("event_name"), let name = value.identifier() {
@@ -33,11 +32,7 @@ extension ScenarioReader {
     }
 
     func readProduct(_ fields: Fields) -> Product? {
-        fields.ignore(
-            stripeBookkeeping + [
-                "active", "description", "images", "url", "default_price", "marketing_features", "shippable", "tax_code",
-                "package_dimensions", "unit_label", "statement_descriptor", "type",
-            ])
+        fields.apply(StripeFields.product)
         let id = products.declare(fields.required("id"))
         let name = fields.optional("name")?.string()
         // Line descriptions show the name; Stripe requires one, billsim falls back to the id.
@@ -45,15 +40,10 @@ extension ScenarioReader {
     }
 
     func readPrice(_ fields: Fields) -> Price? {
-        fields.ignore(stripeBookkeeping + ["active", "nickname", "lookup_key"])
+        fields.apply(StripeFields.price)
         let id = prices.declare(fields.required("id"))
         let product = products.resolve(fields.required("product"))
         let currency = fields.required("currency")?.parse("a three-letter currency code like usd") { Currency(code: $0) }
-        if let tax = fields.optional("tax_behavior"), let behavior = tax.string(), behavior != "unspecified" {
-            tax.error("taxes are not supported yet (only tax_behavior: unspecified is accepted)")
-        }
-        fields.unsupported("currency_options", "currency_options (multi-currency prices) are not supported yet")
-        fields.unsupported("custom_unit_amount", "custom_unit_amount (customer-chosen amounts) is not supported yet")
         var oneTime = false
         if let type = fields.optional("type"), type.oneOf([("recurring", true), ("one_time", false)]) == false {
             type.error("one-time prices are not supported yet")

@@ -4,6 +4,7 @@ import BillingDocument
 /// `expect`: what the run must produce.
 extension ScenarioReader {
     func readExpectation(_ fields: Fields, location: SourceLocation) -> Expectation {
+        fields.apply(FormatFields.expect)
         var expectation = Expectation(location: location)
         if let value = fields.optional("invoices"), let list = value.list() {
             let invoices = list.map { $0.expected() }

@@ -21,24 +21,30 @@ public enum ScenarioLoader {
     /// Loads a scenario from its text. `path` names the file in messages, and `file:` usage paths
     /// are resolved relative to its directory.
     public static func load(yaml: String, path: String) -> Result<Scenario, ScenarioLoadError> {
+        let (scenario, sink) = read(yaml: yaml, path: path)
+        guard sink.isEmpty, let scenario else {
+            return .failure(ScenarioLoadError(path: path, diagnostics: sink.diagnostics))
+        }
+        return .success(scenario)
+    }
+
+    /// The scenario (when the file has no problems) and the sink with the file's diagnostics and
+    /// the fields each Stripe object's reader looked at.
+    static func read(yaml: String, path: String) -> (Scenario?, DiagnosticSink) {
         let sink = DiagnosticSink(file: path, text: yaml)
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
             reportSyntaxError(error, yaml: yaml, sink: sink)
-            return .failure(ScenarioLoadError(path: path, diagnostics: sink.diagnostics))
+            return (nil, sink)
         }
         guard let root else {
             sink.report("the file is empty; a scenario needs at least `name` and `clock`", at: SourceLocation(file: path, line: 1, column: 1))
-            return .failure(ScenarioLoadError(path: path, diagnostics: sink.diagnostics))
+            return (nil, sink)
         }
         let reader = ScenarioReader(path: path, sink: sink)
-        let scenario = reader.read(YAMLValue(node: root, path: "", sink: sink))
-        guard sink.isEmpty, let scenario else {
-            return .failure(ScenarioLoadError(path: path, diagnostics: sink.diagnostics))
-        }
-        return .success(scenario)
+        return (reader.read(YAMLValue(node: root, path: "", sink: sink)), sink)
     }
 
     /// A YAML syntax error is one diagnostic at its mark; nothing else of the file can be read.
@@ -130,8 +136,6 @@ struct Registry<Object> {
     }
 }
 
-/// Stripe fields that never change a bill, accepted and ignored on catalog objects and customers.
-let stripeBookkeeping = ["object", "livemode", "created", "updated", "metadata"]
 
 /// Walks one scenario tree in dependency order (catalog, customers, subscriptions, usage, timeline,
 /// expectations), so references are checked whatever order the file lists its sections in.
@@ -166,6 +170,7 @@ final class ScenarioReader {
 
     func read(_ root: YAMLValue) -> Scenario? {
         root.mapping { top -> Scenario? in
+            top.apply(FormatFields.scenario)
             let name = top.required("name")?.string()
             let description = top.optional("description")?.string()?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             let tags = top.optional("tags")?.list()?.compactMap { $0.string() } ?? []
@@ -182,7 +187,6 @@ final class ScenarioReader {
             let timeline = (top.optional("timeline")?.list() ?? []).enumerated().compactMap { index, entry in
                 entry.mapping { readTimelineEntry($0, index: index) } ?? nil
             }
-            top.unsupported("variants", "variants are not supported yet")
             let expectLocation = top.entry("expect")?.keyLocation ?? SourceLocation(file: path, line: 1, column: 1)
             let expectation =
                 top.optional("expect")?.mapping { readExpectation($0, location: expectLocation) } ?? Expectation(location: expectLocation)
@@ -215,6 +219,7 @@ final class ScenarioReader {
     }
 
     func readSettings(_ fields: Fields) -> EngineSettings {
+        fields.apply(FormatFields.settings)
         var settings = EngineSettings()
         if let mode = fields.optional("billing_mode").flatMap(readBillingMode) { defaultBillingMode = mode }
         if let value = fields.optional("finalization_grace"), let grace = value.duration() {
@@ -232,7 +237,7 @@ final class ScenarioReader {
     func readBillingMode(_ value: YAMLValue) -> BillingMode? {
         guard case .mapping = value.node else { return value.oneOf(BillingMode.self) }
         return value.mapping { mode in
-            mode.ignore(["flexible"])  // Stripe's options object for flexible mode.
+            mode.ignore(["flexible", "updated_at"])  // Stripe's options for flexible mode, and when the mode last changed.
             return mode.required("type")?.oneOf(BillingMode.self)
         } ?? nil
     }

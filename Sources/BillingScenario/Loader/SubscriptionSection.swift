@@ -5,20 +5,10 @@ import Yams
 /// `subscriptions` and their items.
 extension ScenarioReader {
     func readSubscription(_ fields: Fields) -> Subscription? {
-        fields.ignore(["object", "livemode", "metadata", "description"])
-        fields.unsupported("trial_end", "trials are not supported yet")
-        fields.unsupported("trial_period_days", "trials are not supported yet")
-        fields.unsupported("billing_thresholds", "billing_thresholds are not supported yet")
-        fields.unsupported("discounts", "discounts are not supported yet")
-        fields.unsupported("coupon", "discounts are not supported yet")
-        fields.unsupported("default_tax_rates", "tax rates are not supported yet")
-        fields.unsupported("billing_cycle_anchor_config", "billing_cycle_anchor_config is not supported yet (give billing_cycle_anchor)")
-        fields.unsupported("cancel_at", "cancel_at is not supported yet (use a timeline cancel_subscription)")
-        fields.unsupported("cancel_at_period_end", "cancel_at_period_end is not supported yet (use a timeline cancel_subscription)")
-        fields.unsupported("add_invoice_items", "add_invoice_items is not supported yet")
-
+        if fields.isPopulation() { return nil }
+        fields.apply(StripeFields.subscription)
         let id = subscriptions.declare(fields.required("id"))
-        let customer = customers.resolve(fields.required("customer"))?.object
+        let customer = customers.resolve(fields.required("customer").flatMap(reference))?.object
         let created =
             fields.read("created", default: clock?.start) { value in
                 guard let instant = value.instant() else { return nil }
@@ -52,20 +42,17 @@ extension ScenarioReader {
     /// share one currency (the customer's, when it has one) and one interval, each price once.
     func readItems(_ value: YAMLValue, subscription: String, customer: Customer?) -> [SubscriptionItem]? {
         sink.clean {
-            guard let list = value.list() else { return nil }
+            guard let list = itemList(value) else { return nil }
             if list.isEmpty { value.error("a subscription needs at least one item") }
             var first: (price: Price, path: String)?
             var pathByPrice: [String: String] = [:]
             return list.enumerated().compactMap { index, itemValue in
                 itemValue.mapping { fields -> SubscriptionItem? in
-                    fields.ignore(["object", "metadata", "created"])
-                    fields.unsupported("billing_thresholds", "billing_thresholds are not supported yet")
-                    fields.unsupported("discounts", "discounts are not supported yet")
-                    fields.unsupported("tax_rates", "tax rates are not supported yet")
+                    fields.apply(StripeFields.subscriptionItem)
                     let id =
                         fields.optional("id").map { subscriptionItems.declare($0) }
                         ?? subscriptionItems.declare("si_\(subscription)_\(index)", at: itemValue)
-                    guard let priceValue = fields.required("price"), let price = prices.resolve(priceValue)?.object else {
+                    guard let priceValue = fields.required("price").flatMap(reference), let price = prices.resolve(priceValue)?.object else {
                         fields.ignore(["quantity"])
                         return nil
                     }
@@ -95,5 +82,24 @@ extension ScenarioReader {
                 } ?? nil
             }
         }
+    }
+
+    /// `items` as a list, or as the list object Stripe's API returns (`{ object: list, data: [...] }`).
+    func itemList(_ value: YAMLValue) -> [YAMLValue]? {
+        guard case .mapping = value.node else { return value.list() }
+        return value.mapping { fields in
+            fields.apply(StripeFields.list)
+            return fields.required("data")?.list()
+        } ?? nil
+    }
+
+    /// A reference written as an id, or as the expanded object the API returns (`price: { id: price_x, … }`):
+    /// its `id` names the object, and its other fields are left to the object's own definition.
+    func reference(_ value: YAMLValue) -> YAMLValue? {
+        guard case .mapping = value.node else { return value }
+        return value.mapping { fields in
+            fields.ignore(fields.entries.map(\.key).filter { $0 != "id" })
+            return fields.required("id")
+        } ?? nil
     }
 }

@@ -4,7 +4,7 @@ import BillingDocument
 /// `timeline`: actions at given clock times.
 extension ScenarioReader {
     static let supportedActions = ["cancel_subscription", "preview_invoice"]
-    static let futureActions = ["update_subscription", "cancel_meter_event"]
+    static let futureActions = FormatFields.futureActions
 
     func readTimelineEntry(_ fields: Fields, index: Int) -> TimelineEntry? {
         sink.clean {
@@ -37,6 +37,7 @@ extension ScenarioReader {
             case "preview_invoice":
                 parsed =
                     action.value.mapping { action in
+                        action.apply(FormatFields.previewInvoice)
                         let subscription = subscriptions.resolve(action.required("subscription"))
                         let name = action.optional("as").map { previews.declare($0) } ?? previews.declare("preview_\(index)", at: action.value)
                         guard let subscription, let name else { return nil }

@@ -30,7 +30,7 @@ extension ScenarioReader {
     func readEvents(_ value: YAMLValue) -> [MeterEvent]? {
         (value.list() ?? []).compactMap { eventValue in
             eventValue.mapping { fields -> MeterEvent? in
-                fields.ignore(["object", "livemode"])
+                fields.apply(StripeFields.meterEvent)
                 let name = fields.required("event_name")?.string()
                 let timestamp = fields.required("timestamp")?.instant()
                 let payload = fields.required("payload")?.mapping { payload in
