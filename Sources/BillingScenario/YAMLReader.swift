@@ -36,6 +36,12 @@ final class DiagnosticSink {
 
     var isEmpty: Bool { collected.isEmpty }
 
+    /// Stripe object (``FieldTable/object``) → the fields its section reader looked at, for the
+    /// test that every `.billed` field of a table is read.
+    private(set) var fieldsRead: [String: Set<String>] = [:]
+
+    func recordRead(_ keys: Set<String>, of object: String) { fieldsRead[object, default: []].formUnion(keys) }
+
     /// What `body` read, or `nil` when reading it reported any problem (so that objects with
     /// problems are never built, and references to them are not checked a second time).
     func clean<T>(_ body: () -> T?) -> T? {
@@ -76,12 +82,13 @@ struct YAMLValue {
         return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
-    /// Null, `false`, `[]` or `{}`: a Stripe field at its "off" value.
-    var isEmpty: Bool {
+    /// Null, `false`, `[]`, `{}`, one of `defaults`, or a mapping of such values (`custom_unit_amount:
+    /// { maximum: null, minimum: null, preset: null }`): a Stripe field at its "off" value.
+    func isOff(defaults: [String] = []) -> Bool {
         switch node {
-        case .scalar(let scalar): isNull || ["false", "False", "FALSE"].contains(scalar.string)
+        case .scalar(let scalar): isNull || ["false", "False", "FALSE"].contains(scalar.string) || defaults.contains(scalar.string)
         case .sequence(let sequence): sequence.isEmpty
-        case .mapping(let mapping): mapping.isEmpty
+        case .mapping(let mapping): mapping.allSatisfy { YAMLValue(node: $0.value, path: path, sink: sink).isOff(defaults: defaults) }
         case .alias: false
         }
     }
@@ -233,7 +240,11 @@ final class Fields {
     /// In file order; keys merged in with `<<: *anchor` come after the mapping's own keys.
     let entries: [Entry]
     private var known: Set<String> = []
+    /// The keys the reader asked for (present or not), as opposed to those it ignored.
+    private var read: Set<String> = []
     private var finished = false
+    /// The Stripe object's field table, once ``apply(_:)`` applied it.
+    var table: FieldTable?
 
     init(_ value: YAMLValue, _ mapping: Node.Mapping) {
         self.value = value
@@ -275,6 +286,7 @@ final class Fields {
 
     func entry(_ key: String) -> Entry? {
         known.insert(key)
+        read.insert(key)
         return entries.first { $0.key == key }
     }
 
@@ -309,9 +321,10 @@ final class Fields {
     /// Accepts Stripe fields that do not affect the bill.
     func ignore(_ keys: [String]) { known.formUnion(keys) }
 
-    /// A field billsim does not model yet: accepted only at its "off" value (null, false, empty).
-    func unsupported(_ key: String, _ message: String) {
-        guard let entry = entry(key), !entry.value.isEmpty else { return }
+    /// A field billsim does not model yet: accepted only at its "off" value (null, false, empty, or
+    /// one of `defaults`). Stripe objects list theirs in StripeFields.swift.
+    func unsupported(_ key: String, _ message: String, defaults: [String] = []) {
+        guard let entry = entry(key), !entry.value.isOff(defaults: defaults) else { return }
         sink.report(entry.value.path, message, at: entry.keyLocation)
     }
 
@@ -319,6 +332,7 @@ final class Fields {
     func finish() {
         guard !finished else { return }
         finished = true
+        if let table { sink.recordRead(read, of: table.object) }
         for entry in entries where !known.contains(entry.key) {
             var message = "unknown field `\(entry.key)`"
             if let guess = Self.closest(to: entry.key, in: known) { message += " (did you mean `\(guess)`?)" }

@@ -1,0 +1,20 @@
+import BillingCore
+import BillingDocument
+
+/// `customers`.
+extension ScenarioReader {
+    func readCustomer(_ fields: Fields) -> Customer? {
+        if fields.isPopulation() { return nil }
+        fields.apply(StripeFields.customer)
+        let id = customers.declare(fields.required("id"))
+        let currency = fields.optional("currency")?.parse("a three-letter currency code like usd") { Currency(code: $0) }
+        let paymentMethod = fields.optional("invoice_settings")?.mapping { settings in
+            settings.ignore(["custom_fields", "footer", "rendering_options"])
+            return settings.optional("default_payment_method")?.identifier()
+        }
+        let name = fields.optional("name")?.string() ?? ""
+        let balance = fields.optional("balance")?.integer() ?? 0
+        guard let id else { return nil }
+        return Customer(id: id, name: name, currency: currency, balance: balance, defaultPaymentMethod: paymentMethod ?? nil)
+    }
+}

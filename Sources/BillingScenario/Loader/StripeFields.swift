@@ -1,0 +1,349 @@
+/// How billsim treats one field of a Stripe object written in a scenario.
+///
+/// The rule for every field: null, or Stripe's default value, is never an error (see
+/// ``YAMLValue/isOff(defaults:)``), so an object copied from Stripe's API pastes in unchanged.
+enum FieldPolicy: Sendable, Equatable {
+    /// Read by the object's section: it shapes the bill, or names what the bill refers to.
+    case billed
+    /// Accepted and never read: it cannot change a bill. The text says why.
+    case ignored(String)
+    /// A Stripe feature billsim does not model yet. At null or at Stripe's default (null, `false`,
+    /// `[]`, `{}`, a mapping of such values, or one of `defaults`) it is accepted; any other value is
+    /// an error with `message`, at the field.
+    case notSupportedYet(String, defaults: [String] = [])
+}
+
+/// The policy for every field of one Stripe object: the one place that decides what a scenario
+/// may write on it. Each section reader applies its object's table first, then reads the
+/// `.billed` fields; a key in no table and not read is an unknown field (a typo, with a hint).
+struct FieldTable: Sendable {
+    /// Stripe's name of the object (`customer`, `billing.meter`, …).
+    let object: String
+    let fields: [String: FieldPolicy]
+
+    var billed: Set<String> { Set(fields.filter { $0.value == .billed }.keys) }
+}
+
+extension Fields {
+    /// Applies `table`: ignored fields are accepted; a not-supported field is accepted at its off
+    /// value and reported otherwise. Billed fields are left to the reader, which must read them
+    /// (``DiagnosticSink/fieldsRead`` records what it read, for the table test).
+    func apply(_ table: FieldTable) {
+        self.table = table
+        for (name, policy) in table.fields {
+            switch policy {
+            case .billed: break
+            case .ignored: ignore([name])
+            case .notSupportedYet(let message, let defaults): unsupported(name, message, defaults: defaults)
+            }
+        }
+    }
+}
+
+// The field lists are every property of the object's schema in Stripe's OpenAPI spec
+// (github.com/stripe/openapi, openapi/spec3.json and fixtures3.json at commit f6c2a48, 2026-08-21,
+// the API version of that date), plus the expandable properties the API returns only when asked
+// (`customer.tax_ids`, `price.tiers`, …), fields of older API versions that a pasted object may
+// still carry (marked "older API versions"), and the create parameters SCENARIO-FORMAT.md uses
+// (marked "a create parameter"). billsim's own additions are marked "billsim's".
+enum StripeFields {
+    private static let objectType = FieldPolicy.ignored("the object's type, as Stripe writes it")
+    private static let livemode = FieldPolicy.ignored("live or test mode; a scenario is a simulation either way")
+    private static let metadata = FieldPolicy.ignored("your key-value pairs; Stripe never bills them")
+    private static let created = FieldPolicy.ignored("when Stripe created it; the scenario's clock starts the simulation")
+    private static let updated = FieldPolicy.ignored("when Stripe last changed it")
+    private static let contact = FieldPolicy.ignored("contact details shown on documents; never change an amount")
+    private static let connect = FieldPolicy.ignored("Connect: which account collects or settles, not what is billed")
+    private static let testClock = FieldPolicy.ignored("the scenario's clock is the test clock")
+    private static let state = FieldPolicy.ignored("Stripe's state when the object was retrieved; the run computes its own")
+    private static let noTaxes = FieldPolicy.ignored("tax details; no tax is computed, so they change nothing")
+    private static let discounts = FieldPolicy.notSupportedYet("discounts are not supported yet")
+    private static let trials = FieldPolicy.notSupportedYet("trials are not supported yet")
+    private static let legacySources = FieldPolicy.notSupportedYet(
+        "default_source (legacy payment sources) is not supported yet; give invoice_settings.default_payment_method")
+
+    /// `customers[]`: Stripe's `customer`.
+    static let customer = FieldTable(
+        object: "customer",
+        fields: [
+            "id": .billed,
+            "object": objectType,
+            "address": contact,
+            "balance": .billed,
+            "business_name": contact,
+            "cash_balance": .ignored("funds held for bank-transfer payments; they pay, they never change an invoice's amounts"),
+            "created": created,
+            "currency": .billed,
+            "customer_account": .ignored("a v2 Account id: who the customer is, not what is billed"),
+            "default_source": legacySources,
+            "delinquent": state,
+            "description": contact,
+            "discount": discounts,
+            "email": contact,
+            "individual_name": contact,
+            "invoice_credit_balance": .notSupportedYet("invoice_credit_balance is not supported yet (give balance)"),
+            "invoice_prefix": .ignored("numbers invoices in Stripe; billsim's invoice ids are in_0001, …"),
+            "invoice_settings": .billed,
+            "livemode": livemode,
+            "metadata": metadata,
+            "name": .billed,
+            "next_invoice_sequence": .ignored("numbers invoices in Stripe; billsim's invoice ids are in_0001, …"),
+            "phone": contact,
+            "preferred_locales": contact,
+            "shipping": contact,
+            "sources": .ignored("the payment sources Stripe lists; only default_source would pay (not supported yet)"),
+            "subscriptions": .ignored("Stripe's list of the customer's subscriptions; a scenario gives them under `subscriptions`"),
+            "tax": noTaxes,
+            "tax_exempt": noTaxes,
+            "tax_ids": noTaxes,
+            "test_clock": testClock,
+        ])
+
+    /// `products[]`: Stripe's `product`.
+    static let product = FieldTable(
+        object: "product",
+        fields: [
+            "id": .billed,
+            "object": objectType,
+            "active": .ignored("whether new prices may use it; existing subscriptions bill either way"),
+            "created": created,
+            "default_price": .ignored("a convenience for checkout; subscriptions name their prices"),
+            "description": contact,
+            "images": contact,
+            "livemode": livemode,
+            "marketing_features": contact,
+            "metadata": metadata,
+            "name": .billed,
+            "package_dimensions": .ignored("shipping details"),
+            "shippable": .ignored("shipping details"),
+            "statement_descriptor": contact,
+            "tax_code": noTaxes,
+            "type": .ignored("good or service; billing is the same"),
+            "unit_label": contact,
+            "updated": updated,
+            "url": contact,
+        ])
+
+    /// `prices[]`: Stripe's `price`.
+    static let price = FieldTable(
+        object: "price",
+        fields: [
+            "id": .billed,
+            "object": objectType,
+            "active": .ignored("whether new subscriptions may use it; existing ones bill either way"),
+            "billing_scheme": .billed,
+            "created": created,
+            "currency": .billed,
+            "currency_options": .notSupportedYet("currency_options (multi-currency prices) are not supported yet"),
+            "custom_unit_amount": .notSupportedYet("custom_unit_amount (customer-chosen amounts) is not supported yet"),
+            "livemode": livemode,
+            "lookup_key": .ignored("a name to look the price up by; subscriptions name it by id"),
+            "metadata": metadata,
+            "nickname": .ignored("a name shown in the Dashboard"),
+            "product": .billed,
+            "recurring": .billed,
+            "tax_behavior": .notSupportedYet("taxes are not supported yet (only tax_behavior: unspecified is accepted)", defaults: ["unspecified"]),
+            "tiers": .billed,
+            "tiers_mode": .billed,
+            "transform_quantity": .billed,
+            "type": .billed,
+            "unit_amount": .billed,
+            "unit_amount_decimal": .billed,
+        ])
+
+    /// `meters[]`: Stripe's `billing.meter`.
+    static let meter = FieldTable(
+        object: "billing.meter",
+        fields: [
+            "id": .billed,
+            "object": objectType,
+            "created": created,
+            "customer_mapping": .billed,
+            "default_aggregation": .billed,
+            "dimension_payload_keys": .billed,  // billsim's (Stripe's private preview of meter dimensions)
+            "display_name": .billed,
+            "event_name": .billed,
+            "event_time_window": .notSupportedYet("event_time_window is not supported yet (usage is aggregated per billing period)"),
+            "livemode": livemode,
+            "status": .billed,
+            "status_transitions": .ignored("when the meter was deactivated; `status` is read"),
+            "updated": updated,
+            "value_settings": .billed,
+        ])
+
+    /// `usage[].events[]`: Stripe's `billing.meter_event`.
+    static let meterEvent = FieldTable(
+        object: "billing.meter_event",
+        fields: [
+            "object": objectType,
+            "created": .ignored("when Stripe recorded it; `received_at` says when it reaches billing"),
+            "event_name": .billed,
+            "identifier": .billed,
+            "livemode": livemode,
+            "payload": .billed,
+            "received_at": .billed,  // billsim's: when the event reaches billing (default: its timestamp)
+            "timestamp": .billed,
+        ])
+
+    /// `subscriptions[]`: Stripe's `subscription`.
+    static let subscription = FieldTable(
+        object: "subscription",
+        fields: [
+            "id": .billed,
+            "object": objectType,
+            "add_invoice_items": .notSupportedYet("add_invoice_items is not supported yet"),  // a create parameter
+            "application": connect,
+            "application_fee_percent": connect,
+            // Stripe writes a disabled automatic_tax as { enabled: false, liability: { type: account } } or with liability: null.
+            "automatic_tax": .notSupportedYet("automatic tax is not supported yet", defaults: ["account"]),
+            "backdate_start_date": .billed,  // a create parameter
+            "billing_cycle_anchor": .billed,
+            "billing_cycle_anchor_config": .notSupportedYet("billing_cycle_anchor_config is not supported yet (give billing_cycle_anchor)"),
+            "billing_mode": .billed,
+            "billing_schedules": .notSupportedYet("billing_schedules are not supported yet"),
+            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "cancel_at": .notSupportedYet("cancel_at is not supported yet (use a timeline cancel_subscription)"),
+            "cancel_at_period_end": .notSupportedYet("cancel_at_period_end is not supported yet (use a timeline cancel_subscription)"),
+            "canceled_at": .notSupportedYet("a canceled subscription is not supported yet (cancel it with a timeline cancel_subscription)"),
+            "cancellation_details": .ignored("why a subscription was canceled; never changes a bill"),
+            "collection_method": .billed,
+            "coupon": discounts,  // a create parameter of older API versions
+            "created": .billed,
+            "currency": .ignored("Stripe's copy of the items' currency; the items' prices are checked against the customer"),
+            "current_period_end": state,  // older API versions
+            "current_period_start": state,  // older API versions
+            "customer": .billed,
+            "customer_account": .ignored("a v2 Account id: who the customer is, not what is billed"),
+            "days_until_due": .billed,
+            "default_payment_method": .notSupportedYet(
+                "a subscription's default_payment_method is not supported yet (give the customer's invoice_settings.default_payment_method)"),
+            "default_source": legacySources,
+            "default_tax_rates": .notSupportedYet("tax rates are not supported yet"),
+            "description": contact,
+            "discount": discounts,  // older API versions
+            "discounts": discounts,
+            "ended_at": .notSupportedYet("an ended subscription is not supported yet (cancel it with a timeline cancel_subscription)"),
+            "invoice_settings": .ignored("who issues the invoices and their tax ids, not what they bill"),
+            "items": .billed,
+            "latest_invoice": .ignored("the last invoice Stripe made; the run makes its own"),
+            "livemode": livemode,
+            "managed_payments": .notSupportedYet("managed_payments is not supported yet"),
+            "metadata": metadata,
+            "next_pending_invoice_item_invoice": state,
+            "on_behalf_of": connect,
+            "pause_collection": .notSupportedYet("pause_collection is not supported yet"),
+            "payment_settings": .ignored("which payment methods invoices offer, not what they bill"),
+            "pending_invoice_item_interval": .notSupportedYet("pending_invoice_item_interval is not supported yet"),
+            "pending_setup_intent": state,
+            "pending_update": .notSupportedYet("pending_update (updates waiting for a payment) is not supported yet"),
+            "plan": .ignored("older API versions: the single item's plan; `items` is read"),
+            "proration_behavior": .notSupportedYet("proration_behavior is not supported yet", defaults: ["create_prorations"]),  // a create parameter
+            "quantity": .ignored("older API versions: the single item's quantity; `items` is read"),
+            "schedule": .notSupportedYet("subscription schedules are not supported yet"),
+            "start_date": .ignored("Stripe's copy of created, or of backdate_start_date when given"),
+            "status": state,
+            "test_clock": testClock,
+            "transfer_data": connect,
+            "trial_end": trials,
+            "trial_period_days": trials,  // a create parameter
+            "trial_settings": .notSupportedYet("trials are not supported yet", defaults: ["create_invoice"]),
+            "trial_start": state,
+        ])
+
+    /// `subscriptions[].items[]`: Stripe's `subscription_item`.
+    static let subscriptionItem = FieldTable(
+        object: "subscription_item",
+        fields: [
+            "id": .billed,
+            "object": objectType,
+            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "created": created,
+            "current_period_end": state,
+            "current_period_start": state,
+            "discounts": discounts,
+            "metadata": metadata,
+            "plan": .ignored("the older twin of `price`; `price` is read"),
+            "price": .billed,
+            "quantity": .billed,
+            "subscription": .ignored("the subscription it is written under"),
+            "tax_rates": .notSupportedYet("tax rates are not supported yet"),
+        ])
+
+    /// A Stripe list (`subscription.items` as the API returns it): `data` holds the objects.
+    static let list = FieldTable(
+        object: "list",
+        fields: [
+            "object": objectType,
+            "data": .billed,
+            "has_more": .ignored("pagination; the scenario holds the whole list"),
+            "total_count": .ignored("pagination; the scenario holds the whole list"),
+            "url": .ignored("where Stripe serves the list"),
+        ])
+
+    /// Every table, for the table tests.
+    static let all = [customer, product, price, meter, meterEvent, subscription, subscriptionItem, list]
+
+}
+
+/// The scenario format's own sections (SCENARIO-FORMAT.md) that later issues build: written, they
+/// get the same clear "not supported yet"; empty, they are accepted.
+enum FormatFields {
+    static let money = "coupons, tax rates and credit grants are not supported yet"
+
+    /// The top level of a scenario file.
+    static let scenario = FieldTable(
+        object: "scenario",
+        fields: [
+            "name": .billed, "description": .billed, "tags": .billed, "clock": .billed, "settings": .billed,
+            "meters": .billed, "products": .billed, "prices": .billed, "customers": .billed, "subscriptions": .billed,
+            "usage": .billed, "timeline": .billed, "expect": .billed,
+            "coupons": .notSupportedYet(money),
+            "tax_rates": .notSupportedYet(money),
+            "credit_grants": .notSupportedYet(money),
+            "variants": .notSupportedYet("variants are not supported yet"),
+        ])
+
+    /// `settings`.
+    static let settings = FieldTable(
+        object: "settings",
+        fields: [
+            "billing_mode": .billed, "finalization_grace": .billed, "event_window": .billed,
+            "payment_retries": .notSupportedYet("payment_retries are not supported yet (every payment attempt is final)"),
+        ])
+
+    /// `expect`.
+    static let expect = FieldTable(
+        object: "expect",
+        fields: [
+            "invoices": .billed, "invoice_count": .billed, "previews": .billed, "meter_event_errors": .billed, "late_events": .billed,
+            "subscriptions": .notSupportedYet("expected subscription states are not supported yet"),
+            "customers": .notSupportedYet("expected customer states are not supported yet"),
+            "credit_grants": .notSupportedYet(money),
+            "variants": .notSupportedYet("variants are not supported yet"),
+        ])
+
+    /// `timeline[].preview_invoice`.
+    static let previewInvoice = FieldTable(
+        object: "preview_invoice",
+        fields: [
+            "subscription": .billed, "as": .billed,
+            "subscription_details": .notSupportedYet("previewing a change (subscription_details) is not supported yet"),
+        ])
+
+    /// Timeline actions the format names that billsim does not run yet: "<action> is not supported yet".
+    static let futureActions = [
+        "update_subscription", "add_invoice_item", "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
+        "void_invoice", "mark_uncollectible", "finalize_invoice", "customer_balance_transaction",
+    ]
+}
+
+extension Fields {
+    /// A `generate:` entry under `customers` or `subscriptions` (a population) is reported as not
+    /// supported yet, and nothing else of it is read.
+    func isPopulation() -> Bool {
+        guard let entry = entries.first(where: { $0.key == "generate" }) else { return false }
+        sink.report(entry.value.path, "populations (`generate`) are not supported yet", at: entry.keyLocation)
+        ignore(entries.map(\.key))
+        return true
+    }
+}
