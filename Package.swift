@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "BillingHarness", dependencies: ["BillingCore", "BillingScenario", "InvoiceDiff"]),
         // Renderings of a RunResult (text, JSON).
         .target(name: "BillingReports", dependencies: ["BillingHarness", "BillingCore"]),
+        // The one row encoding of invoices (tables, columns, encode and decode) that the SQL stores share; no database library.
+        .target(name: "BillingStoreRows", dependencies: ["BillingCore"]),
         // The conformance suite every BillingStore must pass.
         .target(name: "BillingStoreTesting", dependencies: ["BillingCore"]),
         // BillingStore on SQLite (GRDB), in a file or in memory.
@@ -56,6 +58,8 @@ let package = Package(
         .testTarget(
             name: "BillingHarnessTests",
             dependencies: ["BillingHarness", "BillingReports", "BillingCore", "BillingStoreSQLite", "BillingStorePostgres"]),
+        // The codec's round trip.
+        .testTarget(name: "BillingStoreRowsTests", dependencies: ["BillingStoreRows", "BillingCore"]),
         .testTarget(name: "BillingStoreSQLiteTests", dependencies: ["BillingStoreSQLite", "BillingStoreTesting", "BillingCore"]),
         .testTarget(name: "BillingStorePostgresTests", dependencies: ["BillingStorePostgres", "BillingStoreTesting", "BillingCore"]),
         .testTarget(name: "billsimTests", dependencies: ["billsim"]),
