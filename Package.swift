@@ -42,7 +42,7 @@ let package = Package(
         // The conformance suite every BillingStore must pass.
         .target(name: "BillingStoreTesting", dependencies: ["BillingCore"]),
         // BillingStore on SQLite (GRDB), in a file or in memory.
-        .target(name: "BillingStoreSQLite", dependencies: ["BillingCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "BillingStoreSQLite", dependencies: ["BillingCore", "BillingStoreRows", .product(name: "GRDB", package: "GRDB.swift")]),
         // BillingStore on PostgreSQL (postgres-nio), one schema per run; empty without the PostgreSQL trait.
         .target(
             name: "BillingStorePostgres",
