@@ -46,7 +46,10 @@ let package = Package(
         // BillingStore on PostgreSQL (postgres-nio), one schema per run; empty without the PostgreSQL trait.
         .target(
             name: "BillingStorePostgres",
-            dependencies: ["BillingCore", .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"]))]),
+            dependencies: [
+                "BillingCore", "BillingStoreRows",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+            ]),
         // The composition root.
         .executableTarget(name: "billsim", dependencies: [
             "BillingCore", "BillingScenario", "BillingHarness", "BillingReports", "BillingStoreSQLite", "BillingStorePostgres",
