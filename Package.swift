@@ -61,8 +61,13 @@ let package = Package(
         .testTarget(
             name: "BillingHarnessTests",
             dependencies: ["BillingHarness", "BillingReports", "BillingCore", "BillingStoreSQLite", "BillingStorePostgres"]),
-        // The codec's round trip.
-        .testTarget(name: "BillingStoreRowsTests", dependencies: ["BillingStoreRows", "BillingCore"]),
+        // The codec's round trip, and both stores' real tables against its shape.
+        .testTarget(
+            name: "BillingStoreRowsTests",
+            dependencies: [
+                "BillingStoreRows", "BillingCore", "BillingStoreSQLite", "BillingStorePostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+            ]),
         .testTarget(name: "BillingStoreSQLiteTests", dependencies: ["BillingStoreSQLite", "BillingStoreTesting", "BillingCore"]),
         .testTarget(name: "BillingStorePostgresTests", dependencies: ["BillingStorePostgres", "BillingStoreTesting", "BillingCore"]),
         .testTarget(name: "billsimTests", dependencies: ["billsim"]),
