@@ -184,18 +184,14 @@ package enum InvoiceRows {
     /// from ``TableShape/selectStatement(_:)``): invoices in that order, each with its lines and their tiers.
     /// Lines and tiers must be stored at positions 0, 1, 2, … of their invoice and line; a gap is an error.
     package static func invoices(from rows: Rows) throws -> [Invoice] {
-        var tiersByLine: [String: [[TierAmount]]] = [:]
+        var tiersByLine: [LinePlace: [TierAmount]] = [:]
         let tierPositions = positions(tiers.shape)
         for values in rows.tiers {
             let row = try StoredRow(tiers.shape, positions: tierPositions, values: values)
-            let (invoiceID, linePosition, position) = (try row.text("invoice_id"), try row.int("line_position"), try row.int("position"))
-            var lines = tiersByLine[invoiceID, default: []]
-            while lines.count <= linePosition { lines.append([]) }
-            guard position == lines[linePosition].count else {
-                throw row.failure("position", "tier \(position) of line \(linePosition) follows \(lines[linePosition].count) tiers")
-            }
-            lines[linePosition].append(try decodeTier(row))
-            tiersByLine[invoiceID] = lines
+            let place = LinePlace(invoiceID: try row.text("invoice_id"), position: try row.int("line_position"))
+            let (position, count) = (try row.int("position"), tiersByLine[place]?.count ?? 0)
+            guard position == count else { throw row.failure("position", "tier \(position) of line \(place.position) follows \(count) tiers") }
+            tiersByLine[place, default: []].append(try decodeTier(row))
         }
         var linesByInvoice: [String: [InvoiceLine]] = [:]
         let linePositions = positions(lines.shape)
@@ -204,7 +200,7 @@ package enum InvoiceRows {
             let (invoiceID, position) = (try row.text("invoice_id"), try row.int("position"))
             let count = linesByInvoice[invoiceID]?.count ?? 0
             guard position == count else { throw row.failure("position", "line \(position) follows \(count) lines") }
-            let lineTiers = tiersByLine[invoiceID].flatMap { $0.indices.contains(position) ? $0[position] : nil } ?? []
+            let lineTiers = tiersByLine[LinePlace(invoiceID: invoiceID, position: position)] ?? []
             linesByInvoice[invoiceID, default: []].append(try decodeLine(row, tiers: lineTiers))
         }
         let invoicePositions = positions(invoices.shape)
@@ -212,6 +208,12 @@ package enum InvoiceRows {
             let row = try StoredRow(invoices.shape, positions: invoicePositions, values: values)
             return try decodeInvoice(row, lines: linesByInvoice[try row.text("id")] ?? [])
         }
+    }
+
+    /// A line's place: its invoice and position.
+    private struct LinePlace: Hashable {
+        var invoiceID: String
+        var position: Int
     }
 
     private static func positions(_ shape: TableShape) -> [String: Int] {

@@ -171,6 +171,18 @@ struct InvoiceRowsTests {
         rows.lines.remove(at: 1)
         error = #expect(throws: RowDecodingError.self) { try InvoiceRows.invoices(from: rows) }
         #expect(error?.description.contains("line 2 follows 1 lines") == true, "\(String(describing: error))")
+
+        // A tier missing from a line, and a tier at a negative position.
+        let tierNames = InvoiceRows.tiers.shape.columnNames
+        rows = InvoiceRows.rows(for: [Fixtures.invoices[4]])
+        #expect(rows.tiers.count == 4)
+        rows.tiers.remove(at: 1)
+        error = #expect(throws: RowDecodingError.self) { try InvoiceRows.invoices(from: rows) }
+        #expect(error?.description.contains("tier 2 of line 0 follows 1 tiers") == true, "\(String(describing: error))")
+        rows = InvoiceRows.rows(for: [Fixtures.invoices[4]])
+        rows.tiers[0][tierNames.firstIndex(of: "position")!] = .integer(-1)
+        error = #expect(throws: RowDecodingError.self) { try InvoiceRows.invoices(from: rows) }
+        #expect(error?.description.contains("tier -1 of line 0 follows 0 tiers") == true, "\(String(describing: error))")
     }
 
     /// DDL and statements follow the column list, in order, in each dialect.
