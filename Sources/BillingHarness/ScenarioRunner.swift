@@ -1,6 +1,7 @@
 import BillingCore
 import BillingScenario
 import Foundation
+import BillingDocument
 import InvoiceDiff
 
 /// The verdict on one scenario file.
@@ -61,7 +62,7 @@ public struct RunResult: Sendable {
 /// Scenario → engine over a store → invoices → diff.
 public struct ScenarioRunner: Sendable {
     /// Makes a fresh store for one scenario run.
-    public typealias StoreFactory = @Sendable (Scenario) async throws -> any BillingStore
+    public typealias StoreFactory = @Sendable () async throws -> any BillingStore
 
     let makeStore: StoreFactory
 
@@ -135,7 +136,7 @@ public struct ScenarioRunner: Sendable {
     /// Runs the scenario's clock over a fresh store, closes the store, and returns what it produced.
     public func simulate(_ scenario: Scenario) async throws -> SimulationOutcome {
         var source = try UsageSources.open(scenario.usage).get()
-        let store = try await makeStore(scenario)
+        let store = try await makeStore()
         do {
             let engine = try BillingEngine(simulation: scenario.simulation, store: store)
             let outcome = try await engine.run(events: &source)

@@ -1,3 +1,4 @@
+import BillingDocument
 import BillingHarness
 
 /// JUnit XML, as CI systems read test results: one `<testcase>` per scenario file.

@@ -1,6 +1,6 @@
 import BillingCore
 import BillingHarness
-import InvoiceDiff
+import BillingDocument
 
 /// A rendering of a run's results.
 public protocol ReportFormat: Sendable {

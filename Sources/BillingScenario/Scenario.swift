@@ -1,5 +1,5 @@
 import BillingCore
-import InvoiceDiff
+import BillingDocument
 
 /// A loaded, validated scenario: the simulation, its usage streams and what the run must produce.
 public struct Scenario: Sendable {

@@ -1,6 +1,6 @@
 import BillingCore
 import Foundation
-import InvoiceDiff
+import BillingDocument
 import Yams
 
 /// Reads a scenario file (SCENARIO-FORMAT.md) into a validated ``Scenario``.

@@ -1,6 +1,6 @@
 import BillingCore
 import Foundation
-import InvoiceDiff
+import BillingDocument
 
 /// Turns a scenario's usage streams into one ``MeterEventSource`` in arrival order.
 public enum UsageSources {

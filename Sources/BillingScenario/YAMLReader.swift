@@ -1,5 +1,5 @@
 import BillingCore
-import InvoiceDiff
+import BillingDocument
 import Yams
 
 /// Collects the diagnostics of one file while its YAML tree is read.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BillingCore
-import BillingScenario
+import BillingHarness
 import Foundation
 import Synchronization
 
@@ -185,12 +185,11 @@ struct BenchWorkload {
     }
 
     /// Runs the clock over a fresh store and times the two phases.
-    func measure(store factory: @Sendable (Scenario) async throws -> any BillingStore) async throws -> Measurement {
-        let scenario = Scenario(path: "bench", name: "bench", description: "", tags: [], simulation: simulation, usage: [], expectation: Expectation(location: .init(file: "bench", line: 1, column: 1)))
+    func measure(store factory: ScenarioRunner.StoreFactory) async throws -> Measurement {
         PeakMemory.reset()
         let clock = ContinuousClock()
         let began = clock.now
-        let store = PhaseTimingStore(try await factory(scenario))
+        let store = PhaseTimingStore(try await factory())
         let engine = try BillingEngine(simulation: simulation, store: store)
         var source = Source(workload: self)
         let outcome = try await engine.run(events: &source)

@@ -4,7 +4,7 @@ import BillingHarness
 import BillingReports
 import BillingScenario
 import Foundation
-import InvoiceDiff
+import BillingDocument
 
 @main
 struct BillSim: AsyncParsableCommand {

@@ -1,5 +1,5 @@
 import BillingCore
-import BillingScenario
+import BillingHarness
 #if PostgreSQL
 import BillingStorePostgres
 #endif
@@ -53,12 +53,12 @@ enum StoreRegistry {
     static var usage: String { backends.map(\.usage).joined(separator: ", ") }
 
     /// The factory for a `--store` value, or a usage error naming the known stores.
-    static func factory(for request: StoreRequest) throws -> @Sendable (Scenario) async throws -> any BillingStore {
+    static func factory(for request: StoreRequest) throws -> ScenarioRunner.StoreFactory {
         guard let backend = backends.first(where: { $0.matches(request.value) }) else {
             throw CLIError("unknown store \"\(request.value)\" (known: \(usage))")
         }
         if let missing = backend.missing { throw CLIError(missing) }
-        return { _ in try await backend.make(request) }
+        return { try await backend.make(request) }
     }
 }
 

@@ -6,7 +6,7 @@ import BillingStorePostgres
 #endif
 import BillingStoreSQLite
 import Foundation
-import InvoiceDiff
+import BillingDocument
 import Testing
 
 /// Every bundled scenario billed on the memory, SQLite and PostgreSQL stores gives byte-identical
@@ -56,12 +56,12 @@ struct CrossStoreTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var stores: [(name: String, make: ScenarioRunner.StoreFactory)] = [
-            ("memory", { _ in InMemoryBillingStore() }),
-            ("sqlite file", { _ in try SQLiteBillingStore(path: folder.appendingPathComponent("run.sqlite").path) }),
-            ("sqlite :memory:", { _ in try SQLiteBillingStore(path: ":memory:") }),
+            ("memory", { InMemoryBillingStore() }),
+            ("sqlite file", { try SQLiteBillingStore(path: folder.appendingPathComponent("run.sqlite").path) }),
+            ("sqlite :memory:", { try SQLiteBillingStore(path: ":memory:") }),
         ]
         #if PostgreSQL
-        stores.append(("postgres", { _ in try await PostgresBillingStore.connect(url: url) }))
+        stores.append(("postgres", { try await PostgresBillingStore.connect(url: url) }))
         #endif
         let files = try ScenarioRunner.discover([Self.root.appendingPathComponent("Scenarios").path])
         #expect(files.count >= 24)

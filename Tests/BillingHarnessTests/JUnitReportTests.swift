@@ -6,7 +6,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import InvoiceDiff
+import BillingDocument
 import Testing
 
 /// The JUnit XML report: one testcase per scenario, failures and errors with their details, escaped.

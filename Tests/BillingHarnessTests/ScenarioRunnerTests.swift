@@ -3,11 +3,11 @@ import BillingHarness
 import BillingReports
 import BillingScenario
 import Foundation
-import InvoiceDiff
+import BillingDocument
 import Testing
 
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-private let memory = ScenarioRunner(makeStore: { _ in InMemoryBillingStore() })
+private let memory = ScenarioRunner(makeStore: { InMemoryBillingStore() })
 
 private func bundledScenarios() throws -> [String] {
     try ScenarioRunner.discover([root.appendingPathComponent("Scenarios").path])

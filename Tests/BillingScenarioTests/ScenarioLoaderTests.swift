@@ -1,6 +1,6 @@
 import BillingCore
 import Foundation
-import InvoiceDiff
+import BillingDocument
 import Testing
 
 @testable import BillingScenario

@@ -2,6 +2,7 @@
 import BillingCore
 import BillingStoreTesting
 import Foundation
+import PostgresNIO
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import BillingCore
+import BillingDocument
 import InvoiceDiff
 import Testing
 

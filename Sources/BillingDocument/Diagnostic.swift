@@ -1,5 +1,3 @@
-import InvoiceDiff
-
 /// One problem in a scenario (or a usage file it names), reported like a compiler error.
 ///
 /// ```
@@ -33,20 +31,4 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         }
         return header + "\n" + sourceLine + "\n" + pad + "^"
     }
-}
-
-/// Every problem of one scenario file, in file order; nothing of the file ran.
-public struct ScenarioLoadError: Error, Sendable, CustomStringConvertible {
-    /// The scenario (or usage file) the problems are in.
-    public var path: String
-    /// All problems of the file, in file order.
-    public var diagnostics: [Diagnostic]
-
-    public init(path: String, diagnostics: [Diagnostic]) {
-        self.path = path
-        self.diagnostics = diagnostics
-    }
-
-    /// The diagnostics, one after the other.
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }

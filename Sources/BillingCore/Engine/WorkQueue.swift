@@ -1,0 +1,56 @@
+/// Work the engine does at an instant.
+enum Work: Sendable, Hashable {
+    case finalize(invoice: String)
+    /// The end of an incomplete subscription's 23 hours (Docs/ENGINE-RULES.md, "Status").
+    case expire(subscription: Int)
+    case start(subscription: Int)
+    case renew(subscription: Int)
+    case timeline(entry: Int)
+
+    /// The order of kinds at one instant (Docs/ENGINE-RULES.md, "Time and the test clock"):
+    /// finalizations, expiries, then starts and renewals in subscription order, then the timeline in file order.
+    var rank: (Int, Int) {
+        switch self {
+        case .finalize: (0, 0)
+        case .expire: (0, 1)
+        case .start(let index), .renew(let index): (1, index)
+        case .timeline(let index): (2, index)
+        }
+    }
+}
+
+/// The engine's schedule: work by instant, then kind (``Work/rank``), then first scheduled first.
+struct WorkQueue {
+    struct Scheduled: Comparable {
+        var at: Instant
+        var order: Int64
+        var work: Work
+
+        static func < (lhs: Scheduled, rhs: Scheduled) -> Bool {
+            (lhs.at, lhs.work.rank.0, lhs.work.rank.1, lhs.order) < (rhs.at, rhs.work.rank.0, rhs.work.rank.1, rhs.order)
+        }
+        static func == (lhs: Scheduled, rhs: Scheduled) -> Bool { lhs.at == rhs.at && lhs.order == rhs.order }
+    }
+
+    var heap = Heap<Scheduled>()
+    var scheduledCount: Int64 = 0
+
+    mutating func schedule(_ work: Work, at instant: Instant) {
+        scheduledCount += 1
+        heap.insert(Scheduled(at: instant, order: scheduledCount, work: work))
+    }
+
+    /// The instant of the next work, if any.
+    var nextInstant: Instant? { heap.peek()?.at }
+
+    /// Takes the next work off the queue (at ``nextInstant``, which must not be `nil`).
+    mutating func takeNext() -> Work { heap.removeMin()!.work }
+
+    /// The work due at or before `instant`, in order, left on the queue.
+    mutating func due(by instant: Instant) -> [Work] {
+        var due: [Scheduled] = []
+        while let next = heap.peek(), next.at <= instant { due.append(heap.removeMin()!) }
+        for item in due { heap.insert(item) }
+        return due.map(\.work)
+    }
+}

@@ -1,0 +1,87 @@
+/// Draft → open → paid, and voiding (Docs/ENGINE-RULES.md, "Status", "Totals", "Minimum charge",
+/// "Late usage"): functions of values; the engine reads the usage and keeps the customer balance.
+
+/// An invoice not finalized yet, with the metered lines to aggregate again at its finalization.
+struct Draft: Sendable, Hashable {
+    /// A metered line whose quantity is re-aggregated until its invoice is finalized.
+    struct UsageLine: Sendable, Hashable {
+        /// The line's position on the invoice.
+        var index: Int
+        var query: UsageQuery
+        var price: Price
+    }
+
+    var invoice: Invoice
+    var usageLines: [UsageLine]
+
+    /// Late usage: the metered line at `usageLine` billed again for `quantity`, the period's aggregate
+    /// at finalization (events received during the grace land on the invoice).
+    mutating func rerate(_ usageLine: UsageLine, quantity: ExactDecimal) {
+        let old = invoice.lines[usageLine.index]
+        invoice.lines[usageLine.index] = InvoiceLine(
+            id: old.id, price: old.price, subscriptionItem: old.subscriptionItem, description: old.description, period: old.period,
+            quantity: quantity, rated: Rating.rate(usageLine.price.scheme, quantity: quantity), proration: old.proration, metered: true)
+    }
+}
+
+/// Finalizing and voiding invoices.
+enum Finalization {
+    /// When a new invoice is finalized (Docs/ENGINE-RULES.md, "Status"): a renewal after the grace;
+    /// a first or cancellation invoice at once under `charge_automatically`, 1h after creation under
+    /// `send_invoice`.
+    static func instant(of reason: BillingReason, collection: CollectionMethod, created: Instant, grace: TimeSpan) -> Instant {
+        switch reason {
+        case .subscriptionCycle: created + grace
+        case .subscriptionCreate, .subscriptionUpdate, .upcoming: collection == .sendInvoice ? created + .hours(1) : created
+        }
+    }
+
+    /// A finalized invoice and the customer balance after it.
+    struct Finalized: Sendable, Hashable {
+        var invoice: Invoice
+        var balance: Int64
+    }
+
+    /// Finalizes `draft` at `instant` for a customer whose balance is `balance`: applies the balance,
+    /// sets the due date, then collects it (``applyingBalance(_:balance:at:)``, ``dueDate(finalizedAt:daysUntilDue:)``,
+    /// ``collected(_:hasPaymentMethod:at:)``).
+    static func finalize(_ draft: Invoice, at instant: Instant, balance: Int64, hasPaymentMethod: Bool, daysUntilDue: Int) -> Finalized {
+        var invoice = applyingBalance(draft, balance: balance, at: instant)
+        let balanceAfter = invoice.endingBalance ?? balance
+        if invoice.collectionMethod == .sendInvoice { invoice.dueDate = dueDate(finalizedAt: instant, daysUntilDue: daysUntilDue) }
+        return Finalized(invoice: collected(invoice, hasPaymentMethod: hasPaymentMethod, at: instant), balance: balanceAfter)
+    }
+
+    /// Totals: the invoice opened at `instant` with the customer's `balance` as its starting balance, so
+    /// that `amount_due = max(0, total + starting_balance)` and a credit left over stays on the customer
+    /// (`ending_balance`); below the minimum charge the whole amount becomes the ending balance
+    /// (``Invoice/isBelowMinimumCharge``).
+    static func applyingBalance(_ draft: Invoice, balance: Int64, at instant: Instant) -> Invoice {
+        var invoice = draft
+        invoice.startingBalance = balance
+        invoice.status = .open
+        invoice.finalizedAt = instant
+        return invoice
+    }
+
+    /// Status, `send_invoice`: due `daysUntilDue` days after finalization.
+    static func dueDate(finalizedAt instant: Instant, daysUntilDue: Int) -> Instant { instant + .days(Int64(daysUntilDue)) }
+
+    /// Status: an open invoice is paid at once when nothing is due or it is charged automatically to a
+    /// default payment method; otherwise it stays open.
+    static func collected(_ open: Invoice, hasPaymentMethod: Bool, at instant: Instant) -> Invoice {
+        guard open.amountDue == 0 || (open.collectionMethod == .chargeAutomatically && hasPaymentMethod) else { return open }
+        var invoice = open
+        invoice.status = .paid
+        invoice.paidAt = instant
+        return invoice
+    }
+
+    /// Status, `incomplete_expired` (or canceled while incomplete): the unpaid first invoice voided
+    /// (`amount_due` unchanged, `amount_paid` 0), and the customer balance it used, to give back.
+    static func voidingUnpaidFirstInvoice(_ open: Invoice) -> (invoice: Invoice, balanceGivenBack: Int64) {
+        var invoice = open
+        invoice.status = .void
+        return (invoice, open.startingBalance - (open.endingBalance ?? open.startingBalance))
+    }
+}

@@ -1,0 +1,184 @@
+/// What each subscription invoice bills, as planned lines (Docs/ENGINE-RULES.md, "First invoice",
+/// "Renewal", "Line order", "Cancellation", "Preview", "Ids"). Functions of values: the engine reads
+/// the usage they ask for and prices the lines (``PlannedLine/priced(for:usage:)``).
+
+/// The first invoice, at `created` (Docs/ENGINE-RULES.md, "First invoice").
+enum FirstInvoice {
+    /// The most lines Stripe puts on one invoice (BILLING-SEMANTICS §5.2, §6.1); backdating beyond it fails.
+    static let lineLimit = 250
+
+    /// The first invoice's lines and the period the subscription is in after it.
+    struct Plan: Sendable, Hashable {
+        /// The current period after `created`.
+        var period: Period
+        /// Where the first renewal's metered lines start.
+        var usageStart: Instant
+        /// The invoice's lines, in the order of "Line order": arrears, advance, then classic backdating's prorations.
+        var lines: [PlannedLine]
+        /// Classic backdating with a future anchor: prorations held for the next invoice (§5.2).
+        var deferred: [PlannedLine]
+    }
+
+    /// The first invoice by billing mode: ``flexible(_:)`` or ``classic(_:)``.
+    static func plan(_ subscription: BilledSubscription) -> Plan {
+        switch subscription.definition.billingMode {
+        case .flexible: flexible(subscription)
+        case .classic: classic(subscription)
+        }
+    }
+
+    /// `flexible`: periods aligned to the (backdated) start; each period that ended before `created` is
+    /// billed whole, one line per item (metered: its usage; licensed: its amount), then the current
+    /// period's licensed lines. Metered items get no line for the current period.
+    static func flexible(_ subscription: BilledSubscription) -> Plan {
+        let created = subscription.definition.created
+        let schedule = subscription.schedule
+        var current = Period(start: subscription.definition.start, end: schedule.nextBoundary(after: subscription.definition.start))
+        var past: [Period] = []
+        while current.end <= created {
+            past.append(current)
+            current = Period(start: current.end, end: schedule.nextBoundary(after: current.end))
+        }
+        var arrears: [PlannedLine] = []
+        for item in subscription.prices.indices {
+            for period in past {
+                arrears.append(PlannedLine(item: item, period: period, kind: subscription.prices[item].isMetered ? .usage : .licensed))
+            }
+        }
+        let advance = subscription.licensedItems.map { PlannedLine(item: $0, period: current, kind: .licensed) }
+        return Plan(period: current, usageStart: current.start, lines: arrears + advance, deferred: [])
+    }
+
+    /// `classic`: the period starts at `created`; one zero-amount line per metered item and one licensed
+    /// line per licensed item for it; backdating adds a licensed proration per item for
+    /// `[backdate_start_date, created)`, held for the next invoice when the anchor is after `created`.
+    /// The first renewal's metered lines start at the backdated start.
+    static func classic(_ subscription: BilledSubscription) -> Plan {
+        let definition = subscription.definition
+        let (start, created) = (definition.start, definition.created)
+        let period = Period(start: created, end: subscription.schedule.nextBoundary(after: created))
+        var advance: [PlannedLine] = []
+        var prorations: [PlannedLine] = []
+        var deferred: [PlannedLine] = []
+        for item in subscription.prices.indices {
+            guard !subscription.prices[item].isMetered else {
+                advance.append(PlannedLine(item: item, period: period, kind: .zero))
+                continue
+            }
+            if start < created {
+                let backdated = PlannedLine(item: item, period: Period(start: start, end: created), kind: .licensed)
+                if let anchor = definition.billingCycleAnchor, anchor > created {
+                    deferred.append(backdated)
+                } else {
+                    prorations.append(backdated)
+                }
+            }
+            advance.append(PlannedLine(item: item, period: period, kind: .licensed))
+        }
+        return Plan(period: period, usageStart: start, lines: advance + prorations, deferred: deferred)
+    }
+
+    /// Backdating that would put more than ``lineLimit`` lines on the first invoice stops the run with an
+    /// error naming the subscription (§5.2, §6.1: Stripe refuses it).
+    static func checkLineLimit(_ lines: [PlannedLine], of definition: Subscription) throws {
+        guard lines.count > lineLimit else { return }
+        throw EngineError(
+            "subscription \(definition.id): backdating to \(definition.start) would put \(lines.count) lines on the first invoice; Stripe refuses more than \(lineLimit)")
+    }
+
+    /// Whether the first invoice is created: it has lines, and a flexible subscription with metered items
+    /// only gets one only for backdated periods with usage (BILLING-SEMANTICS §5.3: "becomes active with
+    /// no invoice, unless it is backdated with usage"). `hasUsage` is asked, in line order, only then,
+    /// and no more once one answers yes.
+    static func isCreated(_ lines: [PlannedLine], mode: BillingMode, hasUsage: (PlannedLine) async throws -> Bool) async rethrows -> Bool {
+        guard mode == .flexible, lines.allSatisfy({ $0.kind == .usage }) else { return !lines.isEmpty }
+        for line in lines where try await hasUsage(line) { return true }
+        return false
+    }
+}
+
+/// The renewal at the end of each period (Docs/ENGINE-RULES.md, "Renewal").
+enum Renewal {
+    /// The next period, and what the renewal at the end of the current one bills: metered usage since
+    /// `usageStart` in arrears, then licensed items for the next period in advance (every metered item
+    /// gets a line, even at quantity 0).
+    static func plan(_ subscription: BilledSubscription) -> (next: Period, lines: [PlannedLine]) {
+        let ended = subscription.period
+        let next = Period(start: ended.end, end: subscription.schedule.nextBoundary(after: ended.end))
+        let usage = Period(start: subscription.usageStart, end: ended.end)
+        let arrears = subscription.meteredItems.map { PlannedLine(item: $0, period: usage, kind: .usage) }
+        let advance = subscription.licensedItems.map { PlannedLine(item: $0, period: next, kind: .licensed) }
+        return (next, arrears + advance)
+    }
+}
+
+/// Immediate cancellation (Docs/ENGINE-RULES.md, "Cancellation").
+enum Cancellation {
+    /// The lines a cancellation at `instant` bills: with `invoiceNow`, each metered item's usage since
+    /// `usageStart`; with `prorate` (and time left in the period), a credit per licensed item for
+    /// `[instant, period end)`. Without `invoiceNow` the credits go to the customer balance.
+    static func plan(_ subscription: BilledSubscription, at instant: Instant, invoiceNow: Bool, prorate: Bool) -> [PlannedLine] {
+        var lines: [PlannedLine] = []
+        if invoiceNow {
+            let usage = Period(start: subscription.usageStart, end: instant)
+            lines += subscription.meteredItems.map { PlannedLine(item: $0, period: usage, kind: .usage) }
+        }
+        if prorate && instant < subscription.period.end {
+            let unused = Period(start: instant, end: subscription.period.end)
+            lines += subscription.licensedItems.map { PlannedLine(item: $0, period: unused, kind: .credit) }
+        }
+        return lines
+    }
+
+    /// The final invoice's period: `[period start, instant)`.
+    static func invoicePeriod(_ subscription: BilledSubscription, at instant: Instant) -> Period {
+        Period(start: subscription.period.start, end: instant)
+    }
+}
+
+/// Invoice and line ids (Docs/ENGINE-RULES.md, "Ids").
+enum InvoiceIDs {
+    /// `in_0001`, … in creation order across the run.
+    static func invoice(_ number: Int) -> String { "in_\(pad4(number))" }
+    /// `il_0001_01`, …: the invoice's number, then the line's position (1-based).
+    static func line(invoice number: Int, position: Int) -> String { "il_\(pad4(number))_\(pad(Int64(position)))" }
+    /// `upcoming_<subscription>`.
+    static func preview(subscription: String) -> String { "upcoming_\(subscription)" }
+    /// `il_upcoming_01`, …
+    static func previewLine(position: Int) -> String { "il_upcoming_\(pad(Int64(position)))" }
+}
+
+func pad4(_ value: Int) -> String {
+    let text = String(value)
+    return text.count >= 4 ? text : String(repeating: "0", count: 4 - text.count) + text
+}
+
+extension Invoice {
+    /// A new draft of `subscription`: its priced `lines`, then the lines it held for its next invoice,
+    /// numbered `number` (ids per "Ids").
+    static func draft(
+        number: Int, of subscription: BilledSubscription, reason: BillingReason, created: Instant, period: Period, lines: [InvoiceLine]
+    ) -> Invoice {
+        var lines = lines + subscription.pending
+        for index in lines.indices { lines[index].id = InvoiceIDs.line(invoice: number, position: index + 1) }
+        let definition = subscription.definition
+        return Invoice(
+            id: InvoiceIDs.invoice(number), number: number, customer: definition.customer, subscription: definition.id, billingReason: reason,
+            currency: subscription.prices[0].currency, collectionMethod: definition.collectionMethod, created: created,
+            periodStart: period.start, periodEnd: period.end, lines: lines)
+    }
+
+    /// The upcoming invoice (Docs/ENGINE-RULES.md, "Preview"): the next renewal's priced `lines` as if it
+    /// happened now, then the lines held for it; a draft dated at the period end with the customer
+    /// balance as its starting balance.
+    static func preview(of subscription: BilledSubscription, lines: [InvoiceLine], balance: Int64) -> Invoice {
+        var lines = lines + subscription.pending
+        for index in lines.indices { lines[index].id = InvoiceIDs.previewLine(position: index + 1) }
+        let definition = subscription.definition
+        let period = subscription.period
+        return Invoice(
+            id: InvoiceIDs.preview(subscription: definition.id), number: 0, customer: definition.customer, subscription: definition.id,
+            billingReason: .upcoming, currency: subscription.prices[0].currency, collectionMethod: definition.collectionMethod,
+            created: period.end, periodStart: period.start, periodEnd: period.end, lines: lines, startingBalance: balance)
+    }
+}

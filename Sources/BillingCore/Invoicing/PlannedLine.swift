@@ -1,0 +1,87 @@
+/// A line an invoice will carry, before it is priced: which item, for which span, billed how.
+struct PlannedLine: Sendable, Hashable {
+    enum Kind: Sendable, Hashable {
+        /// The item's price for the period (prorated when the period is not one full period).
+        case licensed
+        /// Metered usage aggregated over the period.
+        case usage
+        /// The classic first invoice's zero-amount metered line.
+        case zero
+        /// A credit for the unused part of a licensed period: the licensed amount of the period, negated.
+        case credit
+    }
+
+    var item: Int
+    var period: Period
+    var kind: Kind
+
+    /// The aggregation a `usage` line bills: its item's meter, for the subscription's customer, over its period.
+    /// `keys` gives the (meter, customer) key the store indexes usage by.
+    func usageQuery(of subscription: BilledSubscription, catalog: Catalog, keys: MeterEventValidator) throws -> UsageQuery {
+        let price = subscription.prices[item]
+        let customer = subscription.definition.customer
+        guard let meterID = price.meterID, let meter = catalog.meter(meterID) else {
+            throw EngineError("price \(price.id) has no meter")
+        }
+        guard let key = keys.key(meter: meterID, customer: customer) else {
+            throw EngineError("subscription \(subscription.definition.id): no customer \(customer)")
+        }
+        return UsageQuery(meter: meterID, customer: customer, key: key, formula: meter.formula, period: period)
+    }
+
+    /// The priced line: amount, proration flag and description (Docs/ENGINE-RULES.md, "Rating", "First
+    /// invoice", "Cancellation").
+    ///
+    /// - Parameters:
+    ///   - subscription: the item's subscription (its prices, product names, schedule, and debits for flexible credits).
+    ///   - usage: the period's aggregate for a `usage` line (negative totals already raised to 0); ignored otherwise.
+    func priced(for subscription: BilledSubscription, usage: ExactDecimal = .zero) -> InvoiceLine {
+        let productName = subscription.productNames[self.item]
+        let item = subscription.definition.items[self.item]
+        let price = subscription.prices[self.item]
+        func make(quantity: ExactDecimal, rated: RatedAmount, proration: Bool, description: String) -> InvoiceLine {
+            InvoiceLine(
+                price: price.id, subscriptionItem: item.id, description: description, period: period, quantity: quantity, rated: rated,
+                proration: proration, metered: price.isMetered)
+        }
+        switch kind {
+        case .licensed, .credit:
+            let quantity = ExactDecimal(item.quantity)
+            var rated = Rating.rate(price.scheme, quantity: quantity)
+            let amount = if kind == .credit {
+                LicensedAmount.credit(
+                    rated.exact, over: period, schedule: subscription.schedule, mode: subscription.definition.billingMode,
+                    debit: subscription.debits[self.item])
+            } else {
+                LicensedAmount.charge(rated.exact, over: period, schedule: subscription.schedule)
+            }
+            rated.exact = amount.exact
+            let description = LineDescription.licensed(
+                quantity: item.quantity, product: productName, period: period, isCredit: kind == .credit, isProration: amount.isProration)
+            return make(quantity: quantity, rated: rated, proration: amount.isProration, description: description)
+        case .zero:
+            let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
+            return make(quantity: .zero, rated: rated, proration: false, description: LineDescription.meteredInArrears(product: productName))
+        case .usage:
+            let rated = Rating.rate(price.scheme, quantity: usage)
+            return make(quantity: usage, rated: rated, proration: false, description: LineDescription.usage(product: productName))
+        }
+    }
+}
+
+/// The descriptions Stripe gives subscription lines.
+enum LineDescription {
+    /// A licensed line: "2 × Seat", a proration "Remaining time on 2 × Seat from 2026-01-15 to 2026-02-01",
+    /// a credit "Unused time on 2 × Seat after 2026-01-15".
+    static func licensed(quantity: Int64, product: String, period: Period, isCredit: Bool, isProration: Bool) -> String {
+        if isCredit { return "Unused time on \(quantity) × \(product) after \(period.start.civil.date)" }
+        if isProration { return "Remaining time on \(quantity) × \(product) from \(period.start.civil.date) to \(period.end.civil.date)" }
+        return "\(quantity) × \(product)"
+    }
+
+    /// The classic first invoice's zero-amount metered line.
+    static func meteredInArrears(product: String) -> String { "\(product) (metered, billed in arrears)" }
+
+    /// A metered line.
+    static func usage(product: String) -> String { "\(product) usage" }
+}

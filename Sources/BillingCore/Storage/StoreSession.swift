@@ -1,0 +1,89 @@
+/// The engine's conversation with its ``BillingStore``: every store call of a run goes through here.
+///
+/// - Events: at most one batch is ingested at a time, while the engine validates the next one, so a
+///   database's insert time overlaps validation; ``settle()`` waits for it before any aggregation.
+/// - Usage: aggregates are cached until more events reach the store (they cannot change before), and the
+///   work due at one instant asks for its aggregates in one call (``prefetch(_:)``).
+/// - Invoices: saves are queued and written in one call per instant (``flush()``), in chunks of at most
+///   `saveBatchSize`.
+final class StoreSession {
+    let store: any BillingStore
+    let saveBatchSize: Int
+    var ingesting: Task<Void, any Error>?
+    /// Aggregates read since the last events reached the store.
+    var usageCache: [UsageQuery: Decimal12] = [:]
+    /// Invoices created or changed at the current instant, not saved yet, in first-saved order.
+    var unsaved: [Invoice] = []
+    var unsavedIndex: [String: Int] = [:]
+
+    init(store: any BillingStore, saveBatchSize: Int) {
+        self.store = store
+        self.saveBatchSize = saveBatchSize
+    }
+
+    // MARK: Events
+
+    /// Hands a non-empty batch of accepted events to the store, after the batch before it is in.
+    func ingest(_ batch: [RecordedMeterEvent]) async throws {
+        usageCache.removeAll(keepingCapacity: true)
+        try await settle()
+        let store = self.store
+        ingesting = Task { try await store.ingest(batch) }
+    }
+
+    /// Waits until every accepted event is in the store.
+    func settle() async throws {
+        guard let batch = ingesting else { return }
+        ingesting = nil
+        try await batch.value
+    }
+
+    // MARK: Usage
+
+    /// Whether `query`'s aggregate is cached.
+    func isCached(_ query: UsageQuery) -> Bool { usageCache[query] != nil }
+
+    /// The usage aggregate for `query`, from the cache when nothing was ingested since it was read;
+    /// negative totals bill as zero.
+    func usage(_ query: UsageQuery) async throws -> ExactDecimal {
+        let value: Decimal12
+        if let cached = usageCache[query] {
+            value = cached
+        } else {
+            value = try await store.aggregate(query)
+            usageCache[query] = value
+        }
+        return max(value.exact, .zero)
+    }
+
+    /// Aggregates `queries` in one store call and caches the results (none when `queries` is empty).
+    func prefetch(_ queries: [UsageQuery]) async throws {
+        guard !queries.isEmpty else { return }
+        for (query, value) in zip(queries, try await store.aggregate(queries)) { usageCache[query] = value }
+    }
+
+    // MARK: Invoices
+
+    /// Queues an invoice for the store (replacing an unsaved version of it); ``flush()`` writes the queue.
+    func save(_ invoice: Invoice) async throws {
+        if let index = unsavedIndex[invoice.id] {
+            unsaved[index] = invoice
+        } else {
+            unsavedIndex[invoice.id] = unsaved.count
+            unsaved.append(invoice)
+        }
+        if unsaved.count >= saveBatchSize { try await flush() }
+    }
+
+    /// Saves the queued invoices in one store call (all or none).
+    func flush() async throws {
+        guard !unsaved.isEmpty else { return }
+        let batch = unsaved
+        unsaved = []
+        unsavedIndex = [:]
+        try await store.save(batch)
+    }
+
+    /// Every invoice the store holds, in creation order.
+    func invoices() async throws -> [Invoice] { try await store.invoices() }
+}
