@@ -41,18 +41,23 @@ let package = Package(
         .target(name: "BillingHarness", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "InvoiceDiff"]),
         // Renderings of a RunResult (text, JSON, JUnit XML).
         .target(name: "BillingReports", dependencies: ["BillingCore", "BillingDocument", "BillingHarness"]),
+        // The one row encoding of invoices (tables, columns, encode and decode) that the SQL stores share; no database library.
+        .target(name: "BillingStoreRows", dependencies: ["BillingCore"]),
         // The conformance suite every BillingStore must pass.
         .target(name: "BillingStoreTesting", dependencies: ["BillingCore"]),
         // BillingStore on SQLite (GRDB), in a file or in memory.
         .target(
             name: "BillingStoreSQLite",
             dependencies: [
-                "BillingCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "BillingCore", "BillingStoreRows", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]),
         // BillingStore on PostgreSQL (postgres-nio), one schema per run; empty without the PostgreSQL trait.
         .target(
             name: "BillingStorePostgres",
-            dependencies: ["BillingCore", .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"]))]),
+            dependencies: [
+                "BillingCore", "BillingStoreRows",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+            ]),
         // The composition root.
         .executableTarget(name: "billsim", dependencies: [
             "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingStoreSQLite", "BillingStorePostgres",
@@ -68,6 +73,13 @@ let package = Package(
                 "BillingStorePostgres",
             ],
             exclude: ["Golden"]),
+        // The codec's round trip, and both stores' real tables against its shape.
+        .testTarget(
+            name: "BillingStoreRowsTests",
+            dependencies: [
+                "BillingStoreRows", "BillingCore", "BillingStoreSQLite", "BillingStorePostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+            ]),
         .testTarget(
             name: "BillingStoreSQLiteTests",
             dependencies: ["BillingStoreSQLite", "BillingStoreTesting", "BillingCore", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,5 +1,6 @@
 #if PostgreSQL
 import BillingCore
+import BillingStoreRows
 import PostgresNIO
 
 /// Rows in PostgreSQL's COPY text format: tab-separated columns, one row a line, `\` escapes.
@@ -28,19 +29,25 @@ extension ByteBuffer {
         }
     }
 
-    /// Appends one row of text columns; `nil` is NULL (`\N`).
-    mutating func writeCopyRow(_ columns: [String?]) {
+    /// Appends one row of the invoice codec's column values: NULL is `\N`, booleans `t`/`f`, decimals
+    /// their text (the server converts each text to its column's type).
+    mutating func writeCopyRow(_ values: [ColumnValue]) {
         var bound = 1
-        for column in columns { bound += 2 * (column?.utf8.count ?? 0) + 3 }
+        for value in values {
+            // A separator, and at most 20 characters for an integer, or twice a text's bytes once escaped.
+            if case .text(let text) = value { bound += 2 * text.utf8.count + 1 } else { bound += 21 }
+        }
         writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
             var row = CopyRowWriter(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            for (index, column) in columns.enumerated() {
+            for (index, value) in values.enumerated() {
                 if index > 0 { row.byte(UInt8(ascii: "\t")) }
-                if var text = column {
-                    text.withUTF8 { row.text($0) }
-                } else {
+                switch value {
+                case .null:
                     row.byte(UInt8(ascii: "\\"))
                     row.byte(UInt8(ascii: "N"))
+                case .integer(let integer): row.integer(integer)
+                case .boolean(let boolean): row.byte(UInt8(ascii: boolean ? "t" : "f"))
+                case .text(var text): text.withUTF8 { row.text($0) }
                 }
             }
             row.byte(UInt8(ascii: "\n"))

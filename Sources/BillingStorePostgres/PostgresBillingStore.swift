@@ -1,5 +1,6 @@
 #if PostgreSQL
 import BillingCore
+import BillingStoreRows
 import Foundation
 import PostgresNIO
 import Synchronization
@@ -136,18 +137,15 @@ public final class PostgresBillingStore: BillingStore {
     public func save(_ invoices: [Invoice]) async throws {
         guard !invoices.isEmpty else { return }
         // Within the batch the last version of an id wins.
-        var latest: [String: Int] = [:]
-        for (index, invoice) in invoices.enumerated() { latest[invoice.id] = index }
-        let batch = invoices.indices.filter { latest[invoices[$0].id] == $0 }.map { invoices[$0] }
-        let rows = Schema.rows(for: batch)
+        let batch = InvoiceRows.latestVersions(invoices)
+        let rows = InvoiceRows.rows(for: batch)
         let what = batch.count == 1 ? "invoice \(batch[0].id)" : "\(batch.count) invoices"
         try await perform("saving \(what)") { connection in
             try await connection.transaction {
                 // Lines and tiers go with the old rows (ON DELETE CASCADE).
                 try await connection.run("DELETE FROM invoices WHERE id = ANY(\(batch.map(\.id)))")
-                for (table, columns, rows) in [("invoices", Schema.invoiceColumns, rows.invoices), ("invoice_lines", Schema.lineColumns, rows.lines),
-                    ("invoice_line_tiers", Schema.tierColumns, rows.tiers)] where !rows.isEmpty {
-                    try await connection.copy(rows, into: table, columns: columns) { $0.writeCopyRow($1) }
+                for table in InvoiceRows.shapes where !rows[table].isEmpty {
+                    try await connection.copy(rows[table], into: table.name, columns: table.columnNames) { $0.writeCopyRow($1) }
                 }
             }
         }
@@ -155,10 +153,15 @@ public final class PostgresBillingStore: BillingStore {
 
     public func invoices() async throws -> [Invoice] {
         try await perform("reading invoices") { connection in
-            let invoices = try await connection.query(Schema.selectInvoices, logger: Self.logger).collect()
-            let lines = try await connection.query(Schema.selectLines, logger: Self.logger).collect()
-            let tiers = try await connection.query(Schema.selectTiers, logger: Self.logger).collect()
-            return try Schema.decode(invoices: invoices, lines: lines, tiers: tiers)
+            func values(_ table: TableShape) async throws -> [[ColumnValue]] {
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: table.selectStatement(.postgres)), logger: Self.logger).collect()
+                return try Schema.values(rows, table)
+            }
+            var rows = InvoiceRows.Rows()
+            rows.invoices = try await values(InvoiceRows.invoices.shape)
+            rows.lines = try await values(InvoiceRows.lines.shape)
+            rows.tiers = try await values(InvoiceRows.tiers.shape)
+            return try InvoiceRows.invoices(from: rows)
         }
     }
 

@@ -1,5 +1,6 @@
 #if PostgreSQL
 import BillingCore
+import BillingStoreRows
 import Foundation
 import PostgresNIO
 
@@ -12,6 +13,9 @@ import PostgresNIO
 /// invoice_lines       (invoice_id, position) → a line; exact amounts as numeric
 /// invoice_line_tiers  (invoice_id, line_position, position) → a tier of a line's breakdown
 /// ```
+/// The three invoice tables are the shared codec's (`InvoiceRows`, target `BillingStoreRows`): created
+/// from its shapes in each run's fresh schema, so they have the SQLite store's columns in its order,
+/// written by COPY from its rows and read back through its decoder. A field added there needs nothing here.
 /// Text columns compare bytewise (`COLLATE "C"`), as the other stores do, whatever the database's locale.
 enum Schema {
     static let eventColumns = ["key", "ts", "seq", "value", "identifier"]
@@ -35,30 +39,7 @@ enum Schema {
             """
             CREATE TABLE meter_events (key bigint NOT NULL, ts bigint NOT NULL, seq bigint NOT NULL, value numeric NOT NULL, identifier text NOT NULL)
             """,
-            """
-            CREATE TABLE invoices (
-                id text COLLATE "C" PRIMARY KEY, number bigint NOT NULL, customer text NOT NULL, subscription text NOT NULL,
-                billing_reason text NOT NULL, status text NOT NULL, currency text NOT NULL, collection_method text NOT NULL,
-                created bigint NOT NULL, period_start bigint NOT NULL, period_end bigint NOT NULL, starting_balance bigint NOT NULL,
-                finalized_at bigint, paid_at bigint, due_date bigint)
-            """,
-            """
-            CREATE TABLE invoice_lines (
-                invoice_id text COLLATE "C" NOT NULL REFERENCES invoices ON DELETE CASCADE, position integer NOT NULL,
-                id text NOT NULL, price text NOT NULL, subscription_item text NOT NULL, description text NOT NULL,
-                period_start bigint NOT NULL, period_end bigint NOT NULL, quantity numeric NOT NULL, transformed_quantity numeric,
-                exact_amount numeric NOT NULL, amount bigint NOT NULL, proration boolean NOT NULL, metered boolean NOT NULL,
-                PRIMARY KEY (invoice_id, position))
-            """,
-            """
-            CREATE TABLE invoice_line_tiers (
-                invoice_id text COLLATE "C" NOT NULL, line_position integer NOT NULL, position integer NOT NULL,
-                tier integer NOT NULL, up_to bigint, quantity numeric NOT NULL, unit_amount numeric NOT NULL,
-                flat_amount numeric NOT NULL, amount numeric NOT NULL,
-                PRIMARY KEY (invoice_id, line_position, position),
-                FOREIGN KEY (invoice_id, line_position) REFERENCES invoice_lines ON DELETE CASCADE)
-            """,
-        ]
+        ] + InvoiceRows.shapes.flatMap { $0.createStatements(.postgres) }.map { PostgresQuery(unsafeSQL: $0) }
     }
 
     /// The index aggregation reads by, built by the first aggregate (see ``PostgresBillingStore/indexed``).
@@ -106,113 +87,22 @@ enum Schema {
         }
     }
 
-    // MARK: Writing invoices
+    // MARK: Invoices
 
-    static let invoiceColumns = [
-        "id", "number", "customer", "subscription", "billing_reason", "status", "currency", "collection_method", "created", "period_start",
-        "period_end", "starting_balance", "finalized_at", "paid_at", "due_date",
-    ]
-    static let lineColumns = [
-        "invoice_id", "position", "id", "price", "subscription_item", "description", "period_start", "period_end", "quantity",
-        "transformed_quantity", "exact_amount", "amount", "proration", "metered",
-    ]
-    static let tierColumns = ["invoice_id", "line_position", "position", "tier", "up_to", "quantity", "unit_amount", "flat_amount", "amount"]
-
-    /// The invoices, their lines and the lines' tiers as rows of COPY text columns (`nil` is NULL),
-    /// in the order of the column lists above; the server converts each text to its column's type.
-    static func rows(for invoices: [Invoice]) -> (invoices: [[String?]], lines: [[String?]], tiers: [[String?]]) {
-        var invoiceRows: [[String?]] = []
-        var lineRows: [[String?]] = []
-        var tierRows: [[String?]] = []
-        for invoice in invoices {
-            invoiceRows.append([
-                invoice.id, "\(invoice.number)", invoice.customer, invoice.subscription, invoice.billingReason.rawValue, invoice.status.rawValue,
-                invoice.currency.code, invoice.collectionMethod.rawValue, "\(invoice.created.seconds)", "\(invoice.periodStart.seconds)",
-                "\(invoice.periodEnd.seconds)", "\(invoice.startingBalance)", invoice.finalizedAt.map { "\($0.seconds)" },
-                invoice.paidAt.map { "\($0.seconds)" }, invoice.dueDate.map { "\($0.seconds)" },
-            ])
-            for (position, line) in invoice.lines.enumerated() {
-                lineRows.append([
-                    invoice.id, "\(position)", line.id, line.price, line.subscriptionItem, line.description, "\(line.period.start.seconds)",
-                    "\(line.period.end.seconds)", line.quantity.description, line.transformedQuantity?.description, line.exactAmount.description,
-                    "\(line.amount)", "\(line.proration)", "\(line.metered)",
-                ])
-                for (tierPosition, tier) in line.tiers.enumerated() {
-                    tierRows.append([
-                        invoice.id, "\(position)", "\(tierPosition)", "\(tier.tier)", tier.upTo.map { "\($0)" }, tier.quantity.description,
-                        tier.unitAmount.description, tier.flatAmount.description, tier.amount.description,
-                    ])
+    /// Every row of a codec table, in its order, as column values by the column's kind (decimals arrive
+    /// as their exact text: the SELECT casts them to `::text`).
+    static func values(_ rows: [PostgresRow], _ table: TableShape) throws -> [[ColumnValue]] {
+        try rows.map { row in
+            let cells = row.makeRandomAccess()
+            return try table.columns.enumerated().map { index, column in
+                let cell = cells[index]
+                return switch column.kind {
+                case .integer: try cell.decode(Int64?.self).map(ColumnValue.integer) ?? .null
+                case .text, .decimal: try cell.decode(String?.self).map(ColumnValue.text) ?? .null
+                case .boolean: try cell.decode(Bool?.self).map(ColumnValue.boolean) ?? .null
                 }
             }
         }
-        return (invoiceRows, lineRows, tierRows)
-    }
-
-    // MARK: Reading invoices
-
-    static let selectInvoices: PostgresQuery = """
-        SELECT id, number, customer, subscription, billing_reason, status, currency, collection_method,
-               created, period_start, period_end, starting_balance, finalized_at, paid_at, due_date
-        FROM invoices ORDER BY number, id
-        """
-    static let selectLines: PostgresQuery = """
-        SELECT invoice_id, id, price, subscription_item, description, period_start, period_end,
-               quantity::text, transformed_quantity::text, exact_amount::text, amount, proration, metered
-        FROM invoice_lines ORDER BY invoice_id, position
-        """
-    static let selectTiers: PostgresQuery = """
-        SELECT invoice_id, line_position, tier, up_to, quantity::text, unit_amount::text, flat_amount::text, amount::text
-        FROM invoice_line_tiers ORDER BY invoice_id, line_position, position
-        """
-
-    /// Rebuilds the invoices from the rows of the three SELECTs above.
-    static func decode(invoices: [PostgresRow], lines: [PostgresRow], tiers: [PostgresRow]) throws -> [Invoice] {
-        var tiersByLine: [String: [Int: [TierAmount]]] = [:]
-        for row in tiers {
-            let (invoiceID, linePosition, index, upTo, quantity, unitAmount, flatAmount, amount) = try row.decode(
-                (String, Int32, Int32, Int64?, String, String, String, String).self)
-            var tier = TierAmount(
-                tier: Int(index), upTo: upTo, quantity: try exact(quantity), unitAmount: try exact(unitAmount), flatAmount: try exact(flatAmount))
-            tier.amount = try exact(amount)
-            tiersByLine[invoiceID, default: [:]][Int(linePosition), default: []].append(tier)
-        }
-        var linesByInvoice: [String: [InvoiceLine]] = [:]
-        for row in lines {
-            let (invoiceID, id, price, item, description, start, end, quantity, transformed, exactAmount, amount, proration, metered) =
-                try row.decode((String, String, String, String, String, Int64, Int64, String, String?, String, Int64, Bool, Bool).self)
-            let position = linesByInvoice[invoiceID, default: []].count
-            let rated = RatedAmount(
-                exact: try exact(exactAmount), transformedQuantity: try transformed.map(exact), tiers: tiersByLine[invoiceID]?[position] ?? [])
-            var line = InvoiceLine(
-                id: id, price: price, subscriptionItem: item, description: description,
-                period: Period(start: Instant(seconds: start), end: Instant(seconds: end)), quantity: try exact(quantity), rated: rated,
-                proration: proration, metered: metered)
-            line.amount = amount
-            linesByInvoice[invoiceID, default: []].append(line)
-        }
-        return try invoices.map { row in
-            let (id, number, customer, subscription, reason, status, currency, method, created, start, end, balance, finalized, paid, due) =
-                try row.decode(
-                    (String, Int64, String, String, String, String, String, String, Int64, Int64, Int64, Int64, Int64?, Int64?, Int64?).self)
-            return Invoice(
-                id: id, number: Int(number), customer: customer, subscription: subscription,
-                billingReason: try parse(BillingReason(rawValue: reason), reason), status: try parse(InvoiceStatus(rawValue: status), status),
-                currency: try parse(Currency(code: currency), currency),
-                collectionMethod: try parse(CollectionMethod(rawValue: method), method), created: Instant(seconds: created),
-                periodStart: Instant(seconds: start), periodEnd: Instant(seconds: end), lines: linesByInvoice[id] ?? [], startingBalance: balance,
-                finalizedAt: finalized.map(Instant.init(seconds:)), paidAt: paid.map(Instant.init(seconds:)), dueDate: due.map(Instant.init(seconds:)))
-        }
-    }
-
-    private static func parse<T>(_ value: T?, _ text: String) throws -> T {
-        guard let value else { throw UnexpectedResult(description: "unknown \(T.self) \"\(text)\" in the invoices table") }
-        return value
-    }
-
-    /// A numeric column's text back as the ``ExactDecimal`` that wrote it.
-    static func exact(_ text: String) throws -> ExactDecimal {
-        if let value = ExactDecimal(exactText: text) { return value }
-        throw UnexpectedResult(description: "not an exact decimal: \(text)")
     }
 }
 #endif

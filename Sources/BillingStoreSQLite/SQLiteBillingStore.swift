@@ -1,4 +1,5 @@
 import BillingCore
+import BillingStoreRows
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -20,8 +21,9 @@ import Synchronization
 ///   `WITHOUT ROWID` table clustered on `(key, timestamp, sequence)`, so aggregations are range scans.
 ///   A value is `whole_hi·10¹² + whole + micros·10⁻⁶ + picos·10⁻¹²`, every part carrying the value's
 ///   sign: each column fits an SQLite `INTEGER` and is summed exactly in SQL, recombined in `Int128`.
-/// - `invoices`, `invoice_lines`, `invoice_line_tiers`: one row per invoice, line and tier breakdown;
-///   instants are Unix seconds, exact amounts decimal text, lines and tiers keyed by position.
+/// - `invoices`, `invoice_lines`, `invoice_line_tiers`: one row per invoice, line and tier breakdown,
+///   in the shape of the codec both SQL stores share (`InvoiceRows`, target `BillingStoreRows`), which
+///   also encodes and decodes their rows; instants are Unix seconds, exact amounts decimal text.
 public final class SQLiteBillingStore: BillingStore {
     let database: DatabaseQueue
     /// What errors name: `sqlite:PATH`.
@@ -63,6 +65,12 @@ public final class SQLiteBillingStore: BillingStore {
     }
 
     /// The versioned schema; a new version is a new `registerMigration` below the others.
+    ///
+    /// A migration is history: once released it is never edited (a file migrated by it keeps its
+    /// tables). So `v1` spells out the invoice tables as they were then; they must equal the codec's
+    /// ``InvoiceRows/shapes`` after every migration, which `SchemaShapeTests` checks. A field added to
+    /// the codec (at the end of its table) comes with a migration here adding that column, e.g.
+    /// `try db.execute(sql: "ALTER TABLE invoices ADD COLUMN discount INTEGER NOT NULL DEFAULT 0")`.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -251,7 +259,7 @@ public final class SQLiteBillingStore: BillingStore {
         guard !invoices.isEmpty else { return }
         do {
             try await database.write { db in
-                for invoice in invoices { try Self.save(invoice, db) }
+                try Self.save(invoices, db)
             }
         } catch {
             let ids = invoices.count == 1 ? "invoice \(invoices[0].id)" : "\(invoices.count) invoices starting with \(invoices[0].id)"
@@ -259,44 +267,51 @@ public final class SQLiteBillingStore: BillingStore {
         }
     }
 
-    /// Writes one invoice with its lines and tiers over the previous version (inside the caller's transaction).
-    static func save(_ invoice: Invoice, _ db: Database) throws {
-        // Lines and tiers go with it (ON DELETE CASCADE).
-        try db.cachedStatement(sql: "DELETE FROM invoices WHERE id = ?").execute(arguments: [invoice.id])
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO invoices (id, number, customer, subscription, billing_reason, status, currency, collection_method, created,
-                    period_start, period_end, starting_balance, finalized_at, paid_at, due_date, line_count, total, amount_due)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            invoice.id, invoice.number, invoice.customer, invoice.subscription, invoice.billingReason.rawValue, invoice.status.rawValue,
-            invoice.currency.code, invoice.collectionMethod.rawValue, invoice.created.seconds, invoice.periodStart.seconds,
-            invoice.periodEnd.seconds, invoice.startingBalance, invoice.finalizedAt?.seconds, invoice.paidAt?.seconds,
-            invoice.dueDate?.seconds, invoice.lines.count, invoice.total, invoice.amountDue,
-        ])
-        let insertLine = try db.cachedStatement(
-            sql: """
-                INSERT INTO invoice_lines (invoice_id, position, id, price, subscription_item, description, period_start, period_end,
-                    quantity, transformed_quantity, exact_amount, amount, proration, metered)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        let insertTier = try db.cachedStatement(
-            sql: """
-                INSERT INTO invoice_line_tiers (invoice_id, line_position, position, tier, up_to, quantity, unit_amount, flat_amount, amount)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for (position, line) in invoice.lines.enumerated() {
-            try insertLine.execute(arguments: [
-                invoice.id, position, line.id, line.price, line.subscriptionItem, line.description, line.period.start.seconds,
-                line.period.end.seconds, line.quantity.description, line.transformedQuantity?.description, line.exactAmount.description,
-                line.amount, line.proration, line.metered,
-            ])
-            for (tierPosition, tier) in line.tiers.enumerated() {
-                try insertTier.execute(arguments: [
-                    invoice.id, position, tierPosition, tier.tier, tier.upTo, tier.quantity.description, tier.unitAmount.description,
-                    tier.flatAmount.description, tier.amount.description,
-                ])
+    /// Writes invoices with their lines and tiers over their previous versions (inside the caller's
+    /// transaction), as the shared codec (``InvoiceRows``) encodes them, through one prepared
+    /// statement per table bound and stepped with SQLite's C API, as events are.
+    static func save(_ invoices: [Invoice], _ db: Database) throws {
+        // Within the batch the last version of an id wins.
+        let batch = InvoiceRows.latestVersions(invoices)
+        // Lines and tiers go with the previous version (ON DELETE CASCADE).
+        let delete = try db.cachedStatement(sql: "DELETE FROM invoices WHERE id = ?")
+        for invoice in batch { try delete.execute(arguments: [invoice.id]) }
+        let rows = InvoiceRows.rows(for: batch)
+        for table in InvoiceRows.shapes {
+            try insert(rows[table], with: db.cachedStatement(sql: table.insertStatement), db)
+        }
+    }
+
+    /// Binds each row's values in column order to `statement` and steps it.
+    static func insert(_ rows: [[ColumnValue]], with statement: Statement, _ db: Database) throws {
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        for row in rows {
+            sqlite3_reset(handle)
+            for (index, value) in row.enumerated() {
+                let position = Int32(index + 1)
+                let code =
+                    switch value {
+                    case .null: sqlite3_bind_null(handle, position)
+                    case .integer(let integer): sqlite3_bind_int64(handle, position, integer)
+                    case .boolean(let boolean): sqlite3_bind_int64(handle, position, boolean ? 1 : 0)
+                    // A NULL pointer would bind NULL: "" is bound from a literal.
+                    case .text(let text) where text.isEmpty: sqlite3_bind_text(handle, position, "", 0, sqliteTransient)
+                    case .text(var text):
+                        // The exact bytes (a NUL included), copied by SQLite before the call returns.
+                        text.withUTF8 { bytes in
+                            bytes.withMemoryRebound(to: CChar.self) { chars in
+                                sqlite3_bind_text(handle, position, chars.baseAddress, Int32(chars.count), sqliteTransient)
+                            }
+                        }
+                    }
+                guard code == SQLITE_OK else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+            }
+            let code = sqlite3_step(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
         }
     }
@@ -306,43 +321,29 @@ public final class SQLiteBillingStore: BillingStore {
         try await flush()
         do {
             return try await database.read { db in
-                var tiers: [LineID: [TierAmount]] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM invoice_line_tiers ORDER BY invoice_id, line_position, position") {
-                    var tier = TierAmount(
-                        tier: row["tier"], upTo: row["up_to"], quantity: try exact(row, "quantity"), unitAmount: try exact(row, "unit_amount"),
-                        flatAmount: try exact(row, "flat_amount"))
-                    tier.amount = try exact(row, "amount")
-                    tiers[LineID(invoice: row["invoice_id"], position: row["line_position"]), default: []].append(tier)
-                }
-                var lines: [String: [InvoiceLine]] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM invoice_lines ORDER BY invoice_id, position") {
-                    let id = LineID(invoice: row["invoice_id"], position: row["position"])
-                    let rated = RatedAmount(
-                        exact: try exact(row, "exact_amount"), transformedQuantity: try (row["transformed_quantity"] as String?).map(exact),
-                        tiers: tiers[id] ?? [])
-                    var line = InvoiceLine(
-                        id: row["id"], price: row["price"], subscriptionItem: row["subscription_item"], description: row["description"],
-                        period: Period(start: Instant(seconds: row["period_start"]), end: Instant(seconds: row["period_end"])),
-                        quantity: try exact(row, "quantity"), rated: rated, proration: row["proration"], metered: row["metered"])
-                    line.amount = row["amount"]
-                    lines[id.invoice, default: []].append(line)
-                }
-                return try Row.fetchAll(db, sql: "SELECT * FROM invoices ORDER BY number, id").map { row in
-                    let id: String = row["id"]
-                    return Invoice(
-                        id: id, number: row["number"], customer: row["customer"], subscription: row["subscription"],
-                        billingReason: try decode(BillingReason(rawValue: row["billing_reason"]), row, "billing_reason"),
-                        status: try decode(InvoiceStatus(rawValue: row["status"]), row, "status"),
-                        currency: try decode(Currency(code: row["currency"]), row, "currency"),
-                        collectionMethod: try decode(CollectionMethod(rawValue: row["collection_method"]), row, "collection_method"),
-                        created: Instant(seconds: row["created"]), periodStart: Instant(seconds: row["period_start"]),
-                        periodEnd: Instant(seconds: row["period_end"]), lines: lines[id] ?? [], startingBalance: row["starting_balance"],
-                        finalizedAt: (row["finalized_at"] as Int64?).map(Instant.init(seconds:)),
-                        paidAt: (row["paid_at"] as Int64?).map(Instant.init(seconds:)), dueDate: (row["due_date"] as Int64?).map(Instant.init(seconds:)))
-                }
+                var rows = InvoiceRows.Rows()
+                rows.invoices = try Self.values(InvoiceRows.invoices.shape, db)
+                rows.lines = try Self.values(InvoiceRows.lines.shape, db)
+                rows.tiers = try Self.values(InvoiceRows.tiers.shape, db)
+                return try InvoiceRows.invoices(from: rows)
             }
         } catch {
             throw SQLiteBillingStoreError("\(name): reading invoices: \(error)")
+        }
+    }
+
+    /// Every row of a codec table, in its order, as column values (the codec decodes them).
+    static func values(_ table: TableShape, _ db: Database) throws -> [[ColumnValue]] {
+        try Row.fetchAll(db, sql: table.selectStatement(.sqlite)).map { row in
+            try table.columns.indices.map { index -> ColumnValue in
+                let value: DatabaseValue = row[index]
+                switch value.storage {
+                case .null: return .null
+                case .int64(let integer): return .integer(integer)
+                case .string(let text): return .text(text)
+                case .double, .blob: throw SQLiteBillingStoreError("\(table.name).\(table.columns[index].name): unexpected value \(value)")
+                }
+            }
         }
     }
 
@@ -394,12 +395,6 @@ struct EventRow: Sendable {
     }
 }
 
-/// A line's place: its invoice and position.
-struct LineID: Hashable {
-    var invoice: String
-    var position: Int
-}
-
 /// A `Decimal12` as four integer columns, each carrying the value's sign (so each fits an SQLite
 /// `INTEGER` and sums exactly): `wholeHigh·10²⁴ + whole·10¹² + micros·10⁶ + picos` units of 10⁻¹².
 struct ValueParts: Sendable {
@@ -445,18 +440,5 @@ struct ValueParts: Sendable {
     }
 }
 
-/// An exact amount read back from the text `ExactDecimal.description` wrote.
-private func exact(_ text: String) throws -> ExactDecimal {
-    guard let value = ExactDecimal(exactText: text) else { throw SQLiteBillingStoreError("not an exact decimal: \(text)") }
-    return value
-}
-
-private func exact(_ row: Row, _ column: String) throws -> ExactDecimal {
-    try exact(row[column] as String)
-}
-
-/// A decoded column, or an error naming the row's invoice and the column.
-private func decode<T>(_ value: T?, _ row: Row, _ column: String) throws -> T {
-    guard let value else { throw SQLiteBillingStoreError("invoice \(row["id"] as String? ?? "?"): unexpected \(column) \(row[column] as String? ?? "NULL")") }
-    return value
-}
+/// SQLite's `SQLITE_TRANSIENT`: the text is copied before the bind returns.
+nonisolated(unsafe) private let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
