@@ -42,18 +42,10 @@ public struct InvoiceLine: Sendable, Hashable {
         id: String = "", price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
         rated: RatedAmount, proration: Bool = false, metered: Bool
     ) {
-        self.id = id
-        self.price = price
-        self.subscriptionItem = subscriptionItem
-        self.description = description
-        self.period = period
-        self.quantity = quantity
-        transformedQuantity = rated.transformedQuantity
-        exactAmount = rated.exact
-        amount = rated.amount
-        self.proration = proration
-        tiers = rated.tiers
-        self.metered = metered
+        self.init(
+            id: id, price: price, subscriptionItem: subscriptionItem, description: description, period: period, quantity: quantity,
+            transformedQuantity: rated.transformedQuantity, exactAmount: rated.exact, amount: rated.amount, proration: proration,
+            tiers: rated.tiers, metered: metered)
     }
 }
 
