@@ -144,7 +144,7 @@ struct CSVEventReader {
             if let event = event(line: record.line) { return event }
         }
         finished = true
-        if let error = problems.error(rows: rows, lastLine: line) { throw error }
+        if let error = problems.error(rows: rows, lastLine: max(1, line - 1)) { throw error }
         return nil
     }
 
