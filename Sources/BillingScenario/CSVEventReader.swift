@@ -169,7 +169,7 @@ struct CSVEventReader {
                 eventName = interner.string(bytes)
                 if eventName == nil { return invalidUTF8(index) }
             case .identifier:
-                identifier = String(validating: bytes, as: UTF8.self)
+                identifier = UsageText.string(bytes)
                 if identifier == nil { return invalidUTF8(index) }
             case .payload(let key):
                 guard let value = interner.string(bytes) else { return invalidUTF8(index) }

@@ -157,7 +157,7 @@ struct JSONLineParser {
                 } else if isKey(key, "identifier") {
                     bit = 2
                     let value = try stringValue("identifier")
-                    identifier = String(validating: bytes(value), as: UTF8.self)
+                    identifier = UsageText.string(bytes(value))
                     if identifier == nil { throw Problem(offset: valueOffset, message: "identifier: not valid UTF-8") }
                 } else if isKey(key, "timestamp") || isKey(key, "received_at") {
                     let name = isKey(key, "timestamp") ? "timestamp" : "received_at"
