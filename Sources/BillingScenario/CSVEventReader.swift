@@ -84,7 +84,9 @@ struct CSVEventReader {
         readHeader()
     }
 
-    static let fieldColumns: [String: Column] = ["event_name": .eventName, "timestamp": .timestamp, "identifier": .identifier, "received_at": .receivedAt]
+    static let fieldColumns: [String: Column] = [
+        "event_name": .eventName, "timestamp": .timestamp, "identifier": .identifier, "received_at": .receivedAt,
+    ]
 
     mutating func readHeader() {
         guard let record = readRecord() else {
@@ -117,7 +119,8 @@ struct CSVEventReader {
             columns.append(column)
         }
         for (required, column) in [("event_name", Column.eventName), ("timestamp", .timestamp)] where !columns.contains(column) {
-            problems.add(line: 1, column: 1, "CSV header lacks the `\(required)` column", sourceLine: UsageText.line(at: cells.first?.lineStart ?? 0, in: file))
+            let header = UsageText.line(at: cells.first?.lineStart ?? 0, in: file)
+            problems.add(line: 1, column: 1, "CSV header lacks the `\(required)` column", sourceLine: header)
         }
         if problems.total > 0 { problems.fatal = true }
     }
@@ -133,8 +136,9 @@ struct CSVEventReader {
                 continue
             }
             guard cells.count == columns.count else {
-                let at = cells.count > columns.count ? cells[columns.count].first : cells[cells.count - 1].end + (cells[cells.count - 1].quoted ? 1 : 0)
+                // An extra cell is shown where it starts; a missing one where the row ends.
                 let cell = cells.count > columns.count ? cells[columns.count] : cells[cells.count - 1]
+                let at = cells.count > columns.count ? cell.first : cell.end + (cell.quoted ? 1 : 0)
                 report(
                     ScanProblem(
                         offset: at, line: cell.line, lineStart: cell.lineStart,

@@ -138,7 +138,9 @@ struct JSONLineParser {
             while true {
                 skipSpace()
                 let keyOffset = p
-                guard p < end, base[p] == UInt8(ascii: "\"") else { throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)") }
+                guard p < end, base[p] == UInt8(ascii: "\"") else {
+                    throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)")
+                }
                 let key = try string()
                 skipSpace()
                 guard p < end, base[p] == UInt8(ascii: ":") else {
@@ -172,7 +174,8 @@ struct JSONLineParser {
                     }
                     guard let instant = Instant(utf8: bytes(value)) else {
                         throw Problem(
-                            offset: valueOffset, message: "\(name): expected RFC 3339, a date or Unix seconds, found \(UsageText.quoted(bytes(value)))")
+                            offset: valueOffset,
+                            message: "\(name): expected RFC 3339, a date or Unix seconds, found \(UsageText.quoted(bytes(value)))")
                     }
                     if bit == 4 { timestamp = instant } else { receivedAt = instant }
                 } else if isKey(key, "payload") {
@@ -222,11 +225,15 @@ struct JSONLineParser {
         while true {
             skipSpace()
             let keyOffset = p
-            guard p < end, base[p] == UInt8(ascii: "\"") else { throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)") }
+            guard p < end, base[p] == UInt8(ascii: "\"") else {
+                throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)")
+            }
             let keyRange = try string()
             guard let key = interner.string(bytes(keyRange)) else { throw Problem(offset: keyOffset, message: "payload: a key is not valid UTF-8") }
             skipSpace()
-            guard p < end, base[p] == UInt8(ascii: ":") else { throw Problem(offset: p, message: "invalid JSON: expected `:` after the key, found \(found)") }
+            guard p < end, base[p] == UInt8(ascii: ":") else {
+                throw Problem(offset: p, message: "invalid JSON: expected `:` after the key, found \(found)")
+            }
             p += 1
             skipSpace()
             let valueOffset = p
@@ -404,7 +411,9 @@ struct JSONLineParser {
             while true {
                 skipSpace()
                 if close == UInt8(ascii: "}") {
-                    guard p < end, base[p] == UInt8(ascii: "\"") else { throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)") }
+                    guard p < end, base[p] == UInt8(ascii: "\"") else {
+                        throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)")
+                    }
                     _ = try string()
                     skipSpace()
                     guard p < end, base[p] == UInt8(ascii: ":") else {

@@ -58,7 +58,9 @@ public struct UsageFileSource: MeterEventSource {
     var jsonl: JSONLinesEventReader?
 
     /// Opens the file (and reads a CSV header); a file that cannot be read, or a bad header, is a failure.
-    public static func open(path: String, format: UsageFileFormat, referencedAt location: SourceLocation) -> Result<UsageFileSource, ScenarioLoadError> {
+    public static func open(
+        path: String, format: UsageFileFormat, referencedAt location: SourceLocation
+    ) -> Result<UsageFileSource, ScenarioLoadError> {
         guard let file = ChunkedFile(path: path) else {
             let problem = Diagnostic(location: location, message: "usage file \(path) cannot be opened for reading")
             return .failure(ScenarioLoadError(path: location.file, diagnostics: [problem]))

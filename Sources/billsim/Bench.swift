@@ -84,7 +84,8 @@ extension BillSim {
             var csvSeconds: Double?
             for row in rows {
                 var arguments = [
-                    "bench", "--events", String(events), "--customers", String(customers), "--stores", row.store, "--sources", row.source, "--row-only",
+                    "bench", "--events", String(events), "--customers", String(customers), "--stores", row.store, "--sources", row.source,
+                    "--row-only",
                     "--work-directory", folder,
                 ]
                 if let postgresURL { arguments += ["--postgres-url", postgresURL] }
@@ -99,9 +100,13 @@ extension BillSim {
                     }
                 }
             }
-            if duckdb, sourceNames.contains("csv") { print(DuckDB.row(csv: "\(folder)/usage.csv", events: events, ours: csvSeconds, store: storeNames[0])) }
+            if duckdb, sourceNames.contains("csv") {
+                print(DuckDB.row(csv: "\(folder)/usage.csv", events: events, ours: csvSeconds, store: storeNames[0]))
+            }
             if Set(totals.values).count > 1 { throw CLIError("rows billed different totals: \(totals)") }
-            if let total = totals.values.first { print("every row measured billed \(Currency(code: "usd")!.describe(total)) in \(2 * customers) invoices") }
+            if let total = totals.values.first {
+                print("every row measured billed \(Currency(code: "usd")!.describe(total)) in \(2 * customers) invoices")
+            }
         }
 
         /// One row (a store, a source), its billed total and wall time (`nil` when skipped), measured in this process.
@@ -147,7 +152,8 @@ extension BillSim {
             let floorRate = floor.map { Double(events) / $0 }
             let line =
                 pad(label, 16) + pad(grouped(rate), 14) + pad(String(format: "%.2f", measured.billSeconds), 9) + pad(grouped(overall), 18)
-                + pad(String(measured.peakKilobytes / 1024), 9) + pad(String(format: "%.2f", measured.cpuSeconds), 8) + pad(floorRate.map(grouped) ?? "-", 14)
+                + pad(String(measured.peakKilobytes / 1024), 9) + pad(String(format: "%.2f", measured.cpuSeconds), 8)
+                + pad(floorRate.map(grouped) ?? "-", 14)
                 + (floorRate.map { String(format: "%.2f", rate / $0) } ?? "-")
             return (line, measured.total, measured.cpuSeconds)
         }
@@ -235,7 +241,9 @@ struct BenchWorkload {
     }
 
     /// Runs the clock over a fresh store and times the two phases.
-    func measure<Events: MeterEventSource>(store factory: ScenarioRunner.StoreFactory, events makeSource: () throws -> Events) async throws -> Measurement {
+    func measure<Events: MeterEventSource>(
+        store factory: ScenarioRunner.StoreFactory, events makeSource: () throws -> Events
+    ) async throws -> Measurement {
         PeakMemory.reset()
         let cpu = PeakMemory.cpuSeconds()
         let clock = ContinuousClock()
@@ -249,7 +257,8 @@ struct BenchWorkload {
         let billing = store.firstAggregate ?? finished
         guard outcome.usage.accepted == events else { throw CLIError("bench: only \(outcome.usage.accepted) of \(events) events accepted") }
         return Measurement(
-            ingestSeconds: seconds(billing - began), billSeconds: seconds(finished - billing), peakKilobytes: PeakMemory.kilobytes(), cpuSeconds: PeakMemory.cpuSeconds() - cpu,
+            ingestSeconds: seconds(billing - began), billSeconds: seconds(finished - billing), peakKilobytes: PeakMemory.kilobytes(),
+            cpuSeconds: PeakMemory.cpuSeconds() - cpu,
             total: outcome.invoices.reduce(0) { $0 + $1.total })
     }
 
@@ -314,7 +323,8 @@ extension BenchWorkload {
             case .jsonl:
                 chunk += Array(#"{"event_name":"hypernian_tokens","timestamp":""#.utf8)
                 stamp()
-                chunk += Array(#"","identifier":"\#(event.identifier)","payload":{"stripe_customer_id":"\#(event.customer)","value":"\#(event.value)"}}"#.utf8)
+                chunk += Array(#"","identifier":"\#(event.identifier)","payload":{"stripe_customer_id":"\#(event.customer)","#.utf8)
+                chunk += Array(#""value":"\#(event.value)"}}"#.utf8)
                 chunk.append(0x0A)
             }
             if chunk.count > 1 << 20 {
@@ -357,7 +367,9 @@ enum DuckDB {
         do {
             let output = try Floor.run("/usr/bin/env", ["python3", "-c", script, csv], input: "").output
             let fields = (output.split(separator: "\n").last ?? "").split(separator: " ")
-            guard fields.count == 5, let seconds = Double(fields[0]), let cpu = Double(fields[4]) else { return label + "skipped: unexpected output \(fields)" }
+            guard fields.count == 5, let seconds = Double(fields[0]), let cpu = Double(fields[4]) else {
+                return label + "skipped: unexpected output \(fields)"
+            }
             let overage = Int64(fields[2]) ?? 0
             var line = label + String(format: "%.2f s (cpu %.2f s) for \(events) rows, \(fields[1]) customers, overage ", seconds, cpu)
             line += Currency(code: "usd")!.describe(overage)

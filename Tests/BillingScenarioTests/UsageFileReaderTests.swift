@@ -8,7 +8,7 @@ import Testing
 /// Reads `content` as a usage file: the events before the end, and each problem as `line:col: message`.
 func readUsage(_ content: [UInt8], format: UsageFileFormat) -> (events: [MeterEvent], problems: [String]) {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("billsim-usage-\(UUID().uuidString).\(format.rawValue)").path
-    FileManager.default.createFile(atPath: path, contents: Data(content))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(content))
     defer { try? FileManager.default.removeItem(atPath: path) }
     func lines(_ error: ScenarioLoadError) -> [String] {
         error.diagnostics.map { "\($0.location.line):\($0.location.column): \($0.message)" }
@@ -66,7 +66,10 @@ struct CSVUsageFileTests {
             name: "CRLF line endings, a BOM and blank lines",
             content: "\u{FEFF}event_name,timestamp,identifier,stripe_customer_id,value\r\n\r\ntokens,2026-01-02,evt_1,cus_1,5\r\n"
                 + "tokens,2026-01-03,evt_2,cus_2,\"6\"\r\n",
-            events: ["tokens 2026-01-02T00:00:00Z evt_1 stripe_customer_id=cus_1;value=5", "tokens 2026-01-03T00:00:00Z evt_2 stripe_customer_id=cus_2;value=6"]),
+            events: [
+                "tokens 2026-01-02T00:00:00Z evt_1 stripe_customer_id=cus_1;value=5",
+                "tokens 2026-01-03T00:00:00Z evt_2 stripe_customer_id=cus_2;value=6",
+            ]),
         UsageFileCase(
             name: "CR-only line endings are line breaks",
             content: "event_name,timestamp,identifier,stripe_customer_id,value\rtokens,2026-01-02,evt_1,cus_1,5\rtokens,soon,evt_2,cus_2,6\r",
