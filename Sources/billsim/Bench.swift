@@ -340,18 +340,20 @@ extension BenchWorkload {
 /// then 0.04 USD each), timed in a Python process. The bench installs DuckDB with pip when it is missing.
 enum DuckDB {
     static let script = """
-        import sys, time, duckdb
-        con = duckdb.connect()
+        from sys import argv
+        from time import perf_counter, process_time
+        from duckdb import connect
+        con = connect()
         con.execute("SET enable_progress_bar = false")
-        began, cpu = time.perf_counter(), time.process_time()
+        began, cpu = perf_counter(), process_time()
         rows = con.sql(\"\"\"
             SELECT stripe_customer_id, greatest(sum(value) - 1000, 0) * 4 AS overage_cents, count(*) AS events
             FROM read_csv(?, header = true, columns = {'event_name': 'VARCHAR', 'timestamp': 'TIMESTAMPTZ',
                  'identifier': 'VARCHAR', 'stripe_customer_id': 'VARCHAR', 'value': 'BIGINT'})
             WHERE event_name = 'hypernian_tokens' AND timestamp >= '2026-01-01T00:00:00Z' AND timestamp < '2026-02-01T00:00:00Z'
             GROUP BY stripe_customer_id
-            \"\"\".replace('?', "'" + sys.argv[1] + "'")).fetchall()
-        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+            \"\"\".replace('?', "'" + argv[1] + "'")).fetchall()
+        elapsed, cpu = perf_counter() - began, process_time() - cpu
         print(elapsed, len(rows), sum(r[1] for r in rows), sum(r[2] for r in rows), cpu)
         """
 
