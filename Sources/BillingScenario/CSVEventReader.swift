@@ -267,8 +267,8 @@ struct CSVEventReader {
                     let lines = lastLine - quote.line + (endsWithBreak ? 0 : 1)
                     quote.message =
                         file.atEnd
-                        ? "unterminated quoted cell: the quote opened here is never closed, so the \(lines) "
-                            + "lines from here to the end of the file are not read"
+                        ? "unterminated quoted cell: the quote opened here is never closed, so the rest of the file is not read "
+                            + "(\(lines) \(lines == 1 ? "line" : "lines"))"
                         : "a quoted cell opened here runs on for more than \(ChunkedFile.capacity >> 20) MiB: an unterminated quote?"
                     report(quote)
                 } else {

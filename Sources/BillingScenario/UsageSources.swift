@@ -20,7 +20,7 @@ public enum UsageSources {
                 sources.append(GeneratedEventSource(spec))
             case .file(let path, let format, let location):
                 switch UsageFileSource.open(path: path, format: format, referencedAt: location) {
-                case .success(let source): sources.append(source)
+                case .success(let source): sources.append(ReadAheadEventSource(source))
                 case .failure(let error):
                     diagnostics += error.diagnostics
                     failedPath = error.path
@@ -150,3 +150,107 @@ public struct GeneratedEventSource: MeterEventSource {
     }
 }
 
+
+/// Reads a usage file ahead on its own thread, in batches of ``batchSize`` events, while the engine bills
+/// the batch before: parsing overlaps billing on a second core. At most two batches wait, so memory stays
+/// bounded whatever the file's size. The file's problems come out of `next()` after its last event.
+public struct ReadAheadEventSource: MeterEventSource {
+    static let batchSize = 8192
+
+    /// The batches between the reading thread and the engine.
+    final class Queue: @unchecked Sendable {
+        let condition = NSCondition()
+        var batches: [[MeterEvent]] = []
+        var failure: ScenarioLoadError?
+        var done = false
+        var cancelled = false
+    }
+
+    /// Stops the reading thread when the engine drops the source before the end.
+    final class Owner {
+        let queue: Queue
+        init(_ queue: Queue) { self.queue = queue }
+        deinit {
+            queue.condition.lock()
+            queue.cancelled = true
+            queue.condition.broadcast()
+            queue.condition.unlock()
+        }
+    }
+
+    /// Hands the file's reader to the thread (it is used there only).
+    final class Transfer: @unchecked Sendable {
+        var source: UsageFileSource
+        init(_ source: UsageFileSource) { self.source = source }
+    }
+
+    let owner: Owner
+    var current: [MeterEvent] = []
+    var index = 0
+
+    public init(_ source: UsageFileSource) {
+        let queue = Queue()
+        owner = Owner(queue)
+        let transfer = Transfer(source)
+        let thread = Thread {
+            var batch: [MeterEvent] = []
+            batch.reserveCapacity(Self.batchSize)
+            var failure: ScenarioLoadError?
+            var ended = false
+            while !ended {
+                do throws(ScenarioLoadError) {
+                    while batch.count < Self.batchSize {
+                        guard let event = try transfer.source.nextEvent() else {
+                            ended = true
+                            break
+                        }
+                        batch.append(event)
+                    }
+                } catch {
+                    failure = error
+                    ended = true
+                }
+                queue.condition.lock()
+                while queue.batches.count >= 2, !queue.cancelled { queue.condition.wait() }
+                if queue.cancelled {
+                    queue.condition.unlock()
+                    return
+                }
+                if !batch.isEmpty { queue.batches.append(batch) }
+                if ended {
+                    queue.failure = failure
+                    queue.done = true
+                }
+                queue.condition.broadcast()
+                queue.condition.unlock()
+                batch = []
+                batch.reserveCapacity(Self.batchSize)
+            }
+        }
+        thread.start()
+    }
+
+    public mutating func next() throws -> MeterEvent? {
+        if index < current.count {
+            defer { index += 1 }
+            return current[index]
+        }
+        let queue = owner.queue
+        queue.condition.lock()
+        while queue.batches.isEmpty, !queue.done { queue.condition.wait() }
+        if queue.batches.isEmpty {
+            let failure = queue.failure
+            queue.failure = nil
+            queue.condition.unlock()
+            if let failure { throw failure }
+            current = []
+            index = 0
+            return nil
+        }
+        current = queue.batches.removeFirst()
+        queue.condition.broadcast()
+        queue.condition.unlock()
+        index = 1
+        return current[0]
+    }
+}

@@ -86,7 +86,7 @@ struct CSVUsageFileTests {
                 + "tokens,2026-01-05,evt_4,cus_1,5\n",
             events: ["tokens 2026-01-02T00:00:00Z evt_1 stripe_customer_id=cus_1;value=5"],
             problems: [
-                "3:19: unterminated quoted cell: the quote opened here is never closed, so the 3 lines from here to the end of the file are not read"
+                "3:19: unterminated quoted cell: the quote opened here is never closed, so the rest of the file is not read (3 lines)"
             ]),
         UsageFileCase(
             name: "text after a closing quote",
