@@ -14,7 +14,8 @@
 // reader scans bytes in a reused 4 MiB buffer, parses timestamps straight from bytes into `Instant`,
 // and makes a `String` only for what an event keeps: identifiers and customer ids of up to 15 bytes are
 // small strings (no allocation), longer repeated values (event names) come from a byte-keyed interning
-// table. Memory is the buffer plus the table, whatever the file's size.
+// table. Memory is the buffer plus the table, whatever the file's size. `billsim validate` of that file:
+// 1.5–2.0 s of CPU (2.5M–3.3M rows/s), 30 MB peak; README "Performance" has the billing figures.
 //
 // The dialect (SCENARIO-FORMAT.md, `usage: - file:`): a header row, then one event per row. The columns
 // `event_name`, `timestamp`, `identifier`, `received_at` are the event's fields; `payload.<key>` or any
