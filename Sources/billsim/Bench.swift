@@ -1,6 +1,8 @@
 import ArgumentParser
 import BillingCore
+import BillingDocument
 import BillingHarness
+import BillingScenario
 import Foundation
 import Synchronization
 
@@ -27,6 +29,16 @@ extension BillSim {
         @Option(help: "Stores to measure, comma-separated: memory, sqlite, postgres.")
         var stores = "memory,sqlite,postgres"
 
+        @Option(
+            help: """
+                Where the events come from, comma-separated: generated (in process), csv, jsonl (the workload written to a \
+                usage file first, then billed from it as `usage: - file:` is). With csv, DuckDB's time on the same file is measured too.
+                """)
+        var sources = "generated,csv,jsonl"
+
+        @Flag(inversion: .prefixedNo, help: "With the csv source, time DuckDB on the same file (installed with pip when missing).")
+        var duckdb = true
+
         @Option(help: "PostgreSQL URL (default: BILLSIM_POSTGRES_URL).")
         var postgresURL: String?
 
@@ -37,58 +49,99 @@ extension BillSim {
         var rowOnly = false
 
         var storeNames: [String] { stores.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        var sourceNames: [String] { sources.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
         func run() async throws {
             guard events > 0, customers > 0 else { throw ValidationError("--events and --customers must be positive") }
+            for source in sourceNames where !["generated", "csv", "jsonl"].contains(source) {
+                throw ValidationError("unknown source \(source) in --sources (generated, csv, jsonl)")
+            }
             if !rowOnly {
                 print("billsim bench: \(events) events over \(customers) customers, January 2026, seed plan; \(ProcessInfo.processInfo.activeProcessorCount) cores")
                 print(
-                    pad("store", 10) + pad("ingest ev/s", 14) + pad("bill s", 9) + pad("ingest+bill ev/s", 18) + pad("peak MB", 9)
+                    pad("store", 16) + pad("ingest ev/s", 14) + pad("bill s", 9) + pad("ingest+bill ev/s", 18) + pad("peak MB", 9) + pad("cpu s", 8)
                         + pad("floor rows/s", 14) + "ratio")
             }
-            guard storeNames.count > 1 else {
-                guard let name = storeNames.first else { return }
-                let (line, total) = try await measure(name)
+            let rows = storeNames.flatMap { store in sourceNames.map { (store: store, source: $0) } }
+            guard rows.count > 1 || !rowOnly else {
+                guard let row = rows.first else { return }
+                let (line, total, seconds) = try await measure(row.store, source: row.source)
                 print(line)
-                if rowOnly, let total { print("total \(total)") }
+                if let total { print("total \(total)") }
+                if let seconds { print("seconds \(seconds)") }
                 return
             }
-            // One child process per store, so each peak memory figure is that store's alone.
-            var totals: [String: Int64] = [:]
-            for name in storeNames {
-                var arguments = ["bench", "--events", String(events), "--customers", String(customers), "--stores", name, "--row-only"]
-                if let postgresURL { arguments += ["--postgres-url", postgresURL] }
-                if let workDirectory { arguments += ["--work-directory", workDirectory] }
-                let output = try Floor.run(CommandLine.arguments[0], arguments, input: "").output
-                for line in output.split(separator: "\n") {
-                    if line.hasPrefix("total ") { totals[name] = Int64(line.dropFirst(6)) } else { print(line) }
-                }
-            }
-            if Set(totals.values).count > 1 { throw CLIError("stores billed different totals: \(totals)") }
-            if let total = totals.values.first { print("every store measured billed \(Currency(code: "usd")!.describe(total)) in \(2 * customers) invoices") }
-        }
-
-        /// One store's row and its billed total (`nil` when skipped), measured in this process.
-        func measure(_ name: String) async throws -> (line: String, total: Int64?) {
+            // The usage files are written once, before any row is timed, and shared by the rows.
             let folder = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
             let workload = BenchWorkload(events: events, customers: customers)
+            for format in [UsageFileFormat.csv, .jsonl] where sourceNames.contains(format.rawValue) {
+                try workload.writeUsageFile(to: "\(folder)/usage.\(format.rawValue)", format: format)
+            }
+            // One child process per row, so each peak memory figure is that row's alone.
+            var totals: [String: Int64] = [:]
+            var csvSeconds: Double?
+            for row in rows {
+                var arguments = [
+                    "bench", "--events", String(events), "--customers", String(customers), "--stores", row.store, "--sources", row.source,
+                    "--row-only",
+                    "--work-directory", folder,
+                ]
+                if let postgresURL { arguments += ["--postgres-url", postgresURL] }
+                let output = try Floor.run(CommandLine.arguments[0], arguments, input: "").output
+                for line in output.split(separator: "\n") {
+                    if line.hasPrefix("total ") {
+                        totals[row.store + " " + row.source] = Int64(line.dropFirst(6))
+                    } else if line.hasPrefix("seconds ") {
+                        if row.source == "csv", row.store == storeNames[0] { csvSeconds = Double(line.dropFirst(8)) }
+                    } else {
+                        print(line)
+                    }
+                }
+            }
+            if duckdb, sourceNames.contains("csv") {
+                print(DuckDB.row(csv: "\(folder)/usage.csv", events: events, ours: csvSeconds, store: storeNames[0]))
+            }
+            if Set(totals.values).count > 1 { throw CLIError("rows billed different totals: \(totals)") }
+            if let total = totals.values.first {
+                print("every row measured billed \(Currency(code: "usd")!.describe(total)) in \(2 * customers) invoices")
+            }
+        }
+
+        /// One row (a store, a source), its billed total and wall time (`nil` when skipped), measured in this process.
+        func measure(_ name: String, source: String) async throws -> (line: String, total: Int64?, seconds: Double?) {
+            let folder = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
+            let workload = BenchWorkload(events: events, customers: customers)
+            let label = source == "generated" ? name : "\(name) (\(source))"
             let value: String
             switch name {
             case "memory": value = "memory"
             case "sqlite": value = "sqlite:\(folder)/bench.sqlite"
             case "postgres":
-                if let missing = StoreRegistry.postgres.missing { return (pad(name, 10) + "skipped: " + missing, nil) }
+                if let missing = StoreRegistry.postgres.missing { return (pad(label, 16) + "skipped: " + missing, nil, nil) }
                 guard let url = postgresURL ?? ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"] else {
-                    return (pad(name, 10) + "skipped: no --postgres-url and no BILLSIM_POSTGRES_URL", nil)
+                    return (pad(label, 16) + "skipped: no --postgres-url and no BILLSIM_POSTGRES_URL", nil, nil)
                 }
                 value = url
             default: throw ValidationError("unknown store \(name) in --stores (memory, sqlite, postgres)")
             }
-            let measured = try await workload.measure(store: try StoreRegistry.factory(for: StoreRequest(value: value)))
+            let factory = try StoreRegistry.factory(for: StoreRequest(value: value))
+            let measured: BenchWorkload.Measurement
+            if let format = UsageFileFormat(rawValue: source) {
+                let path = "\(folder)/usage.\(source)"
+                if !FileManager.default.fileExists(atPath: path) { try workload.writeUsageFile(to: path, format: format) }
+                measured = try await workload.measure(store: factory) {
+                    // What `billsim run` does for `usage: - file:`.
+                    try UsageSources.open([.file(path: path, format: format, location: SourceLocation(file: "bench", line: 1, column: 1))]).get()
+                }
+            } else {
+                measured = try await workload.measure(store: factory) { BenchWorkload.Source(workload: workload) }
+            }
             var floor: Double?
-            if name != "memory" {
+            if name != "memory", source == "generated" {
                 let csv = "\(folder)/events.csv"
                 try workload.writeCSV(to: csv)
                 floor = name == "sqlite" ? try Floor.sqlite(csv: csv, database: "\(folder)/floor.sqlite") : try Floor.postgres(csv: csv, url: value)
@@ -98,10 +151,11 @@ extension BillSim {
             let overall = Double(events) / (measured.ingestSeconds + measured.billSeconds)
             let floorRate = floor.map { Double(events) / $0 }
             let line =
-                pad(name, 10) + pad(grouped(rate), 14) + pad(String(format: "%.2f", measured.billSeconds), 9) + pad(grouped(overall), 18)
-                + pad(String(measured.peakKilobytes / 1024), 9) + pad(floorRate.map(grouped) ?? "-", 14)
+                pad(label, 16) + pad(grouped(rate), 14) + pad(String(format: "%.2f", measured.billSeconds), 9) + pad(grouped(overall), 18)
+                + pad(String(measured.peakKilobytes / 1024), 9) + pad(String(format: "%.2f", measured.cpuSeconds), 8)
+                + pad(floorRate.map(grouped) ?? "-", 14)
                 + (floorRate.map { String(format: "%.2f", rate / $0) } ?? "-")
-            return (line, measured.total)
+            return (line, measured.total, measured.cpuSeconds)
         }
 
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
@@ -181,17 +235,22 @@ struct BenchWorkload {
         var ingestSeconds: Double
         var billSeconds: Double
         var peakKilobytes: Int
+        /// User and system CPU time of the run (on a busy shared machine, steadier than the wall time).
+        var cpuSeconds: Double
         var total: Int64
     }
 
     /// Runs the clock over a fresh store and times the two phases.
-    func measure(store factory: ScenarioRunner.StoreFactory) async throws -> Measurement {
+    func measure<Events: MeterEventSource>(
+        store factory: ScenarioRunner.StoreFactory, events makeSource: () throws -> Events
+    ) async throws -> Measurement {
         PeakMemory.reset()
+        let cpu = PeakMemory.cpuSeconds()
         let clock = ContinuousClock()
         let began = clock.now
         let store = PhaseTimingStore(try await factory())
         let engine = try BillingEngine(simulation: simulation, store: store)
-        var source = Source(workload: self)
+        var source = try makeSource()
         let outcome = try await engine.run(events: &source)
         let finished = clock.now
         try await store.close()
@@ -199,6 +258,7 @@ struct BenchWorkload {
         guard outcome.usage.accepted == events else { throw CLIError("bench: only \(outcome.usage.accepted) of \(events) events accepted") }
         return Measurement(
             ingestSeconds: seconds(billing - began), billSeconds: seconds(finished - billing), peakKilobytes: PeakMemory.kilobytes(),
+            cpuSeconds: PeakMemory.cpuSeconds() - cpu,
             total: outcome.invoices.reduce(0) { $0 + $1.total })
     }
 
@@ -221,6 +281,105 @@ struct BenchWorkload {
             }
         }
         handle.write(Data(chunk.utf8))
+    }
+}
+
+extension BenchWorkload {
+    /// The workload as a usage file in the scenario format (SCENARIO-FORMAT.md, `usage: - file:`), in arrival
+    /// order: CSV `event_name,timestamp,identifier,stripe_customer_id,value` or one JSON event per line, RFC 3339
+    /// timestamps. Written as bytes, 1 MiB at a time.
+    func writeUsageFile(to path: String, format: UsageFileFormat) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(1 << 21)
+        if format == .csv { chunk += Array("event_name,timestamp,identifier,stripe_customer_id,value\n".utf8) }
+        var day = Int64.min
+        var date: [UInt8] = []
+        for index in 0..<events {
+            let event = event(index)
+            let seconds = event.timestamp.seconds
+            if seconds / 86_400 != day {
+                day = seconds / 86_400
+                date = Array(String(Instant(seconds: day * 86_400).description.prefix(11)).utf8)
+            }
+            let time = seconds % 86_400
+            func two(_ value: Int64) { chunk += [UInt8(48 + value / 10), UInt8(48 + value % 10)] }
+            func stamp() {
+                chunk += date
+                two(time / 3600)
+                chunk.append(UInt8(ascii: ":"))
+                two(time / 60 % 60)
+                chunk.append(UInt8(ascii: ":"))
+                two(time % 60)
+                chunk.append(UInt8(ascii: "Z"))
+            }
+            switch format {
+            case .csv:
+                chunk += Array("hypernian_tokens,".utf8)
+                stamp()
+                chunk += Array(",\(event.identifier),\(event.customer),\(event.value)\n".utf8)
+            case .jsonl:
+                chunk += Array(#"{"event_name":"hypernian_tokens","timestamp":""#.utf8)
+                stamp()
+                chunk += Array(#"","identifier":"\#(event.identifier)","payload":{"stripe_customer_id":"\#(event.customer)","#.utf8)
+                chunk += Array(#""value":"\#(event.value)"}}"#.utf8)
+                chunk.append(0x0A)
+            }
+            if chunk.count > 1 << 20 {
+                handle.write(Data(chunk))
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        handle.write(Data(chunk))
+    }
+}
+
+/// DuckDB on the same usage CSV: every customer's graduated overage for January (first 1,000 tokens free,
+/// then 0.04 USD each), timed in a Python process. The bench installs DuckDB with pip when it is missing.
+enum DuckDB {
+    static let script = """
+        from sys import argv
+        from time import perf_counter, process_time
+        from duckdb import connect
+        con = connect()
+        con.execute("SET enable_progress_bar = false")
+        began, cpu = perf_counter(), process_time()
+        rows = con.sql(\"\"\"
+            SELECT stripe_customer_id, greatest(sum(value) - 1000, 0) * 4 AS overage_cents, count(*) AS events
+            FROM read_csv(?, header = true, columns = {'event_name': 'VARCHAR', 'timestamp': 'TIMESTAMPTZ',
+                 'identifier': 'VARCHAR', 'stripe_customer_id': 'VARCHAR', 'value': 'BIGINT'})
+            WHERE event_name = 'hypernian_tokens' AND timestamp >= '2026-01-01T00:00:00Z' AND timestamp < '2026-02-01T00:00:00Z'
+            GROUP BY stripe_customer_id
+            \"\"\".replace('?', "'" + argv[1] + "'")).fetchall()
+        elapsed, cpu = perf_counter() - began, process_time() - cpu
+        print(elapsed, len(rows), sum(r[1] for r in rows), sum(r[2] for r in rows), cpu)
+        """
+
+    /// The `duckdb` row: DuckDB's wall and CPU time, and our CPU time from the same CSV as a multiple of its CPU time
+    /// (CPU time, because wall time on a busy shared machine says more about the neighbours than about the code).
+    static func row(csv: String, events: Int, ours: Double?, store: String) -> String {
+        let label = "duckdb".padding(toLength: 16, withPad: " ", startingAt: 0)
+        if (try? Floor.run("/usr/bin/env", ["python3", "-c", "import duckdb"], input: "")) == nil {
+            guard (try? Floor.run("/usr/bin/env", ["python3", "-m", "pip", "install", "--quiet", "duckdb"], input: "")) != nil else {
+                return label + "skipped: python3 cannot import duckdb and `python3 -m pip install duckdb` failed"
+            }
+        }
+        do {
+            let output = try Floor.run("/usr/bin/env", ["python3", "-c", script, csv], input: "").output
+            let fields = (output.split(separator: "\n").last ?? "").split(separator: " ")
+            guard fields.count == 5, let seconds = Double(fields[0]), let cpu = Double(fields[4]) else {
+                return label + "skipped: unexpected output \(fields)"
+            }
+            let overage = Int64(fields[2]) ?? 0
+            var line = label + String(format: "%.2f s (cpu %.2f s) for \(events) rows, \(fields[1]) customers, overage ", seconds, cpu)
+            line += Currency(code: "usd")!.describe(overage)
+            if let ours { line += String(format: "; %@ (csv) used %.2f s of cpu end to end: %.2f× DuckDB's", store, ours, ours / cpu) }
+            return line
+        } catch {
+            return label + "skipped: \(error)"
+        }
     }
 }
 
@@ -248,6 +407,17 @@ final class PhaseTimingStore: BillingStore {
 /// Peak resident memory of this process (Linux: VmHWM, reset through /proc/self/clear_refs).
 enum PeakMemory {
     static func reset() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+
+    /// User plus system CPU seconds of this process so far.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
 
     static func kilobytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

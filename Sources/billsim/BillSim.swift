@@ -115,7 +115,7 @@ extension BillSim {
         func run() async throws {
             var invalid = 0
             for file in try ScenarioRunner.discover(paths) {
-                let checked = ScenarioLoader.load(path: file).flatMap { scenario in UsageSources.open(scenario.usage).map { _ in scenario } }
+                let checked = ScenarioLoader.load(path: file).flatMap { scenario in UsageSources.validate(scenario.usage).map { _ in scenario } }
                 switch checked {
                 case .success: print("OK      \(file)")
                 case .failure(let error):

@@ -34,56 +34,9 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Parses RFC 3339 (`2026-01-15T12:00:00Z`, with `Z` or a `±hh:mm` offset and optional fractional
     /// seconds that must be zero), a bare date (`2026-01-15`, midnight UTC) or Unix seconds.
     public init?(parsing text: String) {
-        let text = text.trimmingWhitespace()
-        if let unixSeconds = Int64(text) {
-            self.init(seconds: unixSeconds)
-            return
-        }
-        let chars = Array(text.utf8)
-        func number(_ range: Range<Int>) -> Int? {
-            guard range.upperBound <= chars.count else { return nil }
-            var value = 0
-            for index in range {
-                let c = chars[index]
-                guard c >= 48, c <= 57 else { return nil }
-                value = value * 10 + Int(c - 48)
-            }
-            return value
-        }
-        guard chars.count >= 10, let year = number(0..<4), chars[4] == UInt8(ascii: "-"), let month = number(5..<7),
-            chars[7] == UInt8(ascii: "-"), let day = number(8..<10), (1...12).contains(month),
-            (1...CivilDate.daysIn(year: year, month: month)).contains(day)
-        else { return nil }
-        if chars.count == 10 {
-            self.init(year: year, month: month, day: day)
-            return
-        }
-        guard chars.count >= 20, chars[10] == UInt8(ascii: "T") || chars[10] == UInt8(ascii: "t") || chars[10] == UInt8(ascii: " "),
-            let hour = number(11..<13), chars[13] == UInt8(ascii: ":"), let minute = number(14..<16),
-            chars[16] == UInt8(ascii: ":"), let second = number(17..<19), hour < 24, minute < 60, second < 60
-        else { return nil }
-        var index = 19
-        if index < chars.count, chars[index] == UInt8(ascii: ".") {
-            index += 1
-            let start = index
-            while index < chars.count, chars[index] == UInt8(ascii: "0") { index += 1 }
-            guard index > start, index < chars.count, !(chars[index] >= 48 && chars[index] <= 57) else { return nil }
-        }
-        var offset = 0
-        guard index < chars.count else { return nil }
-        switch chars[index] {
-        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
-            guard index + 1 == chars.count else { return nil }
-        case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            guard index + 6 == chars.count, let oh = number(index + 1..<index + 3), chars[index + 3] == UInt8(ascii: ":"),
-                let om = number(index + 4..<index + 6), oh < 24, om < 60
-            else { return nil }
-            offset = (oh * 3600 + om * 60) * (chars[index] == UInt8(ascii: "-") ? -1 : 1)
-        default:
-            return nil
-        }
-        self.init(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        seconds -= Int64(offset)
+        var text = text.trimmingWhitespace()
+        guard let instant = text.withUTF8({ Instant(utf8: $0) }) else { return nil }
+        self = instant
     }
 }
 

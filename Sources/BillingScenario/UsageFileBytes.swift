@@ -1,0 +1,186 @@
+import BillingDocument
+import Foundation
+
+/// A usage file read in large chunks into one reused buffer, so a file of any size is read in
+/// bounded memory. Readers scan `[start, end)` byte by byte and move `start` past what they consumed.
+final class ChunkedFile {
+    /// The buffer's size, and so the longest line (or CSV record) a usage file may have.
+    static let capacity = 4 << 20
+
+    let handle: FileHandle
+    let base: UnsafeMutablePointer<UInt8>
+    /// The first byte not consumed yet.
+    var start = 0
+    /// One past the last byte read.
+    var end = 0
+    var atEnd = false
+    var readError: String?
+
+    init?(path: String) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        self.handle = handle
+        base = .allocate(capacity: Self.capacity)
+        _ = refill()
+        // A UTF-8 byte order mark is not part of the first line.
+        if end >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { start = 3 }
+    }
+
+    deinit {
+        base.deallocate()
+        try? handle.close()
+    }
+
+    /// Moves the unconsumed bytes to the front and reads more after them. `false` when nothing was
+    /// added: the end of the file, a read error, or a full buffer (a line longer than ``capacity``).
+    func refill() -> Bool {
+        if start > 0 {
+            if end > start { (base).update(from: base + start, count: end - start) }
+            end -= start
+            start = 0
+        }
+        guard !atEnd, end < Self.capacity else { return false }
+        // read(2) straight into the buffer: no `Data` per chunk, no second copy.
+        while true {
+            let count = read(handle.fileDescriptor, base + end, Self.capacity - end)
+            if count > 0 {
+                end += count
+                return true
+            }
+            if count < 0, errno == EINTR { continue }
+            if count < 0 { readError = String(cString: strerror(errno)) }
+            atEnd = true
+            return false
+        }
+    }
+
+    subscript(index: Int) -> UInt8 { base[index] }
+
+    func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base + range.lowerBound, count: range.count) }
+}
+
+/// The problems found in one usage file: every one is counted, the first ``limit`` are kept with their
+/// line and column, and the rest are summed up in one last diagnostic.
+struct UsageFileProblems {
+    static let limit = 20
+
+    let path: String
+    var shown: [Diagnostic] = []
+    var total = 0
+    /// Set by a problem after which the rest of the file cannot be read.
+    var fatal = false
+
+    init(path: String) { self.path = path }
+
+    mutating func add(line: Int, column: Int, _ message: String, sourceLine: String? = nil) {
+        total += 1
+        guard shown.count < Self.limit else { return }
+        shown.append(Diagnostic(location: SourceLocation(file: path, line: line, column: column), message: message, sourceLine: sourceLine))
+    }
+
+    /// Every problem as one error, or `nil` when there were none.
+    func error(rows: Int, lastLine: Int) -> ScenarioLoadError? {
+        guard total > 0 else { return nil }
+        var diagnostics = shown
+        if total > shown.count {
+            let more = Diagnostic(
+                location: SourceLocation(file: path, line: lastLine, column: 1),
+                message: "\(total - shown.count) more problems in this file (\(total) in all, over \(rows) rows); the first \(shown.count) are shown")
+            diagnostics.append(more)
+        }
+        return ScenarioLoadError(path: path, diagnostics: diagnostics)
+    }
+}
+
+/// Byte-keyed interning of repeated values (event names, payload keys and values such as customer
+/// ids), so one `String` is made per distinct value rather than one per row. Values of up to 15 UTF-8
+/// bytes are small strings, stored inline without an allocation, and skip the table.
+struct StringInterner {
+    /// Distinct values kept at most; past that, values are made afresh (memory stays bounded).
+    static let maxEntries = 1 << 16
+
+    private var slots: [Int32]
+    private var strings: [String] = []
+    private var hashes: [UInt64] = []
+
+    init() { slots = [Int32](repeating: -1, count: 1024) }
+
+    /// The string of valid UTF-8 `bytes`, or `nil` when they are not valid UTF-8.
+    mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if bytes.count <= 15 { return UsageText.string(bytes) }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+        while slots[index] >= 0 {
+            let found = Int(slots[index])
+            if hashes[found] == hash, Self.equal(strings[found], bytes) { return strings[found] }
+            index = (index + 1) & mask
+        }
+        guard let made = UsageText.string(bytes) else { return nil }
+        guard strings.count < Self.maxEntries else { return made }
+        slots[index] = Int32(strings.count)
+        strings.append(made)
+        hashes.append(hash)
+        if strings.count * 2 > slots.count { grow() }
+        return made
+    }
+
+    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { stored in
+            stored.count == bytes.count && memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        } ?? string.utf8.elementsEqual(bytes)
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (position, hash) in hashes.enumerated() {
+            var index = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+            while slots[index] >= 0 { index = (index + 1) & mask }
+            slots[index] = Int32(position)
+        }
+    }
+}
+
+enum UsageText {
+    /// The string of valid UTF-8 `bytes`, or `nil`. ASCII (the usual case) goes through the specialized
+    /// `String(decoding:as:)`; `String(validating:as:)` is generic at run time and cost a fifth of the parse
+    /// time in metadata lookups when it took every cell.
+    @inline(__always)
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        if high < 0x80 { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The 1-based column of byte `offset` in a line starting at byte `lineStart`, counting Unicode
+    /// scalars as the diagnostics do.
+    static func column(of offset: Int, lineStart: Int, in file: ChunkedFile) -> Int {
+        var column = 1
+        var index = lineStart
+        while index < offset {
+            if file[index] & 0xC0 != 0x80 { column += 1 }
+            index += 1
+        }
+        return column
+    }
+
+    /// The text of the line starting at `lineStart` (without its line break), for a diagnostic's caret.
+    static func line(at lineStart: Int, in file: ChunkedFile) -> String {
+        var index = lineStart
+        while index < file.end, file[index] != 0x0A, file[index] != 0x0D, index - lineStart < 400 { index += 1 }
+        return String(decoding: file.bytes(lineStart..<index), as: UTF8.self)
+    }
+
+    /// How a byte reads in a message: `,` for printable ASCII, else its hex value.
+    static func describe(_ byte: UInt8) -> String {
+        byte >= 0x20 && byte < 0x7F ? "`\(Character(Unicode.Scalar(byte)))`" : String(format: "byte 0x%02X", byte)
+    }
+
+    /// The text of a cell or JSON string for a message, cut at 60 characters.
+    static func quoted(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return "\"" + (text.count > 60 ? String(text.prefix(60)) + "…" : text) + "\""
+    }
+}
