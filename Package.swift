@@ -59,10 +59,12 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
             ]),
         // The composition root.
-        .executableTarget(name: "billsim", dependencies: [
-            "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingStoreSQLite", "BillingStorePostgres",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "billsim",
+            dependencies: [
+                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingStoreSQLite", "BillingStorePostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "BillingCoreTests", dependencies: ["BillingCore", "BillingStoreTesting"]),
         .testTarget(name: "BillingScenarioTests", dependencies: ["BillingScenario", "BillingDocument", "BillingCore"]),
         .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingDocument", "BillingCore"]),

@@ -57,7 +57,8 @@ public indirect enum DocumentValue: Sendable, Hashable {
         case .object(let entries):
             guard !entries.isEmpty else { return "{}" }
             if !pretty { return "{" + entries.map { JSONText.quote($0.key) + ":" + $0.value.json() }.joined(separator: ",") + "}" }
-            return "{\n" + entries.map { inner + JSONText.quote($0.key) + ": " + $0.value.json(pretty: true, indent: inner) }
+            return "{\n"
+                + entries.map { inner + JSONText.quote($0.key) + ": " + $0.value.json(pretty: true, indent: inner) }
                 .joined(separator: ",\n") + "\n\(indent)}"
         }
     }
@@ -196,7 +197,10 @@ public enum InvoiceDocument {
                 }
                 for lineEntry in lineEntries where !lineKeys.contains(lineEntry.key) {
                     problems.append(
-                        (lineEntry.keyLocation, "\(path).lines[\(index)].\(lineEntry.key): unknown line field (known: \(lineFields.joined(separator: ", ")))"))
+                        (
+                            lineEntry.keyLocation,
+                            "\(path).lines[\(index)].\(lineEntry.key): unknown line field (known: \(lineFields.joined(separator: ", ")))"
+                        ))
                 }
             }
         }

@@ -1,7 +1,7 @@
 import BillingCore
+import BillingDocument
 import BillingScenario
 import Foundation
-import BillingDocument
 import InvoiceDiff
 
 /// The verdict on one scenario file.
@@ -169,7 +169,8 @@ public struct ScenarioRunner: Sendable {
         for (code, count, location) in expectation.meterEventErrors {
             let actual = outcome.usage.rejected[code] ?? 0
             if actual != count {
-                differences.append(Difference(path: "meter_event_errors.\(code.rawValue)", expected: "\(count)", actual: "\(actual)", location: location))
+                differences.append(
+                    Difference(path: "meter_event_errors.\(code.rawValue)", expected: "\(count)", actual: "\(actual)", location: location))
             }
         }
         if let late = expectation.lateEvents, late != outcome.usage.late {

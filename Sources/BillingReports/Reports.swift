@@ -1,6 +1,6 @@
 import BillingCore
-import BillingHarness
 import BillingDocument
+import BillingHarness
 
 /// A rendering of a run's results.
 public protocol ReportFormat: Sendable {
@@ -53,12 +53,13 @@ public struct TextReport: ReportFormat {
     public func render(_ run: RunResult) -> String {
         var out = ""
         for result in run.results {
-            let label = switch result.status {
-            case .passed: "PASS   "
-            case .failed: "FAIL   "
-            case .invalid: "INVALID"
-            case .error: "ERROR  "
-            }
+            let label =
+                switch result.status {
+                case .passed: "PASS   "
+                case .failed: "FAIL   "
+                case .invalid: "INVALID"
+                case .error: "ERROR  "
+                }
             var title = "\(label) \(result.path)"
             if result.name != result.path { title += "  (\(result.name))" }
             if result.status == .passed && !result.hasExpectations { title += "  [no expectations: nothing was checked]" }
@@ -67,7 +68,8 @@ public struct TextReport: ReportFormat {
                 out += "        \(outcomeSummary(outcome))\n"
                 for (code, samples) in outcome.usage.samples.sorted(by: { $0.key < $1.key }) where result.status != .passed {
                     for sample in samples.prefix(2) {
-                        out += "        rejected \(code.rawValue): \(sample.message) (identifier \(sample.event.identifier ?? "none"), timestamp \(sample.event.timestamp))\n"
+                        out +=
+                            "        rejected \(code.rawValue): \(sample.message) (identifier \(sample.event.identifier ?? "none"), timestamp \(sample.event.timestamp))\n"
                     }
                 }
             }
@@ -76,7 +78,9 @@ public struct TextReport: ReportFormat {
                 if let location = difference.location { out += "          expected at \(location)\n" }
             }
             for diagnostic in result.diagnostics {
-                out += diagnostic.description.split(separator: "\n", omittingEmptySubsequences: false).map { "        \($0)" }.joined(separator: "\n") + "\n"
+                out +=
+                    diagnostic.description.split(separator: "\n", omittingEmptySubsequences: false).map { "        \($0)" }.joined(separator: "\n")
+                    + "\n"
             }
             if let message = result.errorMessage { out += "        error: \(message)\n" }
         }
@@ -116,7 +120,8 @@ public struct JSONReport: ReportFormat {
             if let outcome = result.outcome {
                 entries.append(("usage", usageDocument(outcome.usage)))
                 entries.append(("invoices", .list(outcome.invoices.map(InvoiceDocument.document))))
-                entries.append(("previews", .object(outcome.previews.sorted { $0.key < $1.key }.map { ($0.key, InvoiceDocument.document($0.value)) })))
+                entries.append(
+                    ("previews", .object(outcome.previews.sorted { $0.key < $1.key }.map { ($0.key, InvoiceDocument.document($0.value)) })))
             }
             return .object(entries)
         }

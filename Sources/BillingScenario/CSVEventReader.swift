@@ -288,7 +288,10 @@ struct CSVEventReader {
         let atEnd = file.atEnd
         var p = file.start
         if p == end { return atEnd ? .endOfFile : .incomplete(openQuote: nil, line: line) }
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+        let quote = UInt8(ascii: "\"")
+        let comma = UInt8(ascii: ",")
+        let lf: UInt8 = 0x0A
+        let cr: UInt8 = 0x0D
         cells.removeAll(keepingCapacity: true)
         var line = self.line
         var lineStart = p

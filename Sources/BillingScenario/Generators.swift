@@ -1,6 +1,6 @@
 import BillingCore
-import Foundation
 import BillingDocument
+import Foundation
 
 /// A small, fast, seeded random source (SplitMix64): same seed, same sequence, on every machine.
 public struct SplitMix64: Sendable {

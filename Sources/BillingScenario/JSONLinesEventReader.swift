@@ -384,8 +384,9 @@ struct JSONLineParser {
             if p < end, base[p] == UInt8(ascii: "+") || base[p] == UInt8(ascii: "-") { p += 1 }
             valid = digits() > 0
         }
-        if valid, p < end, !(base[p] == UInt8(ascii: ",") || base[p] == UInt8(ascii: "}") || base[p] == UInt8(ascii: "]")
-            || base[p] == 0x20 || base[p] == 0x09 || base[p] == 0x0D || base[p] == 0x0A)
+        if valid, p < end,
+            !(base[p] == UInt8(ascii: ",") || base[p] == UInt8(ascii: "}") || base[p] == UInt8(ascii: "]")
+                || base[p] == 0x20 || base[p] == 0x09 || base[p] == 0x0D || base[p] == 0x0A)
         {
             valid = false
         }

@@ -13,7 +13,9 @@ public struct Scenario: Sendable {
     public var usage: [UsageStream]
     public var expectation: Expectation
 
-    public init(path: String, name: String, description: String, tags: [String], simulation: Simulation, usage: [UsageStream], expectation: Expectation) {
+    public init(
+        path: String, name: String, description: String, tags: [String], simulation: Simulation, usage: [UsageStream], expectation: Expectation
+    ) {
         self.path = path
         self.name = name
         self.description = description

@@ -1,6 +1,6 @@
 import BillingCore
-import Foundation
 import BillingDocument
+import Foundation
 
 /// Turns a scenario's usage streams into one ``MeterEventSource`` in arrival order.
 public enum UsageSources {
@@ -149,7 +149,6 @@ public struct GeneratedEventSource: MeterEventSource {
         return MeterEvent(eventName: spec.eventName, timestamp: arrival.at, identifier: spec.identifierPrefix + String(emitted), payload: payload)
     }
 }
-
 
 /// Reads a usage file ahead on its own thread, in batches of ``batchSize`` events, while the engine bills
 /// the batch before: parsing overlaps billing on a second core. At most two batches wait, so memory stays

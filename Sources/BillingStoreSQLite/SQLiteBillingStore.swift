@@ -165,7 +165,12 @@ public final class SQLiteBillingStore: BillingStore {
 
     /// Waits for the background write, if one is running, and reports its error.
     func waitForWriter() async throws {
-        guard let task = writer.withLock({ writer in defer { writer = nil }; return writer }) else { return }
+        guard
+            let task = writer.withLock({ writer in
+                defer { writer = nil }
+                return writer
+            })
+        else { return }
         try await task.value
     }
 
@@ -249,7 +254,8 @@ public final class SQLiteBillingStore: BillingStore {
             }
         } catch {
             throw SQLiteBillingStoreError(
-                "\(name): \(query.formula) of meter \(query.meter) for customer \(query.customer) over [\(query.period.start), \(query.period.end)): \(error)")
+                "\(name): \(query.formula) of meter \(query.meter) for customer \(query.customer) over [\(query.period.start), \(query.period.end)): \(error)"
+            )
         }
     }
 

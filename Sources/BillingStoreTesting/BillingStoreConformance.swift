@@ -1,5 +1,5 @@
-import Synchronization
 import BillingCore
+import Synchronization
 
 /// The conformance suite every ``BillingStore`` must pass (memory, SQLite, PostgreSQL).
 ///
@@ -60,7 +60,8 @@ public struct BillingStoreConformance: Sendable {
             } catch let failure as BillingStoreConformanceFailure {
                 failures.append(failure)
             } catch {
-                failures.append(BillingStoreConformanceFailure(check: check.name, message: "unexpected error", expected: "no error", actual: "\(error)"))
+                failures.append(
+                    BillingStoreConformanceFailure(check: check.name, message: "unexpected error", expected: "no error", actual: "\(error)"))
             }
         }
         return failures
@@ -150,7 +151,8 @@ private struct EventLog {
     var meter = "mtr_api"
     var customer = "cus_a"
 
-    mutating func event(_ time: Int64, _ value: String, meter: String? = nil, customer: String? = nil, id: String? = nil) throws -> RecordedMeterEvent {
+    mutating func event(_ time: Int64, _ value: String, meter: String? = nil, customer: String? = nil, id: String? = nil) throws -> RecordedMeterEvent
+    {
         defer { next += 1 }
         let meter = meter ?? self.meter
         let customer = customer ?? self.customer
@@ -190,7 +192,8 @@ private func expectEqual<T: Equatable>(_ actual: T, _ expected: T, _ what: Strin
 private func expectSameInvoice(_ actual: Invoice, _ expected: Invoice, _ what: String) throws {
     func field<T: Equatable>(_ name: String, _ a: T, _ e: T) throws {
         guard a == e else {
-            throw BillingStoreConformanceFailure(check: "", message: "\(what): invoice \(expected.id) field \(name)", expected: "\(e)", actual: "\(a)")
+            throw BillingStoreConformanceFailure(
+                check: "", message: "\(what): invoice \(expected.id) field \(name)", expected: "\(e)", actual: "\(a)")
         }
     }
     try field("id", actual.id, expected.id)
@@ -264,7 +267,8 @@ private func richInvoice(id: String = "in_0002", number: Int = 2, customer: Stri
     let license = InvoiceLine(
         id: "il_0002_02", price: "price_license", subscriptionItem: "si_license", description: "7 × License (Feb 2026)",
         period: period(31 * day, 59 * day), quantity: ExactDecimal(7),
-        rated: Rating.rate(.perUnit(unitAmount: ExactDecimal(1000), transform: TransformQuantity(divideBy: 5, roundUp: true)), quantity: ExactDecimal(7)),
+        rated: Rating.rate(
+            .perUnit(unitAmount: ExactDecimal(1000), transform: TransformQuantity(divideBy: 5, roundUp: true)), quantity: ExactDecimal(7)),
         metered: false)
     // −10000 × 17/31: a non-terminating fraction carried to 38 digits, as the engine's prorations are.
     let credit = InvoiceLine(
@@ -469,7 +473,9 @@ extension BillingStoreConformance {
             try expectEqual(threeTimesMax.description, "2999999999999999999999999.999999999997", "suite fixture: 3 × the largest value")
             try await expectAggregate(store, .sum, period(0, day), threeTimesMax, "3 × the largest value")
             try await expectAggregate(store, .last, period(0, day), max, "last of the largest values")
-            try await store.ingest([try log.event(4, "-" + max), try log.event(5, "-" + max), try log.event(6, "-" + max), try log.event(7, "-" + max)])
+            try await store.ingest([
+                try log.event(4, "-" + max), try log.event(5, "-" + max), try log.event(6, "-" + max), try log.event(7, "-" + max),
+            ])
             try await expectAggregate(store, .sum, period(0, day), "-" + max, "3 × largest − 4 × largest")
             try await expectAggregate(store, .last, period(0, day), "-" + max, "last of the largest negative values")
             try await expectAggregate(store, .count, period(0, day), "7", "count of large values")
@@ -478,7 +484,8 @@ extension BillingStoreConformance {
             try await expectAggregate(store, .sum, period(0, day), "123456789012345678901234.000000000001", meter: "mtr_big_int", "24 digits + 10⁻¹²")
         },
 
-        Check(name: "batchAggregateInQueryOrder", summary: "a batch of queries (mixed formulas, keys, periods, repeats) answers each in order") { store in
+        Check(name: "batchAggregateInQueryOrder", summary: "a batch of queries (mixed formulas, keys, periods, repeats) answers each in order") {
+            store in
             var log = EventLog()
             try await store.ingest([
                 try log.event(10, "1.5", customer: "cus_a"), try log.event(20, "2", customer: "cus_b"), try log.event(30, "4", customer: "cus_a"),
@@ -507,7 +514,8 @@ extension BillingStoreConformance {
             try expectEqual(try await store.aggregate([UsageQuery]()), [], "an empty batch")
         },
 
-        Check(name: "batchSaveLaterVersionWins", summary: "a batch of invoices is saved whole; a later version of an id in it replaces the earlier") { store in
+        Check(name: "batchSaveLaterVersionWins", summary: "a batch of invoices is saved whole; a later version of an id in it replaces the earlier") {
+            store in
             let kept = bareInvoice(id: "in_0001", number: 1)
             try await store.save([kept])
             var draft = try richInvoice(id: "in_0002", number: 2)
@@ -518,7 +526,8 @@ extension BillingStoreConformance {
             var keptPaid = kept
             keptPaid.status = .paid
             try await store.save([draft, third, finalized, keptPaid])
-            try await expectInvoices(store, [keptPaid, finalized, third], "after one batch with two versions of in_0002 and a new version of in_0001")
+            try await expectInvoices(
+                store, [keptPaid, finalized, third], "after one batch with two versions of in_0002 and a new version of in_0001")
             try await store.save([Invoice]())
             try await expectInvoices(store, [keptPaid, finalized, third], "after an empty batch")
             let many = (4...300).map { bareInvoice(id: "in_\($0)", number: $0) }
@@ -589,7 +598,8 @@ extension BillingStoreConformance {
             try await expectInvoices(store, expected.map { $0.id == replaced.id ? replaced : $0 }, "after replacing the first")
         },
 
-        Check(name: "hostileAndUnicodeIdentifiers", summary: "SQL-hostile, unicode, control and empty text round-trips in events and invoices") { store in
+        Check(name: "hostileAndUnicodeIdentifiers", summary: "SQL-hostile, unicode, control and empty text round-trips in events and invoices") {
+            store in
             let hostile = "x'); DROP TABLE invoices; --"
             let quotes = "\"a\" 'b' `c` \\ % _ ; ? $1 :name"
             let unicode = "客户-Ünïcødé-😀-\u{202E}rtl"

@@ -38,7 +38,8 @@ public enum InvoiceDiff {
             for entry in entries where !InvoiceDocument.ignoredFields.contains(entry.key) {
                 let childPath = "\(path).\(entry.key)"
                 guard let child = actual[entry.key] else {
-                    differences.append(Difference(path: childPath, expected: describe(entry.value), actual: "no such field", location: entry.keyLocation))
+                    differences.append(
+                        Difference(path: childPath, expected: describe(entry.value), actual: "no such field", location: entry.keyLocation))
                     continue
                 }
                 if entry.key == "lines", case .list(let lines) = child {
@@ -90,7 +91,8 @@ public enum InvoiceDiff {
             differences += compare(item, with: actual[index], path: "\(path)[\(index)]")
         }
         for index in unmatched {
-            differences.append(Difference(path: "\(path)[\(index)]", expected: "no such line", actual: lineSummary(actual[index]), location: location))
+            differences.append(
+                Difference(path: "\(path)[\(index)]", expected: "no such line", actual: lineSummary(actual[index]), location: location))
         }
         return differences
     }

@@ -57,7 +57,9 @@ extension BillSim {
                 throw ValidationError("unknown source \(source) in --sources (generated, csv, jsonl)")
             }
             if !rowOnly {
-                print("billsim bench: \(events) events over \(customers) customers, January 2026, seed plan; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+                print(
+                    "billsim bench: \(events) events over \(customers) customers, January 2026, seed plan; \(ProcessInfo.processInfo.activeProcessorCount) cores"
+                )
                 print(
                     pad("store", 16) + pad("ingest ev/s", 14) + pad("bill s", 9) + pad("ingest+bill ev/s", 18) + pad("peak MB", 9) + pad("cpu s", 8)
                         + pad("floor rows/s", 14) + "ratio")
@@ -72,7 +74,9 @@ extension BillSim {
                 return
             }
             // The usage files are written once, before any row is timed, and shared by the rows.
-            let folder = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
+            let folder =
+                workDirectory
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
             let workload = BenchWorkload(events: events, customers: customers)
@@ -111,7 +115,9 @@ extension BillSim {
 
         /// One row (a store, a source), its billed total and wall time (`nil` when skipped), measured in this process.
         func measure(_ name: String, source: String) async throws -> (line: String, total: Int64?, seconds: Double?) {
-            let folder = workDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
+            let folder =
+                workDirectory
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
             let workload = BenchWorkload(events: events, customers: customers)
@@ -158,7 +164,9 @@ extension BillSim {
             return (line, measured.total, measured.cpuSeconds)
         }
 
-        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count) }
+        func pad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+        }
 
         func grouped(_ value: Double) -> String {
             let digits = String(Int(value.rounded()))
@@ -187,16 +195,21 @@ struct BenchWorkload {
             meters: [Meter(id: "mtr_tokens", eventName: "hypernian_tokens")],
             products: [Product(id: "prod_license", name: "License"), Product(id: "prod_usage", name: "Tokens")],
             prices: [
-                Price(id: "price_license", product: "prod_license", currency: usd, interval: monthly, usageType: .licensed,
-                      scheme: .perUnit(unitAmount: ExactDecimal(10_000), transform: nil)),
-                Price(id: "price_usage", product: "prod_usage", currency: usd, interval: monthly, usageType: .metered(meter: "mtr_tokens"),
-                      scheme: .graduated([PriceTier(upTo: 1000), PriceTier(upTo: nil, unitAmount: ExactDecimal(4))])),
+                Price(
+                    id: "price_license", product: "prod_license", currency: usd, interval: monthly, usageType: .licensed,
+                    scheme: .perUnit(unitAmount: ExactDecimal(10_000), transform: nil)),
+                Price(
+                    id: "price_usage", product: "prod_usage", currency: usd, interval: monthly, usageType: .metered(meter: "mtr_tokens"),
+                    scheme: .graduated([PriceTier(upTo: 1000), PriceTier(upTo: nil, unitAmount: ExactDecimal(4))])),
             ])
         let people = (0..<customers).map { Customer(id: customerID($0), currency: usd, defaultPaymentMethod: "pm_card_visa") }
         let subscriptions = (0..<customers).map { index in
             Subscription(
                 id: "sub_\(index)", customer: customerID(index), created: start,
-                items: [SubscriptionItem(id: "si_license_\(index)", price: "price_license"), SubscriptionItem(id: "si_usage_\(index)", price: "price_usage")])
+                items: [
+                    SubscriptionItem(id: "si_license_\(index)", price: "price_license"),
+                    SubscriptionItem(id: "si_usage_\(index)", price: "price_usage"),
+                ])
         }
         return Simulation(clockStart: start, clockUntil: end + .hours(1), catalog: catalog, customers: people, subscriptions: subscriptions)
     }
@@ -412,9 +425,9 @@ enum PeakMemory {
     static func cpuSeconds() -> Double {
         var usage = rusage()
         #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
         #else
-        getrusage(RUSAGE_SELF, &usage)
+            getrusage(RUSAGE_SELF, &usage)
         #endif
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import BillingCore
+import BillingDocument
 import BillingHarness
 import BillingReports
 import BillingScenario
 import Foundation
-import BillingDocument
 
 @main
 struct BillSim: AsyncParsableCommand {
@@ -161,7 +161,9 @@ extension BillSim {
 
         func run() async throws {
             var loaded = try loadOrExit(scenario)
-            guard let instant = Instant(parsing: at) else { throw ValidationError("--at: expected RFC 3339, a date or Unix seconds, found \"\(at)\"") }
+            guard let instant = Instant(parsing: at) else {
+                throw ValidationError("--at: expected RFC 3339, a date or Unix seconds, found \"\(at)\"")
+            }
             guard instant >= loaded.simulation.clockStart else {
                 throw ValidationError("--at \(instant) is before clock.start \(loaded.simulation.clockStart)")
             }

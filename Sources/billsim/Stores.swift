@@ -1,9 +1,10 @@
 import BillingCore
 import BillingHarness
-#if PostgreSQL
-import BillingStorePostgres
-#endif
 import BillingStoreSQLite
+
+#if PostgreSQL
+    import BillingStorePostgres
+#endif
 
 /// What `--store` and `--keep-schema` asked for.
 struct StoreRequest: Sendable {
@@ -35,18 +36,19 @@ enum StoreRegistry {
         let matches: @Sendable (String) -> Bool = { $0 == "postgres" || $0.hasPrefix("postgres://") || $0.hasPrefix("postgresql://") }
         let usage = "postgres://USER@HOST:PORT/DB (or postgres: the URL in BILLSIM_POSTGRES_URL)"
         #if PostgreSQL
-        return Backend(
-            matches: matches,
-            make: { request in
-                let url = request.value == "postgres" ? try PostgresBillingStore.environmentURL() : request.value
-                let store = try await PostgresBillingStore.connect(url: url, keepSchema: request.keepSchema)
-                if request.keepSchema { printError("billsim: the run's tables stay in PostgreSQL schema \(store.schema)") }
-                return store
-            },
-            usage: usage)
+            return Backend(
+                matches: matches,
+                make: { request in
+                    let url = request.value == "postgres" ? try PostgresBillingStore.environmentURL() : request.value
+                    let store = try await PostgresBillingStore.connect(url: url, keepSchema: request.keepSchema)
+                    if request.keepSchema { printError("billsim: the run's tables stay in PostgreSQL schema \(store.schema)") }
+                    return store
+                },
+                usage: usage)
         #else
-        let missing = "this billsim was built without the PostgreSQL trait: build it with the default traits (`swift build`) to use a PostgreSQL store"
-        return Backend(matches: matches, make: { _ in throw CLIError(missing) }, usage: usage, missing: missing)
+            let missing =
+                "this billsim was built without the PostgreSQL trait: build it with the default traits (`swift build`) to use a PostgreSQL store"
+            return Backend(matches: matches, make: { _ in throw CLIError(missing) }, usage: usage, missing: missing)
         #endif
     }
 

@@ -220,21 +220,34 @@ struct CalendarTests {
     /// Anchor Jan 31, 2026 monthly: periods [Jan 31, Feb 28) = 0, [Feb 28, Mar 31) = 1, [Mar 31, Apr 30) = 2,
     /// [Dec 31, Jan 31) = −1. Half-open: a boundary instant opens the next period.
     @Test(arguments: [
-        IndexCase(instant: Instant(year: 2026, month: 1, day: 31), index: 0, start: Instant(year: 2026, month: 1, day: 31), end: Instant(year: 2026, month: 2, day: 28)),
         IndexCase(
-            instant: Instant(year: 2026, month: 2, day: 27, hour: 23, minute: 59, second: 59), index: 0, start: Instant(year: 2026, month: 1, day: 31),
+            instant: Instant(year: 2026, month: 1, day: 31), index: 0, start: Instant(year: 2026, month: 1, day: 31),
             end: Instant(year: 2026, month: 2, day: 28)),
-        IndexCase(instant: Instant(year: 2026, month: 2, day: 28), index: 1, start: Instant(year: 2026, month: 2, day: 28), end: Instant(year: 2026, month: 3, day: 31)),
         IndexCase(
-            instant: Instant(year: 2026, month: 3, day: 30, hour: 23, minute: 59, second: 59), index: 1, start: Instant(year: 2026, month: 2, day: 28),
+            instant: Instant(year: 2026, month: 2, day: 27, hour: 23, minute: 59, second: 59), index: 0,
+            start: Instant(year: 2026, month: 1, day: 31),
+            end: Instant(year: 2026, month: 2, day: 28)),
+        IndexCase(
+            instant: Instant(year: 2026, month: 2, day: 28), index: 1, start: Instant(year: 2026, month: 2, day: 28),
             end: Instant(year: 2026, month: 3, day: 31)),
-        IndexCase(instant: Instant(year: 2026, month: 3, day: 31), index: 2, start: Instant(year: 2026, month: 3, day: 31), end: Instant(year: 2026, month: 4, day: 30)),
         IndexCase(
-            instant: Instant(year: 2026, month: 1, day: 30, hour: 23, minute: 59, second: 59), index: -1, start: Instant(year: 2025, month: 12, day: 31),
+            instant: Instant(year: 2026, month: 3, day: 30, hour: 23, minute: 59, second: 59), index: 1,
+            start: Instant(year: 2026, month: 2, day: 28),
+            end: Instant(year: 2026, month: 3, day: 31)),
+        IndexCase(
+            instant: Instant(year: 2026, month: 3, day: 31), index: 2, start: Instant(year: 2026, month: 3, day: 31),
+            end: Instant(year: 2026, month: 4, day: 30)),
+        IndexCase(
+            instant: Instant(year: 2026, month: 1, day: 30, hour: 23, minute: 59, second: 59), index: -1,
+            start: Instant(year: 2025, month: 12, day: 31),
             end: Instant(year: 2026, month: 1, day: 31)),
-        IndexCase(instant: Instant(year: 2025, month: 12, day: 31), index: -1, start: Instant(year: 2025, month: 12, day: 31), end: Instant(year: 2026, month: 1, day: 31)),
+        IndexCase(
+            instant: Instant(year: 2025, month: 12, day: 31), index: -1, start: Instant(year: 2025, month: 12, day: 31),
+            end: Instant(year: 2026, month: 1, day: 31)),
         // 12 months on: [Jan 31 2027, Feb 28 2027) is index 12.
-        IndexCase(instant: Instant(year: 2027, month: 2, day: 1), index: 12, start: Instant(year: 2027, month: 1, day: 31), end: Instant(year: 2027, month: 2, day: 28)),
+        IndexCase(
+            instant: Instant(year: 2027, month: 2, day: 1), index: 12, start: Instant(year: 2027, month: 1, day: 31),
+            end: Instant(year: 2027, month: 2, day: 28)),
     ])
     func periodIndexAtBoundaries(_ c: IndexCase) {
         let anchor = Instant(year: 2026, month: 1, day: 31)
@@ -329,21 +342,27 @@ struct CalendarTests {
     /// 38 digits first gives 832.4999… and 2.4999…, which round down.)
     @Test func prorationsThatEndInAnExactHalf() {
         let november = BillingSchedule(anchor: Instant(year: 2026, month: 12, day: 1), interval: BillingInterval(.month))
-        let stub = november.prorate(ExactDecimal(999), over: Period(start: Instant(year: 2026, month: 11, day: 6), end: Instant(year: 2026, month: 12, day: 1)))
+        let stub = november.prorate(
+            ExactDecimal(999), over: Period(start: Instant(year: 2026, month: 11, day: 6), end: Instant(year: 2026, month: 12, day: 1)))
         #expect(stub == ExactDecimal(parsing: "832.5"))
         #expect(stub.roundedToMinorUnits() == 833)
         let daily = BillingSchedule(anchor: Instant(year: 2026, month: 11, day: 6), interval: BillingInterval(.day))
-        let credit = -daily.prorate(ExactDecimal(3), over: Period(start: Instant(year: 2026, month: 11, day: 6, hour: 4), end: Instant(year: 2026, month: 11, day: 7)))
+        let credit = -daily.prorate(
+            ExactDecimal(3), over: Period(start: Instant(year: 2026, month: 11, day: 6, hour: 4), end: Instant(year: 2026, month: 11, day: 7)))
         #expect(credit.roundedToMinorUnits() == -3)
         // Two partial weeks, added before dividing: anchor Fri Jan 9, [Jan 2 12:00, Jan 13) covers 156 of the 168 hours of
         // [Jan 2, Jan 9) and 96 of [Jan 9, Jan 16): 999 × 252/168 = 1498.5 -> 1499 (each share divided alone gives 1498.4999…).
         let weekly = BillingSchedule(anchor: Instant(year: 2026, month: 1, day: 9), interval: BillingInterval(.week))
-        let twoParts = weekly.prorate(ExactDecimal(999), over: Period(start: Instant(year: 2026, month: 1, day: 2, hour: 12), end: Instant(year: 2026, month: 1, day: 13)))
+        let twoParts = weekly.prorate(
+            ExactDecimal(999), over: Period(start: Instant(year: 2026, month: 1, day: 2, hour: 12), end: Instant(year: 2026, month: 1, day: 13)))
         #expect(twoParts == ExactDecimal(parsing: "1498.5"))
         #expect(twoParts.roundedToMinorUnits() == 1499)
         // Whole periods are the amount itself, partial ones their share: 1 + 14/28 of 1000 = 1500.
         let monthly = BillingSchedule(anchor: Instant(year: 2026, month: 1, day: 1), interval: BillingInterval(.month))
-        #expect(monthly.prorate(ExactDecimal(1000), over: Period(start: Instant(year: 2026, month: 1, day: 1), end: Instant(year: 2026, month: 2, day: 15))) == ExactDecimal(1500))
+        #expect(
+            monthly.prorate(
+                ExactDecimal(1000), over: Period(start: Instant(year: 2026, month: 1, day: 1), end: Instant(year: 2026, month: 2, day: 15)))
+                == ExactDecimal(1500))
     }
 
     /// A stub with a non-terminating fraction: anchor Feb 1, [Jan 15, Feb 1) = 17 of January's 31 days;

@@ -49,7 +49,10 @@ struct EngineBatchingTests {
     static func subscription(_ customer: String) -> Subscription {
         Subscription(
             id: "sub_" + customer, customer: customer, created: EngineTests.day(1, 1),
-            items: [SubscriptionItem(id: "si_license_" + customer, price: "price_license"), SubscriptionItem(id: "si_usage_" + customer, price: "price_usage")])
+            items: [
+                SubscriptionItem(id: "si_license_" + customer, price: "price_license"),
+                SubscriptionItem(id: "si_usage_" + customer, price: "price_usage"),
+            ])
     }
 
     /// Three customers on the seed plan (flexible) from Jan 1, run to Feb 1 02:00:

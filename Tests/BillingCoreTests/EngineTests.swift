@@ -25,7 +25,9 @@ struct EngineTests {
                 scheme: .graduated([PriceTier(upTo: 1000, unitAmount: .zero), PriceTier(upTo: nil, unitAmount: ExactDecimal(4))])),
         ])
 
-    static let seedItems = [SubscriptionItem(id: "si_license", price: "price_license", quantity: 1), SubscriptionItem(id: "si_usage", price: "price_usage")]
+    static let seedItems = [
+        SubscriptionItem(id: "si_license", price: "price_license", quantity: 1), SubscriptionItem(id: "si_usage", price: "price_usage"),
+    ]
 
     static func john(balance: Int64 = 0, paymentMethod: String? = "pm_card_visa") -> Customer {
         Customer(id: "cus_john", name: "John Doe", currency: usd, balance: balance, defaultPaymentMethod: paymentMethod)
@@ -40,7 +42,9 @@ struct EngineTests {
             collectionMethod: collection, daysUntilDue: daysUntilDue, items: items)
     }
 
-    static func tokens(_ value: String, at timestamp: Instant, id: String? = nil, receivedAt: Instant? = nil, customer: String = "cus_john") -> MeterEvent {
+    static func tokens(_ value: String, at timestamp: Instant, id: String? = nil, receivedAt: Instant? = nil, customer: String = "cus_john")
+        -> MeterEvent
+    {
         MeterEvent(
             eventName: "hypernian_tokens", timestamp: timestamp, identifier: id, payload: ["stripe_customer_id": customer, "value": value],
             receivedAt: receivedAt)
@@ -281,10 +285,12 @@ struct EngineTests {
             products: [Product(id: "prod", name: "Product")],
             prices: [
                 Price(
-                    id: "price_seats", product: "prod", currency: Self.usd, interval: BillingInterval(.month), usageType: .metered(meter: "mtr_seats"),
+                    id: "price_seats", product: "prod", currency: Self.usd, interval: BillingInterval(.month),
+                    usageType: .metered(meter: "mtr_seats"),
                     scheme: .perUnit(unitAmount: ExactDecimal(100), transform: nil)),
                 Price(
-                    id: "price_logins", product: "prod", currency: Self.usd, interval: BillingInterval(.month), usageType: .metered(meter: "mtr_logins"),
+                    id: "price_logins", product: "prod", currency: Self.usd, interval: BillingInterval(.month),
+                    usageType: .metered(meter: "mtr_logins"),
                     scheme: .perUnit(unitAmount: ExactDecimal(100), transform: nil)),
             ])
         func event(_ name: String, _ value: String?, at timestamp: Instant, receivedAt: Instant? = nil) -> MeterEvent {
@@ -303,7 +309,9 @@ struct EngineTests {
         let outcome = try await Self.run(
             until: Self.day(2, 2),
             subscriptions: [
-                Self.subscription(items: [SubscriptionItem(id: "si_seats", price: "price_seats"), SubscriptionItem(id: "si_logins", price: "price_logins")])
+                Self.subscription(items: [
+                    SubscriptionItem(id: "si_seats", price: "price_seats"), SubscriptionItem(id: "si_logins", price: "price_logins"),
+                ])
             ], events: events, catalog: catalog)
         #expect(outcome.usage.accepted == 8)
         let renewal = try #require(outcome.invoices.first)
@@ -319,11 +327,13 @@ struct EngineTests {
             meters: Self.catalog.meters, products: Self.catalog.products,
             prices: [
                 Price(
-                    id: "price_payg", product: "prod_usage", currency: Self.usd, interval: BillingInterval(.month), usageType: .metered(meter: "mtr_tokens"),
+                    id: "price_payg", product: "prod_usage", currency: Self.usd, interval: BillingInterval(.month),
+                    usageType: .metered(meter: "mtr_tokens"),
                     scheme: .perUnit(unitAmount: ExactDecimal(4), transform: TransformQuantity(divideBy: 100, roundUp: true)))
             ])
         let outcome = try await Self.run(
-            until: Self.day(2, 2), subscriptions: [Self.subscription(items: [SubscriptionItem(id: "si_payg", price: "price_payg")])], catalog: catalog)
+            until: Self.day(2, 2), subscriptions: [Self.subscription(items: [SubscriptionItem(id: "si_payg", price: "price_payg")])], catalog: catalog
+        )
         let line = try #require(outcome.invoices.first?.lines.first)
         #expect(line.quantity == ExactDecimal(3000))
         #expect(line.transformedQuantity == ExactDecimal(30))
@@ -441,7 +451,9 @@ struct EngineTests {
     @Test func cancelInvoiceNowWithoutProrate() async throws {
         let outcome = try await Self.run(
             subscriptions: [Self.subscription()],
-            timeline: [TimelineEntry(at: Self.day(1, 16, 12), action: .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: false))])
+            timeline: [
+                TimelineEntry(at: Self.day(1, 16, 12), action: .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: false))
+            ])
         #expect(outcome.invoices.map(\.total) == [10_000, 8000])
         #expect(outcome.invoices.last?.lines.map(\.subscriptionItem) == ["si_usage"])
     }
@@ -450,7 +462,9 @@ struct EngineTests {
     @Test func cancelWithoutInvoice() async throws {
         let outcome = try await Self.run(
             subscriptions: [Self.subscription()],
-            timeline: [TimelineEntry(at: Self.day(1, 16, 12), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false))])
+            timeline: [
+                TimelineEntry(at: Self.day(1, 16, 12), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false))
+            ])
         #expect(outcome.invoices.map(\.id) == ["in_0001"])
     }
 
@@ -463,7 +477,9 @@ struct EngineTests {
                 Self.subscription(),
                 Self.subscription("sub_two", created: Self.day(2, 1), items: [SubscriptionItem(id: "si_two", price: "price_license")]),
             ],
-            timeline: [TimelineEntry(at: Self.day(1, 16, 12), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: true))])
+            timeline: [
+                TimelineEntry(at: Self.day(1, 16, 12), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: true))
+            ])
         #expect(outcome.invoices.map(\.id) == ["in_0001", "in_0002"])
         let second = try #require(outcome.invoices.last)
         #expect(second.subscription == "sub_two")
@@ -479,7 +495,9 @@ struct EngineTests {
     @Test func cancelDuringGraceFreezesDraft() async throws {
         let outcome = try await Self.run(
             subscriptions: [Self.subscription()],
-            timeline: [TimelineEntry(at: Self.day(2, 1, 0, 30), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false))])
+            timeline: [
+                TimelineEntry(at: Self.day(2, 1, 0, 30), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false))
+            ])
         #expect(outcome.invoices.map(\.id) == ["in_0001", "in_0002"])
         let draft = try #require(outcome.invoices.last)
         #expect(draft.status == .draft)
@@ -531,7 +549,8 @@ struct EngineTests {
 
     /// Before its 23 hours are up, the incomplete subscription's first invoice is still open.
     @Test func noPaymentMethodFirstInvoiceOpenForTwentyThreeHours() async throws {
-        let outcome = try await Self.run(until: Self.day(1, 1, 22, 59, 59), customers: [Self.john(paymentMethod: nil)], subscriptions: [Self.subscription()])
+        let outcome = try await Self.run(
+            until: Self.day(1, 1, 22, 59, 59), customers: [Self.john(paymentMethod: nil)], subscriptions: [Self.subscription()])
         #expect(outcome.invoices.map(\.status) == [.open])
         #expect(outcome.invoices.map(\.amountRemaining) == [10_000])
     }
@@ -603,7 +622,9 @@ struct EngineTests {
         await #expect(throws: EngineError.self) {
             _ = try await Self.run(
                 until: Self.day(1, 3), customers: [Self.john(paymentMethod: nil)], subscriptions: [Self.subscription()],
-                timeline: [TimelineEntry(at: Self.day(1, 2), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false))])
+                timeline: [
+                    TimelineEntry(at: Self.day(1, 2), action: .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false))
+                ])
         }
     }
 
@@ -817,20 +838,29 @@ struct EngineTests {
         let subscription = Self.subscription(
             created: Instant(year: 2027, month: 1, day: 1), backdate: Self.day(1, 1), items: [SubscriptionItem(id: "si_day", price: "price_day")])
         let error = await #expect(throws: EngineError.self) {
-            _ = try await Self.run(start: Instant(year: 2027, month: 1, day: 1), until: Instant(year: 2027, month: 1, day: 2), subscriptions: [subscription], events: [], catalog: daily)
+            _ = try await Self.run(
+                start: Instant(year: 2027, month: 1, day: 1), until: Instant(year: 2027, month: 1, day: 2), subscriptions: [subscription], events: [],
+                catalog: daily)
         }
-        #expect(error?.message.contains("sub_john: backdating to 2026-01-01T00:00:00Z would put 366 lines on the first invoice") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.contains("sub_john: backdating to 2026-01-01T00:00:00Z would put 366 lines on the first invoice") == true,
+            "\(String(describing: error))")
         // Metered only and no usage: no first invoice at all (§5.3), so no limit to break.
         let meteredDaily = Catalog(
             meters: [Meter(id: "mtr_units", eventName: "units", formula: .sum)], products: [Product(id: "prod_units", name: "Units")],
             prices: [
                 Price(
-                    id: "price_units", product: "prod_units", currency: Self.usd, interval: BillingInterval(.day), usageType: .metered(meter: "mtr_units"),
+                    id: "price_units", product: "prod_units", currency: Self.usd, interval: BillingInterval(.day),
+                    usageType: .metered(meter: "mtr_units"),
                     scheme: .perUnit(unitAmount: ExactDecimal(1), transform: nil))
             ])
         let quiet = try await Self.run(
             start: Instant(year: 2027, month: 1, day: 1), until: Instant(year: 2027, month: 1, day: 1, hour: 1),
-            subscriptions: [Self.subscription(created: Instant(year: 2027, month: 1, day: 1), backdate: Self.day(1, 1), items: [SubscriptionItem(id: "si_units", price: "price_units")])],
+            subscriptions: [
+                Self.subscription(
+                    created: Instant(year: 2027, month: 1, day: 1), backdate: Self.day(1, 1),
+                    items: [SubscriptionItem(id: "si_units", price: "price_units")])
+            ],
             events: [], catalog: meteredDaily)
         #expect(quiet.invoices.isEmpty)
     }
@@ -847,7 +877,8 @@ struct EngineTests {
             meters: [Meter(id: "mtr_units", eventName: "units", formula: .sum)], products: [Product(id: "prod_units", name: "Units")],
             prices: [
                 Price(
-                    id: "price_unit", product: "prod_units", currency: currency, interval: BillingInterval(.month), usageType: .metered(meter: "mtr_units"),
+                    id: "price_unit", product: "prod_units", currency: currency, interval: BillingInterval(.month),
+                    usageType: .metered(meter: "mtr_units"),
                     scheme: .perUnit(unitAmount: ExactDecimal(1), transform: nil))
             ])
         let units = { (value: String, at: Instant) in
@@ -881,7 +912,8 @@ struct EngineTests {
         let outcome = try await Self.run(
             until: Self.day(1, 16),
             subscriptions: [
-                Self.subscription(created: Self.day(1, 15), mode: mode, anchor: Self.day(2, 1), items: [SubscriptionItem(id: "si_license", price: "price_license")])
+                Self.subscription(
+                    created: Self.day(1, 15), mode: mode, anchor: Self.day(2, 1), items: [SubscriptionItem(id: "si_license", price: "price_license")])
             ],
             timeline: [TimelineEntry(at: Self.day(1, 15, 1), action: .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true))],
             events: [])

@@ -153,7 +153,8 @@ struct ExactDecimalTests {
         ScaleCase(amount: "3", numerator: 1, denominator: 2, exact: "1.5", rounded: 2),
         ScaleCase(amount: "-3", numerator: 1, denominator: 2, exact: "-1.5", rounded: -2),
         // 1 ÷ 2⁶² = 5⁶² × 10⁻⁶²: terminates, so every one of its 44 digits is kept (Foundation kept 38).
-        ScaleCase(amount: "1", numerator: 1, denominator: 4_611_686_018_427_387_904,
+        ScaleCase(
+            amount: "1", numerator: 1, denominator: 4_611_686_018_427_387_904,
             exact: "0.00000000000000000021684043449710088680149056017398834228515625", rounded: 0),
         // 1 ÷ 3 does not terminate: ⌊1 × 10³⁸ ÷ 3⌋ × 10⁻³⁸, 38 threes (the dividend's digit, then 38 more).
         ScaleCase(amount: "1", numerator: 1, denominator: 3, exact: "0.33333333333333333333333333333333333333", rounded: 0),
@@ -165,7 +166,8 @@ struct ExactDecimalTests {
         ScaleCase(amount: "12750", numerator: 1, denominator: 7, exact: "1821.42857142857142857142857142857142857", rounded: 1821),
         ScaleCase(amount: "0", numerator: 5, denominator: 7, exact: "0", rounded: 0),
         // 3 × 10⁴⁰ + 1 over 3 = 10⁴⁰ + ⅓: beyond Foundation; 20 fractional digits kept, so the ⅓ is not lost.
-        ScaleCase(amount: "30000000000000000000000000000000000000001", numerator: 1, denominator: 3,
+        ScaleCase(
+            amount: "30000000000000000000000000000000000000001", numerator: 1, denominator: 3,
             exact: "10000000000000000000000000000000000000000.33333333333333333333", rounded: nil),
     ])
     func scalesDivisionLast(_ c: ScaleCase) throws {

@@ -1,5 +1,6 @@
-@testable import BillingCore
 import Testing
+
+@testable import BillingCore
 
 /// Finalization as a function of values, no store (Docs/ENGINE-RULES.md, "Status", "Totals", "Minimum
 /// charge", "Late usage"). Each case is worked out by hand from "Totals": `amount_due = max(0, total +
@@ -46,8 +47,11 @@ struct FinalizationTests {
         // 30 + 20 debit = 50: the minimum itself is charged.
         Case(name: "at the minimum", total: 30, balance: 20, card: true, status: .paid, amountDue: 50, balanceAfter: 0),
         // send_invoice with 6000 due stays open even with a card; with nothing due it is paid.
-        Case(name: "send_invoice due", total: 6000, balance: 0, card: true, collection: .sendInvoice, status: .open, amountDue: 6000, balanceAfter: 0),
-        Case(name: "send_invoice, nothing due", total: 0, balance: 0, card: false, collection: .sendInvoice, status: .paid, amountDue: 0, balanceAfter: 0),
+        Case(
+            name: "send_invoice due", total: 6000, balance: 0, card: true, collection: .sendInvoice, status: .open, amountDue: 6000, balanceAfter: 0),
+        Case(
+            name: "send_invoice, nothing due", total: 0, balance: 0, card: false, collection: .sendInvoice, status: .paid, amountDue: 0,
+            balanceAfter: 0),
     ])
     func finalize(_ c: Case) {
         let at = Self.feb1 + .hours(1)

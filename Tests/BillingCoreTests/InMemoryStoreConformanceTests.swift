@@ -1,6 +1,6 @@
 import BillingCore
-import Synchronization
 import BillingStoreTesting
+import Synchronization
 import Testing
 
 /// The shared BillingStore conformance suite (BillingStoreTesting) on the reference InMemoryBillingStore.
@@ -99,7 +99,9 @@ final class BrokenStore: BillingStore {
         case .clampsNegativeSums:
             return max(.zero, try await inner.aggregate(query))
         case .lastByReceipt where query.formula == .last:
-            let matching = events.withLock { $0 }.filter { $0.meter == query.meter && $0.customer == query.customer && query.period.contains($0.timestamp) }
+            let matching = events.withLock { $0 }.filter {
+                $0.meter == query.meter && $0.customer == query.customer && query.period.contains($0.timestamp)
+            }
             return matching.max { $0.sequence < $1.sequence }?.value ?? .zero
         case .inclusiveEnd:
             var widened = query

@@ -1,5 +1,6 @@
-@testable import BillingCore
 import Testing
+
+@testable import BillingCore
 
 /// Line planning and pricing as functions of values, no store (Docs/ENGINE-RULES.md, "First invoice",
 /// "Renewal", "Line order", "Cancellation", "Ids"). Each expectation is worked out by hand from the rule
@@ -26,7 +27,8 @@ struct InvoicePlanningTests {
     ) -> BilledSubscription {
         let items = prices.map { SubscriptionItem(id: "si_" + $0.product.dropFirst(5), price: $0.id, quantity: $0.isMetered ? 1 : 2) }
         let definition = Subscription(
-            id: "sub_a", customer: "cus_a", created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode, items: items)
+            id: "sub_a", customer: "cus_a", created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode, items: items
+        )
         return BilledSubscription(definition: definition, prices: prices, productNames: prices.map { $0.isMetered ? "API calls" : "Seat" })
     }
 
@@ -51,10 +53,11 @@ struct InvoicePlanningTests {
         let current = Self.period(Self.day(2025, 12, 15), Self.day(2026, 1, 15))
         #expect(plan.period == current)
         #expect(plan.usageStart == Self.day(2025, 12, 15))
-        #expect(plan.lines == [
-            Self.line(0, october, .licensed), Self.line(0, november, .licensed), Self.line(1, october, .usage), Self.line(1, november, .usage),
-            Self.line(0, current, .licensed),
-        ])
+        #expect(
+            plan.lines == [
+                Self.line(0, october, .licensed), Self.line(0, november, .licensed), Self.line(1, october, .usage), Self.line(1, november, .usage),
+                Self.line(0, current, .licensed),
+            ])
         #expect(plan.deferred.isEmpty)
     }
 
@@ -73,9 +76,11 @@ struct InvoicePlanningTests {
         let january = Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1))
         #expect(plan.period == january)
         #expect(plan.usageStart == Self.day(2025, 12, 20))
-        #expect(plan.lines == [
-            Self.line(0, january, .licensed), Self.line(1, january, .zero), Self.line(0, Self.period(Self.day(2025, 12, 20), Self.day(2026, 1, 1)), .licensed),
-        ])
+        #expect(
+            plan.lines == [
+                Self.line(0, january, .licensed), Self.line(1, january, .zero),
+                Self.line(0, Self.period(Self.day(2025, 12, 20), Self.day(2026, 1, 1)), .licensed),
+            ])
         #expect(plan.deferred.isEmpty)
     }
 
@@ -96,16 +101,31 @@ struct InvoicePlanningTests {
         let months = [(2025, 11), (2025, 12), (2026, 1)]
         let past = months.map { Self.line(0, Self.period(Self.day($0.0, $0.1, 1), Self.day($0.0, $0.1, 2)), .usage) }
         var asked: [PlannedLine] = []
-        let none = await FirstInvoice.isCreated([], mode: .flexible) { asked.append($0); return true }
+        let none = await FirstInvoice.isCreated([], mode: .flexible) {
+            asked.append($0)
+            return true
+        }
         #expect(!none && asked.isEmpty)
-        let secondHasUsage = await FirstInvoice.isCreated(past, mode: .flexible) { asked.append($0); return $0 == past[1] }
+        let secondHasUsage = await FirstInvoice.isCreated(past, mode: .flexible) {
+            asked.append($0)
+            return $0 == past[1]
+        }
         #expect(secondHasUsage && asked == [past[0], past[1]])
         asked = []
-        let noUsage = await FirstInvoice.isCreated(past, mode: .flexible) { asked.append($0); return false }
+        let noUsage = await FirstInvoice.isCreated(past, mode: .flexible) {
+            asked.append($0)
+            return false
+        }
         #expect(!noUsage && asked == past)
         asked = []
-        let classic = await FirstInvoice.isCreated(past, mode: .classic) { asked.append($0); return false }
-        let licensed = await FirstInvoice.isCreated([Self.line(0, past[0].period, .licensed)], mode: .flexible) { asked.append($0); return false }
+        let classic = await FirstInvoice.isCreated(past, mode: .classic) {
+            asked.append($0)
+            return false
+        }
+        let licensed = await FirstInvoice.isCreated([Self.line(0, past[0].period, .licensed)], mode: .flexible) {
+            asked.append($0)
+            return false
+        }
         #expect(classic && licensed && asked.isEmpty)
     }
 
@@ -114,7 +134,10 @@ struct InvoicePlanningTests {
         let definition = Self.subscription(backdate: Self.day(2020, 1, 1)).definition
         let lines = Array(repeating: Self.line(0, Self.period(Self.day(2020, 1, 1), Self.day(2020, 2, 1)), .licensed), count: 251)
         try FirstInvoice.checkLineLimit(Array(lines.prefix(250)), of: definition)
-        #expect(throws: EngineError("subscription sub_a: backdating to \(Self.day(2020, 1, 1)) would put 251 lines on the first invoice; Stripe refuses more than 250")) {
+        #expect(
+            throws: EngineError(
+                "subscription sub_a: backdating to \(Self.day(2020, 1, 1)) would put 251 lines on the first invoice; Stripe refuses more than 250")
+        ) {
             try FirstInvoice.checkLineLimit(lines, of: definition)
         }
     }
@@ -155,7 +178,8 @@ struct InvoicePlanningTests {
         subscription.period = Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1))
         subscription.usageStart = Self.day(2026, 1, 1)
         let expected = c.kinds.map { kind in
-            kind == .usage ? Self.line(1, Self.period(Self.day(2026, 1, 1), c.at), .usage) : Self.line(0, Self.period(c.at, Self.day(2026, 2, 1)), .credit)
+            kind == .usage
+                ? Self.line(1, Self.period(Self.day(2026, 1, 1), c.at), .usage) : Self.line(0, Self.period(c.at, Self.day(2026, 2, 1)), .credit)
         }
         #expect(Cancellation.plan(subscription, at: c.at, invoiceNow: c.invoiceNow, prorate: c.prorate) == expected)
         #expect(Cancellation.invoicePeriod(subscription, at: c.at) == Self.period(Self.day(2026, 1, 1), c.at))
@@ -249,7 +273,8 @@ struct InvoicePlanningTests {
         let january = Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1))
         subscription.pending = [Self.line(0, Self.period(Self.day(2025, 12, 20), Self.day(2026, 1, 1)), .licensed).priced(for: subscription)]
         let seat = Self.line(0, january, .licensed).priced(for: subscription)
-        let invoice = Invoice.draft(number: 2, of: subscription, reason: .subscriptionCycle, created: Self.day(2026, 1, 1), period: january, lines: [seat])
+        let invoice = Invoice.draft(
+            number: 2, of: subscription, reason: .subscriptionCycle, created: Self.day(2026, 1, 1), period: january, lines: [seat])
         #expect(invoice.id == "in_0002")
         #expect(invoice.lines.map(\.id) == ["il_0002_01", "il_0002_02"])
         #expect(invoice.lines.map(\.period) == [january, Self.period(Self.day(2025, 12, 20), Self.day(2026, 1, 1))])

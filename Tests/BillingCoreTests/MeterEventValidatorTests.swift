@@ -23,7 +23,8 @@ struct MeterEventValidatorTests {
     }
 
     static func event(
-        _ name: String = "api_calls", at timestamp: Instant = now, id: String? = nil, _ payload: [String: String] = ["stripe_customer_id": "cus_a", "value": "1"]
+        _ name: String = "api_calls", at timestamp: Instant = now, id: String? = nil,
+        _ payload: [String: String] = ["stripe_customer_id": "cus_a", "value": "1"]
     ) -> MeterEvent {
         MeterEvent(eventName: name, timestamp: timestamp, identifier: id, payload: payload)
     }
@@ -48,7 +49,9 @@ struct MeterEventValidatorTests {
         RejectCase(name: "no meter wins over everything", event: event("nope", at: pastLimit - .days(1), [:]), code: .noMeter),
         // 2 archived_meter: inactive meter wins over timestamp, customer and value problems.
         RejectCase(name: "archived meter", event: event("old_calls"), code: .archivedMeter),
-        RejectCase(name: "archived wins over past timestamp and missing customer", event: event("old_calls", at: pastLimit - .days(1), [:]), code: .archivedMeter),
+        RejectCase(
+            name: "archived wins over past timestamp and missing customer", event: event("old_calls", at: pastLimit - .days(1), [:]),
+            code: .archivedMeter),
         // 3 timestamp_too_far_in_past: timestamp < received − 35 d. Exactly 35 d is accepted.
         RejectCase(name: "35 days + 1 s in the past", event: event(at: pastLimit - TimeSpan(seconds: 1)), code: .timestampTooFarInPast),
         RejectCase(name: "exactly 35 days in the past", event: event(at: pastLimit), code: nil),
@@ -63,7 +66,8 @@ struct MeterEventValidatorTests {
         RejectCase(name: "no customer key", event: event(["value": "1"]), code: .noCustomerDefined),
         RejectCase(name: "no customer key wins over missing value", event: event([:]), code: .noCustomerDefined),
         // A custom customer key: the default key does not count.
-        RejectCase(name: "custom customer key missing", event: event("custom_keys", ["stripe_customer_id": "cus_a", "qty": "1"]), code: .noCustomerDefined),
+        RejectCase(
+            name: "custom customer key missing", event: event("custom_keys", ["stripe_customer_id": "cus_a", "qty": "1"]), code: .noCustomerDefined),
         // 6 meter_event_customer_not_found.
         RejectCase(name: "unknown customer", event: event(["stripe_customer_id": "cus_zzz", "value": "1"]), code: .customerNotFound),
         RejectCase(name: "unknown customer wins over missing value", event: event(["stripe_customer_id": "cus_zzz"]), code: .customerNotFound),
@@ -72,7 +76,8 @@ struct MeterEventValidatorTests {
         RejectCase(name: "last meter without value", event: event("seats", ["stripe_customer_id": "cus_a"]), code: .valueNotFound),
         RejectCase(name: "count meter without value", event: event("logins", ["stripe_customer_id": "cus_a"]), code: nil),
         RejectCase(name: "custom value key missing", event: event("custom_keys", ["account": "cus_a", "value": "1"]), code: .valueNotFound),
-        RejectCase(name: "value missing wins over missing dimensions", event: event("dim_calls", ["stripe_customer_id": "cus_a"]), code: .valueNotFound),
+        RejectCase(
+            name: "value missing wins over missing dimensions", event: event("dim_calls", ["stripe_customer_id": "cus_a"]), code: .valueNotFound),
         // 8 meter_event_invalid_value.
         RejectCase(name: "exponent", event: event(["stripe_customer_id": "cus_a", "value": "1e3"]), code: .invalidValue),
         RejectCase(name: "thousands separator", event: event(["stripe_customer_id": "cus_a", "value": "1,000"]), code: .invalidValue),
@@ -83,7 +88,8 @@ struct MeterEventValidatorTests {
             code: .invalidValue),
         // 9 meter_event_value_too_many_digits: 13 decimal places, 25 integer digits.
         RejectCase(name: "13 decimal places", event: event(["stripe_customer_id": "cus_a", "value": "0.0000000000001"]), code: .valueTooManyDigits),
-        RejectCase(name: "25 integer digits", event: event(["stripe_customer_id": "cus_a", "value": "1000000000000000000000000"]), code: .valueTooManyDigits),
+        RejectCase(
+            name: "25 integer digits", event: event(["stripe_customer_id": "cus_a", "value": "1000000000000000000000000"]), code: .valueTooManyDigits),
         RejectCase(
             name: "too many digits wins over missing dimensions",
             event: event("dim_calls", ["stripe_customer_id": "cus_a", "value": "0.0000000000001"]), code: .valueTooManyDigits),
@@ -93,7 +99,9 @@ struct MeterEventValidatorTests {
         RejectCase(
             name: "one dimension missing", event: event("dim_calls", ["stripe_customer_id": "cus_a", "value": "1", "region": "eu"]),
             code: .missingDimensionPayloadKeys),
-        RejectCase(name: "all dimensions present", event: event("dim_calls", ["stripe_customer_id": "cus_a", "value": "1", "region": "eu", "model": "m"]), code: nil),
+        RejectCase(
+            name: "all dimensions present", event: event("dim_calls", ["stripe_customer_id": "cus_a", "value": "1", "region": "eu", "model": "m"]),
+            code: nil),
         // Custom keys present: accepted.
         RejectCase(name: "custom keys", event: event("custom_keys", ["account": "cus_b", "qty": "2.5"]), code: nil),
         RejectCase(name: "negative decimal value", event: event(["stripe_customer_id": "cus_a", "value": "-0.5"]), code: nil),
@@ -139,10 +147,13 @@ struct MeterEventValidatorTests {
         ).get()
         // Key = meter index × customer count + customer index: mtr_sum is meter 0, cus_b customer 1 of 2 → 1.
         #expect(
-            sum == RecordedMeterEvent(
-                meter: "mtr_sum", customer: "cus_b", key: 1, timestamp: timestamp, sequence: 7, value: Decimal12("12.5")!, identifier: "evt_1"))
+            sum
+                == RecordedMeterEvent(
+                    meter: "mtr_sum", customer: "cus_b", key: 1, timestamp: timestamp, sequence: 7, value: Decimal12("12.5")!, identifier: "evt_1"))
         // A count meter records 1 whatever the payload says.
-        let count = try validator.validate(Self.event("logins", id: "evt_2", ["stripe_customer_id": "cus_a", "value": "40"]), receivedAt: Self.now, sequence: 8).get()
+        let count = try validator.validate(
+            Self.event("logins", id: "evt_2", ["stripe_customer_id": "cus_a", "value": "40"]), receivedAt: Self.now, sequence: 8
+        ).get()
         #expect(count.meter == "mtr_count")
         #expect(count.key == 2)  // meter 1, customer 0 of 2
         #expect(count.value == Decimal12(1))
@@ -193,9 +204,11 @@ struct MeterEventValidatorTests {
             steps: [Step(id: "evt_1", after: 0), Step(eventName: "logins", id: "evt_1", after: 60, code: .duplicateMeterEvent)]),
         // A rejected event does not register its identifier.
         DuplicateCase(
-            name: "rejected first, then accepted", steps: [Step(id: "evt_1", value: "1e3", after: 0, code: .invalidValue), Step(id: "evt_1", after: 60)]),
+            name: "rejected first, then accepted",
+            steps: [Step(id: "evt_1", value: "1e3", after: 0, code: .invalidValue), Step(id: "evt_1", after: 60)]),
         DuplicateCase(
-            name: "no_meter first, then accepted", steps: [Step(eventName: "nope", id: "evt_1", after: 0, code: .noMeter), Step(id: "evt_1", after: 60)]),
+            name: "no_meter first, then accepted",
+            steps: [Step(eventName: "nope", id: "evt_1", after: 0, code: .noMeter), Step(id: "evt_1", after: 60)]),
         // A rejected duplicate does not restart the window: the accepted one at 0 is what counts.
         DuplicateCase(
             name: "duplicate does not extend the window",
@@ -203,10 +216,13 @@ struct MeterEventValidatorTests {
         // Accepted again at 24 h, the window restarts from there.
         DuplicateCase(
             name: "re-accepted id starts a new window",
-            steps: [Step(id: "evt_1", after: 0), Step(id: "evt_1", after: 86_400), Step(id: "evt_1", after: 86_400 + 3600, code: .duplicateMeterEvent)]),
+            steps: [
+                Step(id: "evt_1", after: 0), Step(id: "evt_1", after: 86_400), Step(id: "evt_1", after: 86_400 + 3600, code: .duplicateMeterEvent),
+            ]),
         // The duplicate check is last: an invalid value on a reused id is invalid_value.
         DuplicateCase(
-            name: "invalid value wins over duplicate", steps: [Step(id: "evt_1", after: 0), Step(id: "evt_1", value: "x", after: 60, code: .invalidValue)]),
+            name: "invalid value wins over duplicate",
+            steps: [Step(id: "evt_1", after: 0), Step(id: "evt_1", value: "x", after: 60, code: .invalidValue)]),
         DuplicateCase(name: "different ids", steps: [Step(id: "evt_1", after: 0), Step(id: "evt_2", after: 0)]),
     ])
     func duplicates(_ c: DuplicateCase) {
@@ -230,8 +246,10 @@ struct MeterEventValidatorTests {
         let inTime = validator.validate(Self.event(at: timestamp), receivedAt: Instant(year: 2026, month: 2, day: 5), sequence: 2)
         #expect(inTime.rejectionCode == nil)
         // A custom window: 1 day past, 0 future.
-        var strict = MeterEventValidator(catalog: Self.catalog, customers: ["cus_a"], window: EventWindow(past: .days(1), future: TimeSpan(seconds: 0)))
-        #expect(strict.validate(Self.event(at: Self.now + TimeSpan(seconds: 1)), receivedAt: Self.now, sequence: 1).rejectionCode == .timestampInFuture)
+        var strict = MeterEventValidator(
+            catalog: Self.catalog, customers: ["cus_a"], window: EventWindow(past: .days(1), future: TimeSpan(seconds: 0)))
+        #expect(
+            strict.validate(Self.event(at: Self.now + TimeSpan(seconds: 1)), receivedAt: Self.now, sequence: 1).rejectionCode == .timestampInFuture)
         #expect(strict.validate(Self.event(at: Self.now - .days(1)), receivedAt: Self.now, sequence: 2).rejectionCode == nil)
         #expect(strict.validate(Self.event(at: Self.now - .days(2)), receivedAt: Self.now, sequence: 3).rejectionCode == .timestampTooFarInPast)
     }

@@ -246,8 +246,9 @@ struct MoneyTests {
 
 /// Computed exact amounts (up to 38–39 significant digits) read back exactly, as stores need.
 struct ExactDecimalRoundTripTests {
-    @Test(arguments: [(1, 31), (17, 31), (170_000, 31), (123_456_789, 7), (-10_000, 3), (5, 8), (2, 3), (1, 7_000_000_000_000), (0, 5)]
-        as [(Int64, Int64)])
+    @Test(
+        arguments: [(1, 31), (17, 31), (170_000, 31), (123_456_789, 7), (-10_000, 3), (5, 8), (2, 3), (1, 7_000_000_000_000), (0, 5)]
+            as [(Int64, Int64)])
     func divisionsRoundTrip(numerator: Int64, denominator: Int64) throws {
         let value = ExactDecimal(numerator).scaled(by: 1, over: denominator)
         let parsed = try #require(ExactDecimal(exactText: value.description), "\(value)")

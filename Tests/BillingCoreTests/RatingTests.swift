@@ -160,7 +160,8 @@ struct RatingTests {
         PackageCase(unitAmount: 4, divideBy: 100, roundUp: true, quantity: 0, transformed: 0, amount: 0),
     ])
     func packagePricing(_ c: PackageCase) {
-        let scheme = PricingScheme.perUnit(unitAmount: ExactDecimal(c.unitAmount), transform: TransformQuantity(divideBy: c.divideBy, roundUp: c.roundUp))
+        let scheme = PricingScheme.perUnit(
+            unitAmount: ExactDecimal(c.unitAmount), transform: TransformQuantity(divideBy: c.divideBy, roundUp: c.roundUp))
         let rated = Rating.rate(scheme, quantity: ExactDecimal(c.quantity))
         #expect(rated.transformedQuantity == ExactDecimal(c.transformed))
         #expect(rated.amount == c.amount)
@@ -170,8 +171,12 @@ struct RatingTests {
     /// Package pricing of a decimal quantity: 150.5 minutes ÷ 60 = 2.508… → up 3, down 2.
     @Test func packageOfDecimalQuantity() {
         let quantity = ExactDecimal(parsing: "150.5")!
-        #expect(Rating.rate(.perUnit(unitAmount: ExactDecimal(1000), transform: TransformQuantity(divideBy: 60, roundUp: true)), quantity: quantity).amount == 3000)
-        #expect(Rating.rate(.perUnit(unitAmount: ExactDecimal(1000), transform: TransformQuantity(divideBy: 60, roundUp: false)), quantity: quantity).amount == 2000)
+        #expect(
+            Rating.rate(.perUnit(unitAmount: ExactDecimal(1000), transform: TransformQuantity(divideBy: 60, roundUp: true)), quantity: quantity)
+                .amount == 3000)
+        #expect(
+            Rating.rate(.perUnit(unitAmount: ExactDecimal(1000), transform: TransformQuantity(divideBy: 60, roundUp: false)), quantity: quantity)
+                .amount == 2000)
     }
 
     struct DecimalCase: Sendable, CustomTestStringConvertible {

@@ -1,5 +1,6 @@
-@testable import BillingCore
 import Testing
+
+@testable import BillingCore
 
 /// `RecentIdentifiers` against a plain reference: an identifier is a duplicate while an accepted
 /// event carrying it was received less than 24 hours earlier (Decisions 8).

@@ -1,5 +1,6 @@
-@testable import BillingCore
 import Testing
+
+@testable import BillingCore
 
 /// The subscription lifecycle without a store or a clock (Docs/ENGINE-RULES.md, "Status" and
 /// "Cancellation"): each reachable transition, each event a state rejects, and the events a state
@@ -37,9 +38,10 @@ struct SubscriptionStateMachineTests {
         #expect(Machine(state: .incomplete(firstInvoice: Self.unpaid)).status == .incomplete)
         #expect(Machine(state: .canceled).status == .canceled)
         #expect(Machine(state: .incompleteExpired).status == .incompleteExpired)
-        #expect(SubscriptionStatus.allCases.map(\.rawValue) == [
-            "incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled", "paused",
-        ])
+        #expect(
+            SubscriptionStatus.allCases.map(\.rawValue) == [
+                "incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled", "paused",
+            ])
         #expect(Machine().state == .notCreated)
     }
 
@@ -162,7 +164,8 @@ struct SubscriptionStateMachineTests {
 
     /// The messages the engine puts after "cancel_subscription sub_a at T: " (and "preview_invoice …").
     @Test func rejectionsExplainThemselves() {
-        let subscription = Subscription(id: "sub_a", customer: "cus_a", created: Self.jan1, items: [SubscriptionItem(id: "si_seat", price: "price_seat")])
+        let subscription = Subscription(
+            id: "sub_a", customer: "cus_a", created: Self.jan1, items: [SubscriptionItem(id: "si_seat", price: "price_seat")])
         #expect(Machine.Rejection.notCreated.explanation(for: subscription) == "the subscription starts at \(Self.jan1)")
         #expect(Machine.Rejection.alreadyCanceled.explanation(for: subscription) == "already canceled")
         #expect(Machine.Rejection.expired.explanation(for: subscription) == "expired (incomplete_expired: its first invoice was never paid)")

@@ -1,13 +1,14 @@
 import BillingCore
+import BillingDocument
 import BillingHarness
 import BillingScenario
-#if PostgreSQL
-import BillingStorePostgres
-#endif
 import BillingStoreSQLite
 import Foundation
-import BillingDocument
 import Testing
+
+#if PostgreSQL
+    import BillingStorePostgres
+#endif
 
 /// Every bundled scenario billed on the memory, SQLite and PostgreSQL stores gives byte-identical
 /// invoices, previews and usage reports (PostgreSQL: the server Scripts/test starts; left out of a
@@ -40,17 +41,17 @@ struct CrossStoreTests {
     }
 
     #if PostgreSQL
-    static func postgresURL() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"], !url.isEmpty else {
-            throw EngineError("BILLSIM_POSTGRES_URL is not set: run the tests with Scripts/test, which starts a throwaway PostgreSQL")
+        static func postgresURL() throws -> String {
+            guard let url = ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"], !url.isEmpty else {
+                throw EngineError("BILLSIM_POSTGRES_URL is not set: run the tests with Scripts/test, which starts a throwaway PostgreSQL")
+            }
+            return url
         }
-        return url
-    }
     #endif
 
     @Test func everyBundledScenarioBillsIdenticallyOnEveryStore() async throws {
         #if PostgreSQL
-        let url = try Self.postgresURL()
+            let url = try Self.postgresURL()
         #endif
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("billsim-cross-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -61,7 +62,7 @@ struct CrossStoreTests {
             ("sqlite :memory:", { try SQLiteBillingStore(path: ":memory:") }),
         ]
         #if PostgreSQL
-        stores.append(("postgres", { try await PostgresBillingStore.connect(url: url) }))
+            stores.append(("postgres", { try await PostgresBillingStore.connect(url: url) }))
         #endif
         let files = try ScenarioRunner.discover([Self.root.appendingPathComponent("Scenarios").path])
         #expect(files.count >= 24)

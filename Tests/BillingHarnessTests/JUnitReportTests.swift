@@ -1,13 +1,14 @@
 import BillingCore
+import BillingDocument
 import BillingHarness
 import BillingReports
 import BillingScenario
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import BillingDocument
 import Testing
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// The JUnit XML report: one testcase per scenario, failures and errors with their details, escaped.
 struct JUnitReportTests {
@@ -15,14 +16,18 @@ struct JUnitReportTests {
 
     /// One scenario of each kind: passed, passed without expectations, failed, invalid, stopped by an error.
     static let run = RunResult(results: [
-        ScenarioResult(path: "Scenarios/seed/ok.yaml", name: "Seed", status: .passed, outcome: SimulationOutcome(invoices: [], previews: [:], usage: UsageReport())),
+        ScenarioResult(
+            path: "Scenarios/seed/ok.yaml", name: "Seed", status: .passed,
+            outcome: SimulationOutcome(invoices: [], previews: [:], usage: UsageReport())),
         ScenarioResult(path: "loose.yaml", name: "loose.yaml", status: .passed, hasExpectations: false),
         ScenarioResult(
             path: "Scenarios/a/x.yaml", name: "Tiers <& \"quotes\"", status: .failed,
             differences: [Difference(path: "invoices[1].total", expected: "18000 (USD 180.00)", actual: "10000 (USD 100.00)", location: location)]),
         ScenarioResult(
             path: "Scenarios/a/bad.yaml", name: "Scenarios/a/bad.yaml", status: .invalid,
-            diagnostics: [Diagnostic(location: SourceLocation(file: "Scenarios/a/bad.yaml", line: 1, column: 7), message: "name: expected a string\u{1}")]),
+            diagnostics: [
+                Diagnostic(location: SourceLocation(file: "Scenarios/a/bad.yaml", line: 1, column: 7), message: "name: expected a string\u{1}")
+            ]),
         ScenarioResult(path: "Scenarios/a/db.yaml", name: "DB", status: .error, errorMessage: "SQLite store sqlite:/tmp/x: disk full"),
     ])
 

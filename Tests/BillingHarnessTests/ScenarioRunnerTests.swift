@@ -1,9 +1,9 @@
 import BillingCore
+import BillingDocument
 import BillingHarness
 import BillingReports
 import BillingScenario
 import Foundation
-import BillingDocument
 import Testing
 
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

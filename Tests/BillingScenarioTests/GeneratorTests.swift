@@ -7,7 +7,8 @@ struct GeneratorTests {
     static let jan = Instant(year: 2026, month: 1, day: 1)
     static let feb = Instant(year: 2026, month: 2, day: 1)
 
-    static func spec(arrivals: any ArrivalProcess, values: any ValueDistribution, customers: [String] = ["cus_a"], seed: UInt64 = 42) -> GeneratorSpec {
+    static func spec(arrivals: any ArrivalProcess, values: any ValueDistribution, customers: [String] = ["cus_a"], seed: UInt64 = 42) -> GeneratorSpec
+    {
         GeneratorSpec(
             eventName: "tokens", customerKey: "stripe_customer_id", valueKey: "value", customers: customers, from: jan, to: feb,
             arrivals: arrivals, values: values, seed: seed, identifierPrefix: "gen0_")
@@ -23,7 +24,8 @@ struct GeneratorTests {
     /// Constant arrivals every 1h from Jan 1 (inclusive) to Feb 1 (exclusive): 31 × 24 = 744 events per customer,
     /// interleaved by time, ties in customer order; identifiers numbered in emission order.
     @Test func constantArrivalsForTwoCustomers() throws {
-        let events = try Self.drain(Self.spec(arrivals: ConstantArrivals(every: .hours(1)), values: ConstantValue(value: Decimal12(2)), customers: ["cus_a", "cus_b"]))
+        let events = try Self.drain(
+            Self.spec(arrivals: ConstantArrivals(every: .hours(1)), values: ConstantValue(value: Decimal12(2)), customers: ["cus_a", "cus_b"]))
         #expect(events.count == 2 * 744)
         #expect(events[0].timestamp == Self.jan && events[0].payload["stripe_customer_id"] == "cus_a")
         #expect(events[1].timestamp == Self.jan && events[1].payload["stripe_customer_id"] == "cus_b")
@@ -58,9 +60,11 @@ struct GeneratorTests {
     /// Uniform whole numbers from 1 to 5: every value appears, none outside; with `decimals: 2` values sit on
     /// the 0.01 grid between min and max.
     @Test func uniformValuesStayOnTheirGrid() throws {
-        let whole = try Self.drain(Self.spec(arrivals: ConstantArrivals(every: .minutes(10)), values: UniformValue(min: Decimal12(1), max: Decimal12(5), decimals: 0)))
+        let whole = try Self.drain(
+            Self.spec(arrivals: ConstantArrivals(every: .minutes(10)), values: UniformValue(min: Decimal12(1), max: Decimal12(5), decimals: 0)))
         #expect(Set(whole.compactMap { $0.payload["value"] }) == ["1", "2", "3", "4", "5"])
-        let cents = try Self.drain(Self.spec(arrivals: ConstantArrivals(every: .minutes(10)), values: UniformValue(min: Decimal12(0), max: Decimal12(1), decimals: 2)))
+        let cents = try Self.drain(
+            Self.spec(arrivals: ConstantArrivals(every: .minutes(10)), values: UniformValue(min: Decimal12(0), max: Decimal12(1), decimals: 2)))
         for event in cents {
             let value = try #require(event.payload["value"].flatMap { Decimal12($0) })
             #expect(value >= Decimal12(0) && value <= Decimal12(1))

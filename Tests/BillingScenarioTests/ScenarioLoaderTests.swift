@@ -1,6 +1,6 @@
 import BillingCore
-import Foundation
 import BillingDocument
+import Foundation
 import Testing
 
 @testable import BillingScenario

@@ -145,15 +145,18 @@ struct CSVUsageFileTests {
         var text = Self.header
         let count = 250_000
         for index in 0..<count {
-            text += index % 3 == 0 ? "hypernian_tokens,\(1_767_225_600 + index),evt_\(index),\"cus\r\n\(index % 10)\",\(index % 500)\r\n"
+            text +=
+                index % 3 == 0
+                ? "hypernian_tokens,\(1_767_225_600 + index),evt_\(index),\"cus\r\n\(index % 10)\",\(index % 500)\r\n"
                 : "hypernian_tokens,\(1_767_225_600 + index),evt_\(index),cus_\(index % 10),\(index % 500)\n"
         }
         #expect(text.utf8.count > ChunkedFile.capacity * 2)
         let read = readUsage(text, format: .csv)
         #expect(read.problems == [])
         #expect(read.events.count == count)
-        #expect(read.events.last.map(summary) == "hypernian_tokens \(Instant(seconds: 1_767_225_600 + Int64(count - 1))) evt_\(count - 1) "
-            + "stripe_customer_id=cus\r\n9;value=\((count - 1) % 500)")
+        #expect(
+            read.events.last.map(summary) == "hypernian_tokens \(Instant(seconds: 1_767_225_600 + Int64(count - 1))) evt_\(count - 1) "
+                + "stripe_customer_id=cus\r\n9;value=\((count - 1) % 500)")
         #expect(read.events[3].payload["stripe_customer_id"] == "cus\r\n3")
     }
 }
@@ -226,7 +229,8 @@ struct JSONLinesUsageFileTests {
         var text = ""
         let count = 60_000
         for index in 0..<count {
-            text += #"{"event_name":"hypernian_tokens","timestamp":\#(1_767_225_600 + index),"identifier":"evt_\#(index)","#
+            text +=
+                #"{"event_name":"hypernian_tokens","timestamp":\#(1_767_225_600 + index),"identifier":"evt_\#(index)","#
                 + #""payload":{"stripe_customer_id":"cus_\#(index % 10)","value":"\#(index % 500)"}}"# + (index % 2 == 0 ? "\r\n" : "\n")
         }
         #expect(text.utf8.count > ChunkedFile.capacity)

@@ -49,7 +49,9 @@ enum Fixtures {
         ]
         // Every enum case and text, each optional set, negative balances and amounts, lines with and without tiers.
         for (index, text) in texts.enumerated() {
-            let statuses = InvoiceStatus.allCases, reasons = BillingReason.allCases, methods = CollectionMethod.allCases
+            let statuses = InvoiceStatus.allCases
+            let reasons = BillingReason.allCases
+            let methods = CollectionMethod.allCases
             let lines = [
                 line(index, tiers: tiers(index % 4), transformed: decimals[(index + 4) % decimals.count], amount: -Int64(index) * 1_234_567),
                 line(index + 1, amount: Int64(index) * 99), line(index + 2, tiers: tiers(1)),

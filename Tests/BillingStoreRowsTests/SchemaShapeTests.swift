@@ -7,9 +7,9 @@ import Testing
 @testable import BillingStoreSQLite
 
 #if PostgreSQL
-import PostgresNIO
+    import PostgresNIO
 
-@testable import BillingStorePostgres
+    @testable import BillingStorePostgres
 #endif
 
 /// A column as a real database describes it: name, SQL type, whether it refuses NULL.
@@ -68,73 +68,73 @@ struct SchemaShapeTests {
     }
 
     #if PostgreSQL
-    static func postgresURL() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment[PostgresBillingStore.urlEnvironmentVariable], !url.isEmpty else {
-            throw PostgresStoreError(
-                store: "$BILLSIM_POSTGRES_URL", message: "not set: run the tests with Scripts/test, which starts a throwaway PostgreSQL")
-        }
-        return url
-    }
-
-    static func postgresColumns() async throws -> [String: [DatabaseColumn]] {
-        let store = try await PostgresBillingStore.connect(url: try postgresURL())
-        let schema = store.schema
-        do {
-            let tables = try await store.perform("reading the columns") { connection in
-                var tables: [String: [DatabaseColumn]] = [:]
-                for table in InvoiceRows.shapes {
-                    let rows = try await connection.query(
-                        """
-                        SELECT column_name, data_type, is_nullable FROM information_schema.columns
-                        WHERE table_schema = \(schema) AND table_name = \(table.name) ORDER BY ordinal_position
-                        """, logger: PostgresBillingStore.logger
-                    ).collect()
-                    tables[table.name] = try rows.map { row in
-                        let (name, type, nullable) = try row.decode((String, String, String).self)
-                        return DatabaseColumn(name: name, type: type, notNull: nullable == "NO")
-                    }
-                }
-                return tables
+        static func postgresURL() throws -> String {
+            guard let url = ProcessInfo.processInfo.environment[PostgresBillingStore.urlEnvironmentVariable], !url.isEmpty else {
+                throw PostgresStoreError(
+                    store: "$BILLSIM_POSTGRES_URL", message: "not set: run the tests with Scripts/test, which starts a throwaway PostgreSQL")
             }
-            try await store.close()
-            return tables
-        } catch {
-            try? await store.close()
-            throw error
+            return url
         }
-    }
 
-    @Test func postgresTablesAreTheCodecShape() async throws {
-        let columns = try await Self.postgresColumns()
-        for table in InvoiceRows.shapes {
-            #expect(columns[table.name] == expectedColumns(table, .postgres), "\(table.name)")
+        static func postgresColumns() async throws -> [String: [DatabaseColumn]] {
+            let store = try await PostgresBillingStore.connect(url: try postgresURL())
+            let schema = store.schema
+            do {
+                let tables = try await store.perform("reading the columns") { connection in
+                    var tables: [String: [DatabaseColumn]] = [:]
+                    for table in InvoiceRows.shapes {
+                        let rows = try await connection.query(
+                            """
+                            SELECT column_name, data_type, is_nullable FROM information_schema.columns
+                            WHERE table_schema = \(schema) AND table_name = \(table.name) ORDER BY ordinal_position
+                            """, logger: PostgresBillingStore.logger
+                        ).collect()
+                        tables[table.name] = try rows.map { row in
+                            let (name, type, nullable) = try row.decode((String, String, String).self)
+                            return DatabaseColumn(name: name, type: type, notNull: nullable == "NO")
+                        }
+                    }
+                    return tables
+                }
+                try await store.close()
+                return tables
+            } catch {
+                try? await store.close()
+                throw error
+            }
         }
-    }
 
-    /// The issue this target exists for: both stores' tables have the same columns, in the same order.
-    @Test func sqliteAndPostgresHaveTheSameColumnsInTheSameOrder() async throws {
-        let (sqlite, postgres) = (try await Self.sqliteColumns(), try await Self.postgresColumns())
-        for table in InvoiceRows.shapes {
-            let (left, right) = (sqlite[table.name]?.map(\.name), postgres[table.name]?.map(\.name))
-            #expect(left != nil && left == right, "\(table.name): SQLite \(left ?? []) against PostgreSQL \(right ?? [])")
-            #expect(sqlite[table.name]?.map(\.notNull) == postgres[table.name]?.map(\.notNull), "\(table.name): nullability")
+        @Test func postgresTablesAreTheCodecShape() async throws {
+            let columns = try await Self.postgresColumns()
+            for table in InvoiceRows.shapes {
+                #expect(columns[table.name] == expectedColumns(table, .postgres), "\(table.name)")
+            }
         }
-    }
 
-    @Test func fixturesRoundTripThroughPostgres() async throws {
-        let store = try await PostgresBillingStore.connect(url: try Self.postgresURL())
-        do {
-            // In two batches, the second replacing one invoice of the first.
-            try await store.save(Array(Fixtures.invoices.prefix(5)))
-            try await store.save(Array(Fixtures.invoices.dropFirst(3)))
-            let read = try await store.invoices()
-            try await store.close()
-            #expect(read.count == Fixtures.invoices.count)
-            for (actual, expected) in zip(read, Fixtures.invoices) { #expect(actual == expected, "\(expected.id)") }
-        } catch {
-            try? await store.close()
-            throw error
+        /// The issue this target exists for: both stores' tables have the same columns, in the same order.
+        @Test func sqliteAndPostgresHaveTheSameColumnsInTheSameOrder() async throws {
+            let (sqlite, postgres) = (try await Self.sqliteColumns(), try await Self.postgresColumns())
+            for table in InvoiceRows.shapes {
+                let (left, right) = (sqlite[table.name]?.map(\.name), postgres[table.name]?.map(\.name))
+                #expect(left != nil && left == right, "\(table.name): SQLite \(left ?? []) against PostgreSQL \(right ?? [])")
+                #expect(sqlite[table.name]?.map(\.notNull) == postgres[table.name]?.map(\.notNull), "\(table.name): nullability")
+            }
         }
-    }
+
+        @Test func fixturesRoundTripThroughPostgres() async throws {
+            let store = try await PostgresBillingStore.connect(url: try Self.postgresURL())
+            do {
+                // In two batches, the second replacing one invoice of the first.
+                try await store.save(Array(Fixtures.invoices.prefix(5)))
+                try await store.save(Array(Fixtures.invoices.dropFirst(3)))
+                let read = try await store.invoices()
+                try await store.close()
+                #expect(read.count == Fixtures.invoices.count)
+                for (actual, expected) in zip(read, Fixtures.invoices) { #expect(actual == expected, "\(expected.id)") }
+            } catch {
+                try? await store.close()
+                throw error
+            }
+        }
     #endif
 }

@@ -20,7 +20,9 @@ private func event(_ key: Int, _ seconds: Int64, _ sequence: Int64, _ value: Str
 }
 
 private func query(_ key: Int, _ formula: AggregationFormula, _ start: Int64, _ end: Int64) -> UsageQuery {
-    UsageQuery(meter: "mtr_\(key)", customer: "cus_\(key)", key: key, formula: formula, period: Period(start: Instant(seconds: start), end: Instant(seconds: end)))
+    UsageQuery(
+        meter: "mtr_\(key)", customer: "cus_\(key)", key: key, formula: formula,
+        period: Period(start: Instant(seconds: start), end: Instant(seconds: end)))
 }
 
 private func invoice(_ id: String, _ number: Int, lines: [InvoiceLine] = []) -> Invoice {
@@ -64,7 +66,9 @@ struct BillingStoreSQLiteTests {
         #expect(try await second.aggregate(query(0, .sum, 0, 100)) == .zero)
         #expect(try await second.aggregate(query(1, .count, 0, 100)) == .zero)
         let counts = try await second.database.read { db in
-            try ["usage_keys", "meter_events", "invoices", "invoice_lines", "invoice_line_tiers"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") }
+            try ["usage_keys", "meter_events", "invoices", "invoice_lines", "invoice_line_tiers"].map {
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)")
+            }
         }
         #expect(counts == [0, 0, 0, 0, 0])
         // The same keys are usable again in the new run.
@@ -129,9 +133,10 @@ struct BillingStoreSQLiteTests {
     }
 
     /// Exact amounts with up to 38 significant digits, below and above 1, read back identical.
-    @Test(arguments: [
-        (1, 1, 3), (1, 17, 31), (10_000, 17, 31), (1, -2, 3), (1, 1, 7_000_000_000_000), (Int64.max / 4, 7, 3), (1, 0, 1), (-5, 1, 1),
-    ] as [(Int64, Int64, Int64)])
+    @Test(
+        arguments: [
+            (1, 1, 3), (1, 17, 31), (10_000, 17, 31), (1, -2, 3), (1, 1, 7_000_000_000_000), (Int64.max / 4, 7, 3), (1, 0, 1), (-5, 1, 1),
+        ] as [(Int64, Int64, Int64)])
     func computedExactAmountsRoundTrip(_ fraction: (Int64, Int64, Int64)) async throws {
         let amount = ExactDecimal(fraction.0).scaled(by: fraction.1, over: fraction.2)
         var saved = invoice("in_1", 1, lines: [line(exact: amount)])
@@ -172,9 +177,11 @@ struct BillingStoreSQLiteTests {
     @Test func aggregationUsesTheKeyIndex() async throws {
         let store = try SQLiteBillingStore(path: ":memory:")
         let plans = try await store.database.read { db in
-            try ["SELECT SUM(whole) FROM meter_events WHERE key = 1 AND timestamp >= 0 AND timestamp < 10",
-                 "SELECT whole FROM meter_events WHERE key = 1 AND timestamp >= 0 AND timestamp < 10 ORDER BY timestamp DESC, sequence DESC LIMIT 1"]
-                .map { try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \($0)").map { $0["detail"] as String }.joined(separator: "; ") }
+            try [
+                "SELECT SUM(whole) FROM meter_events WHERE key = 1 AND timestamp >= 0 AND timestamp < 10",
+                "SELECT whole FROM meter_events WHERE key = 1 AND timestamp >= 0 AND timestamp < 10 ORDER BY timestamp DESC, sequence DESC LIMIT 1",
+            ]
+            .map { try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \($0)").map { $0["detail"] as String }.joined(separator: "; ") }
         }
         for plan in plans {
             #expect(plan.contains("SEARCH meter_events USING PRIMARY KEY (key=? AND timestamp>? AND timestamp<?)"), "\(plan)")
@@ -197,6 +204,7 @@ struct BillingStoreSQLiteTests {
 
 private func line(exact: ExactDecimal = ExactDecimal(1200)) -> InvoiceLine {
     InvoiceLine(
-        id: "il_1", price: "price_1", subscriptionItem: "si_1", description: "usage", period: Period(start: Instant(seconds: 0), end: Instant(seconds: 100)),
+        id: "il_1", price: "price_1", subscriptionItem: "si_1", description: "usage",
+        period: Period(start: Instant(seconds: 0), end: Instant(seconds: 100)),
         quantity: ExactDecimal(300), rated: RatedAmount(exact: exact), metered: true)
 }

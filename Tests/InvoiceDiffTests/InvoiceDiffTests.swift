@@ -31,8 +31,10 @@ private func seedRenewal() -> Invoice {
 
 @Test func matchingPartialExpectationHasNoDifferences() {
     let expected = l([
-        m([("total", s("18000")), ("status", s("paid")), ("created", s("2026-02-01")),
-           ("lines", l([m([("price", s("price_license")), ("amount", s("10000"))]), m([("price", s("price_usage")), ("quantity", s("3000"))])]))])
+        m([
+            ("total", s("18000")), ("status", s("paid")), ("created", s("2026-02-01")),
+            ("lines", l([m([("price", s("price_license")), ("amount", s("10000"))]), m([("price", s("price_usage")), ("quantity", s("3000"))])])),
+        ])
     ])
     #expect(InvoiceDiff.compare(invoices: expected, with: [InvoiceDocument.document(seedRenewal())]).isEmpty)
 }
@@ -46,10 +48,17 @@ private func seedRenewal() -> Invoice {
 
 @Test func linesAreMatchedByPeriodNotPosition() {
     // Two lines; the expectation lists them in the other order, told apart by period.
-    let expected = l([m([("lines", l([
-        m([("period", m([("start", s("2026-02-01")), ("end", s("2026-03-01"))])), ("amount", s("10000"))]),
-        m([("period", m([("start", s("2026-01-01T00:00:00Z")), ("end", s("1769904000"))])), ("amount", s("8000"))]),
-    ]))])])
+    let expected = l([
+        m([
+            (
+                "lines",
+                l([
+                    m([("period", m([("start", s("2026-02-01")), ("end", s("2026-03-01"))])), ("amount", s("10000"))]),
+                    m([("period", m([("start", s("2026-01-01T00:00:00Z")), ("end", s("1769904000"))])), ("amount", s("8000"))]),
+                ])
+            )
+        ])
+    ])
     #expect(InvoiceDiff.compare(invoices: expected, with: [InvoiceDocument.document(seedRenewal())]).isEmpty)
 }
 
@@ -80,7 +89,9 @@ func timestampsAreComparedAsInstants(text: String, equal: Bool) {
 }
 
 @Test func documentJSONIsDeterministicAndEscaped() {
-    let value = DocumentValue.object([("a", .string("x\"y\n")), ("b", .money(-5, usd)), ("c", .decimal(ExactDecimal(parsing: "0.05")!, asString: true))])
+    let value = DocumentValue.object([
+        ("a", .string("x\"y\n")), ("b", .money(-5, usd)), ("c", .decimal(ExactDecimal(parsing: "0.05")!, asString: true)),
+    ])
     #expect(value.json() == #"{"a":"x\"y\n","b":-5,"c":"0.05"}"#)
 }
 

@@ -43,12 +43,13 @@ public struct BillingInterval: Sendable, Hashable, CustomStringConvertible {
 
     /// The index `k` of the period `[boundary(k), boundary(k+1))` that contains `instant`.
     public func periodIndex(containing instant: Instant, anchor: Instant) -> Int {
-        let approxSeconds: Int64 = switch unit {
-        case .day: 86_400
-        case .week: 604_800
-        case .month: 2_629_746
-        case .year: 31_556_952
-        }
+        let approxSeconds: Int64 =
+            switch unit {
+            case .day: 86_400
+            case .week: 604_800
+            case .month: 2_629_746
+            case .year: 31_556_952
+            }
         var k = Int((instant.seconds - anchor.seconds) / (approxSeconds * Int64(count)))
         while boundary(k, from: anchor) > instant { k -= 1 }
         while boundary(k + 1, from: anchor) <= instant { k += 1 }

@@ -37,7 +37,8 @@ public final class BillingEngine {
         now = simulation.clockStart
         customers = Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         intake = EventIntake(
-            validator: MeterEventValidator(catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
+            validator: MeterEventValidator(
+                catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
         for (index, definition) in simulation.subscriptions.enumerated() {
             subscriptions.append(try BilledSubscription(definition: definition, catalog: simulation.catalog))
             subscriptionIndexByID[definition.id] = index

@@ -83,7 +83,8 @@ enum FirstInvoice {
     static func checkLineLimit(_ lines: [PlannedLine], of definition: Subscription) throws {
         guard lines.count > lineLimit else { return }
         throw EngineError(
-            "subscription \(definition.id): backdating to \(definition.start) would put \(lines.count) lines on the first invoice; Stripe refuses more than \(lineLimit)")
+            "subscription \(definition.id): backdating to \(definition.start) would put \(lines.count) lines on the first invoice; Stripe refuses more than \(lineLimit)"
+        )
     }
 
     /// Whether the first invoice is created: it has lines, and a flexible subscription with metered items

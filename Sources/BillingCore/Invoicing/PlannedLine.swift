@@ -48,13 +48,14 @@ struct PlannedLine: Sendable, Hashable {
         case .licensed, .credit:
             let quantity = ExactDecimal(item.quantity)
             var rated = Rating.rate(price.scheme, quantity: quantity)
-            let amount = if kind == .credit {
-                LicensedAmount.credit(
-                    rated.exact, over: period, schedule: subscription.schedule, mode: subscription.definition.billingMode,
-                    debit: subscription.debits[self.item])
-            } else {
-                LicensedAmount.charge(rated.exact, over: period, schedule: subscription.schedule)
-            }
+            let amount =
+                if kind == .credit {
+                    LicensedAmount.credit(
+                        rated.exact, over: period, schedule: subscription.schedule, mode: subscription.definition.billingMode,
+                        debit: subscription.debits[self.item])
+                } else {
+                    LicensedAmount.charge(rated.exact, over: period, schedule: subscription.schedule)
+                }
             rated.exact = amount.exact
             let description = LineDescription.licensed(
                 quantity: item.quantity, product: productName, period: period, isCredit: kind == .credit, isProration: amount.isProration)

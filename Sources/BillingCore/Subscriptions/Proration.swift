@@ -74,11 +74,12 @@ struct LicensedAmount: Sendable, Hashable {
     static func credit(
         _ listAmount: ExactDecimal, over span: Period, schedule: BillingSchedule, mode: BillingMode, debit: Debit?
     ) -> LicensedAmount {
-        let unused = if mode == .flexible, let debit {
-            ExactDecimal(debit.amount).scaled(by: span.seconds, over: debit.period.seconds)
-        } else {
-            schedule.prorate(listAmount, over: span)
-        }
+        let unused =
+            if mode == .flexible, let debit {
+                ExactDecimal(debit.amount).scaled(by: span.seconds, over: debit.period.seconds)
+            } else {
+                schedule.prorate(listAmount, over: span)
+            }
         return LicensedAmount(exact: -unused, isProration: true)
     }
 }

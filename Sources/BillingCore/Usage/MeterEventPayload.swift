@@ -46,19 +46,33 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
                 self = MeterEventPayload(entries: entries)
                 return
             }
-            if inlineCount > 0, key0 == key { value0 = newValue; return }
-            if inlineCount > 1, key1 == key { value1 = newValue; return }
-            if inlineCount > 2, key2 == key { value2 = newValue; return }
+            if inlineCount > 0, key0 == key {
+                value0 = newValue
+                return
+            }
+            if inlineCount > 1, key1 == key {
+                value1 = newValue
+                return
+            }
+            if inlineCount > 2, key2 == key {
+                value2 = newValue
+                return
+            }
             var index = 0
             while index < spill?.count ?? 0 {
-                if spill?[index] == key { spill?[index + 1] = newValue; return }
+                if spill?[index] == key {
+                    spill?[index + 1] = newValue
+                    return
+                }
                 index += 2
             }
             switch inlineCount {
             case 0: (key0, value0) = (key, newValue)
             case 1: (key1, value1) = (key, newValue)
             case 2: (key2, value2) = (key, newValue)
-            default: spill = (spill ?? []) + [key, newValue]; return
+            default:
+                spill = (spill ?? []) + [key, newValue]
+                return
             }
             inlineCount += 1
         }

@@ -1,6 +1,6 @@
 import BillingCore
-import Foundation
 import BillingDocument
+import Foundation
 import Yams
 
 /// Reads a scenario file (SCENARIO-FORMAT.md) into a validated ``Scenario``.
@@ -135,7 +135,6 @@ struct Registry<Object> {
         return "(\(plural): \(shown)\(order.count > 12 ? ", … \(order.count - 12) more" : ""))"
     }
 }
-
 
 /// Walks one scenario tree in dependency order (catalog, customers, subscriptions, usage, timeline,
 /// expectations), so references are checked whatever order the file lists its sections in.

@@ -1,7 +1,7 @@
 import BillingCore
 import BillingDocument
-import Yams
 import Foundation
+import Yams
 
 /// The YAML side of `usage:`: literal events, file references and generator specs (the file
 /// readers and generators themselves live in UsageSources.swift and Generators.swift).
