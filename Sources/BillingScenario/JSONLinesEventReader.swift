@@ -136,18 +136,7 @@ struct JSONLineParser {
             p += 1
         } else {
             while true {
-                skipSpace()
-                let keyOffset = p
-                guard p < end, base[p] == UInt8(ascii: "\"") else {
-                    throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)")
-                }
-                let key = try string()
-                skipSpace()
-                guard p < end, base[p] == UInt8(ascii: ":") else {
-                    throw Problem(offset: p, message: "invalid JSON: expected `:` after the key, found \(found)")
-                }
-                p += 1
-                skipSpace()
+                let (key, keyOffset) = try memberKey()
                 let valueOffset = p
                 let bit: Int
                 if isKey(key, "event_name") {
@@ -164,14 +153,7 @@ struct JSONLineParser {
                 } else if isKey(key, "timestamp") || isKey(key, "received_at") {
                     let name = isKey(key, "timestamp") ? "timestamp" : "received_at"
                     bit = name == "timestamp" ? 4 : 8
-                    let value: Range<Int>
-                    if p < end, base[p] == UInt8(ascii: "\"") {
-                        value = try string()
-                    } else if p < end, base[p] == UInt8(ascii: "-") || (base[p] >= 0x30 && base[p] <= 0x39) {
-                        value = try number()
-                    } else {
-                        throw Problem(offset: valueOffset, message: "\(name): expected a string or an integer, found \(try kind())")
-                    }
+                    let value = try stringOrNumber(name, expected: "a string or an integer")
                     guard let instant = Instant(utf8: bytes(value)) else {
                         throw Problem(
                             offset: valueOffset,
@@ -223,28 +205,10 @@ struct JSONLineParser {
             return payload
         }
         while true {
-            skipSpace()
-            let keyOffset = p
-            guard p < end, base[p] == UInt8(ascii: "\"") else {
-                throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)")
-            }
-            let keyRange = try string()
+            let (keyRange, keyOffset) = try memberKey()
             guard let key = interner.string(bytes(keyRange)) else { throw Problem(offset: keyOffset, message: "payload: a key is not valid UTF-8") }
-            skipSpace()
-            guard p < end, base[p] == UInt8(ascii: ":") else {
-                throw Problem(offset: p, message: "invalid JSON: expected `:` after the key, found \(found)")
-            }
-            p += 1
-            skipSpace()
             let valueOffset = p
-            let value: Range<Int>
-            if p < end, base[p] == UInt8(ascii: "\"") {
-                value = try string()
-            } else if p < end, base[p] == UInt8(ascii: "-") || (base[p] >= 0x30 && base[p] <= 0x39) {
-                value = try number()
-            } else {
-                throw Problem(offset: valueOffset, message: "payload.\(key): expected a string or a number, found \(try kind())")
-            }
+            let value = try stringOrNumber("payload.\(key)", expected: "a string or a number")
             guard let text = interner.string(bytes(value)) else { throw Problem(offset: valueOffset, message: "payload.\(key): not valid UTF-8") }
             guard payload[key] == nil else { throw Problem(offset: keyOffset, message: "payload: duplicate key `\(key)`") }
             payload[key] = text
@@ -281,6 +245,30 @@ struct JSONLineParser {
             try skipValue(depth: 0)
             return text(start..<p)
         }
+    }
+
+    /// The content of a string, or the text of a number, at `p`; anything else is an error naming `field`.
+    mutating func stringOrNumber(_ field: String, expected: String) throws(Problem) -> Range<Int> {
+        if p < end, base[p] == UInt8(ascii: "\"") { return try string() }
+        if p < end, base[p] == UInt8(ascii: "-") || (base[p] >= 0x30 && base[p] <= 0x39) { return try number() }
+        throw Problem(offset: p, message: "\(field): expected \(expected), found \(try kind())")
+    }
+
+    /// An object member's `"key":` at `p`, spaces around it skipped: the key's content and where it starts.
+    mutating func memberKey() throws(Problem) -> (key: Range<Int>, offset: Int) {
+        skipSpace()
+        let offset = p
+        guard p < end, base[p] == UInt8(ascii: "\"") else {
+            throw Problem(offset: p, message: "invalid JSON: expected a string key, found \(found)")
+        }
+        let key = try string()
+        skipSpace()
+        guard p < end, base[p] == UInt8(ascii: ":") else {
+            throw Problem(offset: p, message: "invalid JSON: expected `:` after the key, found \(found)")
+        }
+        p += 1
+        skipSpace()
+        return (key, offset)
     }
 
     /// The content of the string at `p` (past its closing quote after), escapes decoded in place.

@@ -74,10 +74,7 @@ extension BillSim {
                 return
             }
             // The usage files are written once, before any row is timed, and shared by the rows.
-            let folder =
-                workDirectory
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let folder = try makeWorkFolder()
             defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
             let workload = BenchWorkload(events: events, customers: customers)
             for format in [UsageFileFormat.csv, .jsonl] where sourceNames.contains(format.rawValue) {
@@ -113,12 +110,19 @@ extension BillSim {
             }
         }
 
-        /// One row (a store, a source), its billed total and wall time (`nil` when skipped), measured in this process.
-        func measure(_ name: String, source: String) async throws -> (line: String, total: Int64?, seconds: Double?) {
+        /// The folder for the usage files and the SQLite database: `--work-directory`, or a new temporary one
+        /// (which the caller removes).
+        func makeWorkFolder() throws -> String {
             let folder =
                 workDirectory
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("billsim-bench-\(ProcessInfo.processInfo.processIdentifier)").path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            return folder
+        }
+
+        /// One row (a store, a source), its billed total and wall time (`nil` when skipped), measured in this process.
+        func measure(_ name: String, source: String) async throws -> (line: String, total: Int64?, seconds: Double?) {
+            let folder = try makeWorkFolder()
             defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
             let workload = BenchWorkload(events: events, customers: customers)
             let label = source == "generated" ? name : "\(name) (\(source))"
