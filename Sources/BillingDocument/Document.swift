@@ -65,8 +65,8 @@ public indirect enum DocumentValue: Sendable, Hashable {
 }
 
 /// JSON string escaping.
-public enum JSONText {
-    public static func quote(_ text: String) -> String {
+enum JSONText {
+    static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -151,12 +151,12 @@ public enum InvoiceDocument {
     public static let ignoredFields: Set<String> = ["object"]
 
     /// The fields an expected invoice may name, with the fields of its lines.
-    public static let invoiceFields: [String] = {
+    static let invoiceFields: [String] = {
         guard case .object(let entries) = document(sample) else { return [] }
         return entries.map(\.key)
     }()
 
-    public static let lineFields: [String] = {
+    static let lineFields: [String] = {
         guard case .object(let entries) = line(of: sample.lines[0], currency: sample.currency) else { return [] }
         return entries.map(\.key)
     }()

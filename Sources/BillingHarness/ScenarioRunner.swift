@@ -182,7 +182,7 @@ public struct ScenarioRunner: Sendable {
 
 extension Expectation {
     /// Whether anything is expected at all.
-    public var isStated: Bool {
+    var isStated: Bool {
         invoices != nil || invoiceCount != nil || !previews.isEmpty || !meterEventErrors.isEmpty || lateEvents != nil
     }
 }

@@ -9,7 +9,7 @@ import BillingDocument
 /// generated value: an amount in minor units, an exact decimal, a timestamp, a flag or a string.
 public enum InvoiceDiff {
     /// Fields that identify a line.
-    public static let lineIdentity = ["price", "period", "proration"]
+    static let lineIdentity = ["price", "period", "proration"]
 
     /// Compares expected invoices, in creation order, with the generated ones.
     public static func compare(invoices expected: Expected, with actual: [DocumentValue], path: String = "invoices") -> [Difference] {

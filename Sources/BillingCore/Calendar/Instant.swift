@@ -4,7 +4,7 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public init(seconds: Int64) { self.seconds = seconds }
 
-    public static let distantFuture = Instant(seconds: Int64.max / 4)
+    static let distantFuture = Instant(seconds: Int64.max / 4)
 
     public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.seconds < rhs.seconds }
     public static func + (lhs: Instant, rhs: TimeSpan) -> Instant { Instant(seconds: lhs.seconds + rhs.seconds) }
@@ -109,7 +109,7 @@ public struct CivilDate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Howard Hinnant's `days_from_civil`.
-    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400

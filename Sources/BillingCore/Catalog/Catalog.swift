@@ -126,10 +126,10 @@ public struct Catalog: Sendable {
     public let meters: [Meter]
     public let products: [Product]
     public let prices: [Price]
-    public let metersByEventName: [String: Int]
-    public let meterIndex: [String: Int]
-    public let priceIndex: [String: Int]
-    public let productIndex: [String: Int]
+    let metersByEventName: [String: Int]
+    let meterIndex: [String: Int]
+    let priceIndex: [String: Int]
+    let productIndex: [String: Int]
 
     public init(meters: [Meter], products: [Product], prices: [Price]) {
         self.meters = meters

@@ -11,7 +11,7 @@ public final class BillingEngine {
     /// How many accepted events are handed to the store at once.
     public static let batchSize = 50_000
     /// The most lines Stripe puts on one invoice (BILLING-SEMANTICS §5.2, §6.1); backdating beyond it fails.
-    public static let maximumInvoiceLines = FirstInvoice.lineLimit
+    static let maximumInvoiceLines = FirstInvoice.lineLimit
     /// How many invoices are saved at once at most (the invoices of one instant, in chunks of this size).
     public static let saveBatchSize = 5_000
 

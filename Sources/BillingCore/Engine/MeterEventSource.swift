@@ -23,7 +23,7 @@ public struct ArrayMeterEventSource: MeterEventSource {
 /// What happened to the usage of a run: nothing is dropped silently.
 public struct UsageReport: Sendable, Hashable {
     /// How many rejected events are kept as samples per code.
-    public static let sampleLimit = 5
+    static let sampleLimit = 5
 
     public var received = 0
     public var accepted = 0

@@ -6,18 +6,18 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
     public let exponent: Int
 
     /// Stripe's zero-decimal currencies: amounts are whole units (100 means ¥100).
-    public static let zeroDecimalCodes: Set<String> = [
+    static let zeroDecimalCodes: Set<String> = [
         "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
         "xof", "xpf",
     ]
     /// Stripe's three-decimal currencies.
-    public static let threeDecimalCodes: Set<String> = ["bhd", "jod", "kwd", "omr", "tnd"]
+    static let threeDecimalCodes: Set<String> = ["bhd", "jod", "kwd", "omr", "tnd"]
 
     /// Stripe's minimum charge amounts in minor units, for the currencies its table lists
     /// (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts; BILLING-SEMANTICS §6.5
     /// names 0.50 USD). Other currencies' minimum is "the equivalent of 0.50 USD" at an exchange rate
     /// billsim does not model, so none is applied for them.
-    public static let minimumChargeAmounts: [String: Int64] = [
+    static let minimumChargeAmounts: [String: Int64] = [
         "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500, "dkk": 250, "eur": 50, "gbp": 30,
         "hkd": 400, "huf": 17500, "inr": 50, "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200,
         "sek": 300, "sgd": 50, "thb": 1000,
@@ -40,7 +40,7 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
     public var description: String { code }
 
     /// The smallest amount Stripe charges in this currency, in minor units, if its table lists one.
-    public var minimumCharge: Int64? { Self.minimumChargeAmounts[code] }
+    var minimumCharge: Int64? { Self.minimumChargeAmounts[code] }
 
     public static func < (lhs: Currency, rhs: Currency) -> Bool { lhs.code < rhs.code }
 

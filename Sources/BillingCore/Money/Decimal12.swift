@@ -10,9 +10,9 @@ public struct Decimal12: Sendable, Hashable, Comparable, CustomStringConvertible
     public static let scale: Int128 = 1_000_000_000_000
     public static let zero = Decimal12(units: 0)
     /// The most integer digits a value may have (keeps sums of millions of values far from overflow).
-    public static let maxIntegerDigits = 24
+    static let maxIntegerDigits = 24
     /// The most fractional digits a value may have.
-    public static let maxFractionDigits = 12
+    static let maxFractionDigits = 12
 
     public init(units: Int128) { self.units = units }
     public init(_ integer: Int) { units = Int128(integer) * Self.scale }
