@@ -73,7 +73,7 @@ struct CSVEventReader {
     var line = 1
     var rows = 0
     var interner = StringInterner()
-    var lastArrival: (instant: Instant, line: Int)?
+    var arrivalOrder = ArrivalOrder(lines: "rows", record: "row")
     var finished = false
 
     /// Opens the file and reads its header; header problems are in `problems` (and stop the reading).
@@ -190,15 +190,10 @@ struct CSVEventReader {
             return nil
         }
         let arrival = receivedAt ?? timestamp
-        if let last = lastArrival, arrival < last.instant {
-            let column = columns.firstIndex(of: receivedAt == nil ? .timestamp : .receivedAt)!
-            report(
-                cells[column],
-                "rows must be in arrival order (received_at, else timestamp): this row arrives at \(arrival), "
-                    + "before the row of line \(last.line) (\(last.instant))")
+        if let outOfOrder = arrivalOrder.check(arrival, line: rowLine) {
+            report(cells[columns.firstIndex(of: receivedAt == nil ? .timestamp : .receivedAt)!], outOfOrder)
             return nil
         }
-        lastArrival = (arrival, rowLine)
         return MeterEvent(eventName: eventName, timestamp: timestamp, identifier: identifier, payload: payload, receivedAt: receivedAt)
     }
 
@@ -237,12 +232,7 @@ struct CSVEventReader {
     }
 
     mutating func report(_ problem: ScanProblem) {
-        guard problems.shown.count < UsageFileProblems.limit else {
-            problems.total += 1
-            return
-        }
-        let column = UsageText.column(of: problem.offset, lineStart: problem.lineStart, in: file)
-        problems.add(line: problem.line, column: column, problem.message, sourceLine: UsageText.line(at: problem.lineStart, in: file))
+        problems.add(offset: problem.offset, line: problem.line, lineStart: problem.lineStart, problem.message, in: file)
     }
 
     /// Scans the next record into `cells`, reading more of the file as needed; `nil` at the end of the

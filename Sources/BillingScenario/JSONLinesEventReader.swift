@@ -19,7 +19,7 @@ struct JSONLinesEventReader {
     var line = 0
     var rows = 0
     var interner = StringInterner()
-    var lastArrival: (instant: Instant, line: Int)?
+    var arrivalOrder = ArrivalOrder(lines: "lines", record: "event")
     var finished = false
 
     init(file: ChunkedFile, path: String) {
@@ -40,22 +40,12 @@ struct JSONLinesEventReader {
             rows += 1
             do throws(JSONLineParser.Problem) {
                 let event = try parser.event(interner: &interner)
-                let arrival = event.arrival
-                if let last = lastArrival, arrival < last.instant {
-                    throw JSONLineParser.Problem(
-                        offset: lineStart,
-                        message: "lines must be in arrival order (received_at, else timestamp): this event arrives at \(arrival), "
-                            + "before the event of line \(last.line) (\(last.instant))")
+                if let outOfOrder = arrivalOrder.check(event.arrival, line: line) {
+                    throw JSONLineParser.Problem(offset: lineStart, message: outOfOrder)
                 }
-                lastArrival = (arrival, line)
                 return event
             } catch {
-                if problems.shown.count < UsageFileProblems.limit {
-                    let column = UsageText.column(of: error.offset, lineStart: lineStart, in: file)
-                    problems.add(line: line, column: column, error.message, sourceLine: UsageText.line(at: lineStart, in: file))
-                } else {
-                    problems.total += 1
-                }
+                problems.add(offset: error.offset, line: line, lineStart: lineStart, error.message, in: file)
             }
         }
         finished = true

@@ -1,3 +1,4 @@
+import BillingCore
 import BillingDocument
 import Foundation
 
@@ -77,6 +78,18 @@ struct UsageFileProblems {
         shown.append(Diagnostic(location: SourceLocation(file: path, line: line, column: column), message: message, sourceLine: sourceLine))
     }
 
+    /// A problem at a byte `offset` of the file, on the line starting at `lineStart`; its column and source
+    /// line are worked out only for the problems shown (past ``limit`` it is only counted).
+    mutating func add(offset: Int, line: Int, lineStart: Int, _ message: String, in file: ChunkedFile) {
+        guard shown.count < Self.limit else {
+            total += 1
+            return
+        }
+        add(
+            line: line, column: UsageText.column(of: offset, lineStart: lineStart, in: file), message,
+            sourceLine: UsageText.line(at: lineStart, in: file))
+    }
+
     /// Every problem as one error, or `nil` when there were none.
     func error(rows: Int, lastLine: Int) -> ScenarioLoadError? {
         guard total > 0 else { return nil }
@@ -88,6 +101,25 @@ struct UsageFileProblems {
             diagnostics.append(more)
         }
         return ScenarioLoadError(path: path, diagnostics: diagnostics)
+    }
+}
+
+/// Rows of a usage file come in arrival order (`received_at`, else `timestamp`): the engine reads the file
+/// as a stream, so a row that arrives before the one above it cannot be billed where it belongs.
+struct ArrivalOrder {
+    /// What the message calls the file's lines (`rows`, `lines`) and one record (`row`, `event`).
+    let lines: String
+    let record: String
+    var last: (instant: Instant, line: Int)?
+
+    /// Records `arrival` as the latest, or says why it is out of order (and keeps the latest as it was).
+    mutating func check(_ arrival: Instant, line: Int) -> String? {
+        if let last, arrival < last.instant {
+            return "\(lines) must be in arrival order (received_at, else timestamp): this \(record) arrives at \(arrival), "
+                + "before the \(record) of line \(last.line) (\(last.instant))"
+        }
+        last = (arrival, line)
+        return nil
     }
 }
 
