@@ -95,6 +95,8 @@ public struct MergedEventSource: MeterEventSource {
     public init(_ sources: [any MeterEventSource]) { self.sources = sources }
 
     public mutating func next() throws -> MeterEvent? {
+        // One source (the usual case, a file or a generator) is already in arrival order: no merging.
+        if sources.count == 1 { return try sources[0].next() }
         if heads == nil {
             var first: [MeterEvent?] = []
             for index in sources.indices { first.append(try sources[index].next()) }
@@ -159,7 +161,7 @@ public struct ReadAheadEventSource: MeterEventSource {
     /// The batches between the reading thread and the engine.
     final class Queue: @unchecked Sendable {
         let condition = NSCondition()
-        var batches: [[MeterEvent]] = []
+        var batches: [[MeterEvent?]] = []
         var failure: ScenarioLoadError?
         var done = false
         var cancelled = false
@@ -184,7 +186,8 @@ public struct ReadAheadEventSource: MeterEventSource {
     }
 
     let owner: Owner
-    var current: [MeterEvent] = []
+    /// The batch being read; each event is moved out as it is returned (no copy, no retain).
+    var current: [MeterEvent?] = []
     var index = 0
 
     public init(_ source: UsageFileSource) {
@@ -192,7 +195,7 @@ public struct ReadAheadEventSource: MeterEventSource {
         owner = Owner(queue)
         let transfer = Transfer(source)
         let thread = Thread {
-            var batch: [MeterEvent] = []
+            var batch: [MeterEvent?] = []
             batch.reserveCapacity(Self.batchSize)
             var failure: ScenarioLoadError?
             var ended = false
@@ -232,7 +235,7 @@ public struct ReadAheadEventSource: MeterEventSource {
     public mutating func next() throws -> MeterEvent? {
         if index < current.count {
             defer { index += 1 }
-            return current[index]
+            return current[index].take()
         }
         let queue = owner.queue
         queue.condition.lock()
@@ -250,6 +253,6 @@ public struct ReadAheadEventSource: MeterEventSource {
         queue.condition.broadcast()
         queue.condition.unlock()
         index = 1
-        return current[0]
+        return current[0].take()
     }
 }
