@@ -165,16 +165,7 @@ struct JSONLineParser {
                     guard seenMask & bit == 0 else { throw Problem(offset: keyOffset, message: "duplicate key `\(text(key))`") }
                     seenMask |= bit
                 }
-                skipSpace()
-                if p < end, base[p] == UInt8(ascii: ",") {
-                    p += 1
-                    continue
-                }
-                if p < end, base[p] == UInt8(ascii: "}") {
-                    p += 1
-                    break
-                }
-                throw Problem(offset: p, message: "invalid JSON: expected `,` or `}` after a value, found \(found)")
+                if try objectEnds() { break }
             }
         }
         skipSpace()
@@ -202,16 +193,7 @@ struct JSONLineParser {
             guard let text = interner.string(bytes(value)) else { throw Problem(offset: valueOffset, message: "payload.\(key): not valid UTF-8") }
             guard payload[key] == nil else { throw Problem(offset: keyOffset, message: "payload: duplicate key `\(key)`") }
             payload[key] = text
-            skipSpace()
-            if p < end, base[p] == UInt8(ascii: ",") {
-                p += 1
-                continue
-            }
-            if p < end, base[p] == UInt8(ascii: "}") {
-                p += 1
-                return payload
-            }
-            throw Problem(offset: p, message: "invalid JSON: expected `,` or `}` after a value, found \(found)")
+            if try objectEnds() { return payload }
         }
     }
 
@@ -235,6 +217,20 @@ struct JSONLineParser {
             try skipValue(depth: 0)
             return text(start..<p)
         }
+    }
+
+    /// Past a member's value: `,` (another member follows: `false`) or `}` (the object ends: `true`).
+    mutating func objectEnds() throws(Problem) -> Bool {
+        skipSpace()
+        if p < end, base[p] == UInt8(ascii: ",") {
+            p += 1
+            return false
+        }
+        if p < end, base[p] == UInt8(ascii: "}") {
+            p += 1
+            return true
+        }
+        throw Problem(offset: p, message: "invalid JSON: expected `,` or `}` after a value, found \(found)")
     }
 
     /// The content of a string, or the text of a number, at `p`; anything else is an error naming `field`.
