@@ -19,16 +19,22 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
         self.sourceLine = sourceLine
     }
 
-    /// `path:line:col: error: message`, then the source line and a caret under the column.
+    /// `path:line:col: error: message`, then the source line and a caret under the column; controls
+    /// escaped and long text cut (`TerminalText`), so a file cannot write to the terminal through them.
     public var description: String {
-        let header = "\(location): error: \(message)"
+        let header = TerminalText.escaped("\(location): error: \(message)", limit: Self.lineLimit)
         guard let sourceLine else { return header }
         // Keep tabs so the caret lines up however the terminal renders them; columns count
-        // Unicode scalars, as libyaml's do.
+        // Unicode scalars, as libyaml's do (an escaped control takes the width of its escape).
+        let line = TerminalText.escaped(sourceLine, limit: Self.lineLimit)
+        let prefix = TerminalText.escaped(String(String.UnicodeScalarView(sourceLine.unicodeScalars.prefix(max(0, location.column - 1)))), limit: nil)
         var pad = ""
-        for scalar in sourceLine.unicodeScalars.prefix(max(0, location.column - 1)) {
+        for scalar in prefix.unicodeScalars.prefix(line.unicodeScalars.count) {
             pad.unicodeScalars.append(scalar == "\t" ? "\t" : " ")
         }
-        return header + "\n" + sourceLine + "\n" + pad + "^"
+        return header + "\n" + line + "\n" + pad + "^"
     }
+
+    /// How much of a message or a source line is shown.
+    static let lineLimit = 500
 }

@@ -15,5 +15,8 @@ public struct Difference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `invoices[1].lines[0].amount: expected 8000 (USD 80.00), got 80 (USD 0.80)`.
-    public var description: String { "\(path): expected \(expected), got \(actual)" }
+    /// Controls escaped and long values cut (`TerminalText`).
+    public var description: String {
+        "\(TerminalText.escaped(path, limit: nil)): expected \(TerminalText.escaped(expected)), got \(TerminalText.escaped(actual))"
+    }
 }

@@ -75,7 +75,8 @@ enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case let c where c.value < 0x20:
+            // Every control a terminal could act on (C1, bidi overrides too: `TerminalText`), still valid JSON.
+            case let c where c.value < 0x20 || TerminalText.isControl(c):
                 let hex = String(c.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)

@@ -51,10 +51,43 @@ public struct RunResult: Sendable {
 
     public func count(_ status: ScenarioStatus) -> Int { results.filter { $0.status == status }.count }
 
+    /// The counts of the results.
+    public var summary: RunSummary {
+        results.reduce(into: RunSummary()) { $0.add($1.status, hasExpectations: $1.hasExpectations) }
+    }
+
     /// 0 when every scenario passed, 2 when a file is invalid, else 1.
+    public var exitCode: Int32 { summary.exitCode }
+}
+
+/// How many scenarios ended each way: what a report's summary shows and what decides the exit status.
+public struct RunSummary: Sendable, Hashable {
+    public var passed = 0
+    public var failed = 0
+    public var invalid = 0
+    public var errors = 0
+    /// Passed without stating any expectation: nothing was checked.
+    public var unchecked = 0
+
+    public init() {}
+
+    public var total: Int { passed + failed + invalid + errors }
+
+    public mutating func add(_ status: ScenarioStatus, hasExpectations: Bool) {
+        switch status {
+        case .passed:
+            passed += 1
+            if !hasExpectations { unchecked += 1 }
+        case .failed: failed += 1
+        case .invalid: invalid += 1
+        case .error: errors += 1
+        }
+    }
+
+    /// 0 when every scenario passed, 2 when a file is invalid, else 1 (README, "Exit codes").
     public var exitCode: Int32 {
-        if results.contains(where: { $0.status == .invalid }) { return 2 }
-        if results.contains(where: { $0.status != .passed }) { return 1 }
+        if invalid > 0 { return 2 }
+        if failed + errors > 0 { return 1 }
         return 0
     }
 }
@@ -68,17 +101,15 @@ public struct ScenarioRunner: Sendable {
 
     public init(makeStore: @escaping StoreFactory) { self.makeStore = makeStore }
 
-    /// Every `.yaml`/`.yml` file under the paths (files as given, folders recursively), sorted,
-    /// keeping those whose path or name contains `filter`.
-    public static func discover(_ paths: [String]) throws -> [String] {
+    /// Every `.yaml`/`.yml` file under the paths (files as given, folders recursively, each folder's
+    /// files sorted), in the order of the paths. A path that does not exist is kept as it is, so that
+    /// loading it reports it in its place (`no scenario file at …`) and the other paths still run.
+    public static func discover(_ paths: [String]) -> [String] {
         var files: [String] = []
         let manager = FileManager.default
         for path in paths {
             var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw EngineError("no such file or folder: \(path)")
-            }
-            guard isDirectory.boolValue else {
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 files.append(path)
                 continue
             }
@@ -101,17 +132,22 @@ public struct ScenarioRunner: Sendable {
     public func run(files: [String], filter: String? = nil, tags: [String] = []) async -> RunResult {
         var results: [ScenarioResult] = []
         for file in files {
-            switch ScenarioLoader.load(path: file) {
-            case .failure(let error):
-                if let filter, !file.contains(filter) { continue }
-                results.append(ScenarioResult(path: file, name: file, status: .invalid, diagnostics: error.diagnostics))
-            case .success(let scenario):
-                if let filter, !file.contains(filter), !scenario.name.contains(filter) { continue }
-                if !tags.allSatisfy(scenario.tags.contains) { continue }
-                results.append(await run(scenario))
-            }
+            if let result = await run(file: file, filter: filter, tags: tags) { results.append(result) }
         }
         return RunResult(results: results)
+    }
+
+    /// Loads, runs and checks one file; `nil` when `filter` or `tags` leave it out (see `run(files:filter:tags:)`).
+    public func run(file: String, filter: String? = nil, tags: [String] = []) async -> ScenarioResult? {
+        switch ScenarioLoader.load(path: file) {
+        case .failure(let error):
+            if let filter, !file.contains(filter) { return nil }
+            return ScenarioResult(path: file, name: file, status: .invalid, diagnostics: error.diagnostics)
+        case .success(let scenario):
+            if let filter, !file.contains(filter), !scenario.name.contains(filter) { return nil }
+            if !tags.allSatisfy(scenario.tags.contains) { return nil }
+            return await run(scenario)
+        }
     }
 
     /// Runs one loaded scenario and compares the outcome with its expectations.

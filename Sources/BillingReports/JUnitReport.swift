@@ -12,37 +12,39 @@ public struct JUnitReport: ReportFormat {
     public var name: String { "junit" }
     public var fileExtension: String { "xml" }
 
-    public func render(_ run: RunResult) -> String {
-        let skipped = run.results.filter { $0.status == .passed && !$0.hasExpectations }.count
+    public func render(_ result: ScenarioResult) -> String {
+        let name = result.name == result.path ? result.path : "\(result.path) (\(result.name))"
+        var out = "    <testcase classname=\"\(xml(Self.className(result.path)))\" name=\"\(xml(name))\" file=\"\(xml(result.path))\""
+        var body = ""
+        switch result.status {
+        case .passed where !result.hasExpectations:
+            body += "      <skipped message=\"no expectations: nothing was checked\"/>\n"
+        case .passed:
+            break
+        case .failed:
+            let details = result.differences.map { difference in
+                difference.description + (difference.location.map { "\n  expected at \($0)" } ?? "")
+            }
+            body += "      <failure message=\"\(xml(plural(result.differences.count, "difference")))\" type=\"difference\">"
+            body += xml(details.joined(separator: "\n")) + "</failure>\n"
+        case .invalid:
+            body += "      <error message=\"invalid scenario\" type=\"invalid\">"
+            body += xml((result.diagnostics.map(\.description) + (result.errorMessage.map { [$0] } ?? [])).joined(separator: "\n")) + "</error>\n"
+        case .error:
+            body += "      <error message=\"\(xml(result.errorMessage ?? "error"))\" type=\"error\"/>\n"
+        }
+        if let outcome = result.outcome { body += "      <system-out>\(xml(outcomeSummary(outcome)))</system-out>\n" }
+        out += body.isEmpty ? "/>\n" : ">\n" + body + "    </testcase>\n"
+        return out
+    }
+
+    public func assemble(_ parts: [String], summary: RunSummary) -> String {
         let counts =
-            "tests=\"\(run.results.count)\" failures=\"\(run.count(.failed))\" errors=\"\(run.count(.invalid) + run.count(.error))\" skipped=\"\(skipped)\""
+            "tests=\"\(summary.total)\" failures=\"\(summary.failed)\" errors=\"\(summary.invalid + summary.errors)\" skipped=\"\(summary.unchecked)\""
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites name=\"billsim\" \(counts)>\n"
         out += "  <testsuite name=\"billsim scenarios\" \(counts)>\n"
-        for result in run.results {
-            let name = result.name == result.path ? result.path : "\(result.path) (\(result.name))"
-            out += "    <testcase classname=\"\(xml(Self.className(result.path)))\" name=\"\(xml(name))\" file=\"\(xml(result.path))\""
-            var body = ""
-            switch result.status {
-            case .passed where !result.hasExpectations:
-                body += "      <skipped message=\"no expectations: nothing was checked\"/>\n"
-            case .passed:
-                break
-            case .failed:
-                let details = result.differences.map { difference in
-                    difference.description + (difference.location.map { "\n  expected at \($0)" } ?? "")
-                }
-                body += "      <failure message=\"\(xml(plural(result.differences.count, "difference")))\" type=\"difference\">"
-                body += xml(details.joined(separator: "\n")) + "</failure>\n"
-            case .invalid:
-                body += "      <error message=\"invalid scenario\" type=\"invalid\">"
-                body += xml(result.diagnostics.map(\.description).joined(separator: "\n")) + "</error>\n"
-            case .error:
-                body += "      <error message=\"\(xml(result.errorMessage ?? "error"))\" type=\"error\"/>\n"
-            }
-            if let outcome = result.outcome { body += "      <system-out>\(xml(outcomeSummary(outcome)))</system-out>\n" }
-            out += body.isEmpty ? "/>\n" : ">\n" + body + "    </testcase>\n"
-        }
+        out += parts.joined()
         out += "  </testsuite>\n</testsuites>\n"
         return out
     }

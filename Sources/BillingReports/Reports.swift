@@ -2,13 +2,25 @@ import BillingCore
 import BillingDocument
 import BillingHarness
 
-/// A rendering of a run's results.
+/// A rendering of a run's results: one part per scenario, then the whole around the parts.
+///
+/// A part depends on its scenario alone, so a scenario's part can be rendered (and the text one
+/// printed) as soon as it finishes, even in another process (`billsim run` runs each scenario in a
+/// child process), and the report assembled from the parts and the summary.
 public protocol ReportFormat: Sendable {
     /// The name `--format` uses.
     var name: String { get }
     /// The file extension of a written report.
     var fileExtension: String { get }
-    func render(_ run: RunResult) -> String
+    /// One scenario's part of the report.
+    func render(_ result: ScenarioResult) -> String
+    /// The report: the scenarios' parts in order, with the summary.
+    func assemble(_ parts: [String], summary: RunSummary) -> String
+}
+
+extension ReportFormat {
+    /// The whole report of a run.
+    public func render(_ run: RunResult) -> String { assemble(run.results.map { render($0) }, summary: run.summary) }
 }
 
 /// Report formats by name. Adding one is one type and one line here.
@@ -50,42 +62,49 @@ public struct TextReport: ReportFormat {
     public var name: String { "text" }
     public var fileExtension: String { "txt" }
 
-    public func render(_ run: RunResult) -> String {
-        var out = ""
-        for result in run.results {
-            let label =
-                switch result.status {
-                case .passed: "PASS   "
-                case .failed: "FAIL   "
-                case .invalid: "INVALID"
-                case .error: "ERROR  "
+    public func render(_ result: ScenarioResult) -> String {
+        let label =
+            switch result.status {
+            case .passed: "PASS   "
+            case .failed: "FAIL   "
+            case .invalid: "INVALID"
+            case .error: "ERROR  "
+            }
+        // What the scenario controls goes through TerminalText: a name cannot print a fake line.
+        let path = TerminalText.escaped(result.path, limit: nil)
+        var out = "\(label) \(path)"
+        if result.name != result.path { out += "  (\(TerminalText.escaped(result.name)))" }
+        if result.status == .passed && !result.hasExpectations { out += "  [no expectations: nothing was checked]" }
+        out += "\n"
+        if let outcome = result.outcome {
+            out += "        \(outcomeSummary(outcome))\n"
+            for (code, samples) in outcome.usage.samples.sorted(by: { $0.key < $1.key }) where result.status != .passed {
+                for sample in samples.prefix(2) {
+                    let identifier = TerminalText.escaped(sample.event.identifier ?? "none")
+                    out +=
+                        "        rejected \(code.rawValue): \(TerminalText.escaped(sample.message)) (identifier \(identifier), timestamp \(sample.event.timestamp))\n"
                 }
-            var title = "\(label) \(result.path)"
-            if result.name != result.path { title += "  (\(result.name))" }
-            if result.status == .passed && !result.hasExpectations { title += "  [no expectations: nothing was checked]" }
-            out += title + "\n"
-            if let outcome = result.outcome {
-                out += "        \(outcomeSummary(outcome))\n"
-                for (code, samples) in outcome.usage.samples.sorted(by: { $0.key < $1.key }) where result.status != .passed {
-                    for sample in samples.prefix(2) {
-                        out +=
-                            "        rejected \(code.rawValue): \(sample.message) (identifier \(sample.event.identifier ?? "none"), timestamp \(sample.event.timestamp))\n"
-                    }
-                }
             }
-            for difference in result.differences {
-                out += "        \(difference)\n"
-                if let location = difference.location { out += "          expected at \(location)\n" }
-            }
-            for diagnostic in result.diagnostics {
-                out +=
-                    diagnostic.description.split(separator: "\n", omittingEmptySubsequences: false).map { "        \($0)" }.joined(separator: "\n")
-                    + "\n"
-            }
-            if let message = result.errorMessage { out += "        error: \(message)\n" }
         }
-        out += "\(run.count(.passed)) passed, \(run.count(.failed)) failed, \(run.count(.invalid)) invalid, \(run.count(.error)) errors\n"
+        for difference in result.differences {
+            out += "        \(difference)\n"
+            if let location = difference.location { out += "          expected at \(TerminalText.escaped(location.description, limit: nil))\n" }
+        }
+        for diagnostic in result.diagnostics {
+            out +=
+                diagnostic.description.split(separator: "\n", omittingEmptySubsequences: false).map { "        \($0)" }.joined(separator: "\n") + "\n"
+        }
+        if let message = result.errorMessage { out += "        error: \(TerminalText.escaped(message, limit: 500))\n" }
         return out
+    }
+
+    public func assemble(_ parts: [String], summary: RunSummary) -> String {
+        parts.joined() + Self.summaryLine(summary) + "\n"
+    }
+
+    /// `3 passed, 1 failed, 0 invalid, 0 errors`.
+    public static func summaryLine(_ summary: RunSummary) -> String {
+        "\(summary.passed) passed, \(summary.failed) failed, \(summary.invalid) invalid, \(summary.errors) errors"
     }
 }
 
@@ -95,43 +114,48 @@ public struct JSONReport: ReportFormat {
     public var name: String { "json" }
     public var fileExtension: String { "json" }
 
-    public func render(_ run: RunResult) -> String {
-        let scenarios: [DocumentValue] = run.results.map { result in
-            var entries: [(key: String, value: DocumentValue)] = [
-                ("path", .string(result.path)),
-                ("name", .string(result.name)),
-                ("status", .string(result.status.rawValue)),
-                ("has_expectations", .bool(result.hasExpectations)),
-                (
-                    "differences",
-                    .list(
-                        result.differences.map { difference in
-                            .object([
-                                ("path", .string(difference.path)),
-                                ("expected", .string(difference.expected)),
-                                ("actual", .string(difference.actual)),
-                                ("location", difference.location.map { .string($0.description) } ?? .null),
-                            ])
-                        })
-                ),
-                ("diagnostics", .list(result.diagnostics.map { .string($0.description) })),
-                ("error", result.errorMessage.map { .string($0) } ?? .null),
-            ]
-            if let outcome = result.outcome {
-                entries.append(("usage", usageDocument(outcome.usage)))
-                entries.append(("invoices", .list(outcome.invoices.map(InvoiceDocument.document))))
-                entries.append(
-                    ("previews", .object(outcome.previews.sorted { $0.key < $1.key }.map { ($0.key, InvoiceDocument.document($0.value)) })))
-            }
-            return .object(entries)
+    public func render(_ result: ScenarioResult) -> String {
+        var entries: [(key: String, value: DocumentValue)] = [
+            ("path", .string(result.path)),
+            ("name", .string(result.name)),
+            ("status", .string(result.status.rawValue)),
+            ("has_expectations", .bool(result.hasExpectations)),
+            (
+                "differences",
+                .list(
+                    result.differences.map { difference in
+                        .object([
+                            ("path", .string(difference.path)),
+                            ("expected", .string(difference.expected)),
+                            ("actual", .string(difference.actual)),
+                            ("location", difference.location.map { .string($0.description) } ?? .null),
+                        ])
+                    })
+            ),
+            ("diagnostics", .list(result.diagnostics.map { .string($0.description) })),
+            ("error", result.errorMessage.map { .string($0) } ?? .null),
+        ]
+        if let outcome = result.outcome {
+            entries.append(("usage", usageDocument(outcome.usage)))
+            entries.append(("invoices", .list(outcome.invoices.map(InvoiceDocument.document))))
+            entries.append(("previews", .object(outcome.previews.sorted { $0.key < $1.key }.map { ($0.key, InvoiceDocument.document($0.value)) })))
         }
-        let summary: DocumentValue = .object([
-            ("passed", .integer(Int64(run.count(.passed)))),
-            ("failed", .integer(Int64(run.count(.failed)))),
-            ("invalid", .integer(Int64(run.count(.invalid)))),
-            ("errors", .integer(Int64(run.count(.error)))),
+        // Indented as an element of the top object's "scenarios" list.
+        return DocumentValue.object(entries).json(pretty: true, indent: Self.partIndent)
+    }
+
+    static let partIndent = "    "
+
+    public func assemble(_ parts: [String], summary: RunSummary) -> String {
+        let counts: DocumentValue = .object([
+            ("passed", .integer(Int64(summary.passed))),
+            ("failed", .integer(Int64(summary.failed))),
+            ("invalid", .integer(Int64(summary.invalid))),
+            ("errors", .integer(Int64(summary.errors))),
         ])
-        return DocumentValue.object([("summary", summary), ("scenarios", .list(scenarios))]).json(pretty: true) + "\n"
+        // What DocumentValue.json(pretty:) writes for {"summary": …, "scenarios": [parts]}.
+        let scenarios = parts.isEmpty ? "[]" : "[\n" + parts.map { Self.partIndent + $0 }.joined(separator: ",\n") + "\n  ]"
+        return "{\n  \"summary\": \(counts.json(pretty: true, indent: "  ")),\n  \"scenarios\": \(scenarios)\n}\n"
     }
 
     func usageDocument(_ usage: UsageReport) -> DocumentValue {

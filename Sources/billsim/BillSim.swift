@@ -11,7 +11,7 @@ struct BillSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "billsim",
         abstract: "Simulate Stripe usage-based billing from YAML scenarios and check the invoices.",
-        subcommands: [Run.self, Validate.self, Invoices.self, Preview.self, Bench.self],
+        subcommands: [Run.self, Validate.self, Invoices.self, Preview.self, Bench.self, RunScenario.self],
         defaultSubcommand: Run.self)
 }
 
@@ -24,14 +24,39 @@ struct StoreOptions: ParsableArguments {
     var keepSchema = false
 
     var request: StoreRequest { StoreRequest(value: store, keepSchema: keepSchema) }
+
+    /// An unknown store is a usage error (exit 64), found before anything runs.
+    func validate() throws {
+        guard StoreRegistry.backends.contains(where: { $0.matches(store) }) else {
+            throw ValidationError("unknown store \"\(TerminalText.escaped(store))\" (known: \(StoreRegistry.usage))")
+        }
+    }
 }
 
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
 
-/// Loads one scenario or exits 2 with its diagnostics.
-func loadOrExit(_ path: String) throws -> Scenario {
+/// A file system error as a person reads it: the system's reason (`No such file or directory`),
+/// not Foundation's error domain and code.
+func reason(_ error: any Error) -> String {
+    let error = error as NSError
+    let underlying = (error.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+    if let posix = [underlying, error].compactMap({ $0 }).first(where: { $0.domain == NSPOSIXErrorDomain }) {
+        return String(cString: strerror(Int32(posix.code)))
+    }
+    return error.localizedDescription
+}
+
+/// Loads one scenario file for `command` (`invoices`, `preview`) or exits 2 with its diagnostics.
+func loadOrExit(_ path: String, command: String) throws -> Scenario {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        printError(
+            "error: \(TerminalText.escaped(path, limit: nil)) is a folder: `billsim \(command)` takes one scenario file (`billsim run` takes folders)"
+        )
+        throw ExitCode(2)
+    }
     switch ScenarioLoader.load(path: path) {
     case .success(let scenario): return scenario
     case .failure(let error):
@@ -49,7 +74,7 @@ func simulateOrExit(_ scenario: Scenario, store: StoreRequest) async throws -> S
         printError(error.description)
         throw ExitCode(2)
     } catch {
-        printError("error: \(scenario.path): \(error)")
+        printError("error: \(TerminalText.escaped(scenario.path, limit: nil)): \(TerminalText.escaped("\(error)", limit: 500))")
         throw ExitCode(1)
     }
 }
@@ -58,7 +83,11 @@ extension BillSim {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run scenarios and diff their invoices against the expected ones.",
-            discussion: "Exit status: 0 when every scenario passes, 1 when any differs or fails to run, 2 when a file is invalid.")
+            discussion: """
+                Each scenario runs in its own process with a deadline, and its result is printed as soon as it (and every \
+                file before it) has finished. Exit status: 0 when every scenario passes, 1 when any differs, fails to run \
+                or times out, 2 when a file is invalid or missing or nothing was selected, 64 on bad command-line usage.
+                """)
 
         @Argument(help: "Scenario files or folders (searched for .yaml/.yml).")
         var paths: [String] = ["Scenarios"]
@@ -78,49 +107,131 @@ extension BillSim {
         @Flag(help: "Do not write report files.")
         var noReports = false
 
+        @Option(help: "Stop a scenario still running after this many seconds and report it as an error.")
+        var timeout: Double = 300
+
+        @Option(help: "How many scenarios run at once (results still print in file order).")
+        var jobs = 1
+
         @OptionGroup var storeOptions: StoreOptions
 
+        func validate() throws {
+            guard ReportRegistry.formats[format] != nil else {
+                throw ValidationError("unknown format \"\(TerminalText.escaped(format))\" (known: \(ReportRegistry.names.joined(separator: ", ")))")
+            }
+            guard timeout > 0, timeout <= 1e9 else { throw ValidationError("--timeout: expected a positive number of seconds, found \(timeout)") }
+            guard jobs >= 1 else { throw ValidationError("--jobs: expected at least 1, found \(jobs)") }
+            if jobs > 1, storeOptions.store.hasPrefix("sqlite:"), storeOptions.store != "sqlite::memory:" {
+                throw ValidationError("--jobs \(jobs) with one SQLite file: the runs would share it (use --jobs 1 or sqlite::memory:)")
+            }
+        }
+
         func run() async throws {
-            guard let renderer = ReportRegistry.formats[format] else {
-                throw ValidationError("unknown format \"\(format)\" (known: \(ReportRegistry.names.joined(separator: ", ")))")
-            }
-            let files: [String]
-            do {
-                files = try ScenarioRunner.discover(paths)
-            } catch {
-                printError("error: \(error)")
-                throw ExitCode(2)
-            }
-            let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request))
-            let result = await runner.run(files: files, filter: filter, tags: tag)
-            print(renderer.render(result), terminator: "")
             if !noReports {
-                try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
-                for report in ReportRegistry.formats.values {
-                    try report.render(result).write(toFile: "\(reports)/last-run.\(report.fileExtension)", atomically: true, encoding: .utf8)
+                do {
+                    try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+                } catch {
+                    throw reportsError(error)
                 }
             }
-            if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+            let files = ScenarioRunner.discover(paths)
+            guard !files.isEmpty else {
+                printError("error: no scenario files (.yaml, .yml) in \(paths.map { TerminalText.escaped($0, limit: nil) }.joined(separator: ", "))")
+                throw ExitCode(2)
+            }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("billsim-run-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let arguments =
+                ["--store", storeOptions.store] + (storeOptions.keepSchema ? ["--keep-schema"] : []) + (filter.map { ["--filter", $0] } ?? [])
+                + tag.flatMap { ["--tag", $0] }
+            let limit = Duration.milliseconds(Int64((timeout * 1000).rounded()))
+
+            // Results arrive in any order when --jobs > 1; each is shown once every file before it has been.
+            var summary = RunSummary()
+            var parts: [String: [String]] = [:]
+            var arrived: [Int: ScenarioProcesses.Finished?] = [:]
+            var shown = 0
+            func show() {
+                while let next = arrived.removeValue(forKey: shown) {
+                    shown += 1
+                    guard let finished = next else { continue }
+                    summary.add(finished.status, hasExpectations: finished.hasExpectations)
+                    for name in ReportRegistry.names { parts[name, default: []].append(finished.parts[name] ?? "") }
+                    if format == "text" {
+                        print(finished.parts["text"] ?? "", terminator: "")
+                        fflush(nil)
+                    }
+                    for line in finished.notes.split(separator: "\n") { printError(TerminalText.escaped(String(line), limit: 500)) }
+                }
+            }
+            await withTaskGroup(of: (Int, ScenarioProcesses.Finished?).self) { group in
+                for (index, file) in files.enumerated() {
+                    if index >= jobs, let (done, finished) = await group.next() {
+                        arrived[done] = finished
+                        show()
+                    }
+                    group.addTask { (index, await ScenarioProcesses.run(file: file, arguments: arguments, timeout: limit, folder: folder)) }
+                }
+                for await (done, finished) in group {
+                    arrived[done] = finished
+                    show()
+                }
+            }
+            guard summary.total > 0 else {
+                let selection = ([filter.map { "--filter \"\($0)\"" }] + tag.map { "--tag \($0)" }).compactMap { $0 }.joined(separator: " ")
+                printError(
+                    "error: no scenario selected: none of the \(files.count) scenario files matches \(TerminalText.escaped(selection, limit: nil))")
+                throw ExitCode(2)
+            }
+            let renderer = ReportRegistry.formats[format]!
+            print(
+                format == "text" ? TextReport.summaryLine(summary) : renderer.assemble(parts[format] ?? [], summary: summary),
+                terminator: format == "text" ? "\n" : "")
+            if !noReports {
+                for report in ReportRegistry.formats.values {
+                    let path = "\(reports)/last-run.\(report.fileExtension)"
+                    do {
+                        try report.assemble(parts[report.name] ?? [], summary: summary).write(toFile: path, atomically: true, encoding: .utf8)
+                    } catch {
+                        throw reportsError(error)
+                    }
+                }
+            }
+            if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+        }
+
+        /// The reports folder cannot be written: one line naming it and why, exit 2.
+        func reportsError(_ error: any Error) -> ExitCode {
+            printError(
+                "error: cannot write the reports to \(TerminalText.escaped(reports, limit: nil)): \(reason(error)) (--reports DIR writes them elsewhere, --no-reports skips them)"
+            )
+            return ExitCode(2)
         }
     }
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check scenario files (and the usage files they name) without running them.",
-            discussion: "Exit status: 0 when every file is valid, 2 otherwise.")
+            discussion: "Exit status: 0 when every file is valid, 2 when any is invalid or missing or there is none, 64 on bad usage.")
 
         @Argument(help: "Scenario files or folders.")
         var paths: [String]
 
         func run() async throws {
+            let files = ScenarioRunner.discover(paths)
+            guard !files.isEmpty else {
+                printError("error: no scenario files (.yaml, .yml) in \(paths.map { TerminalText.escaped($0, limit: nil) }.joined(separator: ", "))")
+                throw ExitCode(2)
+            }
             var invalid = 0
-            for file in try ScenarioRunner.discover(paths) {
+            for file in files {
                 let checked = ScenarioLoader.load(path: file).flatMap { scenario in UsageSources.validate(scenario.usage).map { _ in scenario } }
                 switch checked {
-                case .success: print("OK      \(file)")
+                case .success: print("OK      \(TerminalText.escaped(file, limit: nil))")
                 case .failure(let error):
                     invalid += 1
-                    print("INVALID \(file)")
+                    print("INVALID \(TerminalText.escaped(file, limit: nil))")
                     printError(error.description)
                 }
             }
@@ -138,7 +249,7 @@ extension BillSim {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            let loaded = try loadOrExit(scenario)
+            let loaded = try loadOrExit(scenario, command: "invoices")
             let outcome = try await simulateOrExit(loaded, store: storeOptions.request)
             print(DocumentValue.list(outcome.invoices.map(InvoiceDocument.document)).json(pretty: true))
         }
@@ -160,7 +271,7 @@ extension BillSim {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            var loaded = try loadOrExit(scenario)
+            var loaded = try loadOrExit(scenario, command: "preview")
             guard let instant = Instant(parsing: at) else {
                 throw ValidationError("--at: expected RFC 3339, a date or Unix seconds, found \"\(at)\"")
             }

@@ -64,7 +64,7 @@ struct CrossStoreTests {
         #if PostgreSQL
             stores.append(("postgres", { try await PostgresBillingStore.connect(url: url) }))
         #endif
-        let files = try ScenarioRunner.discover([Self.root.appendingPathComponent("Scenarios").path])
+        let files = ScenarioRunner.discover([Self.root.appendingPathComponent("Scenarios").path])
         #expect(files.count >= 24)
         for file in files {
             let scenario = try ScenarioLoader.load(path: file).get()

@@ -10,7 +10,7 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
 private let memory = ScenarioRunner(makeStore: { InMemoryBillingStore() })
 
 private func bundledScenarios() throws -> [String] {
-    try ScenarioRunner.discover([root.appendingPathComponent("Scenarios").path])
+    ScenarioRunner.discover([root.appendingPathComponent("Scenarios").path])
 }
 
 private func rendered(_ outcome: SimulationOutcome) -> String { CrossStoreTests.rendered(outcome) }
