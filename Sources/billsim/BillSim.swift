@@ -11,7 +11,7 @@ struct BillSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "billsim",
         abstract: "Simulate Stripe usage-based billing from YAML scenarios and check the invoices.",
-        subcommands: [Run.self, Validate.self, Invoices.self, Preview.self, Bench.self, RunScenario.self],
+        subcommands: [Run.self, Validate.self, Invoices.self, Preview.self, Bench.self, RunWorker.self],
         defaultSubcommand: Run.self)
 }
 
@@ -165,18 +165,9 @@ extension BillSim {
                     for line in finished.notes.split(separator: "\n") { printError(TerminalText.escaped(String(line), limit: 500)) }
                 }
             }
-            await withTaskGroup(of: (Int, ScenarioProcesses.Finished?).self) { group in
-                for (index, file) in files.enumerated() {
-                    if index >= jobs, let (done, finished) = await group.next() {
-                        arrived[done] = finished
-                        show()
-                    }
-                    group.addTask { (index, await ScenarioProcesses.run(file: file, arguments: arguments, timeout: limit, folder: folder)) }
-                }
-                for await (done, finished) in group {
-                    arrived[done] = finished
-                    show()
-                }
+            await ScenarioProcesses.run(files: files, arguments: arguments, jobs: jobs, timeout: limit, folder: folder) { index, finished in
+                arrived[index] = finished
+                show()
             }
             guard summary.total > 0 else {
                 let selection = ([filter.map { "--filter \"\($0)\"" }] + tag.map { "--tag \($0)" }).compactMap { $0 }.joined(separator: " ")
@@ -273,13 +264,14 @@ extension BillSim {
         func run() async throws {
             var loaded = try loadOrExit(scenario, command: "preview")
             guard let instant = Instant(parsing: at) else {
-                throw ValidationError("--at: expected RFC 3339, a date or Unix seconds, found \"\(at)\"")
+                throw ValidationError("--at: expected RFC 3339, a date or Unix seconds, found \"\(TerminalText.escaped(at))\"")
             }
             guard instant >= loaded.simulation.clockStart else {
                 throw ValidationError("--at \(instant) is before clock.start \(loaded.simulation.clockStart)")
             }
             guard loaded.simulation.subscriptions.contains(where: { $0.id == subscription }) else {
-                throw ValidationError("no subscription \(subscription) (known: \(loaded.simulation.subscriptions.map(\.id).joined(separator: ", ")))")
+                let known = loaded.simulation.subscriptions.map { TerminalText.escaped($0.id) }.joined(separator: ", ")
+                throw ValidationError("no subscription \(TerminalText.escaped(subscription)) (known: \(TerminalText.escaped(known, limit: 500)))")
             }
             let name = "billsim preview"
             loaded.simulation.clockUntil = instant

@@ -4,22 +4,25 @@ import BillingHarness
 import BillingReports
 import Foundation
 
-/// `billsim run` runs each scenario file in a child process of this same binary
-/// (`billsim run-scenario`, hidden), at most `--jobs` at a time, with a deadline each.
+/// `billsim run` runs the scenario files in child processes of this same binary
+/// (`billsim run-worker`, hidden), at most `--jobs` at a time, with a deadline for each file.
 ///
-/// Why a process and not a task: the engine, the usage readers and the generators are CPU-bound
+/// Why processes and not tasks: the engine, the usage readers and the generators are CPU-bound
 /// loops on Swift's cooperative thread pool (as wide as the machine has cores). A task that
 /// never checks for cancellation cannot be stopped, and abandoning it keeps a pool thread (and its
-/// memory) for the rest of the run: two hung scenarios on this 2-core machine would stall all the
+/// memory) for the rest of the run: two hung scenarios on a 2-core machine would stall all the
 /// others. Checks of a cancellation flag would have to be in every loop that can run long, now and
 /// in every later one (and a store call blocked in a database cannot check anything). A child
-/// process is stopped for certain with SIGKILL, whatever it is doing, and it also contains a crash
-/// (a trap, an out-of-memory kill) to the one scenario whose result it is. The cost is a process
-/// start per file (a few milliseconds) and sending the result back as the rendered parts of each
-/// report format (`ReportFormat.render(_: ScenarioResult)`), which need no decoding.
+/// process is stopped for certain with SIGKILL, whatever it is doing, and it also confines a crash
+/// (a trap, an out-of-memory kill) to the one scenario it was running.
+///
+/// A worker runs file after file (a process start costs about 0.1 s, more than most scenarios), and
+/// is replaced only when it was stopped or died. Requests and answers are JSON, one per line: the
+/// answer carries the scenario's part of each report format (`ReportFormat.render(_: ScenarioResult)`),
+/// which needs no decoding.
 enum ScenarioProcesses {
-    /// What a child writes to its result file: the scenario's rendered parts, or nothing if
-    /// `--filter`/`--tag` left it out.
+    /// A worker's answer for one file: the scenario's rendered parts, or nothing if `--filter`/`--tag`
+    /// left it out.
     struct ChildReport: Codable {
         var status: String?
         var hasExpectations = true
@@ -28,11 +31,11 @@ enum ScenarioProcesses {
     }
 
     /// One scenario's finished result, as the parent knows it.
-    struct Finished {
+    struct Finished: Sendable {
         var status: ScenarioStatus
         var hasExpectations: Bool
         var parts: [String: String]
-        /// What the child wrote on its standard error (a store's notes), to pass on.
+        /// What the worker wrote on its standard error meanwhile (a store's notes), to pass on.
         var notes: String
     }
 
@@ -41,64 +44,172 @@ enum ScenarioProcesses {
         ReportRegistry.formats.mapValues { $0.render(result) }
     }
 
-    /// The running binary, to start children of.
+    /// The running binary, to start workers of.
     static var executable: String { Bundle.main.executablePath ?? CommandLine.arguments[0] }
 
-    /// Runs `file` in a child process; `nil` when the filter or tags leave it out. A child that runs
-    /// past `timeout`, crashes or exits without a result is an `error` result naming what happened.
-    static func run(file: String, arguments: [String], timeout: Duration, folder: URL) async -> Finished? {
-        let id = UUID().uuidString
-        let resultURL = folder.appendingPathComponent("\(id).json")
-        let errorURL = folder.appendingPathComponent("\(id).err")
-        defer {
-            try? FileManager.default.removeItem(at: resultURL)
-            try? FileManager.default.removeItem(at: errorURL)
+    /// Runs `files` on `jobs` workers; calls `deliver` with each file's index and result (`nil`: not
+    /// selected) as it finishes, in any order.
+    static func run(
+        files: [String], arguments: [String], jobs: Int, timeout: Duration, folder: URL, deliver: (Int, Finished?) -> Void
+    ) async {
+        let queue = Queue(count: files.count)
+        let (results, sink) = AsyncStream<(Int, Finished?)>.makeStream()
+        await withTaskGroup(of: Void.self) { group in
+            for number in 0..<min(jobs, files.count) {
+                group.addTask {
+                    var worker: Worker?
+                    while let index = await queue.take() {
+                        sink.yield(
+                            (
+                                index,
+                                await run(
+                                    files[index], on: &worker, arguments: arguments, timeout: timeout,
+                                    log: folder.appendingPathComponent("worker-\(number).err"))
+                            ))
+                    }
+                    worker?.finish()
+                }
+            }
+            var remaining = files.count
+            for await (index, finished) in results {
+                deliver(index, finished)
+                remaining -= 1
+                if remaining == 0 { break }
+            }
         }
+        sink.finish()
+    }
+
+    /// The next file for a free worker.
+    actor Queue {
+        var next = 0
+        let count: Int
+        init(count: Int) { self.count = count }
+        func take() -> Int? {
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    /// One file on a worker (started if there is none). A worker that runs past `timeout`, crashes or
+    /// exits gives an `error` result naming what happened, and is gone.
+    static func run(_ file: String, on worker: inout Worker?, arguments: [String], timeout: Duration, log: URL) async -> Finished? {
         func failed(_ message: String, notes: String = "") -> Finished {
             let result = ScenarioResult(path: file, name: file, status: .error, errorMessage: message)
             return Finished(status: .error, hasExpectations: true, parts: parts(result), notes: notes)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["run-scenario", file, "--result", resultURL.path] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        // Files, not pipes: nothing to drain while waiting, whatever the child writes.
-        guard FileManager.default.createFile(atPath: errorURL.path, contents: nil), let errors = FileHandle(forWritingAtPath: errorURL.path)
-        else { return failed("cannot create a temporary file in \(folder.path)") }
-        process.standardError = errors
-        let exited = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.continuation.finish() }
+        if worker == nil {
+            do {
+                worker = try Worker(arguments: arguments, log: log)
+            } catch {
+                return failed("cannot start \(executable): \(error)")
+            }
+        }
+        guard let running = worker else { return nil }
         let clock = ContinuousClock()
         let started = clock.now
-        do {
-            try process.run()
-        } catch {
-            return failed("cannot start \(executable): \(error)")
-        }
-        let pid = process.processIdentifier
+        let pid = running.process.processIdentifier
         let timer = Task {
             try await Task.sleep(for: timeout)
             kill(pid, SIGKILL)
         }
-        for await _ in exited.stream {}
-        // Cancelled as soon as the child is seen to exit: a pid is reused only long after.
+        let answer = await running.ask(file)
+        // Cancelled as soon as the answer (or the end of the worker) is seen: a pid is reused only long after.
         timer.cancel()
-        try? errors.close()
-        let stderr = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
-        let elapsed = clock.now - started
-        if process.terminationReason == .uncaughtSignal {
-            if process.terminationStatus == SIGKILL, elapsed >= timeout {
+        let notes = running.newLog()
+        if let answer, let report = try? JSONDecoder().decode(ChildReport.self, from: answer) {
+            guard let raw = report.status else { return nil }
+            guard let status = ScenarioStatus(rawValue: raw) else { return failed("unknown status \(raw) from the worker") }
+            return Finished(status: status, hasExpectations: report.hasExpectations, parts: report.parts, notes: notes)
+        }
+        // No answer: the worker is gone (stopped, crashed or exited), and this file is why.
+        worker = nil
+        running.process.waitUntilExit()
+        if running.process.terminationReason == .uncaughtSignal {
+            if running.process.terminationStatus == SIGKILL, clock.now - started >= timeout {
                 return failed("timed out: still running after the --timeout of \(seconds(timeout)); stopped, and the other scenarios go on")
             }
-            return failed("the run crashed (signal \(process.terminationStatus))" + firstLine(stderr).map { ": \($0)" }.orEmpty)
+            return failed("the run crashed (signal \(running.process.terminationStatus))" + firstLine(notes).map { ": \($0)" }.orEmpty)
         }
-        guard let data = try? Data(contentsOf: resultURL), let report = try? JSONDecoder().decode(ChildReport.self, from: data) else {
-            return failed("the run stopped with exit status \(process.terminationStatus) and no result" + firstLine(stderr).map { ": \($0)" }.orEmpty)
+        return failed(
+            "the run stopped with exit status \(running.process.terminationStatus) and no result" + firstLine(notes).map { ": \($0)" }.orEmpty)
+    }
+
+    /// A `billsim run-worker` child: a file path in on its standard input, a `ChildReport` out on its
+    /// standard output, one JSON line each; its standard error goes to a file (a crash's message).
+    final class Worker: @unchecked Sendable {
+        let process = Process()
+        let input: FileHandle
+        let lines: AsyncStream<Data>
+        var iterator: AsyncStream<Data>.Iterator
+        let log: URL
+        var logOffset: UInt64 = 0
+
+        init(arguments: [String], log: URL) throws {
+            self.log = log
+            let stdin = Pipe()
+            let stdout = Pipe()
+            guard FileManager.default.createFile(atPath: log.path, contents: nil), let errors = FileHandle(forWritingAtPath: log.path) else {
+                throw CLIError("cannot create \(log.path)")
+            }
+            process.executableURL = URL(fileURLWithPath: ScenarioProcesses.executable)
+            process.arguments = ["run-worker"] + arguments
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            process.standardError = errors
+            try process.run()
+            try? errors.close()
+            input = stdin.fileHandleForWriting
+            let (lines, sink) = AsyncStream<Data>.makeStream()
+            self.lines = lines
+            iterator = lines.makeAsyncIterator()
+            // A thread of its own reads the answers, so a long one never fills the pipe.
+            let output = stdout.fileHandleForReading
+            Thread.detachNewThread {
+                // Each byte is looked at once: an answer can be megabytes (a rejected value in the JSON part).
+                var buffer = [UInt8]()
+                var scanned = 0
+                while case let chunk = output.availableData, !chunk.isEmpty {
+                    buffer.append(contentsOf: chunk)
+                    while let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
+                        sink.yield(Data(buffer[..<newline]))
+                        buffer.removeSubrange(...newline)
+                        scanned = 0
+                    }
+                    scanned = buffer.count
+                }
+                sink.finish()
+            }
         }
-        guard let raw = report.status else { return nil }
-        guard let status = ScenarioStatus(rawValue: raw) else { return failed("unknown status \(raw) from the child process") }
-        return Finished(status: status, hasExpectations: report.hasExpectations, parts: report.parts, notes: stderr)
+
+        /// The answer for `file`, or `nil` when the worker ended first.
+        func ask(_ file: String) async -> Data? {
+            guard var request = try? JSONEncoder().encode([file]) else { return nil }
+            request.append(UInt8(ascii: "\n"))
+            do {
+                try input.write(contentsOf: request)
+            } catch {
+                return nil
+            }
+            return await iterator.next()
+        }
+
+        /// What the worker wrote on its standard error since the last call.
+        func newLog() -> String {
+            guard let handle = FileHandle(forReadingAtPath: log.path) else { return "" }
+            defer { try? handle.close() }
+            try? handle.seek(toOffset: logOffset)
+            let data = (try? handle.readToEnd()) ?? Data()
+            logOffset += UInt64(data.count)
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        /// Ends the worker: its input closes, so it exits after its last answer.
+        func finish() {
+            try? input.close()
+            process.waitUntilExit()
+        }
     }
 
     /// `1 s`, `2.5 s`.
@@ -107,10 +218,12 @@ enum ScenarioProcesses {
         return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
     }
 
-    /// The line of a crash's output that says why (`Fatal error: …`), else its first line.
+    /// The line of a crash's output that says why (`Fatal error: …`, `*** Swift runtime failure: … ***`),
+    /// else its first line; escaped and cut (`TerminalText`), as it may quote the scenario.
     static func firstLine(_ text: String) -> String? {
-        let lines = text.split(separator: "\n")
-        return (lines.first { $0.contains("Fatal error") } ?? lines.first).map(String.init)
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "* ")) }.filter { !$0.isEmpty }
+        let why = lines.first { line in ["Fatal error", "runtime failure", "Program crashed"].contains { line.contains($0) } } ?? lines.first
+        return why.map { TerminalText.escaped($0, limit: 300) }
     }
 }
 
@@ -119,25 +232,29 @@ extension String? {
 }
 
 extension BillSim {
-    /// One scenario file, run for `billsim run` in a child process (see `ScenarioProcesses`).
-    struct RunScenario: AsyncParsableCommand {
+    /// Runs scenario files for `billsim run` in a child process (see `ScenarioProcesses`): reads one
+    /// JSON `[path]` line at a time on its standard input, answers one `ChildReport` JSON line.
+    struct RunWorker: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "run-scenario", abstract: "Run one scenario file for `billsim run` (internal).", shouldDisplay: false)
+            commandName: "run-worker", abstract: "Run scenario files for `billsim run` (internal).", shouldDisplay: false)
 
-        @Argument var path: String
         @Option var filter: String?
         @Option var tag: [String] = []
-        @Option var result: String
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
             let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request))
-            var report = ScenarioProcesses.ChildReport()
-            if let ran = await runner.run(file: path, filter: filter, tags: tag) {
-                report = ScenarioProcesses.ChildReport(
-                    status: ran.status.rawValue, hasExpectations: ran.hasExpectations, parts: ScenarioProcesses.parts(ran))
+            while let line = readLine() {
+                guard let path = try JSONDecoder().decode([String].self, from: Data(line.utf8)).first else { continue }
+                var report = ScenarioProcesses.ChildReport()
+                if let ran = await runner.run(file: path, filter: filter, tags: tag) {
+                    report = ScenarioProcesses.ChildReport(
+                        status: ran.status.rawValue, hasExpectations: ran.hasExpectations, parts: ScenarioProcesses.parts(ran))
+                }
+                var answer = try JSONEncoder().encode(report)
+                answer.append(UInt8(ascii: "\n"))
+                FileHandle.standardOutput.write(answer)
             }
-            try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: result))
         }
     }
 }

@@ -47,7 +47,7 @@ struct JUnitReportTests {
               expected at Scenarios/a/x.yaml:3:5</failure>
                 </testcase>
                 <testcase classname="Scenarios.a" name="Scenarios/a/bad.yaml" file="Scenarios/a/bad.yaml">
-                  <error message="invalid scenario" type="invalid">Scenarios/a/bad.yaml:1:7: error: name: expected a string\u{FFFD}</error>
+                  <error message="invalid scenario" type="invalid">Scenarios/a/bad.yaml:1:7: error: name: expected a string\\u{1}</error>
                 </testcase>
                 <testcase classname="Scenarios.a" name="Scenarios/a/db.yaml (DB)" file="Scenarios/a/db.yaml">
                   <error message="SQLite store sqlite:/tmp/x: disk full" type="error"/>

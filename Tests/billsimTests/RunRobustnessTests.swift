@@ -67,21 +67,28 @@ import Testing
         #expect(!run.all.unicodeScalars.contains { Self.controls.contains($0) }, "\(run.all.debugDescription)")
     }
 
-    /// A rejected event echoing a 50 MB value prints its start and its length, on one short line.
-    @Test func fiftyMegabyteValueIsCutWithItsLength() throws {
+    /// A rejected event echoing a huge value prints its start and its length, on one short line. The issue's
+    /// 50 MB value came through YAML (slow to parse: minutes on a busy machine); a usage file row holds up to
+    /// 4 MiB, so this echoes a 4,000,000-digit CSV value through the same path (TerminalTextTests cuts 50 MB).
+    @Test func hugeRejectedValueIsCutWithItsLength() throws {
         let folder = try CLI.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let value = String(repeating: "9", count: 52_428_800)
-        // The seed's one event (3000 tokens) with the huge value instead: rejected, so its usage line differs.
-        let text = try CLI.seed().replacingOccurrences(of: "value: \"3000\" }", with: "value: \"\(value)\" }")
-        #expect(text.utf8.count > value.utf8.count)
-        try Self.write(text, "big.yaml", in: folder)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("usage"), withIntermediateDirectories: true)
+        let csv = "event_name,timestamp,identifier,stripe_customer_id,value\nhypernian_tokens,2026-01-15T12:00:00Z,big,cus_john,"
+        try Self.write(csv + String(repeating: "9", count: 4_000_000) + "\n", "usage/big.csv", in: folder)
+        // The seed's one event (3000 tokens) replaced by the file's, which is rejected: its usage line then differs.
+        let seed = try CLI.seed()
+        let usage = seed.range(of: "\nusage:")!
+        let text =
+            seed[..<usage.lowerBound] + "\nusage:\n  - file: usage/big.csv\n"
+            + seed[seed.range(of: "\nexpect:", range: usage.upperBound..<seed.endIndex)!.lowerBound...]
+        try Self.write(String(text), "big.yaml", in: folder)
         let output = try CLI.run(["run", folder.path, "--no-reports"])
-        #expect(output.status != 0, "\(output.all.prefix(2000))")
+        #expect(output.status == 1, "\(output.all.prefix(2000))")
         #expect(output.all.utf8.count < 20_000, "\(output.all.prefix(2000))")
         #expect(output.all.split(separator: "\n").allSatisfy { $0.utf8.count < 1_000 }, "\(output.all.prefix(2000))")
-        #expect(output.stdout.contains("9999… (52,4"), "\(output.all.prefix(2000))")
-        #expect(output.stdout.contains(" bytes)"), "\(output.all.prefix(2000))")
+        #expect(output.stdout.contains("9999… (4,000,0"), "\(output.all.prefix(2000))")
+        #expect(output.stdout.contains(" bytes) (identifier big,"), "\(output.all.prefix(2000))")
     }
 
     @Test func missingPathIsReportedAndTheOthersStillRun() throws {
@@ -205,5 +212,38 @@ import Testing
         #expect(one.status == 0, "\(one.all)")
         #expect(two.status == 0, "\(two.all)")
         #expect(one.stdout == two.stdout)
+    }
+}
+
+extension RunRobustnessTests {
+    /// Two prices of 5e18 on one subscription trapped (SIGILL) before checked arithmetic: whether the build
+    /// still traps or reports it cleanly, that file is an ERROR or INVALID, never a PASS, and the next one runs.
+    @Test func crashingScenarioIsContainedToItsFile() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let crash = """
+            name: two huge prices
+            clock: { start: 2026-01-01, until: 2026-01-02 }
+            products:
+              - { id: prod, name: P }
+            prices:
+              - { id: p1, product: prod, currency: usd, unit_amount: 5000000000000000000, recurring: { interval: month } }
+              - { id: p2, product: prod, currency: usd, unit_amount: 5000000000000000000, recurring: { interval: month } }
+            customers:
+              - { id: cus, name: C, currency: usd }
+            subscriptions:
+              - { id: sub, customer: cus, created: 2026-01-01, items: [{ id: si1, price: p1, quantity: 1 }, { id: si2, price: p2, quantity: 1 }] }
+
+            """
+        try Self.write(crash, "a-crash.yaml", in: folder)
+        try Self.write(CLI.seed(), "b-good.yaml", in: folder)
+        let output = try CLI.run(["run", folder.path, "--no-reports"])
+        #expect(output.status == 1 || output.status == 2, "\(output.all)")
+        let lines = output.stdout.split(separator: "\n").map(String.init)
+        #expect(
+            lines.first == "ERROR   \(folder.path)/a-crash.yaml" || lines.first?.hasPrefix("INVALID \(folder.path)/a-crash.yaml") == true,
+            "\(output.stdout)")
+        #expect(output.stdout.contains("PASS    \(folder.path)/b-good.yaml"), "\(output.stdout)")
+        #expect(lines.last?.hasPrefix("1 passed, 0 failed, ") == true, "\(output.stdout)")
     }
 }
