@@ -103,7 +103,7 @@ public struct TextReport: ReportFormat {
     }
 
     /// `3 passed, 1 failed, 0 invalid, 0 errors`.
-    public static func summaryLine(_ summary: RunSummary) -> String {
+    static func summaryLine(_ summary: RunSummary) -> String {
         "\(summary.passed) passed, \(summary.failed) failed, \(summary.invalid) invalid, \(summary.errors) errors"
     }
 }

@@ -175,10 +175,8 @@ extension BillSim {
                     "error: no scenario selected: none of the \(files.count) scenario files matches \(TerminalText.escaped(selection, limit: nil))")
                 throw ExitCode(2)
             }
-            let renderer = ReportRegistry.formats[format]!
-            print(
-                format == "text" ? TextReport.summaryLine(summary) : renderer.assemble(parts[format] ?? [], summary: summary),
-                terminator: format == "text" ? "\n" : "")
+            // Text: the parts are on the screen already, the summary line is what is left.
+            print(ReportRegistry.formats[format]!.assemble(format == "text" ? [] : parts[format] ?? [], summary: summary), terminator: "")
             if !noReports {
                 for report in ReportRegistry.formats.values {
                     let path = "\(reports)/last-run.\(report.fileExtension)"
