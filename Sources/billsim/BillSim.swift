@@ -25,11 +25,12 @@ struct StoreOptions: ParsableArguments {
 
     var request: StoreRequest { StoreRequest(value: store, keepSchema: keepSchema) }
 
-    /// An unknown store is a usage error (exit 64), found before anything runs.
+    /// An unknown store, or one this build left out, is a usage error (exit 64), found before anything runs.
     func validate() throws {
-        guard StoreRegistry.backends.contains(where: { $0.matches(store) }) else {
+        guard let backend = StoreRegistry.backends.first(where: { $0.matches(store) }) else {
             throw ValidationError("unknown store \"\(TerminalText.escaped(store))\" (known: \(StoreRegistry.usage))")
         }
+        if let missing = backend.missing { throw ValidationError(missing) }
     }
 }
 
@@ -165,11 +166,13 @@ extension BillSim {
                     for line in finished.notes.split(separator: "\n") { printError(TerminalText.escaped(String(line), limit: 500)) }
                 }
             }
-            await ScenarioProcesses.run(files: files, arguments: arguments, jobs: jobs, timeout: limit, folder: folder) { index, finished in
+            let notRun = await ScenarioProcesses.run(files: files, arguments: arguments, jobs: jobs, timeout: limit, folder: folder) {
+                index, finished in
                 arrived[index] = finished
                 show()
             }
-            guard summary.total > 0 else {
+            if let notRun { printError("interrupted: \(notRun) of \(files.count) scenario files not run; the reports hold those that finished") }
+            guard summary.total > 0 || notRun != nil else {
                 let selection = ([filter.map { "--filter \"\($0)\"" }] + tag.map { "--tag \($0)" }).compactMap { $0 }.joined(separator: " ")
                 printError(
                     "error: no scenario selected: none of the \(files.count) scenario files matches \(TerminalText.escaped(selection, limit: nil))")
@@ -187,6 +190,7 @@ extension BillSim {
                     }
                 }
             }
+            if notRun != nil { throw ExitCode(130) }
             if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
         }
 

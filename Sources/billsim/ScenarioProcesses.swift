@@ -2,6 +2,7 @@ import ArgumentParser
 import BillingDocument
 import BillingHarness
 import BillingReports
+import Dispatch
 import Foundation
 
 /// `billsim run` runs the scenario files in child processes of this same binary
@@ -48,26 +49,42 @@ enum ScenarioProcesses {
     static var executable: String { Bundle.main.executablePath ?? CommandLine.arguments[0] }
 
     /// Runs `files` on `jobs` workers; calls `deliver` with each file's index and result (`nil`: not
-    /// selected) as it finishes, in any order.
+    /// selected, or not run) as it finishes, in any order. After an interrupt (Ctrl-C) the files running
+    /// end as `interrupted` errors and no more start: returns then how many were not run (else `nil`),
+    /// and the caller still reports and writes everything that finished.
     static func run(
         files: [String], arguments: [String], jobs: Int, timeout: Duration, folder: URL, deliver: (Int, Finished?) -> Void
-    ) async {
+    ) async -> Int? {
+        // A worker that died leaves a closed pipe: writing to it must fail (and be reported), not kill this process.
+        signal(SIGPIPE, SIG_IGN)
         let queue = Queue(count: files.count)
         let (results, sink) = AsyncStream<(Int, Finished?)>.makeStream()
+        // Ctrl-C: no more files are handed out, and the workers (in process groups of their own, so the
+        // terminal's signal does not reach them) are stopped.
+        signal(SIGINT, SIG_IGN)
+        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT)
+        interrupts.setEventHandler {
+            Task {
+                for index in await queue.stop() { sink.yield((index, nil)) }
+            }
+        }
+        interrupts.resume()
+        defer {
+            interrupts.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
         await withTaskGroup(of: Void.self) { group in
             for number in 0..<min(jobs, files.count) {
                 group.addTask {
                     var worker: Worker?
                     while let index = await queue.take() {
-                        sink.yield(
-                            (
-                                index,
-                                await run(
-                                    files[index], on: &worker, arguments: arguments, timeout: timeout,
-                                    log: folder.appendingPathComponent("worker-\(number).err"))
-                            ))
+                        let log = folder.appendingPathComponent("worker-\(number).err")
+                        sink.yield((index, await run(files[index], on: &worker, arguments: arguments, timeout: timeout, log: log, queue: queue)))
                     }
-                    worker?.finish()
+                    if let worker {
+                        worker.finish()
+                        await queue.ended(worker.process.processIdentifier)
+                    }
                 }
             }
             var remaining = files.count
@@ -78,30 +95,51 @@ enum ScenarioProcesses {
             }
         }
         sink.finish()
+        return await queue.interrupted ? queue.notRun : nil
     }
 
     /// The next file for a free worker.
     actor Queue {
         var next = 0
         let count: Int
+        var interrupted = false
+        /// How many files an interrupt left out.
+        var notRun = 0
         init(count: Int) { self.count = count }
         func take() -> Int? {
             guard next < count else { return nil }
             defer { next += 1 }
             return next
         }
+        /// The workers running, to stop on an interrupt.
+        var workers: Set<pid_t> = []
+        func started(_ pid: pid_t) { workers.insert(pid) }
+        func ended(_ pid: pid_t) { workers.remove(pid) }
+
+        /// No more files, and the running workers stopped: the indices of the files not handed out yet.
+        func stop() -> Range<Int> {
+            for pid in workers { kill(pid, SIGKILL) }
+            defer {
+                interrupted = true
+                notRun += count - next
+                next = count
+            }
+            return next..<count
+        }
     }
 
     /// One file on a worker (started if there is none). A worker that runs past `timeout`, crashes or
     /// exits gives an `error` result naming what happened, and is gone.
-    static func run(_ file: String, on worker: inout Worker?, arguments: [String], timeout: Duration, log: URL) async -> Finished? {
+    static func run(_ file: String, on worker: inout Worker?, arguments: [String], timeout: Duration, log: URL, queue: Queue) async -> Finished? {
         func failed(_ message: String, notes: String = "") -> Finished {
             let result = ScenarioResult(path: file, name: file, status: .error, errorMessage: message)
             return Finished(status: .error, hasExpectations: true, parts: parts(result), notes: notes)
         }
         if worker == nil {
             do {
-                worker = try Worker(arguments: arguments, log: log)
+                let started = try Worker(arguments: arguments, log: log)
+                await queue.started(started.process.processIdentifier)
+                worker = started
             } catch {
                 return failed("cannot start \(executable): \(error)")
             }
@@ -126,6 +164,8 @@ enum ScenarioProcesses {
         // No answer: the worker is gone (stopped, crashed or exited), and this file is why.
         worker = nil
         running.process.waitUntilExit()
+        await queue.ended(pid)
+        if await queue.interrupted { return failed("interrupted (Ctrl-C): stopped") }
         if running.process.terminationReason == .uncaughtSignal {
             if running.process.terminationStatus == SIGKILL, clock.now - started >= timeout {
                 return failed("timed out: still running after the --timeout of \(seconds(timeout)); stopped, and the other scenarios go on")
@@ -243,6 +283,12 @@ extension BillSim {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
+            // A worker outlives no `billsim run`: if the parent is gone (killed), so is the worker, even mid-scenario.
+            let parent = getppid()
+            Thread.detachNewThread {
+                while getppid() == parent { sleep(1) }
+                Foundation.exit(1)
+            }
             let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request))
             while let line = readLine() {
                 guard let path = try JSONDecoder().decode([String].self, from: Data(line.utf8)).first else { continue }

@@ -176,33 +176,71 @@ import Testing
         #expect(junit.contains("tests=\"3\" failures=\"0\" errors=\"1\""), "\(junit)")
     }
 
+    /// Starts billsim, reads its stdout until `text` appears, then calls `then` with the process (still
+    /// running, or not), and waits for it to end.
+    static func run(_ arguments: [String], until text: String, then: (Process) -> Void) throws -> (output: CLI.Output, runningWhenSeen: Bool) {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = CLI.root
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains(text) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        let running = process.isRunning
+        then(process)
+        seen += out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let output = CLI.Output(
+            status: process.terminationStatus, stdout: String(decoding: seen, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return (output, running)
+    }
+
     /// The first file's result is on stdout while the second is still running.
     @Test func resultsPrintAsEachScenarioFinishes() throws {
         let folder = try CLI.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try Self.write(CLI.seed(), "a-good.yaml", in: folder)
         try Self.write(Self.slowScenario(), "b-slow.yaml", in: folder)
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["run", folder.path, "--timeout", "10", "--no-reports"]
-        process.currentDirectoryURL = CLI.root
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("a-good.yaml") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += chunk
+        let (output, running) = try Self.run(["run", folder.path, "--timeout", "10", "--no-reports"], until: "a-good.yaml") { _ in }
+        #expect(output.stdout.hasPrefix("PASS    \(folder.path)/a-good.yaml"), "\(output.all)")
+        #expect(running, "\(output.all)")
+        #expect(output.stdout.contains("b-slow.yaml"), "\(output.all)")
+    }
+
+    /// Ctrl-C (SIGINT) during a slow file: it is stopped, the files after it are not run, and what finished is
+    /// printed and in the reports; exit 130.
+    @Test func interruptKeepsWhatFinished() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.write(CLI.seed(), "a-good.yaml", in: folder)
+        try Self.write(Self.slowScenario(), "b-slow.yaml", in: folder)
+        try Self.write(CLI.seed(), "c-good.yaml", in: folder)
+        let reports = folder.appendingPathComponent("reports")
+        let (output, running) = try Self.run(["run", folder.path, "--timeout", "60", "--reports", reports.path], until: "a-good.yaml") {
+            kill($0.processIdentifier, SIGINT)
         }
-        let runningWhenFirstShown = process.isRunning
-        seen += out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stdout = String(decoding: seen, as: UTF8.self)
-        #expect(stdout.hasPrefix("PASS    \(folder.path)/a-good.yaml"), "\(stdout)")
-        #expect(runningWhenFirstShown, "\(stdout)")
-        #expect(stdout.contains("b-slow.yaml"), "\(stdout)")
+        #expect(running, "\(output.all)")
+        #expect(output.status == 130, "\(output.all)")
+        #expect(!output.stdout.contains("c-good.yaml"), "\(output.all)")
+        let junit = try String(contentsOf: reports.appendingPathComponent("last-run.xml"), encoding: .utf8)
+        // The slow file is normally running by then; if the signal came first, it is not run at all.
+        if output.stdout.contains("b-slow.yaml") {
+            #expect(output.stdout.contains("ERROR   \(folder.path)/b-slow.yaml\n        error: interrupted (Ctrl-C): stopped\n"), "\(output.all)")
+            #expect(output.stderr.contains("interrupted: 1 of 3 scenario files not run"), "\(output.all)")
+            #expect(junit.contains("tests=\"2\" failures=\"0\" errors=\"1\""), "\(junit)")
+        } else {
+            #expect(output.stderr.contains("interrupted: 2 of 3 scenario files not run"), "\(output.all)")
+            #expect(junit.contains("tests=\"1\" failures=\"0\" errors=\"0\""), "\(junit)")
+        }
     }
 
     /// Several at once (`--jobs 2`) print the same bytes, in file order.
