@@ -156,9 +156,16 @@ enum ScenarioProcesses {
         // Cancelled as soon as the answer (or the end of the worker) is seen: a pid is reused only long after.
         timer.cancel()
         let notes = running.newLog()
-        if let answer, let report = try? JSONDecoder().decode(ChildReport.self, from: answer) {
-            guard let raw = report.status else { return nil }
-            guard let status = ScenarioStatus(rawValue: raw) else { return failed("unknown status \(raw) from the worker") }
+        if let answer {
+            guard let report = try? JSONDecoder().decode(ChildReport.self, from: answer) else {
+                kill(pid, SIGKILL)  // a worker that answers what it should not is not asked again
+                worker = nil
+                running.process.waitUntilExit()
+                await queue.ended(pid)
+                return failed("unreadable answer from the worker process")
+            }
+            guard let raw = report.status else { return nil }  // not selected
+            guard let status = ScenarioStatus(rawValue: raw) else { return failed("unknown status \(raw) from the worker process") }
             return Finished(status: status, hasExpectations: report.hasExpectations, parts: report.parts, notes: notes)
         }
         // No answer: the worker is gone (stopped, crashed or exited), and this file is why.
