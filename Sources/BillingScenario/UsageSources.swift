@@ -91,8 +91,27 @@ public struct MergedEventSource: MeterEventSource {
     var sources: [any MeterEventSource]
     /// Each source's next event; read on the first call to `next()` so a source's error surfaces there.
     var heads: [MeterEvent?]?
+    /// A source's error met while filling a batch, thrown on the call after that batch.
+    var failure: (any Error)?
 
     public init(_ sources: [any MeterEventSource]) { self.sources = sources }
+
+    public mutating func nextBatch() throws -> [MeterEvent] {
+        // One source hands over its own batches.
+        if sources.count == 1 { return try sources[0].nextBatch() }
+        if let failure {
+            self.failure = nil
+            throw failure
+        }
+        var batch: [MeterEvent] = []
+        do {
+            while batch.count < ReadAheadEventSource.batchSize, let event = try next() { batch.append(event) }
+        } catch {
+            if batch.isEmpty { throw error }
+            failure = error
+        }
+        return batch
+    }
 
     public mutating func next() throws -> MeterEvent? {
         // One source (the usual case, a file or a generator) is already in arrival order: no merging.
@@ -161,7 +180,7 @@ public struct ReadAheadEventSource: MeterEventSource {
     /// The batches between the reading thread and the engine.
     final class Queue: @unchecked Sendable {
         let condition = NSCondition()
-        var batches: [[MeterEvent?]] = []
+        var batches: [[MeterEvent]] = []
         var failure: ScenarioLoadError?
         var done = false
         var cancelled = false
@@ -186,8 +205,8 @@ public struct ReadAheadEventSource: MeterEventSource {
     }
 
     let owner: Owner
-    /// The batch being read; each event is moved out as it is returned (no copy, no retain).
-    var current: [MeterEvent?] = []
+    /// The batch being read by `next()`.
+    var current: [MeterEvent] = []
     var index = 0
 
     public init(_ source: UsageFileSource) {
@@ -195,7 +214,7 @@ public struct ReadAheadEventSource: MeterEventSource {
         owner = Owner(queue)
         let transfer = Transfer(source)
         let thread = Thread {
-            var batch: [MeterEvent?] = []
+            var batch: [MeterEvent] = []
             batch.reserveCapacity(Self.batchSize)
             var failure: ScenarioLoadError?
             var ended = false
@@ -233,9 +252,20 @@ public struct ReadAheadEventSource: MeterEventSource {
     }
 
     public mutating func next() throws -> MeterEvent? {
+        if index == current.count {
+            current = try nextBatch()
+            index = 0
+            if current.isEmpty { return nil }
+        }
+        defer { index += 1 }
+        return current[index]
+    }
+
+    /// The next batch as the reading thread made it (the engine's path: no copy per event); empty at the end.
+    public mutating func nextBatch() throws -> [MeterEvent] {
         if index < current.count {
-            defer { index += 1 }
-            return current[index].take()
+            defer { (current, index) = ([], 0) }
+            return index == 0 ? current : Array(current[index...])
         }
         let queue = owner.queue
         queue.condition.lock()
@@ -245,14 +275,11 @@ public struct ReadAheadEventSource: MeterEventSource {
             queue.failure = nil
             queue.condition.unlock()
             if let failure { throw failure }
-            current = []
-            index = 0
-            return nil
+            return []
         }
-        current = queue.batches.removeFirst()
+        let batch = queue.batches.removeFirst()
         queue.condition.broadcast()
         queue.condition.unlock()
-        index = 1
-        return current[0].take()
+        return batch
     }
 }

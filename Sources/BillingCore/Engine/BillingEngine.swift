@@ -62,7 +62,7 @@ public final class BillingEngine {
 
     func advance(over source: inout some MeterEventSource) async throws -> SimulationOutcome {
         let (start, until) = (simulation.clockStart, simulation.clockUntil)
-        var nextEvent = try source.next()
+        var events = try SourceCursor(&source)
         while true {
             let nextWork = queue.nextInstant ?? Instant.distantFuture
             // The instant's work is done: its invoices reach the store together, before the clock moves on.
@@ -72,10 +72,9 @@ public final class BillingEngine {
             var local = EventIntake.empty
             swap(&local, &intake)
             var clock = now
-            while let event = nextEvent, max(event.arrival, start) <= horizon {
-                clock = max(event.arrival, start, clock)
-                local.receive(event, at: clock)
-                nextEvent = try source.next()
+            while let arrival = events.nextArrival, max(arrival, start) <= horizon {
+                events.receive(into: &local, start: start, horizon: horizon, clock: &clock, limit: Self.batchSize)
+                if events.isDone { try events.refill(from: &source) }
                 if local.pending.count >= Self.batchSize { try await ingest(local.takeBatch(capacity: Self.batchSize)) }
             }
             now = clock
@@ -88,10 +87,7 @@ public final class BillingEngine {
             try await perform(queue.takeNext())
         }
         try await storage.flush()
-        while nextEvent != nil {
-            intake.usage.notReceived += 1
-            nextEvent = try source.next()
-        }
+        intake.usage.notReceived += try events.skipRest(of: &source)
         return SimulationOutcome(invoices: try await storage.invoices(), previews: previews, usage: intake.usage)
     }
 

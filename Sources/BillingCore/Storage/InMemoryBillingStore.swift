@@ -1,6 +1,7 @@
 import Synchronization
 
-/// The reference ``BillingStore``: everything in memory, events bucketed by their (meter, customer) key.
+/// The reference ``BillingStore``: everything in memory, events bucketed by their (meter, customer) key
+/// (filed into the buckets in groups, see ``State/file()``).
 public final class InMemoryBillingStore: BillingStore {
     struct Entry {
         var timestamp: Int64
@@ -13,9 +14,18 @@ public final class InMemoryBillingStore: BillingStore {
         var entries: [Entry] = []
         var sorted = true
 
-        mutating func append(_ event: RecordedMeterEvent) {
-            if let last = entries.last, event.timestamp.seconds < last.timestamp { sorted = false }
-            entries.append(Entry(timestamp: event.timestamp.seconds, sequence: event.sequence, value: event.value.units))
+        /// Appends a run of the bucket's events in receipt order.
+        mutating func append(_ run: ArraySlice<Entry>) {
+            var previous = entries.last?.timestamp ?? .min
+            for entry in run {
+                if entry.timestamp < previous { sorted = false }
+                previous = entry.timestamp
+            }
+            // Capacities in powers of two, as appending one event at a time grows them: runs of a few dozen
+            // events at a time would otherwise double from odd sizes (832 entries where 512 hold 500).
+            let needed = entries.count + run.count
+            if needed > entries.capacity { entries.reserveCapacity(1 << (Int.bitWidth - (needed - 1).leadingZeroBitCount)) }
+            entries.append(contentsOf: run)
         }
 
         mutating func sortIfNeeded() {
@@ -36,10 +46,42 @@ public final class InMemoryBillingStore: BillingStore {
         }
     }
 
+    /// An ingested event not filed into its bucket yet.
+    struct Received {
+        var key: Int
+        var entry: Entry
+    }
+
     struct State {
+        /// How many ingested events wait in `received` at most before they are filed.
+        static let filingThreshold = 1 << 17
+
         /// Buckets by ``RecordedMeterEvent/key``.
         var buckets: [Bucket] = []
+        /// Ingested events not in their buckets yet, in receipt order.
+        var received: [Received] = []
         var invoices: [String: Invoice] = [:]
+
+        /// Files the received events into their buckets, grouped by key first (a stable counting sort),
+        /// so each bucket's array is touched once per filing rather than once per event. Appending event
+        /// by event to 10,000 buckets missed the cache twice per event (the bucket's count, then its last
+        /// entry): a fifth of the CPU samples of a 5M-event CSV bench run (perf, 2026-12-01).
+        mutating func file() {
+            guard !received.isEmpty else { return }
+            let keys = max(buckets.count, received.reduce(0) { max($0, $1.key) } + 1)
+            if keys > buckets.count { buckets.append(contentsOf: repeatElement(Bucket(), count: keys - buckets.count)) }
+            var next = [Int](repeating: 0, count: keys + 1)
+            for event in received { next[event.key + 1] += 1 }
+            for key in 0..<keys { next[key + 1] += next[key] }
+            let starts = next
+            var grouped = [Entry](repeating: Entry(timestamp: 0, sequence: 0, value: 0), count: received.count)
+            for event in received {
+                grouped[next[event.key]] = event.entry
+                next[event.key] += 1
+            }
+            for key in 0..<keys where starts[key] < starts[key + 1] { buckets[key].append(grouped[starts[key]..<starts[key + 1]]) }
+            received.removeAll(keepingCapacity: true)
+        }
 
         mutating func aggregate(_ query: UsageQuery) -> Decimal12 {
             guard query.key < buckets.count else { return .zero }
@@ -65,16 +107,18 @@ public final class InMemoryBillingStore: BillingStore {
     public func ingest(_ events: [RecordedMeterEvent]) async throws {
         state.withLock { state in
             for event in events {
-                if event.key >= state.buckets.count {
-                    state.buckets.append(contentsOf: repeatElement(Bucket(), count: event.key + 1 - state.buckets.count))
-                }
-                state.buckets[event.key].append(event)
+                state.received.append(
+                    Received(key: event.key, entry: Entry(timestamp: event.timestamp.seconds, sequence: event.sequence, value: event.value.units)))
             }
+            if state.received.count >= State.filingThreshold { state.file() }
         }
     }
 
     public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
-        state.withLock { state in queries.map { state.aggregate($0) } }
+        state.withLock { state in
+            state.file()
+            return queries.map { state.aggregate($0) }
+        }
     }
 
     public func save(_ invoices: [Invoice]) async throws {

@@ -39,18 +39,22 @@ public struct MeterEventValidator: Sendable {
 
     let catalog: Catalog
     let rules: [Rule]
-    let customerIndex: [String: Int]
+    let customerIndex: CustomerIndex
     let window: EventWindow
     /// Identifiers of accepted events received in the last 24 hours.
     var recent = RecentIdentifiers()
     var generated: Int64 = 0
+    /// What ``touch(_:)`` read, kept so that its loads are not optimized away.
+    var touched: UInt64 = 0
+    /// ``touch(_:)``'s slots to load, reused.
+    var touchSlots: [(identifier: Int, customer: Int)] = []
     var lastEventName = ""
     var lastMeterIndex: Int?
 
     public init(catalog: Catalog, customers: [String], window: EventWindow) {
         self.catalog = catalog
         rules = catalog.meters.map(Rule.init)
-        customerIndex = Dictionary(customers.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        customerIndex = CustomerIndex(customers)
         self.window = window
     }
 
@@ -58,6 +62,23 @@ public struct MeterEventValidator: Sendable {
     public func key(meter: String, customer: String) -> Int? {
         guard let meterIndex = catalog.meterIndex[meter], let customer = customerIndex[customer] else { return nil }
         return meterIndex * customerIndex.count + customer
+    }
+
+    /// Loads the slots where the events' identifiers and customers will be looked up. The identifier
+    /// table holds a day of identifiers (megabytes), so each lookup missed the cache (a sixth of a
+    /// 5M-event CSV run); these loads do not depend on each other, so the processor waits for a run of
+    /// them once, and the lookups that follow find their slots in cache. It changes nothing but timing.
+    /// The slots are worked out first and loaded in a second, short loop, so that the loads of all the
+    /// events are in flight together.
+    mutating func touch(_ events: UnsafeBufferPointer<MeterEvent>) {
+        let customerKey = lastMeterIndex.map { rules[$0].customerPayloadKey }
+        touchSlots.removeAll(keepingCapacity: true)
+        for index in events.indices {
+            let identifier = events[index].identifier.map { recent.slot(of: $0) } ?? 0
+            let customer = customerKey.flatMap { events[index].payload[$0] }.map { customerIndex.slot(of: $0) } ?? 0
+            touchSlots.append((identifier, customer))
+        }
+        for slot in touchSlots { touched ^= recent.bits(at: slot.identifier) &+ customerIndex.bits(at: slot.customer) }
     }
 
     /// Validates one event received at `now`; on acceptance records its identifier.

@@ -53,6 +53,10 @@ struct RecentIdentifiers: Sendable {
         }
     }
 
+    /// Where a lookup of `identifier` starts, and that slot's content (see ``MeterEventValidator/touch(_:)``).
+    func slot(of identifier: String) -> Int { Int(truncatingIfNeeded: Self.hash(identifier)) & (slots.count - 1) }
+    func bits(at slot: Int) -> UInt64 { slots[slot].bits }
+
     /// When `identifier` was received, if it is remembered; otherwise remembers it as received `at`.
     mutating func receive(_ identifier: String, at: Instant) -> Instant? {
         let hash = Self.hash(identifier)
