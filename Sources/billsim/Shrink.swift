@@ -1,0 +1,83 @@
+import ArgumentParser
+import BillingHarness
+import BillingScenario
+import BillingShrink
+import Foundation
+
+extension BillSim {
+    struct Shrink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the smallest scenario that fails the way a failing scenario does (for bug reports).",
+            discussion: """
+                The failure is a difference against the expectations (kept: the same field path shape, \
+                e.g. invoices[*].total), an engine or store error (the same message), or, with --command, \
+                how another build's process ends (a signal, an exit status, a timeout). Customers, \
+                subscriptions, items, timeline entries, events (usage files and generators become literal \
+                events), days of the clock and expectations are removed, then values simplified. \
+                Exit status: 0 when a reduced scenario is written, 1 when the scenario does not fail, 2 when it is invalid.
+                """)
+
+        @Argument(help: "A failing scenario file.")
+        var scenario: String
+
+        @Flag(help: "Keep any failure of the same kind (any differing field, any error, any ending of the command) until the next step would pass.")
+        var untilPass = false
+
+        @Option(
+            help:
+                "Write the reduced scenario here (its events go to <name>.usage.csv beside it when there are more than 200); default: standard output."
+        )
+        var output: String?
+
+        @Option(help: "Run each candidate with this shell command instead of in process; {} is the candidate file (e.g. 'old/billsim run {}').")
+        var command: String?
+
+        @Option(help: "With --command: seconds before a candidate's process counts as hung.")
+        var timeout = 60
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() async throws {
+            let loaded = try loadOrExit(scenario)
+            let started = ContinuousClock.now
+            let oracle: any ShrinkOracle
+            var folder: URL?
+            if let command {
+                let candidates = FileManager.default.temporaryDirectory.appendingPathComponent("billsim-shrink-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: candidates, withIntermediateDirectories: true)
+                folder = candidates
+                oracle = CommandOracle(command: command, folder: candidates, timeout: .seconds(timeout))
+            } else {
+                oracle = RunnerOracle(runner: ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request)))
+            }
+            defer { if let folder { try? FileManager.default.removeItem(at: folder) } }
+            let result: ShrinkResult
+            do {
+                result = try await Shrinker(oracle: oracle, loosely: untilPass).shrink(loaded)
+            } catch let error as ScenarioLoadError {
+                printError(error.description)
+                throw ExitCode(2)
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(1)
+            }
+            let header = result.header(source: scenario)
+            let file = output.map { URL(fileURLWithPath: $0) }
+            let text = try ShrinkOutput.text(result.scenario, header: header, file: file, inlineEventLimit: 200)
+            if let file {
+                try text.write(to: file, atomically: true, encoding: .utf8)
+            } else {
+                print(text, terminator: "")
+            }
+            let elapsed = (ContinuousClock.now - started).components
+            let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+            printError(
+                "shrink: \(result.original) → \(result.reduced) in \(result.runs) runs, \(milliseconds / 1000).\(String(milliseconds % 1000 / 10).leftPadded(2)) s; keeps \(result.failure.kind): \(result.reducedFailure)"
+            )
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

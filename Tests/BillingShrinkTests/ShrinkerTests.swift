@@ -1,0 +1,162 @@
+import BillingCore
+import BillingDocument
+import BillingHarness
+import BillingScenario
+import BillingShrink
+import Foundation
+import Testing
+
+/// A population of `customers` on the seed's plan (100 USD a seat in advance; tokens graduated: the
+/// first 1,000 free, then 4 ¢ each, in arrears), with `events` meter events in a CSV over January.
+///
+/// Event k (k = 0…events-1) is at 2026-01-01 + 26·k seconds (the last one on Jan 31, before the
+/// Feb 1 renewal), for customer k mod customers, value 1 + (7919·k mod 500). Expected, per customer
+/// in creation order: the Jan 1 `subscription_create` invoice of 10000 (one seat), then at Feb 1 the
+/// `subscription_cycle` invoice of 10000 (February's seat) + 4 × max(0, usage − 1000) (January's
+/// tokens). `wrong` customers' cycle total is expected one cent too high.
+struct Population {
+    static let january = Instant(year: 2026, month: 1, day: 1)
+
+    var customers: Int
+    var events: Int
+    var wrong: Set<Int>
+
+    func id(_ prefix: String, _ n: Int) -> String { prefix + String(repeating: "0", count: 4 - String(n).count) + String(n) }
+
+    func usage(of customer: Int) -> Int64 {
+        stride(from: customer, to: events, by: customers).reduce(0) { $0 + Int64(1 + (7919 * $1) % 500) }
+    }
+
+    var csv: String {
+        var out = "event_name,timestamp,identifier,stripe_customer_id,value\n"
+        for k in 0..<events {
+            out += "tokens,\(Self.january.seconds + 26 * Int64(k)),evt_\(k),\(id("cus_", k % customers + 1)),\(1 + (7919 * k) % 500)\n"
+        }
+        return out
+    }
+
+    var yaml: String {
+        var out = """
+            name: Population of \(customers) with one wrong expectation
+            clock: { start: 2026-01-01, until: 2026-02-01T02:00:00Z }
+            meters:
+              - { id: mtr_tokens, event_name: tokens, default_aggregation: { formula: sum } }
+            products:
+              - { id: prod_license, name: License }
+              - { id: prod_tokens, name: Tokens }
+            prices:
+              - { id: price_license, product: prod_license, currency: usd, unit_amount: 10000, recurring: { interval: month, usage_type: licensed } }
+              - id: price_tokens
+                product: prod_tokens
+                currency: usd
+                recurring: { interval: month, usage_type: metered, meter: mtr_tokens }
+                billing_scheme: tiered
+                tiers_mode: graduated
+                tiers: [{ up_to: 1000, unit_amount: 0 }, { up_to: inf, unit_amount: 4 }]
+            usage:
+              - file: usage.csv
+            customers:
+
+            """
+        for n in 1...customers {
+            out += "  - { id: \(id("cus_", n)), currency: usd, invoice_settings: { default_payment_method: pm_card_visa } }\n"
+        }
+        out += "subscriptions:\n"
+        for n in 1...customers {
+            out += "  - { id: \(id("sub_", n)), customer: \(id("cus_", n)), billing_mode: { type: flexible },"
+            out += " items: [{ id: \(id("si_lic_", n)), price: price_license, quantity: 1 }, { id: \(id("si_tok_", n)), price: price_tokens }] }\n"
+        }
+        out += "expect:\n  invoices:\n"
+        for n in 1...customers {
+            out += "    - { customer: \(id("cus_", n)), billing_reason: subscription_create, total: 10000 }\n"
+        }
+        for n in 1...customers {
+            let total = 10000 + 4 * max(0, usage(of: n - 1) - 1000) + (wrong.contains(n) ? 1 : 0)
+            out += "    - { customer: \(id("cus_", n)), billing_reason: subscription_cycle, total: \(total) }\n"
+        }
+        return out
+    }
+
+    /// Writes the scenario and its CSV to a new folder; returns the scenario's path.
+    func write() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("billsim-shrink-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try csv.write(to: folder.appendingPathComponent("usage.csv"), atomically: true, encoding: .utf8)
+        let path = folder.appendingPathComponent("population.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+@Suite(.serialized) struct ShrinkerTests {
+    static let runner = ScenarioRunner(makeStore: { InMemoryBillingStore() })
+
+    /// The issue's "done when": 1,000 customers, 100,000 events, one wrong expectation → one customer,
+    /// at most a handful of events, in under a minute, still failing at `invoices[*].total`.
+    @Test func reducesAThousandCustomersToTheOneWithTheWrongExpectation() async throws {
+        let population = Population(customers: 1000, events: 100_000, wrong: [537])
+        let path = try population.write()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let started = ContinuousClock.now
+        let scenario = try ScenarioLoader.load(path: path).get()
+        let before = await Self.runner.run(scenario)
+        #expect(before.status == .failed)
+        #expect(before.differences.map(\.path) == ["invoices[1536].total"], "\(before.differences)")
+
+        let result = try await Shrinker(oracle: RunnerOracle(runner: Self.runner)).shrink(scenario)
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(60), "took \(elapsed)")
+        #expect(result.original.customers == 1000 && result.original.events == 100_000)
+        #expect(result.scenario.simulation.customers.map(\.id) == ["cus_0537"])
+        #expect(result.reduced.events <= 5)
+        #expect(result.failure == .differences(["invoices[*].total"]))
+
+        // The written file loads and fails the same way.
+        let text = ScenarioWriter.yaml(result.scenario, header: result.header(source: path))
+        let reloaded = try ScenarioLoader.load(yaml: text, path: path + ".shrunk.yaml").get()
+        let after = await Self.runner.run(reloaded)
+        #expect(after.status == .failed)
+        #expect(Set(after.differences.map { Failure.shape(of: $0.path) }) == ["invoices[*].total"], "\(text)")
+        #expect(text.hasPrefix("# Reduced by `billsim shrink` from \(path)"))
+    }
+
+    /// A crash of another build, seen through `--command`: the fake "build" aborts (SIGABRT) whenever
+    /// the candidate names customer cus_0003, so everything else goes.
+    @Test func keepsACrashOfACommand() async throws {
+        let population = Population(customers: 8, events: 400, wrong: [])
+        let path = try population.write()
+        let folder = (path as NSString).deletingLastPathComponent
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let scenario = try ScenarioLoader.load(path: path).get()
+        let oracle = CommandOracle(
+            command: "grep -q 'id: cus_0003' {} && kill -ABRT $$; exit 0", folder: URL(fileURLWithPath: folder), timeout: .seconds(20))
+        let result = try await Shrinker(oracle: oracle).shrink(scenario)
+        #expect(result.failure == .process("signal 6"))
+        #expect(result.scenario.simulation.customers.map(\.id) == ["cus_0003"])
+        #expect(result.reduced.events == 0 && result.reduced.expectations == 0 && result.reduced.subscriptions == 0)
+    }
+
+    @Test func aPassingScenarioHasNothingToShrink() async throws {
+        let population = Population(customers: 2, events: 10, wrong: [])
+        let path = try population.write()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let scenario = try ScenarioLoader.load(path: path).get()
+        await #expect(throws: ShrinkError.self) { try await Shrinker(oracle: RunnerOracle(runner: Self.runner)).shrink(scenario) }
+    }
+
+    @Test(arguments: [
+        ("invoices[12].lines[0].amount", "invoices[*].lines[*].amount"), ("invoice_count", "invoice_count"),
+        ("previews.feb[x].total", "previews.feb[*].total"),
+    ])
+    func pathShapes(path: String, shape: String) {
+        #expect(Failure.shape(of: path) == shape)
+    }
+
+    @Test func aDifferenceAdmitsOnlyItsOwnShapes() {
+        let original = Failure.differences(["invoices[*].total", "invoices[*].amount_due"])
+        #expect(original.admits(.differences(["invoices[*].total"]), loosely: false))
+        #expect(!original.admits(.differences(["invoices[*].total", "invoice_count"]), loosely: false))
+        #expect(!original.admits(.error("x"), loosely: true))
+        #expect(original.admits(.differences(["invoice_count"]), loosely: true))
+    }
+}
