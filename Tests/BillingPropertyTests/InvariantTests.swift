@@ -104,21 +104,30 @@ import Testing
 
     /// Graduated amounts never decrease as the quantity grows, and a volume price is its tier's unit
     /// amount × quantity + flat fee (the tier found here from the table: the first whose inclusive
-    /// up_to holds the quantity, else the last).
+    /// up_to holds the quantity, else the last). Quantities are often a tier's bound or next to one.
     @Test func graduatedGrowsAndVolumeIsOneTier() async {
-        await propertyCheck(count: 300, input: GeneratedScenario.generator, Gen.int64(in: 0...20_000), Gen.int64(in: 0...20_000)) {
-            generated, first, second in
-            let (low, high) = (min(first, second), max(first, second))
-            let graduated = generated.priceTiers
+        await propertyCheck(
+            count: 300, input: GeneratedScenario.generator, Gen.int64(in: 0...20_000), Gen.int64(in: 0...20_000), Gen.int(in: 0...30)
+        ) { generated, first, second, pick in
+            let bounds = generated.priceTiers.compactMap(\.upTo).flatMap { [$0 - 1, $0, $0 + 1] }
+            let near = bounds.isEmpty ? first : bounds[pick % bounds.count]
+            let (low, high) = (min(near, second), max(near, second))
+            let tiers = generated.priceTiers
+            for quantity in [low, high] {
+                var volume = generated
+                volume.scheme = 2
+                #expect(
+                    Rating.rate(.volume(tiers), quantity: ExactDecimal(quantity)).amount == Self.expectedAmount(volume, quantity: quantity),
+                    "volume × \(quantity)")
+                var graduated = generated
+                graduated.scheme = 1
+                #expect(
+                    Rating.rate(.graduated(tiers), quantity: ExactDecimal(quantity)).amount == Self.expectedAmount(graduated, quantity: quantity),
+                    "graduated × \(quantity)")
+            }
             #expect(
-                Rating.rate(.graduated(graduated), quantity: ExactDecimal(low)).amount
-                    <= Rating.rate(.graduated(graduated), quantity: ExactDecimal(high)).amount)
-            var volume = generated
-            volume.scheme = 2
-            #expect(Rating.rate(.volume(graduated), quantity: ExactDecimal(high)).amount == Self.expectedAmount(volume, quantity: high))
-            var tiered = generated
-            tiered.scheme = 1
-            #expect(Rating.rate(.graduated(graduated), quantity: ExactDecimal(high)).amount == Self.expectedAmount(tiered, quantity: high))
+                Rating.rate(.graduated(tiers), quantity: ExactDecimal(low)).amount
+                    <= Rating.rate(.graduated(tiers), quantity: ExactDecimal(high)).amount)
         }
     }
 
