@@ -301,22 +301,33 @@ struct Session {
             })
     }
 
+    /// Timeline entries, by their place in the timeline as the step starts (only this step changes it).
     mutating func reduceTimeline() async {
+        let timeline = work.timeline
         await reduce(
-            { Array($0.timeline.indices) },
-            removing: { work, indices in
-                let removed = Set(indices)
-                work.forget(previewsOf: indices.map { work.timeline[$0] })
-                work.timeline = work.timeline.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+            { _ in Array(timeline.indices) },
+            removing: { work, removed in
+                let gone = Set(removed)
+                work.forget(previewsOf: removed.map { timeline[$0] })
+                work.timeline = work.timeline.filter { entry in !gone.contains { timeline[$0] == entry } }
             })
     }
 
+    /// Events, by their place in the stream as the step starts (only this step changes it).
     mutating func reduceEvents() async {
+        let events = work.events
         await reduce(
-            { Array($0.events.indices) },
-            removing: { work, indices in
-                let removed = Set(indices)
-                work.events = work.events.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+            { _ in Array(events.indices) },
+            removing: { work, removed in
+                let gone = Set(removed)
+                var kept: [MeterEvent] = []
+                var position = 0
+                // work.events is `events` less the positions removed before: walk both in order.
+                for index in events.indices where position < work.events.count && work.events[position] == events[index] {
+                    if !gone.contains(index) { kept.append(events[index]) }
+                    position += 1
+                }
+                work.events = kept
             })
     }
 

@@ -136,6 +136,75 @@ struct Population {
         #expect(result.reduced.events == 0 && result.reduced.expectations == 0 && result.reduced.subscriptions == 0)
     }
 
+    /// A stand-in for an engine error: the run "fails" with an error whenever the timeline still cancels
+    /// sub_0003 and cus_0005 still has an event. Shrinking keeps exactly that: the two customers, the
+    /// one subscription the cancel names, the cancel, one event (its value simplified to 1) and a clock
+    /// that stops soon after the cancel.
+    struct CancelAndEventOracle: ShrinkOracle {
+        func verdict(for scenario: Scenario) async -> Verdict {
+            let cancels = scenario.simulation.timeline.contains {
+                if case .cancelSubscription("sub_0003", _, _) = $0.action { return true }
+                return false
+            }
+            let events = scenario.usage.flatMap { stream -> [MeterEvent] in
+                if case .events(let events) = stream { return events }
+                return []
+            }
+            let hasEvent = events.contains { $0.payload["stripe_customer_id"] == "cus_0005" && $0.arrival <= scenario.simulation.clockUntil }
+            return Verdict(failure: cancels && hasEvent ? .error("boom at #") : nil)
+        }
+    }
+
+    @Test func keepsAnErrorAndShortensTheClock() async throws {
+        let population = Population(customers: 40, events: 2000, wrong: [7])
+        let path = try population.write()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        var scenario = try ScenarioLoader.load(path: path).get()
+        let tenth = Population.january + .days(9)
+        scenario.simulation.timeline = [
+            TimelineEntry(at: tenth, action: .cancelSubscription(subscription: "sub_0003", invoiceNow: false, prorate: false)),
+            TimelineEntry(at: tenth + .days(3), action: .cancelSubscription(subscription: "sub_0009", invoiceNow: false, prorate: false)),
+        ]
+        let result = try await Shrinker(oracle: CancelAndEventOracle()).shrink(scenario)
+        #expect(result.failure == .error("boom at #"))
+        let reduced = result.scenario.simulation
+        #expect(reduced.customers.map(\.id) == ["cus_0003", "cus_0005"])
+        #expect(reduced.subscriptions.map(\.id) == ["sub_0003"])
+        #expect(
+            reduced.timeline.count == 1 && result.reduced.events == 1 && result.reduced.expectations == 0, "\(ScenarioWriter.yaml(result.scenario))")
+        guard case .events(let events) = result.scenario.usage.first else {
+            Issue.record("no events: \(result.scenario.usage)")
+            return
+        }
+        #expect(events.map { $0.payload["value"] } == ["1"] && events.first?.identifier == nil)
+        // The cancel is on Jan 10 and cus_0005's first event (event 4) on Jan 1: the clock needs 10 days at most.
+        #expect(result.reduced.days <= 10, "\(result.reduced)")
+        #expect(reduced.clockUntil >= tenth)
+    }
+
+    /// More than 200 events go to a CSV beside the written scenario; it loads back to the same run.
+    @Test func manyEventsAreWrittenAsACSVBesideTheScenario() async throws {
+        let population = Population(customers: 3, events: 300, wrong: [])
+        let path = try population.write()
+        let folder = URL(fileURLWithPath: (path as NSString).deletingLastPathComponent)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let scenario = try ScenarioLoader.load(path: path).get()
+        var source = try UsageSources.open(scenario.usage).get()
+        var events: [MeterEvent] = []
+        while let event = try source.next() { events.append(event) }
+        var literal = scenario
+        literal.usage = [.events(events)]
+        let file = folder.appendingPathComponent("small.yaml")
+        try ShrinkOutput.write(literal, header: ["test"], to: file, inlineEventLimit: 200)
+        let text = try String(contentsOf: file, encoding: .utf8)
+        #expect(text.contains("- file: small.usage.csv"), "\(text)")
+        let reloaded = try ScenarioLoader.load(path: file.path).get()
+        let before = try await Self.runner.simulate(scenario)
+        let after = try await Self.runner.simulate(reloaded)
+        #expect(after.json == before.json)
+        #expect(after.usage.accepted == 300)
+    }
+
     @Test func aPassingScenarioHasNothingToShrink() async throws {
         let population = Population(customers: 2, events: 10, wrong: [])
         let path = try population.write()
