@@ -196,6 +196,12 @@ struct Work: Sendable {
         owners = keptOwners
     }
 
+    /// Whether the `index`-th generated invoice has a non-empty expectation.
+    func isExpected(invoice index: Int) -> Bool {
+        guard let expected = expectedInvoices, index < expected.count else { return false }
+        return expected[index] != .map([], expected[index].location)
+    }
+
     /// Drops the preview expectations of removed `preview_invoice` entries.
     mutating func forget(previewsOf entries: [TimelineEntry]) {
         let names = Set(
@@ -275,7 +281,15 @@ struct Session {
 
     // MARK: Reductions
 
+    /// Customers: first a guess (only those whose invoices are still expected, when there are any),
+    /// then delta debugging.
     mutating func reduceCustomers() async {
+        let expected = Set(work.owners.indices.filter { work.isExpected(invoice: $0) }.map { work.owners[$0].customer })
+        if !expected.isEmpty, expected.count < work.customers.count {
+            var candidate = work
+            candidate.remove(customers: Set(work.customers.map(\.id)).subtracting(expected))
+            _ = await attempt(candidate)
+        }
         await reduce({ $0.customers.map(\.id) }, removing: { $0.remove(customers: Set($1)) })
     }
 
