@@ -488,6 +488,7 @@ struct Session {
                 for item in work.subscriptions[index].items.indices { work.subscriptions[index].items[item].quantity = 1 }
             }
         }
+        await simplifyPrices()
         guard work.events.count <= 50 else { return }
         for index in work.events.indices {
             guard let key = work.valueKey(of: work.events[index]), let value = work.events[index].payload[key] else { continue }
@@ -503,6 +504,47 @@ struct Session {
                 candidate.events[index].timestamp = hour
                 _ = await attempt(candidate)
             }
+        }
+    }
+}
+
+extension Session {
+    /// Rounder unit amounts and flat fees: 1, one significant digit, the whole part; tiers' flat fees 0.
+    mutating func simplifyPrices() async {
+        guard work.prices.count <= 10 else { return }
+        for index in work.prices.indices {
+            switch work.prices[index].scheme {
+            case .perUnit(let amount, let transform):
+                for simpler in Rounding.simpler(than: amount) {
+                    var candidate = work
+                    candidate.prices[index].scheme = .perUnit(unitAmount: simpler, transform: transform)
+                    if await attempt(candidate) { break }
+                }
+            case .graduated(let tiers), .volume(let tiers):
+                let graduated = if case .graduated = work.prices[index].scheme { true } else { false }
+                for tier in tiers.indices {
+                    for field in [\PriceTier.unitAmount, \PriceTier.flatAmount] {
+                        let now = work.prices[index].tiers[tier][keyPath: field]
+                        for simpler in [ExactDecimal.zero] + Rounding.simpler(than: now) where simpler != now {
+                            var candidate = work
+                            var changed = candidate.prices[index].tiers
+                            changed[tier][keyPath: field] = simpler
+                            candidate.prices[index].scheme = graduated ? .graduated(changed) : .volume(changed)
+                            if await attempt(candidate) { break }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Price {
+    /// The tiers of a tiered price (none for a per-unit one).
+    var tiers: [PriceTier] {
+        switch scheme {
+        case .perUnit: []
+        case .graduated(let tiers), .volume(let tiers): tiers
         }
     }
 }
@@ -560,9 +602,16 @@ extension Expected {
     }
 }
 
-/// Rounder numbers for a meter value: 1, then the value with one significant digit, then its whole part.
+/// Rounder numbers for a meter value: 1, then the value with one significant digit, then its whole part
+/// (none for 0).
 enum Rounding {
+    /// The same for an exact decimal (a unit amount or a flat fee).
+    static func simpler(than value: ExactDecimal) -> [ExactDecimal] {
+        simpler(than: value.description).compactMap { ExactDecimal(parsing: $0) }
+    }
+
     static func simpler(than value: String) -> [String] {
+        guard value != "0" else { return [] }
         var candidates = ["1"]
         let whole = value.split(separator: ".", maxSplits: 1).first.map(String.init) ?? value
         if whole.count > 1, whole.allSatisfy(\.isNumber) {
