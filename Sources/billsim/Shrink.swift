@@ -24,6 +24,7 @@ extension BillSim {
         var untilPass = false
 
         @Option(
+            name: [.short, .long],
             help:
                 "Write the reduced scenario here (its events go to <name>.usage.csv beside it when there are more than 200); default: standard output."
         )
@@ -68,6 +69,23 @@ extension BillSim {
                 try text.write(to: file, atomically: true, encoding: .utf8)
             } else {
                 print(text, terminator: "")
+            }
+            // The written file must load back and fail the same way (checked in process unless --command).
+            let written =
+                file.map { ScenarioLoader.load(path: $0.path) }
+                ?? ScenarioLoader.load(yaml: text, path: FileManager.default.currentDirectoryPath + "/shrunk.yaml")
+            switch written {
+            case .failure(let error):
+                printError("error: the reduced scenario does not load back (a bug in billsim shrink):\n\(error.description)")
+                throw ExitCode(1)
+            case .success(let reloaded) where command == nil:
+                let verdict = await oracle.verdict(for: reloaded)
+                if verdict.failure.map({ result.failure.admits($0, loosely: untilPass) }) != true {
+                    printError(
+                        "warning: the reduced scenario, loaded back, \(verdict.failure.map { "shows \($0)" } ?? "passes") (a bug in billsim shrink)")
+                    throw ExitCode(1)
+                }
+            case .success: break
             }
             let elapsed = (ContinuousClock.now - started).components
             let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
