@@ -20,7 +20,10 @@ extension BillSim {
         @Argument(help: "A failing scenario file.")
         var scenario: String
 
-        @Flag(help: "Keep any failure of the same kind (any differing field, any error, any ending of the command) until the next step would pass.")
+        @Flag(
+            help:
+                "Keep any failure of the same kind until the next step would pass (a diff still at a field of the same name, any error, any failing end of the command)."
+        )
         var untilPass = false
 
         @Option(

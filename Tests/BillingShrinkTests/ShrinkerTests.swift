@@ -182,6 +182,29 @@ struct Population {
         #expect(reduced.clockUntil >= tenth)
     }
 
+    /// Differences at `invoices[*].total` while cus_0003 and cus_0004 are both there; with cus_0003
+    /// alone, `invoice_count` differs too; without cus_0003, nothing.
+    struct TwoCustomersOracle: ShrinkOracle {
+        func verdict(for scenario: Scenario) async -> Verdict {
+            let ids = Set(scenario.simulation.customers.map(\.id))
+            guard ids.contains("cus_0003") else { return Verdict(failure: nil) }
+            return Verdict(failure: .differences(ids.contains("cus_0004") ? ["invoices[*].total"] : ["invoices[*].total", "invoice_count"]))
+        }
+    }
+
+    /// `--until-pass` keeps any difference that still includes a wrong `total`, whatever else differs;
+    /// the strict shrink keeps exactly the original's shapes.
+    @Test func untilPassKeepsAnyDifferenceOfTheSameField() async throws {
+        let path = try Population(customers: 12, events: 100, wrong: []).write()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let scenario = try ScenarioLoader.load(path: path).get()
+        let strict = try await Shrinker(oracle: TwoCustomersOracle()).shrink(scenario)
+        #expect(strict.scenario.simulation.customers.map(\.id) == ["cus_0003", "cus_0004"])
+        let loose = try await Shrinker(oracle: TwoCustomersOracle(), loosely: true).shrink(scenario)
+        #expect(loose.scenario.simulation.customers.map(\.id) == ["cus_0003"])
+        #expect(loose.reducedFailure == .differences(["invoices[*].total", "invoice_count"]))
+    }
+
     /// More than 200 events go to a CSV beside the written scenario; it loads back to the same run.
     @Test func manyEventsAreWrittenAsACSVBesideTheScenario() async throws {
         let population = Population(customers: 3, events: 300, wrong: [])
@@ -226,6 +249,7 @@ struct Population {
         #expect(original.admits(.differences(["invoices[*].total"]), loosely: false))
         #expect(!original.admits(.differences(["invoices[*].total", "invoice_count"]), loosely: false))
         #expect(!original.admits(.error("x"), loosely: true))
-        #expect(original.admits(.differences(["invoice_count"]), loosely: true))
+        #expect(original.admits(.differences(["invoice_count", "previews.x.total"]), loosely: true))
+        #expect(!original.admits(.differences(["invoices[*]"]), loosely: true))
     }
 }
