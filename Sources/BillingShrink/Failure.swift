@@ -164,9 +164,12 @@ public struct CommandOracle: ShrinkOracle {
             try? await Task.sleep(for: .milliseconds(5))
         }
         process.waitUntilExit()
+        let status = process.terminationStatus
         switch process.terminationReason {
-        case .uncaughtSignal: return Verdict(failure: .process("signal \(process.terminationStatus)"))
-        default: return Verdict(failure: process.terminationStatus == 0 ? nil : .process("exit status \(process.terminationStatus)"))
+        case .uncaughtSignal: return Verdict(failure: .process("signal \(status)"))
+        // The shell reports a command killed by signal N as exit status 128 + N.
+        case .exit where (129...192).contains(status): return Verdict(failure: .process("signal \(status - 128)"))
+        default: return Verdict(failure: status == 0 ? nil : .process("exit status \(status)"))
         }
     }
 }
