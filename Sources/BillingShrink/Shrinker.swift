@@ -196,6 +196,16 @@ struct Work: Sendable {
         owners = keptOwners
     }
 
+    /// Without the customers that no non-empty expected invoice belongs to; `nil` when that removes
+    /// none or all of them.
+    func onlyCustomersOfExpectedInvoices() -> Work? {
+        let expected = Set(owners.indices.filter { isExpected(invoice: $0) }.map { owners[$0].customer })
+        guard !expected.isEmpty, expected.count < customers.count else { return nil }
+        var candidate = self
+        candidate.remove(customers: Set(customers.map(\.id)).subtracting(expected))
+        return candidate
+    }
+
     /// Whether the `index`-th generated invoice has a non-empty expectation.
     func isExpected(invoice index: Int) -> Bool {
         guard let expected = expectedInvoices, index < expected.count else { return false }
@@ -284,12 +294,7 @@ struct Session {
     /// Customers: first a guess (only those whose invoices are still expected, when there are any),
     /// then delta debugging.
     mutating func reduceCustomers() async {
-        let expected = Set(work.owners.indices.filter { work.isExpected(invoice: $0) }.map { work.owners[$0].customer })
-        if !expected.isEmpty, expected.count < work.customers.count {
-            var candidate = work
-            candidate.remove(customers: Set(work.customers.map(\.id)).subtracting(expected))
-            _ = await attempt(candidate)
-        }
+        if let candidate = work.onlyCustomersOfExpectedInvoices() { _ = await attempt(candidate) }
         await reduce({ $0.customers.map(\.id) }, removing: { $0.remove(customers: Set($1)) })
     }
 
@@ -433,7 +438,12 @@ struct Session {
                 })
             var candidate = work
             remove(&candidate, all.filter { !differing.contains($0) })
-            if !differing.isEmpty, differing.count < all.count, await attempt(candidate), !thoroughly { return }
+            if !differing.isEmpty, differing.count < all.count {
+                // At the start, first also without the customers none of those invoices belong to: when
+                // that fails the same way, no run of the whole scenario is needed at all.
+                if !thoroughly, let fewer = candidate.onlyCustomersOfExpectedInvoices(), await attempt(fewer) { return }
+                if await attempt(candidate), !thoroughly { return }
+            }
         }
         guard thoroughly else { return }
         await reduce(items, removing: remove)
