@@ -40,7 +40,8 @@ public struct ShrinkResult: Sendable {
         [
             "Reduced by `billsim shrink` from \(source)",
             "  (\(original)) to (\(reduced)), \(runs) candidate runs.",
-            "Preserves the original's failure: \(failure.kind); this file shows \(reducedFailure).",
+            "The original fails with \(failure);",
+            "this file keeps that failure (\(failure.kind)) and fails with \(reducedFailure).",
         ]
     }
 }
