@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The pure billing core: money, calendar, catalog, usage, subscriptions, invoicing,
@@ -39,6 +40,8 @@ let package = Package(
         .target(name: "InvoiceDiff", dependencies: ["BillingCore", "BillingDocument"]),
         // ScenarioRunner: scenario → engine over a store → invoices → diff → RunResult.
         .target(name: "BillingHarness", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "InvoiceDiff"]),
+        // billsim shrink: delta debugging of a failing scenario down to the smallest one that fails the same way.
+        .target(name: "BillingShrink", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness"]),
         // Renderings of a RunResult (text, JSON, JUnit XML).
         .target(name: "BillingReports", dependencies: ["BillingCore", "BillingDocument", "BillingHarness"]),
         // The one row encoding of invoices (tables, columns, encode and decode) that the SQL stores share; no database library.
@@ -62,11 +65,20 @@ let package = Package(
         .executableTarget(
             name: "billsim",
             dependencies: [
-                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingStoreSQLite", "BillingStorePostgres",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingShrink", "BillingStoreSQLite",
+                "BillingStorePostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "BillingCoreTests", dependencies: ["BillingCore", "BillingStoreTesting"]),
         .testTarget(name: "BillingScenarioTests", dependencies: ["BillingScenario", "BillingDocument", "BillingCore"]),
+        // Invariants over generated scenarios (PropertyBased), on every store.
+        .testTarget(
+            name: "BillingPropertyTests",
+            dependencies: [
+                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingStoreSQLite", "BillingStorePostgres",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
+        .testTarget(
+            name: "BillingShrinkTests", dependencies: ["BillingShrink", "BillingHarness", "BillingScenario", "BillingDocument", "BillingCore"]),
         .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingDocument", "BillingCore"]),
         .testTarget(
             name: "BillingHarnessTests",

@@ -1,0 +1,251 @@
+import BillingCore
+import BillingDocument
+
+/// Writes a ``Scenario`` back as scenario YAML (SCENARIO-FORMAT.md) that loads into the same scenario:
+/// what `billsim shrink` writes and what a failing property test prints.
+///
+/// Every value is written explicitly (no defaults are left to the loader, so a change of default never
+/// changes what a written file means). Generated usage is written as the literal events it generates;
+/// a usage file stays a `file:` reference (see ``UsageCSVWriter`` to write events as a file instead).
+public enum ScenarioWriter {
+    /// The scenario as YAML text, after `header` (each line written as a `#` comment).
+    public static func yaml(_ scenario: Scenario, header: [String] = []) -> String {
+        var out = YAMLLines()
+        for line in header { out.line(0, line.isEmpty ? "#" : "# " + line) }
+        out.line(0, "name: \(quote(scenario.name))")
+        if !scenario.description.isEmpty { out.line(0, "description: \(quote(scenario.description))") }
+        if !scenario.tags.isEmpty { out.line(0, "tags: [\(scenario.tags.map(quote).joined(separator: ", "))]") }
+        let simulation = scenario.simulation
+        out.line(0, "clock: { start: \(simulation.clockStart), until: \(simulation.clockUntil) }")
+        let settings = simulation.settings
+        if settings != EngineSettings() {
+            out.line(
+                0,
+                "settings: { finalization_grace: \(settings.finalizationGrace), event_window: { past: \(settings.eventWindow.past), future: \(settings.eventWindow.future) } }"
+            )
+        }
+        writeCatalog(simulation.catalog, to: &out)
+        out.list("customers", simulation.customers) { customer in
+            var fields = ["id: \(quote(customer.id))", "balance: \(customer.balance)"]
+            if !customer.name.isEmpty { fields.insert("name: \(quote(customer.name))", at: 1) }
+            if let currency = customer.currency { fields.append("currency: \(currency.code)") }
+            if let method = customer.defaultPaymentMethod { fields.append("invoice_settings: { default_payment_method: \(quote(method)) }") }
+            return flow(fields)
+        }
+        out.list("subscriptions", simulation.subscriptions) { subscription in
+            subscriptionYAML(subscription, catalog: simulation.catalog)
+        }
+        if !scenario.usage.isEmpty {
+            out.line(0, "usage:")
+            for stream in scenario.usage {
+                switch stream {
+                case .events(let events):
+                    out.line(1, events.isEmpty ? "- events: []" : "- events:")
+                    for event in events { out.line(3, "- " + eventYAML(event)) }
+                case .file(let path, _, _):
+                    out.line(1, "- file: \(quote(path))")
+                case .generate(let spec):
+                    var source = GeneratedEventSource(spec)
+                    var events: [MeterEvent] = []
+                    while let event = try? source.next() { events.append(event) }
+                    out.line(1, events.isEmpty ? "- events: []" : "- events:")
+                    for event in events { out.line(3, "- " + eventYAML(event)) }
+                }
+            }
+        }
+        out.list("timeline", simulation.timeline) { entry in
+            switch entry.action {
+            case .cancelSubscription(let subscription, let invoiceNow, let prorate):
+                "{ at: \(entry.at), cancel_subscription: { subscription: \(quote(subscription)), invoice_now: \(invoiceNow), prorate: \(prorate) } }"
+            case .previewInvoice(let subscription, let name):
+                "{ at: \(entry.at), preview_invoice: { subscription: \(quote(subscription)), as: \(quote(name)) } }"
+            }
+        }
+        writeExpectation(scenario.expectation, to: &out)
+        return out.text
+    }
+
+    static func writeCatalog(_ catalog: Catalog, to out: inout YAMLLines) {
+        out.list("meters", catalog.meters) { meter in
+            var fields = [
+                "id: \(quote(meter.id))", "event_name: \(quote(meter.eventName))", "default_aggregation: { formula: \(meter.formula.rawValue) }",
+            ]
+            if meter.customerPayloadKey != "stripe_customer_id" {
+                fields.append("customer_mapping: { type: by_id, event_payload_key: \(quote(meter.customerPayloadKey)) }")
+            }
+            if meter.valuePayloadKey != "value" { fields.append("value_settings: { event_payload_key: \(quote(meter.valuePayloadKey)) }") }
+            if !meter.isActive { fields.append("status: inactive") }
+            if !meter.displayName.isEmpty { fields.insert("display_name: \(quote(meter.displayName))", at: 1) }
+            if !meter.dimensionPayloadKeys.isEmpty {
+                fields.append("dimension_payload_keys: [\(meter.dimensionPayloadKeys.map(quote).joined(separator: ", "))]")
+            }
+            return flow(fields)
+        }
+        out.list("products", catalog.products) { flow(["id: \(quote($0.id))", "name: \(quote($0.name))"]) }
+        out.list("prices", catalog.prices) { price in
+            var recurring = ["interval: \(price.interval.unit.rawValue)", "interval_count: \(price.interval.count)"]
+            switch price.usageType {
+            case .licensed: recurring.append("usage_type: licensed")
+            case .metered(let meter): recurring += ["usage_type: metered", "meter: \(quote(meter))"]
+            }
+            var fields = [
+                "id: \(quote(price.id))", "product: \(quote(price.product))", "currency: \(price.currency.code)", "recurring: \(flow(recurring))",
+            ]
+            switch price.scheme {
+            case .perUnit(let unitAmount, let transform):
+                fields += ["billing_scheme: per_unit", "unit_amount_decimal: \"\(unitAmount)\""]
+                if let transform {
+                    fields.append("transform_quantity: { divide_by: \(transform.divideBy), round: \(transform.roundUp ? "up" : "down") }")
+                }
+            case .graduated(let tiers), .volume(let tiers):
+                let mode = if case .graduated = price.scheme { "graduated" } else { "volume" }
+                let written = tiers.map { tier in
+                    var tierFields = ["up_to: \(tier.upTo.map(String.init) ?? "inf")", "unit_amount_decimal: \"\(tier.unitAmount)\""]
+                    if tier.flatAmount != .zero { tierFields.append("flat_amount_decimal: \"\(tier.flatAmount)\"") }
+                    return flow(tierFields)
+                }
+                fields += ["billing_scheme: tiered", "tiers_mode: \(mode)", "tiers: [\(written.joined(separator: ", "))]"]
+            }
+            return flow(fields)
+        }
+    }
+
+    static func subscriptionYAML(_ subscription: Subscription, catalog: Catalog) -> String {
+        var fields = [
+            "id: \(quote(subscription.id))", "customer: \(quote(subscription.customer))", "created: \(subscription.created)",
+            "billing_mode: { type: \(subscription.billingMode.rawValue) }", "collection_method: \(subscription.collectionMethod.rawValue)",
+        ]
+        if subscription.collectionMethod == .sendInvoice { fields.append("days_until_due: \(subscription.daysUntilDue)") }
+        if let backdate = subscription.backdateStartDate { fields.append("backdate_start_date: \(backdate)") }
+        if let anchor = subscription.billingCycleAnchor { fields.append("billing_cycle_anchor: \(anchor)") }
+        let items = subscription.items.map { item in
+            var itemFields = ["id: \(quote(item.id))", "price: \(quote(item.price))"]
+            if catalog.price(item.price)?.isMetered == false { itemFields.append("quantity: \(item.quantity)") }
+            return flow(itemFields)
+        }
+        fields.append("items: [\(items.joined(separator: ", "))]")
+        return flow(fields)
+    }
+
+    /// One meter event as a flow mapping; payload values are always quoted (they are strings).
+    public static func eventYAML(_ event: MeterEvent) -> String {
+        var fields = ["event_name: \(quote(event.eventName))", "timestamp: \(event.timestamp)"]
+        if let identifier = event.identifier { fields.append("identifier: \(quote(identifier))") }
+        if let receivedAt = event.receivedAt { fields.append("received_at: \(receivedAt)") }
+        let payload = event.payload.sorted { $0.key < $1.key }.map { "\(quote($0.key)): \(doubleQuoted($0.value))" }
+        fields.append("payload: { \(payload.joined(separator: ", ")) }")
+        return flow(fields)
+    }
+
+    static func writeExpectation(_ expectation: Expectation, to out: inout YAMLLines) {
+        guard
+            expectation.invoices != nil || expectation.invoiceCount != nil || !expectation.previews.isEmpty
+                || !expectation.meterEventErrors.isEmpty || expectation.lateEvents != nil
+        else { return }
+        out.line(0, "expect:")
+        if let invoices = expectation.invoices {
+            if case .list(let items, _) = invoices, !items.isEmpty {
+                out.line(1, "invoices:")
+                for item in items { out.line(2, "- " + expectedYAML(item)) }
+            } else {
+                out.line(1, "invoices: \(expectedYAML(invoices))")
+            }
+        }
+        if let count = expectation.invoiceCount { out.line(1, "invoice_count: \(count)") }
+        if !expectation.previews.isEmpty {
+            out.line(1, "previews:")
+            for (name, expected) in expectation.previews { out.line(2, "\(quote(name)): \(expectedYAML(expected))") }
+        }
+        if !expectation.meterEventErrors.isEmpty {
+            out.line(1, "meter_event_errors:")
+            for (code, count, _) in expectation.meterEventErrors { out.line(2, "\(code.rawValue): \(count)") }
+        }
+        if let late = expectation.lateEvents { out.line(1, "late_events: \(late)") }
+    }
+
+    /// An expectation tree as one flow value.
+    public static func expectedYAML(_ expected: Expected) -> String {
+        switch expected {
+        case .scalar(let text, _): text == "null" || isPlain(text) ? text : quote(text)
+        case .list(let items, _): "[" + items.map(expectedYAML).joined(separator: ", ") + "]"
+        case .map(let entries, _): entries.isEmpty ? "{}" : flow(entries.map { "\(quote($0.key)): \(expectedYAML($0.value))" })
+        }
+    }
+
+    static func flow(_ fields: [String]) -> String { "{ " + fields.joined(separator: ", ") + " }" }
+
+    /// The text plain when YAML reads it back as the same string, else double-quoted.
+    public static func quote(_ text: String) -> String {
+        let reserved = ["null", "~", "true", "false", "yes", "no", "on", "off", "y", "n"].contains(text.lowercased())
+        return isPlain(text) && !reserved ? text : doubleQuoted(text)
+    }
+
+    /// Whether the text reads back as the same scalar text when written plain (its type aside: an
+    /// expectation compares the text, so `false` and `12` may stay plain there).
+    static func isPlain(_ text: String) -> Bool {
+        let safe = text.unicodeScalars.allSatisfy { scalar in
+            (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
+                || "_.-+/".unicodeScalars.contains(scalar)
+        }
+        guard safe, let first = text.first else { return false }
+        return first != "-" || text.count > 1 && text.dropFirst().first!.isNumber
+    }
+
+    /// YAML's double-quoted form, escaping quotes, backslashes and control characters.
+    public static func doubleQuoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Lines of YAML, indented two spaces a level.
+struct YAMLLines {
+    var text = ""
+
+    mutating func line(_ level: Int, _ content: String) {
+        text += String(repeating: "  ", count: level) + content + "\n"
+    }
+
+    /// `key:` and one flow value per element; nothing when the list is empty.
+    mutating func list<T>(_ key: String, _ elements: [T], _ render: (T) -> String) {
+        guard !elements.isEmpty else { return }
+        line(0, "\(key):")
+        for element in elements { line(1, "- " + render(element)) }
+    }
+}
+
+/// Writes meter events as a usage CSV (a header row, then one row per event in the given order, which
+/// must be arrival order): `event_name,timestamp,identifier,received_at,payload.<key>…`.
+public enum UsageCSVWriter {
+    public static func csv(_ events: [MeterEvent]) -> String {
+        let keys = Set(events.flatMap { $0.payload.map(\.key) }).sorted()
+        var out = (["event_name", "timestamp", "identifier", "received_at"] + keys.map { "payload." + $0 }).map(cell).joined(separator: ",") + "\n"
+        for event in events {
+            var row = [event.eventName, event.timestamp.description, event.identifier ?? "", event.receivedAt?.description ?? ""]
+            for key in keys { row.append(event.payload[key] ?? "") }
+            out += row.map(cell).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// RFC 4180: quoted when it holds a comma, quote or line break.
+    static func cell(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+}
