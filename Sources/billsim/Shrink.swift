@@ -42,7 +42,7 @@ extension BillSim {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            let loaded = try loadOrExit(scenario)
+            let loaded = try loadOrExit(scenario, command: "shrink")
             let started = ContinuousClock.now
             let oracle: any ShrinkOracle
             var folder: URL?
