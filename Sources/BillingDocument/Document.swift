@@ -164,8 +164,8 @@ public enum InvoiceDocument {
     static let sample: Invoice = {
         let period = Period(start: Instant(seconds: 0), end: Instant(seconds: 1))
         let line = InvoiceLine(
-            price: "", subscriptionItem: "", description: "", period: period, quantity: .zero,
-            rated: RatedAmount(exact: .zero, transformedQuantity: nil, tiers: []), metered: false)
+            id: "", price: "", subscriptionItem: "", description: "", period: period, quantity: .zero, transformedQuantity: nil, exactAmount: .zero,
+            amount: 0, proration: false, tiers: [], metered: false)
         return Invoice(
             id: "", number: 0, customer: "", subscription: "", billingReason: .upcoming, currency: Currency(code: "usd")!,
             collectionMethod: .chargeAutomatically, created: period.start, periodStart: period.start, periodEnd: period.end, lines: [line])

@@ -41,14 +41,21 @@ public final class InMemoryBillingStore: BillingStore {
         var buckets: [Bucket] = []
         var invoices: [String: Invoice] = [:]
 
-        mutating func aggregate(_ query: UsageQuery) -> Decimal12 {
+        /// A `sum` beyond 128 bits is ``AmountOverflow/usageSum``, as on every store.
+        mutating func aggregate(_ query: UsageQuery) throws(AmountOverflow) -> Decimal12 {
             guard query.key < buckets.count else { return .zero }
             buckets[query.key].sortIfNeeded()
             let bucket = buckets[query.key]
             let range = bucket.lowerBound(query.period.start.seconds)..<bucket.lowerBound(query.period.end.seconds)
             switch query.formula {
             case .sum:
-                return Decimal12(units: bucket.entries[range].reduce(0) { $0 + $1.value })
+                var total: Int128 = 0
+                for entry in bucket.entries[range] {
+                    let (sum, overflow) = total.addingReportingOverflow(entry.value)
+                    guard !overflow else { throw .usageSum }
+                    total = sum
+                }
+                return Decimal12(units: total)
             case .count:
                 return Decimal12(range.count)
             case .last:
@@ -74,7 +81,7 @@ public final class InMemoryBillingStore: BillingStore {
     }
 
     public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
-        state.withLock { state in queries.map { state.aggregate($0) } }
+        try state.withLock { state throws(AmountOverflow) in try queries.map { query throws(AmountOverflow) in try state.aggregate(query) } }
     }
 
     public func save(_ invoices: [Invoice]) async throws {

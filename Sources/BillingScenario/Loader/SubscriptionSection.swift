@@ -35,7 +35,7 @@ extension ScenarioReader {
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items else { return nil }
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
-            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items)
+            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, source: "\(fields.location)")
     }
 
     /// The items of one subscription. Ids default to `si_<subscription>_<index>`; all prices must
