@@ -113,7 +113,9 @@ public struct PoissonArrivals: ArrivalProcess {
 
     public func next(after previous: Instant, random: inout SplitMix64) -> Instant {
         let uniform = (Double(random.next() >> 11) + 0.5) / 9_007_199_254_740_992.0
-        let gap = (-meanGap * log(uniform)).rounded()
+        // A gap past the longest span a scenario can hold ends the stream anyway (and `Int64(_:)` of a
+        // larger Double would trap).
+        let gap = min((-meanGap * log(uniform)).rounded(), Double(TimeSpan.maximum.seconds))
         return previous + TimeSpan(seconds: Int64(gap))
     }
 
@@ -153,9 +155,18 @@ public struct UniformValue: ValueDistribution {
         return step
     }
 
+    /// Values of up to 24 integer digits each side: the number of grid points may pass 2⁶⁴ (a range
+    /// wider than `Int64`), then the draw takes two 64-bit numbers.
     public func value(random: inout SplitMix64) -> Decimal12 {
-        let steps = UInt64((max.units - min.units) / step) + 1
-        return Decimal12(units: min.units + Int128(random.next(below: steps)) * step)
+        let steps = UInt128((max.units - min.units) / step) + 1
+        let draw: UInt128
+        if steps <= UInt128(UInt64.max) {
+            draw = UInt128(random.next(below: UInt64(steps)))
+        } else {
+            let wide = UInt128(random.next()) << 64 | UInt128(random.next())
+            draw = wide.multipliedFullWidth(by: steps).high
+        }
+        return Decimal12(units: min.units + Int128(draw) * step)
     }
 }
 

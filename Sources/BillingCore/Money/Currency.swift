@@ -45,11 +45,12 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static func < (lhs: Currency, rhs: Currency) -> Bool { lhs.code < rhs.code }
 
     /// An amount in minor units shown in major units: `8000` → `USD 80.00`, `500` (JPY) → `JPY 500`.
-    public func format(_ minor: Int64) -> String {
+    /// Any integer width: a report's sum over many invoices is an `Int128`.
+    public func format<Minor: BinaryInteger>(_ minor: Minor) -> String {
         let sign = minor < 0 ? "-" : ""
         let magnitude = minor.magnitude
         guard exponent > 0 else { return "\(code.uppercased()) \(sign)\(magnitude)" }
-        var divisor: UInt64 = 1
+        var divisor: Minor.Magnitude = 1
         for _ in 0..<exponent { divisor *= 10 }
         var fraction = String(magnitude % divisor)
         while fraction.count < exponent { fraction = "0" + fraction }
@@ -57,5 +58,5 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// `8000 (USD 80.00)`: the form diffs and reports use.
-    public func describe(_ minor: Int64) -> String { "\(minor) (\(format(minor)))" }
+    public func describe<Minor: BinaryInteger>(_ minor: Minor) -> String { "\(minor) (\(format(minor)))" }
 }

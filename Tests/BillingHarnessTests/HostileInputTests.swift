@@ -1,0 +1,188 @@
+import BillingCore
+import BillingDocument
+import BillingHarness
+import BillingScenario
+import BillingStoreSQLite
+import Testing
+
+/// Issue 8's reproducers ("Wrong money", "Crashes", "Hangs and unbounded memory", "Also"): each one
+/// is a clear located error (INVALID from the loader, or ERROR naming the subscription's line, price
+/// and period) or a correct bill; never a wrap, a trap or a hang. "M" is the issue's one-subscription
+/// licensed scenario; each test changes one part of it.
+struct HostileInputTests {
+    static let path = "hostile.yaml"
+
+    /// M: `clock { start: 2026-01-01, until: 2026-01-02 }`, one monthly price of `unit_amount:
+    /// 10000000`, one `usd` customer, one licensed subscription (line 11 is its `- id:`).
+    static func m(
+        clock: String = "{ start: 2026-01-01, until: 2026-01-02 }", price: String = "unit_amount: 10000000", quantity: String = "1",
+        customer: String = "currency: usd", more: String = ""
+    ) -> String {
+        """
+        name: M
+        clock: \(clock)
+        meters:
+          - { id: mtr_calls, display_name: Calls, event_name: calls, default_aggregation: { formula: sum } }
+        products: [{ id: prod_a, name: A }]
+        prices:
+          - { id: price_a, product: prod_a, currency: usd, \(price), recurring: { interval: month, usage_type: licensed } }
+          - { id: price_calls, product: prod_a, currency: usd, unit_amount: 1, recurring: { interval: month, usage_type: metered, meter: mtr_calls } }
+        customers: [{ id: cus_a, \(customer) }]
+        subscriptions:
+          - id: sub_a
+            customer: cus_a
+            items: [{ price: price_a, quantity: \(quantity) }]
+        \(more)
+        """
+    }
+
+    /// M plus a metered subscription `sub_calls` on `price_calls` (1 ¢ per call; line 14) and these events.
+    static func metered(_ values: [String], price: String = "unit_amount: 10000000") -> String {
+        let events = values.enumerated().map { index, value in
+            "      - { event_name: calls, timestamp: 2026-01-01T00:00:\(index % 60 < 10 ? "0" : "")\(index % 60)Z, identifier: e\(index), payload: { stripe_customer_id: cus_a, value: \"\(value)\" } }"
+        }
+        return m(
+            clock: "{ start: 2026-01-01, until: 2026-02-01T02:00:00Z }", price: price,
+            more: """
+                  - id: sub_calls
+                    customer: cus_a
+                    items: [{ price: price_calls }]
+                usage:
+                  - events:
+                \(events.joined(separator: "\n"))
+                """)
+    }
+
+    /// The loader's diagnostics (`file:line:col: error: message` lines), or [] when the file loads.
+    static func diagnostics(_ yaml: String) -> [String] {
+        switch ScenarioLoader.load(yaml: yaml, path: path) {
+        case .success: []
+        case .failure(let error): error.diagnostics.map { "\($0.location): \($0.message)" }
+        }
+    }
+
+    /// Runs a scenario that loads on the memory store and on SQLite: both must say the same.
+    static func run(_ yaml: String) async throws -> ScenarioResult {
+        let scenario = try ScenarioLoader.load(yaml: yaml, path: path).get()
+        let memory = await ScenarioRunner(makeStore: { InMemoryBillingStore() }).run(scenario)
+        let sqlite = await ScenarioRunner(makeStore: { try SQLiteBillingStore(path: ":memory:") }).run(scenario)
+        #expect(memory.status == sqlite.status)
+        #expect(memory.errorMessage == sqlite.errorMessage)
+        #expect(memory.outcome?.invoices == sqlite.outcome?.invoices)
+        return memory
+    }
+
+    // MARK: Wrong money, silently
+
+    /// One event of the largest value Stripe takes (24 digits) at 1 ¢: 10²⁴ − 1 ¢, beyond Int64 minor units.
+    @Test func aMaximalMeterValueIsAnOverflowNamingTheLine() async throws {
+        let result = try await Self.run(Self.metered(["999999999999999999999999"]))
+        #expect(result.status == .error)
+        #expect(
+            result.errorMessage
+                == "hostile.yaml:14:5: subscription sub_calls, price price_calls, period 2026-01-01T00:00:00Z → 2026-02-01T00:00:00Z: the line amount 999999999999999999999999 is beyond ±9223372036854775807 minor units"
+        )
+    }
+
+    /// 24 of them: 24 × (10²⁴ − 1) fits 128 bits, the amount does not fit Int64 (was a negative total).
+    @Test func twentyFourMaximalValuesAreAnOverflowNotANegativeTotal() async throws {
+        let result = try await Self.run(Self.metered(Array(repeating: "999999999999999999999999", count: 24)))
+        #expect(result.status == .error)
+        #expect(result.errorMessage?.hasSuffix("the line amount 23999999999999999999999976 is beyond ±9223372036854775807 minor units") == true)
+    }
+
+    /// Control: the largest metered amount that fits is billed to the cent (9223372036854775807 calls × 1 ¢).
+    @Test func theLargestAmountThatFitsIsBilledExactly() async throws {
+        let result = try await Self.run(Self.metered(["9223372036854775807"], price: "unit_amount: 0"))
+        #expect(result.status == .passed)
+        let renewal = try #require(result.outcome?.invoices.first { $0.subscription == "sub_calls" && $0.billingReason == .subscriptionCycle })
+        #expect(renewal.total == Int64.max)
+        #expect(renewal.status == .paid || renewal.status == .open)
+    }
+
+    // MARK: Crashes
+
+    /// ~170 events of the documented maximum: the sum passes 128 bits; memory and SQLite give the same error.
+    @Test func aUsageSumBeyond128BitsIsTheSameErrorOnEveryStore() async throws {
+        let result = try await Self.run(Self.metered(Array(repeating: "999999999999999999999999.999999999999", count: 171)))
+        #expect(result.status == .error)
+        #expect(
+            result.errorMessage
+                == "hostile.yaml:14:5: subscription sub_calls, price price_calls, period 2026-01-01T00:00:00Z → 2026-02-01T00:00:00Z: \(AmountOverflow.usageSum.message)"
+        )
+    }
+
+    /// A customer balance near Int64.max: total + balance overflows at finalization (was a trap in
+    /// `Invoice.isBelowMinimumCharge`).
+    @Test func aHugeCustomerBalanceIsAnOverflowNotATrap() async throws {
+        let result = try await Self.run(Self.m(customer: "currency: usd, balance: 9223372036854775000"))
+        #expect(result.status == .error)
+        #expect(
+            result.errorMessage
+                == "hostile.yaml:11:5: subscription sub_a, invoice in_0001: the invoice total plus the customer balance (10000000 + 9223372036854775000) is beyond ±9223372036854775807 minor units"
+        )
+    }
+
+    /// A clock or an event in a year ≤ −1000, a year past 9999, or Unix seconds beyond RFC 3339: INVALID
+    /// at the value (was a trap in `CivilDate.description`, or a clock that ran for ever).
+    @Test(arguments: [
+        ("{ start: -62198755200, until: 2026-01-02 }", 2, 17),
+        ("{ start: 2026-01-01, until: 99999999999999999 }", 2, 36),
+        ("{ start: 2026-01-01, until: -9223372036854775808 }", 2, 36),
+    ])
+    func aClockOutsideYears0To9999IsInvalid(clock: String, line: Int, column: Int) {
+        let problems = Self.diagnostics(Self.m(clock: clock))
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.hasPrefix("hostile.yaml:\(line):\(column): ") == true, "\(problems)")
+        #expect(problems.first?.contains("a timestamp from year 0000 to 9999") == true)
+    }
+
+    /// An event timestamp of Int64.min, or in year −1000, is INVALID at the timestamp.
+    @Test(arguments: ["-9223372036854775808", "-93692592000"])
+    func anEventTimestampOutsideYears0To9999IsInvalid(timestamp: String) {
+        let yaml = Self.m(
+            more: """
+                usage:
+                  - events:
+                      - { event_name: calls, timestamp: \(timestamp), payload: { stripe_customer_id: cus_a, value: "1" } }
+                """)
+        let problems = Self.diagnostics(yaml)
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.hasPrefix("hostile.yaml:16:41: ") == true, "\(problems)")
+    }
+
+    /// `event_window.past` of Int64.max seconds: INVALID (at most 10,000 years), not an overflow in the validator.
+    @Test func anEventWindowOfInt64MaxSecondsIsInvalid() {
+        let problems = Self.diagnostics(Self.m(more: "settings: { event_window: { past: 9223372036854775807 } }"))
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.hasPrefix("hostile.yaml:14:35: ") == true, "\(problems)")
+        #expect(problems.first?.contains("at most 10,000 years") == true)
+    }
+
+    /// The validator itself never overflows, whatever window and timestamps it is given.
+    @Test func theValidatorComparesWithoutOverflow() {
+        let catalog = Catalog(meters: [Meter(id: "m", eventName: "e", formula: .sum)], products: [], prices: [])
+        var validator = MeterEventValidator(
+            catalog: catalog, customers: ["c"], window: EventWindow(past: TimeSpan(seconds: .max), future: TimeSpan(seconds: .max)))
+        let event = MeterEvent(eventName: "e", timestamp: Instant(seconds: .min), payload: ["stripe_customer_id": "c", "value": "1"])
+        guard case .accepted = validator.check(event, receivedAt: Instant(seconds: -10), sequence: 1) else {
+            Issue.record("an unbounded window accepts every timestamp")
+            return
+        }
+        #expect(Instant(seconds: .min).description.hasPrefix("-"))
+        #expect(CivilDate(year: -1000, month: 1, day: 1).description == "-1000-01-01")
+    }
+
+    /// A uniform generator with `max` past Int64, and one over the whole Int64 range: values drawn in range.
+    @Test(arguments: [("0", "99999999999999999999"), ("-9223372036854775808", "9223372036854775807")])
+    func aUniformGeneratorWiderThanInt64Runs(min: String, max: String) throws {
+        let low = try #require(Decimal12(min))
+        let high = try #require(Decimal12(max))
+        var random = SplitMix64(seed: 1)
+        let uniform = UniformValue(min: low, max: high, decimals: 0)
+        for _ in 0..<1000 {
+            let value = uniform.value(random: &random)
+            #expect(low <= value && value <= high && value.isInteger)
+        }
+    }
+}
