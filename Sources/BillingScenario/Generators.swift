@@ -28,6 +28,9 @@ public protocol ArrivalProcess: Sendable {
     func first(from: Instant, random: inout SplitMix64) -> Instant
     /// The arrival after one at `previous`.
     func next(after previous: Instant, random: inout SplitMix64) -> Instant
+    /// How many arrivals `seconds` of clock time hold (the mean, for a random process), for
+    /// `settings.limits.max_generated_events`.
+    func expectedCount(over seconds: Int64) -> Double
 }
 
 /// What value each generated event carries.
@@ -98,6 +101,7 @@ public struct ConstantArrivals: ArrivalProcess {
     public init(every: TimeSpan) { self.every = every }
     public func first(from: Instant, random: inout SplitMix64) -> Instant { from }
     public func next(after previous: Instant, random: inout SplitMix64) -> Instant { previous + every }
+    public func expectedCount(over seconds: Int64) -> Double { seconds <= 0 ? 0 : Double((seconds - 1) / every.seconds + 1) }
 }
 
 /// `{ kind: poisson, rate: 12/h }`: exponential gaps with the given mean rate, rounded to whole seconds.
@@ -110,6 +114,7 @@ public struct PoissonArrivals: ArrivalProcess {
     public init(meanGap: Double) { self.meanGap = meanGap }
 
     public func first(from: Instant, random: inout SplitMix64) -> Instant { next(after: from, random: &random) }
+    public func expectedCount(over seconds: Int64) -> Double { Double(seconds) / meanGap }
 
     public func next(after previous: Instant, random: inout SplitMix64) -> Instant {
         let uniform = (Double(random.next() >> 11) + 0.5) / 9_007_199_254_740_992.0

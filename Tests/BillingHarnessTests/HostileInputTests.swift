@@ -3,6 +3,7 @@ import BillingDocument
 import BillingHarness
 import BillingScenario
 import BillingStoreSQLite
+import Foundation
 import Testing
 
 /// Issue 8's reproducers ("Wrong money", "Crashes", "Hangs and unbounded memory", "Also"): each one
@@ -184,5 +185,68 @@ struct HostileInputTests {
             let value = uniform.value(random: &random)
             #expect(low <= value && value <= high && value.isInteger)
         }
+    }
+}
+
+/// "Hangs and unbounded memory": each bound is INVALID where the file asks for too much, and a
+/// `settings.limits` entry raises it.
+extension HostileInputTests {
+    /// Daily billing until 9999-12-31 (died at 4 GB): 2026-01-01 to 10000-01-01 is 7974 years of 365
+    /// days plus 1933 leap days (1993 multiples of 4, less 79 centuries, plus 19 of 400) = 2,912,443
+    /// days; clock.until is in the last of them, so 2,912,443 periods.
+    @Test func dailyBillingUntilYear9999IsInvalid() {
+        let daily = Self.m(clock: "{ start: 2026-01-01, until: 9999-12-31 }").replacingOccurrences(
+            of: "interval: month, usage_type: licensed", with: "interval: day, usage_type: licensed")
+        #expect(
+            Self.diagnostics(daily) == [
+                "hostile.yaml:11:5: subscription `sub_a` bills 2912443 periods (every day from 2026-01-01T00:00:00Z to clock.until 9999-12-31T00:00:00Z): more than settings.limits.max_periods (1000000); shorten the clock or raise the limit"
+            ])
+        #expect(Self.diagnostics(daily + "\nsettings: { limits: { max_periods: 2912443 } }") == [])
+        // Monthly over the same span: 7974 × 12 = 95,688 periods, within the default.
+        #expect(Self.diagnostics(Self.m(clock: "{ start: 2026-01-01, until: 9999-12-31 }")) == [])
+    }
+
+    /// `rate: 1000/s` for a month grew 45 MB/s and generated past clock.until: the stream is cut at
+    /// clock.until (one day and one second: 86,401 s × 1000/s) and still INVALID for its size.
+    @Test func aGeneratorBeyondTheEventLimitIsInvalid() {
+        func generator(_ rate: String, limit: String = "") -> String {
+            Self.m(
+                more: """
+                    usage:
+                      - generate:
+                          event_name: calls
+                          customers: all
+                          from: 2026-01-01
+                          to: 2026-02-01
+                          arrivals: { kind: poisson, rate: \(rate) }
+                          value: { kind: constant, value: "1" }
+                    \(limit)
+                    """)
+        }
+        #expect(
+            Self.diagnostics(generator("1000/s")) == [
+                "hostile.yaml:16:7: this stream generates about 86401000 events (1 customer from 2026-01-01T00:00:00Z to 2026-01-02T00:00:01Z): more than settings.limits.max_generated_events (10000000); lower the rate, shorten the span or raise the limit"
+            ])
+        #expect(Self.diagnostics(generator("1000/s", limit: "settings: { limits: { max_generated_events: 90000000 } }")) == [])
+        #expect(Self.diagnostics(generator("100/s")) == [])
+    }
+
+    /// Generators stop at clock.until: a month of hourly events on a one-day clock generates 25 (00:00
+    /// to 24:00 inclusive), none left over as `not_received`.
+    @Test func generatorsStopAtTheClock() async throws {
+        let yaml = Self.m(
+            more: """
+                usage:
+                  - generate:
+                      event_name: calls
+                      customers: all
+                      from: 2026-01-01
+                      to: 2026-02-01
+                      arrivals: { kind: constant, every: 1h }
+                      value: { kind: constant, value: "1" }
+                """)
+        let result = try await Self.run(yaml)
+        #expect(result.outcome?.usage.received == 25)
+        #expect(result.outcome?.usage.notReceived == 0)
     }
 }

@@ -33,6 +33,7 @@ extension ScenarioReader {
         }
         let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items else { return nil }
+        subscriptionLocations[id] = fields.location
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
             collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, source: "\(fields.location)")
