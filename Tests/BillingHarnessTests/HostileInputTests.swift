@@ -250,3 +250,51 @@ extension HostileInputTests {
         #expect(result.outcome?.usage.notReceived == 0)
     }
 }
+
+/// "Wrong money" reproducers that `validate` said OK to: Stripe's limits (at most 8 digits of minor
+/// units per amount, 8 digits of quantity) make them INVALID at the value.
+extension HostileInputTests {
+    @Test(arguments: [
+        // quantity: 1000000000000 billed −8446744073709551616 beside amount_decimal 10000000000000000000.
+        (Self.m(quantity: "1000000000000"), "hostile.yaml:13:41: subscriptions[0].items[0].quantity: expected an integer from 0 to 99999999"),
+        // unit_amount_decimal: "100000000000000000000" × 2000 billed 0.
+        (
+            Self.m(price: "unit_amount_decimal: \"100000000000000000000\"", quantity: "2000"),
+            "hostile.yaml:7:73: prices[0].unit_amount_decimal: expected a non-negative decimal string below 100000000"
+        ),
+        // Two prices of unit_amount 5000000000000000000 on one subscription trapped in the total.
+        (
+            Self.m(price: "unit_amount: 5000000000000000000"),
+            "hostile.yaml:7:65: prices[0].unit_amount: expected a non-negative integer of at most 8 digits"
+        ),
+        // A tier flat_amount of Int64.max gave a negative total.
+        (
+            Self.m(price: "billing_scheme: tiered, tiers_mode: volume, tiers: [{ up_to: inf, unit_amount: 1, flat_amount: 9223372036854775807 }]"),
+            "hostile.yaml:7:147: prices[0].tiers[0].flat_amount: expected a non-negative integer of at most 8 digits"
+        ),
+    ])
+    func amountsBeyondStripesLimitsAreInvalid(yaml: String, problem: String) {
+        let problems = Self.diagnostics(yaml)
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.hasPrefix(problem) == true, "\(problems)")
+    }
+
+    /// The largest amounts Stripe takes still bill exactly: 99999999 × quantity 99999999 =
+    /// 9,999,999,800,000,001 per line, twice on one invoice = 19,999,999,600,000,002 (fits Int64).
+    @Test func twoMaximalLicensedLinesBillExactly() async throws {
+        let yaml = Self.m(price: "unit_amount: 99999999", quantity: "99999999")
+            .replacingOccurrences(
+                of: "items: [{ price: price_a, quantity: 99999999 }]",
+                with: "items: [{ price: price_a, quantity: 99999999 }, { price: price_b, quantity: 99999999 }]"
+            )
+            .replacingOccurrences(
+                of: "  - { id: price_calls,",
+                with:
+                    "  - { id: price_b, product: prod_a, currency: usd, unit_amount: 99999999, recurring: { interval: month, usage_type: licensed } }\n  - { id: price_calls,"
+            )
+        let result = try await Self.run(yaml)
+        #expect(result.status == .passed, "\(result.errorMessage ?? "") \(result.diagnostics)")
+        #expect(result.outcome?.invoices.map(\.total) == [19_999_999_600_000_002])
+        #expect(result.outcome?.invoices.first?.lines.map(\.amount) == [9_999_999_800_000_001, 9_999_999_800_000_001])
+    }
+}

@@ -683,11 +683,13 @@ func column(of text: String, in yaml: String) -> Int {
     @Test func amountRules() {
         #expect(
             diagnostics(patched(replacing: "unit_amount: 10000", with: "unit_amount: -5")).map(\.message)
-                == ["prices[0].unit_amount: expected a non-negative integer (minor units), found \"-5\""])
+                == [
+                    "prices[0].unit_amount: expected a non-negative integer of at most 8 digits (minor units; Stripe's maximum is 99999999), found \"-5\""
+                ])
         #expect(
             diagnostics(patched(replacing: "unit_amount: 10000", with: "unit_amount_decimal: \"0.0000000000001\"")).map(\.message)
                 == [
-                    "prices[0].unit_amount_decimal: expected a non-negative decimal string (minor units, at most 12 decimal places), found \"0.0000000000001\""
+                    "prices[0].unit_amount_decimal: expected a non-negative decimal string below 100000000 (minor units: at most 8 integer digits and 12 decimal places, as Stripe takes), found \"0.0000000000001\""
                 ])
         #expect(
             diagnostics(patched(replacing: "unit_amount: 10000", with: "unit_amount: 10000\n    unit_amount_decimal: \"9999\"")).map(\.message)

@@ -61,3 +61,15 @@ extension ScenarioReader {
         generatedEvents = -.infinity  // one report is enough
     }
 }
+
+/// Stripe's own limits on what a scenario writes (Docs/ENGINE-RULES.md, "Limits"), checked when the file
+/// loads so that `validate` rejects what Stripe would refuse.
+enum StripeLimits {
+    /// The largest amount in minor units: "The amount value supports up to eight digits (e.g., a value of
+    /// 99999999 for a USD charge of $999,999.99)" (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+    /// `unit_amount`, `flat_amount` and the whole part of their `_decimal` forms.
+    static let maxAmount: Int64 = 99_999_999
+    /// The largest licensed quantity: Stripe documents none; billsim takes the same eight digits, so
+    /// that a licensed line (≤ 99999999 × 99999999 < 10¹⁶) and 250 of them on one invoice fit `Int64`.
+    static let maxQuantity: Int64 = 99_999_999
+}

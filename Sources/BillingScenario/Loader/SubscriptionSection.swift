@@ -59,7 +59,7 @@ extension ScenarioReader {
                     }
                     let quantity = fields.read("quantity", default: Int64(1)) { value in
                         if price.isMetered { value.error("a metered item has no quantity (its usage comes from the meter)") }
-                        return value.integer(0...Int64.max)
+                        return value.integer(0...StripeLimits.maxQuantity, "an integer from 0 to 99999999 (8 digits, as Stripe's amounts)")
                     }
                     if let other = pathByPrice[price.id] {
                         priceValue.error("price `\(price.id)` is already on \(other) (each price appears once in a subscription)")
