@@ -298,3 +298,68 @@ extension HostileInputTests {
         #expect(result.outcome?.invoices.first?.lines.map(\.amount) == [9_999_999_800_000_001, 9_999_999_800_000_001])
     }
 }
+
+/// "Also": loader checks that were missing.
+extension HostileInputTests {
+    /// Currency `xyz` was accepted: only the ISO 4217 codes Stripe takes are.
+    @Test func anUnknownCurrencyIsInvalid() {
+        #expect(
+            Self.diagnostics(Self.m(customer: "currency: xyz"))
+                == ["hostile.yaml:9:36: customers[0].currency: expected a currency code Stripe accepts, like usd (ISO 4217), found \"xyz\""])
+    }
+
+    /// Cancelling a subscription twice passed `validate` and failed `run` without a location.
+    @Test func cancellingTwiceIsInvalidAtTheSecondCancel() {
+        let yaml = Self.m(
+            more: """
+                timeline:
+                  - { at: 2026-01-01T12:00:00Z, cancel_subscription: { subscription: sub_a } }
+                  - { at: 2026-01-01T06:00:00Z, cancel_subscription: { subscription: sub_a } }
+                """)
+        // The 06:00 cancel comes first on the clock: the 12:00 one (line 15) is the second.
+        #expect(
+            Self.diagnostics(yaml) == [
+                "hostile.yaml:15:5: subscription `sub_a` is already canceled at 2026-01-01T06:00:00Z (the cancel_subscription at line 16); a subscription is canceled once"
+            ])
+    }
+
+    /// A malformed expectation was a FAIL (exit 1): it is INVALID (exit 2) at the value.
+    @Test(arguments: [
+        ("amount_due: 8000.0", "hostile.yaml:16:19: expect.invoices[0].amount_due: expected an integer (minor units), found \"8000.0\""),
+        ("status: maybe", "hostile.yaml:16:15: expect.invoices[0].status: expected one of draft, open, paid, void, uncollectible, found \"maybe\""),
+        (
+            "lines: [{ amount: 8000.0 }]",
+            "hostile.yaml:16:25: expect.invoices[0].lines[0].amount: expected an integer (minor units), found \"8000.0\""
+        ),
+        ("created: tomorrow", "hostile.yaml:16:16: expect.invoices[0].created: expected a timestamp from year 0000 to 9999, found \"tomorrow\""),
+    ])
+    func aMalformedExpectationIsInvalid(field: String, problem: String) {
+        let yaml = Self.m(
+            more: """
+                expect:
+                  invoices:
+                    - \(field)
+                """)
+        #expect(Self.diagnostics(yaml) == [problem])
+    }
+
+    /// The value syntax Docs/ENGINE-RULES.md states (row 8): an optional sign, digits with an optional
+    /// point and at least one digit on either side; `+5`, `.5` and `5.` are read as 5, 0.5 and 5.
+    @Test(arguments: [("+5", "5"), (".5", "0.5"), ("5.", "5"), ("-0.25", "-0.25"), ("007", "7")])
+    func meterValueSyntax(text: String, value: String) {
+        #expect(Decimal12(text)?.description == value)
+    }
+
+    @Test(arguments: ["", ".", "+", "-", "1e3", "1,000", "0x10", " 5", "5 ", "--5", "1.2.3", "∞"])
+    func meterValuesThatAreNotNumbers(text: String) {
+        #expect(Decimal12(text) == nil)
+    }
+
+    /// `preview --at 99999999999999999` ran for ever: the instant parser rejects it.
+    @Test func instantsPastYear9999AreNotParsed() {
+        #expect(Instant(parsing: "99999999999999999") == nil)
+        #expect(Instant(parsing: "253402300799") == Instant(year: 9999, month: 12, day: 31, hour: 23, minute: 59, second: 59))
+        #expect(Instant(parsing: "253402300800") == nil)
+        #expect(Instant(parsing: "9999-12-31T23:59:59-01:00") == nil)
+    }
+}

@@ -43,7 +43,7 @@ extension ScenarioReader {
         fields.apply(StripeFields.price)
         let id = prices.declare(fields.required("id"))
         let product = products.resolve(fields.required("product"))
-        let currency = fields.required("currency")?.parse("a three-letter currency code like usd") { Currency(code: $0) }
+        let currency = fields.required("currency")?.parse("a currency code Stripe accepts, like usd (ISO 4217)") { Currency(code: $0) }
         var oneTime = false
         if let type = fields.optional("type"), type.oneOf([("recurring", true), ("one_time", false)]) == false {
             type.error("one-time prices are not supported yet")

@@ -164,6 +164,8 @@ final class ScenarioReader {
     var subscriptionLocations: [String: SourceLocation] = [:]
     /// The expected events of the `generate:` streams read so far.
     var generatedEvents = 0.0
+    /// Each `cancel_subscription` read: its subscription, timeline position and location.
+    var cancellations: [(subscription: String, at: Instant, index: Int, location: SourceLocation)] = []
 
     init(path: String, sink: DiagnosticSink) {
         self.path = path
@@ -196,6 +198,7 @@ final class ScenarioReader {
             let expectation =
                 top.optional("expect")?.mapping { readExpectation($0, location: expectLocation) } ?? Expectation(location: expectLocation)
 
+            checkCancellations()
             if let clock, sink.isEmpty {
                 checkPeriods(subscriptions.loaded, prices: Dictionary(prices.loaded.map { ($0.id, $0) }) { first, _ in first }, until: clock.until)
             }
