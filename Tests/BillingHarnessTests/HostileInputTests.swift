@@ -363,3 +363,20 @@ extension HostileInputTests {
         #expect(Instant(parsing: "9999-12-31T23:59:59-01:00") == nil)
     }
 }
+
+extension HostileInputTests {
+    /// A usage file row with a timestamp of Int64.min (the validator overflowed on it) is a located row
+    /// error: the scenario is INVALID with the row's line, and no event of it is billed.
+    @Test func aUsageFileTimestampOfInt64MinIsARowError() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let csv = "event_name,timestamp,stripe_customer_id,value\ncalls,2026-01-01T00:00:00Z,cus_a,1\ncalls,-9223372036854775808,cus_a,1\n"
+        try csv.write(to: folder.appendingPathComponent("usage.csv"), atomically: true, encoding: .utf8)
+        let path = folder.appendingPathComponent("hostile.yaml").path
+        let scenario = try ScenarioLoader.load(yaml: Self.m(more: "usage: [{ file: usage.csv }]"), path: path).get()
+        let result = await ScenarioRunner(makeStore: { InMemoryBillingStore() }).run(scenario)
+        #expect(result.status == .invalid)
+        #expect(result.diagnostics.map { "\($0.location.line)" } == ["3"], "\(result.diagnostics)")
+    }
+}
