@@ -165,12 +165,37 @@ public enum InvoiceDocument {
     static let sample: Invoice = {
         let period = Period(start: Instant(seconds: 0), end: Instant(seconds: 1))
         let line = InvoiceLine(
-            price: "", subscriptionItem: "", description: "", period: period, quantity: .zero,
-            rated: RatedAmount(exact: .zero, transformedQuantity: nil, tiers: []), metered: false)
+            id: "", price: "", subscriptionItem: "", description: "", period: period, quantity: .zero, transformedQuantity: nil, exactAmount: .zero,
+            amount: 0, proration: false, tiers: [], metered: false)
         return Invoice(
             id: "", number: 0, customer: "", subscription: "", billingReason: .upcoming, currency: Currency(code: "usd")!,
             collectionMethod: .chargeAutomatically, created: period.start, periodStart: period.start, periodEnd: period.end, lines: [line])
     }()
+
+    /// The values an enumerated field can take.
+    static let choices: [String: [String]] = [
+        "status": InvoiceStatus.allCases.map(\.rawValue), "billing_reason": BillingReason.allCases.map(\.rawValue),
+        "collection_method": CollectionMethod.allCases.map(\.rawValue),
+    ]
+    /// Fields that are null on the sample (a draft), by the kind of value they hold otherwise.
+    static let nullableTimestamps: Set<String> = ["finalized_at", "paid_at", "due_date"]
+    static let nullableMoney: Set<String> = ["ending_balance"]
+
+    /// Why an expected scalar can never equal the field (`amount: 8000.0`, `status: maybe`), or `nil`.
+    /// A malformed expectation is an INVALID file, not a difference: it would fail whatever the run.
+    static func valueProblem(_ expected: Expected, key: String, sample: DocumentValue?) -> String? {
+        guard case .scalar(let text, _) = expected, !["null", "~", ""].contains(text) else { return nil }
+        if let choices = choices[key], !choices.contains(text) { return "expected one of \(choices.joined(separator: ", ")), found \"\(text)\"" }
+        let kind: DocumentValue? =
+            nullableTimestamps.contains(key) ? .timestamp(Instant(seconds: 0)) : nullableMoney.contains(key) ? .integer(0) : sample
+        switch kind {
+        case .money, .integer: return Int64(text) == nil ? "expected an integer (minor units), found \"\(text)\"" : nil
+        case .decimal: return ExactDecimal(parsing: text) == nil ? "expected a decimal number, found \"\(text)\"" : nil
+        case .timestamp: return Instant(parsing: text) == nil ? "expected a timestamp from year 0000 to 9999, found \"\(text)\"" : nil
+        case .bool: return text == "true" || text == "false" ? nil : "expected true or false, found \"\(text)\""
+        default: return nil
+        }
+    }
 
     /// Problems in an expected invoice's shape (unknown fields, a non-list `lines`), with locations;
     /// the scenario loader reports them as diagnostics before anything runs.
@@ -180,10 +205,14 @@ public enum InvoiceDocument {
         }
         var problems: [(location: SourceLocation, message: String)] = []
         let invoiceKeys = Set(invoiceFields)
+        let sampleDocument = document(sample)
         for entry in entries {
             guard invoiceKeys.contains(entry.key) else {
                 problems.append((entry.keyLocation, "\(path).\(entry.key): unknown invoice field (known: \(invoiceFields.joined(separator: ", ")))"))
                 continue
+            }
+            if let problem = valueProblem(entry.value, key: entry.key, sample: sampleDocument[entry.key]) {
+                problems.append((entry.value.location, "\(path).\(entry.key): \(problem)"))
             }
             guard entry.key == "lines" else { continue }
             guard case .list(let lines, _) = entry.value else {
@@ -196,12 +225,19 @@ public enum InvoiceDocument {
                     problems.append((line.location, "\(path).lines[\(index)]: expected a mapping of line fields"))
                     continue
                 }
-                for lineEntry in lineEntries where !lineKeys.contains(lineEntry.key) {
-                    problems.append(
-                        (
-                            lineEntry.keyLocation,
-                            "\(path).lines[\(index)].\(lineEntry.key): unknown line field (known: \(lineFields.joined(separator: ", ")))"
-                        ))
+                let sampleLine = Self.line(of: sample.lines[0], currency: sample.currency)
+                for lineEntry in lineEntries {
+                    guard lineKeys.contains(lineEntry.key) else {
+                        problems.append(
+                            (
+                                lineEntry.keyLocation,
+                                "\(path).lines[\(index)].\(lineEntry.key): unknown line field (known: \(lineFields.joined(separator: ", ")))"
+                            ))
+                        continue
+                    }
+                    if let problem = valueProblem(lineEntry.value, key: lineEntry.key, sample: sampleLine[lineEntry.key]) {
+                        problems.append((lineEntry.value.location, "\(path).lines[\(index)].\(lineEntry.key): \(problem)"))
+                    }
                 }
             }
         }

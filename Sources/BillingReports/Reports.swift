@@ -51,7 +51,8 @@ func usageSummary(_ usage: UsageReport) -> String {
 
 /// `3 invoices, total USD 380.00; 1 event received, 1 accepted`: what a scenario's run produced.
 func outcomeSummary(_ outcome: SimulationOutcome) -> String {
-    let total = outcome.invoices.reduce(into: [Currency: Int64]()) { $0[$1.currency, default: 0] += $1.total }
+    // Int128: the totals of many invoices near Int64.max each still add up exactly.
+    let total = outcome.invoices.reduce(into: [Currency: Int128]()) { $0[$1.currency, default: 0] += Int128($1.total) }
     let totals = total.sorted { $0.key < $1.key }.map { $0.key.describe($0.value) }.joined(separator: ", ")
     return "\(plural(outcome.invoices.count, "invoice"))\(totals.isEmpty ? "" : ", total \(totals)"); \(usageSummary(outcome.usage))"
 }

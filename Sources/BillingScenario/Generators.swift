@@ -28,6 +28,9 @@ public protocol ArrivalProcess: Sendable {
     func first(from: Instant, random: inout SplitMix64) -> Instant
     /// The arrival after one at `previous`.
     func next(after previous: Instant, random: inout SplitMix64) -> Instant
+    /// How many arrivals `seconds` of clock time hold (the mean, for a random process), for
+    /// `settings.limits.max_generated_events`.
+    func expectedCount(over seconds: Int64) -> Double
 }
 
 /// What value each generated event carries.
@@ -98,6 +101,7 @@ public struct ConstantArrivals: ArrivalProcess {
     public init(every: TimeSpan) { self.every = every }
     public func first(from: Instant, random: inout SplitMix64) -> Instant { from }
     public func next(after previous: Instant, random: inout SplitMix64) -> Instant { previous + every }
+    public func expectedCount(over seconds: Int64) -> Double { seconds <= 0 ? 0 : Double((seconds - 1) / every.seconds + 1) }
 }
 
 /// `{ kind: poisson, rate: 12/h }`: exponential gaps with the given mean rate, rounded to whole seconds.
@@ -110,10 +114,13 @@ public struct PoissonArrivals: ArrivalProcess {
     public init(meanGap: Double) { self.meanGap = meanGap }
 
     public func first(from: Instant, random: inout SplitMix64) -> Instant { next(after: from, random: &random) }
+    public func expectedCount(over seconds: Int64) -> Double { Double(seconds) / meanGap }
 
     public func next(after previous: Instant, random: inout SplitMix64) -> Instant {
         let uniform = (Double(random.next() >> 11) + 0.5) / 9_007_199_254_740_992.0
-        let gap = (-meanGap * log(uniform)).rounded()
+        // A gap past the longest span a scenario can hold ends the stream anyway (and `Int64(_:)` of a
+        // larger Double would trap).
+        let gap = min((-meanGap * log(uniform)).rounded(), Double(TimeSpan.maximum.seconds))
         return previous + TimeSpan(seconds: Int64(gap))
     }
 
@@ -153,9 +160,18 @@ public struct UniformValue: ValueDistribution {
         return step
     }
 
+    /// Values of up to 24 integer digits each side: the number of grid points may pass 2⁶⁴ (a range
+    /// wider than `Int64`), then the draw takes two 64-bit numbers.
     public func value(random: inout SplitMix64) -> Decimal12 {
-        let steps = UInt64((max.units - min.units) / step) + 1
-        return Decimal12(units: min.units + Int128(random.next(below: steps)) * step)
+        let steps = UInt128((max.units - min.units) / step) + 1
+        let draw: UInt128
+        if steps <= UInt128(UInt64.max) {
+            draw = UInt128(random.next(below: UInt64(steps)))
+        } else {
+            let wide = UInt128(random.next()) << 64 | UInt128(random.next())
+            draw = wide.multipliedFullWidth(by: steps).high
+        }
+        return Decimal12(units: min.units + Int128(draw) * step)
     }
 }
 

@@ -161,12 +161,14 @@ struct YAMLValue {
     }
 
     func instant() -> Instant? {
-        parse("a timestamp (RFC 3339 like 2026-01-15T12:00:00Z, a date like 2026-01-15, or Unix seconds)") { Instant(parsing: $0) }
+        parse("a timestamp from year 0000 to 9999 (RFC 3339 like 2026-01-15T12:00:00Z, a date like 2026-01-15, or Unix seconds)") {
+            Instant(parsing: $0)
+        }
     }
 
     /// A duration like `90s`, `15m`, `1h`, `3d`, `2w` (a bare number is seconds).
     func duration() -> TimeSpan? {
-        parse("a duration like 90s, 15m, 1h, 3d or 2w") { TimeSpan(parsing: $0) }
+        parse("a duration like 90s, 15m, 1h, 3d or 2w, at most 10,000 years") { TimeSpan(parsing: $0) }
     }
 
     /// One of the raw values of `E`, as listed in the message.

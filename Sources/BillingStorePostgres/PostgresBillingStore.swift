@@ -245,9 +245,14 @@
             (a.key, a.timestamp.seconds, a.sequence) < (b.key, b.timestamp.seconds, b.sequence)
         }
 
-        /// The integer text of a value × 10¹² as ``Decimal12`` units.
+        /// The integer text of a value × 10¹² as ``Decimal12`` units; an integer beyond `Int128` (a sum
+        /// too large) is ``AmountOverflow/usageSum``, as on every store.
         static func units(_ text: String) throws -> Int128 {
-            guard let units = Int128(text) else { throw UnexpectedResult(description: "not an integer: \(text)") }
+            guard let units = Int128(text) else {
+                let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+                if !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) { throw AmountOverflow.usageSum }
+                throw UnexpectedResult(description: "not an integer: \(text)")
+            }
             return units
         }
 

@@ -233,6 +233,8 @@ public final class SQLiteBillingStore: BillingStore {
             return try await database.read { db in try queries.map { try self.aggregate($0, db) } }
         } catch let error as SQLiteBillingStoreError {
             throw error
+        } catch let error as AmountOverflow {
+            throw error
         } catch {
             throw SQLiteBillingStoreError("\(name): aggregating usage: \(error)")
         }
@@ -252,6 +254,11 @@ public final class SQLiteBillingStore: BillingStore {
                 let sql = "SELECT whole_hi, whole, micros, picos \(range) ORDER BY timestamp DESC, sequence DESC LIMIT 1"
                 return try ValueParts(try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)).decimal()
             }
+        } catch let error as AmountOverflow {
+            throw error
+        } catch let error as DatabaseError where error.message == "integer overflow" {
+            // A column's SUM beyond 64 bits: the sum is beyond 128-bit units long before that.
+            throw AmountOverflow.usageSum
         } catch {
             throw SQLiteBillingStoreError(
                 "\(name): \(query.formula) of meter \(query.meter) for customer \(query.customer) over [\(query.period.start), \(query.period.end)): \(error)"
@@ -433,13 +440,13 @@ struct ValueParts: Sendable {
         picos = row[3] ?? 0
     }
 
-    /// Recombines the parts; throws when the total is beyond `Int128`.
+    /// Recombines the parts; a total beyond `Int128` is ``AmountOverflow/usageSum``, as on every store.
     func decimal() throws -> Decimal12 {
         var units: Int128 = 0
         for (part, scale) in [(wholeHigh, 1), (whole, 1_000_000_000_000), (micros, 1_000_000), (picos, 1_000_000)] as [(Int64, Int128)] {
             let (scaled, overflow) = units.multipliedReportingOverflow(by: scale)
             let (sum, carry) = scaled.addingReportingOverflow(Int128(part))
-            guard !overflow, !carry else { throw SQLiteBillingStoreError("the total overflows 128-bit units of 10⁻¹²") }
+            guard !overflow, !carry else { throw AmountOverflow.usageSum }
             units = sum
         }
         return Decimal12(units: units)

@@ -260,18 +260,18 @@ private func richInvoice(id: String = "in_0002", number: Int = 2, customer: Stri
         PriceTier(upTo: 1000, unitAmount: .zero, flatAmount: .zero),
         PriceTier(upTo: nil, unitAmount: try exact("4.000000000001"), flatAmount: try exact("25")),
     ]
-    let usage = InvoiceLine(
+    let usage = try InvoiceLine(
         id: "il_0002_01", price: "price_usage", subscriptionItem: "si_usage", description: "\(text) (Jan 2026)",
         period: period(0, 31 * day), quantity: try exact("3000.5"), rated: Rating.rate(.graduated(usageTiers), quantity: try exact("3000.5")),
         metered: true)
-    let license = InvoiceLine(
+    let license = try InvoiceLine(
         id: "il_0002_02", price: "price_license", subscriptionItem: "si_license", description: "7 × License (Feb 2026)",
         period: period(31 * day, 59 * day), quantity: ExactDecimal(7),
         rated: Rating.rate(
             .perUnit(unitAmount: ExactDecimal(1000), transform: TransformQuantity(divideBy: 5, roundUp: true)), quantity: ExactDecimal(7)),
         metered: false)
     // −10000 × 17/31: a non-terminating fraction carried to 38 digits, as the engine's prorations are.
-    let credit = InvoiceLine(
+    let credit = try InvoiceLine(
         id: "il_0002_03", price: "price_license", subscriptionItem: "si_license", description: "Unused time on 1 × License",
         period: period(14 * day, 31 * day), quantity: ExactDecimal(1),
         rated: RatedAmount(exact: -(ExactDecimal(10_000).scaled(by: 17, over: 31))), proration: true, metered: false)
@@ -319,6 +319,22 @@ extension BillingStoreConformance {
             try await expectAggregate(store, .count, period(0, 31 * day), "35", "count of 35 events in 5 batches")
             // The last event: batch 4, index 12 → value 412 at 4 days + 720 s.
             try await expectAggregate(store, .last, period(0, 31 * day), "412", "last of 35 events in 5 batches")
+        },
+
+        Check(name: "sumBeyond128BitsIsAnOverflow", summary: "a sum beyond 128-bit units of 10⁻¹² throws AmountOverflow.usageSum") { store in
+            // 200 values of the documented maximum (24 integer digits, 12 decimals): 2 × 10²⁶, beyond Int128's 1.7 × 10²⁶.
+            var log = EventLog()
+            let maximum = "999999999999999999999999.999999999999"
+            try await store.ingest(try (0..<200).map { _ in try log.event(60, maximum) })
+            try await expectAggregate(store, .last, period(0, 31 * day), maximum, "last of 200 maximal values")
+            try await expectAggregate(store, .count, period(0, 31 * day), "200", "count of 200 maximal values")
+            let query = UsageQuery(meter: "mtr_api", customer: "cus_a", key: suiteKey("mtr_api", "cus_a"), formula: .sum, period: period(0, 31 * day))
+            do {
+                let sum = try await store.aggregate(query)
+                try expectEqual(sum.description, "AmountOverflow.usageSum", "sum of 200 maximal values")
+            } catch let error as AmountOverflow {
+                try expectEqual(error, .usageSum, "the error of a sum of 200 maximal values")
+            }
         },
 
         Check(name: "sumHalfOpenPeriods", summary: "sum over [start, end): an event exactly at end belongs to the next period") { store in
@@ -554,7 +570,7 @@ extension BillingStoreConformance {
             draft.finalizedAt = nil
             draft.paidAt = nil
             draft.dueDate = nil
-            draft.lines[0] = InvoiceLine(
+            draft.lines[0] = try InvoiceLine(
                 id: "il_0002_01", price: "price_usage", subscriptionItem: "si_usage", description: "usage at creation", period: period(0, 31 * day),
                 quantity: ExactDecimal(1200), rated: Rating.rate(.perUnit(unitAmount: ExactDecimal(4), transform: nil), quantity: ExactDecimal(1200)),
                 metered: true)

@@ -14,8 +14,9 @@ struct FinalizationTests {
     static let feb1 = Instant(year: 2026, month: 2, day: 1)
 
     /// A draft of one line of `total`.
-    static func draft(total: Int64, collection: CollectionMethod = .chargeAutomatically, reason: BillingReason = .subscriptionCycle) -> Invoice {
-        let line = InvoiceLine(
+    static func draft(total: Int64, collection: CollectionMethod = .chargeAutomatically, reason: BillingReason = .subscriptionCycle) throws -> Invoice
+    {
+        let line = try InvoiceLine(
             id: "il_0001_01", price: "price_seat", subscriptionItem: "si_seat", description: "1 × Seat", period: Period(start: jan1, end: feb1),
             quantity: ExactDecimal(1), rated: RatedAmount(exact: ExactDecimal(total)), metered: false)
         return Invoice(
@@ -53,9 +54,9 @@ struct FinalizationTests {
             name: "send_invoice, nothing due", total: 0, balance: 0, card: false, collection: .sendInvoice, status: .paid, amountDue: 0,
             balanceAfter: 0),
     ])
-    func finalize(_ c: Case) {
+    func finalize(_ c: Case) throws {
         let at = Self.feb1 + .hours(1)
-        let result = Finalization.finalize(
+        let result = try Finalization.finalize(
             Self.draft(total: c.total, collection: c.collection), at: at, balance: c.balance, hasPaymentMethod: c.card, daysUntilDue: 14)
         #expect(result.invoice.status == c.status)
         #expect(result.invoice.startingBalance == c.balance)
@@ -70,8 +71,8 @@ struct FinalizationTests {
 
     /// A first invoice of 6000 that used a 1000 credit and was left open (no card): voiding it gives the
     /// 1000 credit back (−1000 − ending balance 0), `amount_due` unchanged, `amount_paid` 0.
-    @Test func voidingGivesTheUsedBalanceBack() {
-        let open = Finalization.finalize(
+    @Test func voidingGivesTheUsedBalanceBack() throws {
+        let open = try Finalization.finalize(
             Self.draft(total: 6000, reason: .subscriptionCreate), at: Self.jan1, balance: -1000, hasPaymentMethod: false, daysUntilDue: 30)
         #expect(open.invoice.status == .open && open.balance == 0)
         let (voided, givenBack) = Finalization.voidingUnpaidFirstInvoice(open.invoice)
@@ -94,20 +95,20 @@ struct FinalizationTests {
 
     /// Late usage: a metered line read at 1000 calls is billed again at finalization for 2500: 2500 × 2 = 5000,
     /// keeping its id, description and period.
-    @Test func lateUsageIsRerated() {
+    @Test func lateUsageIsRerated() throws {
         let calls = Price(
             id: "price_calls", product: "prod_calls", currency: Self.usd, interval: BillingInterval(.month), usageType: .metered(meter: "mtr_calls"),
             scheme: .perUnit(unitAmount: ExactDecimal(2), transform: nil))
         let january = Period(start: Self.jan1, end: Self.feb1)
-        let line = InvoiceLine(
+        let line = try InvoiceLine(
             id: "il_0002_01", price: "price_calls", subscriptionItem: "si_calls", description: "API calls usage", period: january,
             quantity: ExactDecimal(1000), rated: Rating.rate(calls.scheme, quantity: ExactDecimal(1000)), metered: true)
-        var invoice = Self.draft(total: 6000)
+        var invoice = try Self.draft(total: 6000)
         invoice.lines.insert(line, at: 0)
         let query = UsageQuery(meter: "mtr_calls", customer: "cus_a", key: 0, formula: .sum, period: january)
         var draft = Draft(invoice: invoice, usageLines: [Draft.UsageLine(index: 0, query: query, price: calls)])
         #expect(draft.invoice.lines[0].amount == 2000)
-        draft.rerate(draft.usageLines[0], quantity: ExactDecimal(2500))
+        try draft.rerate(draft.usageLines[0], quantity: ExactDecimal(2500))
         let rerated = draft.invoice.lines[0]
         #expect(rerated.amount == 5000)
         #expect(rerated.quantity == ExactDecimal(2500))

@@ -188,8 +188,8 @@ struct InvoicePlanningTests {
     // MARK: Pricing
 
     /// Two seats for the whole of January: 2 × 3000 = 6000, not a proration.
-    @Test func aFullPeriodIsTheListAmount() {
-        let line = Self.line(0, Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1)), .licensed).priced(for: Self.subscription())
+    @Test func aFullPeriodIsTheListAmount() throws {
+        let line = try Self.line(0, Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1)), .licensed).priced(for: Self.subscription())
         #expect(line.amount == 6000)
         #expect(!line.proration)
         #expect(line.description == "2 × Seat")
@@ -198,19 +198,19 @@ struct InvoicePlanningTests {
 
     /// Anchor Jan 15, stub [Jan 1, Jan 15): the full period is [Dec 15, Jan 15), 31 days; 6000 × 14/31 =
     /// 2709.677… → 2710.
-    @Test func aStubIsProrated() {
+    @Test func aStubIsProrated() throws {
         let subscription = Self.subscription(anchor: Self.day(2026, 1, 15))
-        let line = Self.line(0, Self.period(Self.day(2026, 1, 1), Self.day(2026, 1, 15)), .licensed).priced(for: subscription)
+        let line = try Self.line(0, Self.period(Self.day(2026, 1, 1), Self.day(2026, 1, 15)), .licensed).priced(for: subscription)
         #expect(line.amount == 2710)
         #expect(line.proration)
         #expect(line.description == "Remaining time on 2 × Seat from 2026-01-01 to 2026-01-15")
     }
 
     /// Classic credit from Jan 16 12:00 to Feb 1: 15.5 of January's 31 days: 6000 × 15.5/31 = 3000, negated.
-    @Test func aClassicCreditIsTheCurrentPriceForTheUnusedShare() {
+    @Test func aClassicCreditIsTheCurrentPriceForTheUnusedShare() throws {
         var subscription = Self.subscription(mode: .classic)
         subscription.debits[0] = Debit(amount: 1234, period: Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1)))  // classic ignores it
-        let line = Self.line(0, Self.period(Self.day(2026, 1, 16, 12), Self.day(2026, 2, 1)), .credit).priced(for: subscription)
+        let line = try Self.line(0, Self.period(Self.day(2026, 1, 16, 12), Self.day(2026, 2, 1)), .credit).priced(for: subscription)
         #expect(line.amount == -3000)
         #expect(line.proration)
         #expect(line.description == "Unused time on 2 × Seat after 2026-01-16")
@@ -219,39 +219,39 @@ struct InvoicePlanningTests {
     /// Flexible credit of a stub charged 2710 for [Jan 1, Jan 15) (14 days), canceled Jan 8: 2710 × 7/14 = 1355,
     /// negated. Without a debit it falls back to the list price: [Jan 8, Jan 15) of [Dec 15, Jan 15) = 6000 × 7/31
     /// = 1354.838… → 1355 as well, so the fallback is checked on January instead: 6000 × 15.5/31 = 3000.
-    @Test func aFlexibleCreditIsTheDebitForTheUnusedShare() {
+    @Test func aFlexibleCreditIsTheDebitForTheUnusedShare() throws {
         var subscription = Self.subscription(anchor: Self.day(2026, 1, 15))
         let stub = Self.period(Self.day(2026, 1, 1), Self.day(2026, 1, 15))
         subscription.period = stub
-        let charge = Self.line(0, stub, .licensed).priced(for: subscription)
+        let charge = try Self.line(0, stub, .licensed).priced(for: subscription)
         subscription.recordCharge(charge, for: Self.line(0, stub, .licensed))
         #expect(subscription.debits[0] == Debit(amount: 2710, period: stub))
-        #expect(Self.line(0, Self.period(Self.day(2026, 1, 8), Self.day(2026, 1, 15)), .credit).priced(for: subscription).amount == -1355)
+        #expect(try Self.line(0, Self.period(Self.day(2026, 1, 8), Self.day(2026, 1, 15)), .credit).priced(for: subscription).amount == -1355)
 
         let undebited = Self.subscription()
-        #expect(Self.line(0, Self.period(Self.day(2026, 1, 16, 12), Self.day(2026, 2, 1)), .credit).priced(for: undebited).amount == -3000)
+        #expect(try Self.line(0, Self.period(Self.day(2026, 1, 16, 12), Self.day(2026, 2, 1)), .credit).priced(for: undebited).amount == -3000)
     }
 
     /// Only a licensed line for the whole current period is recorded as a debit.
-    @Test func onlyAWholeCurrentPeriodChargeIsADebit() {
+    @Test func onlyAWholeCurrentPeriodChargeIsADebit() throws {
         var subscription = Self.subscription()
         subscription.period = Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1))
         let other = Self.line(0, Self.period(Self.day(2025, 12, 1), Self.day(2026, 1, 1)), .licensed)
-        subscription.recordCharge(other.priced(for: subscription), for: other)
+        subscription.recordCharge(try other.priced(for: subscription), for: other)
         let usage = Self.line(1, subscription.period, .usage)
-        subscription.recordCharge(usage.priced(for: subscription, usage: ExactDecimal(5)), for: usage)
+        subscription.recordCharge(try usage.priced(for: subscription, usage: ExactDecimal(5)), for: usage)
         #expect(subscription.debits.isEmpty)
     }
 
     /// Usage: 1500 calls × 2 = 3000. The classic zero line: quantity 0, amount 0, no usage read.
-    @Test func meteredLines() {
+    @Test func meteredLines() throws {
         let january = Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1))
-        let usage = Self.line(1, january, .usage).priced(for: Self.subscription(), usage: ExactDecimal(1500))
+        let usage = try Self.line(1, january, .usage).priced(for: Self.subscription(), usage: ExactDecimal(1500))
         #expect(usage.amount == 3000)
         #expect(usage.quantity == ExactDecimal(1500))
         #expect(usage.metered)
         #expect(usage.description == "API calls usage")
-        let zero = Self.line(1, january, .zero).priced(for: Self.subscription(mode: .classic))
+        let zero = try Self.line(1, january, .zero).priced(for: Self.subscription(mode: .classic))
         #expect(zero.amount == 0)
         #expect(zero.quantity == .zero)
         #expect(zero.description == "API calls (metered, billed in arrears)")
@@ -268,11 +268,11 @@ struct InvoicePlanningTests {
     }
 
     /// A draft carries the priced lines, then the held ones, numbered in that order.
-    @Test func aDraftAppendsTheHeldLines() {
+    @Test func aDraftAppendsTheHeldLines() throws {
         var subscription = Self.subscription()
         let january = Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1))
-        subscription.pending = [Self.line(0, Self.period(Self.day(2025, 12, 20), Self.day(2026, 1, 1)), .licensed).priced(for: subscription)]
-        let seat = Self.line(0, january, .licensed).priced(for: subscription)
+        subscription.pending = [try Self.line(0, Self.period(Self.day(2025, 12, 20), Self.day(2026, 1, 1)), .licensed).priced(for: subscription)]
+        let seat = try Self.line(0, january, .licensed).priced(for: subscription)
         let invoice = Invoice.draft(
             number: 2, of: subscription, reason: .subscriptionCycle, created: Self.day(2026, 1, 1), period: january, lines: [seat])
         #expect(invoice.id == "in_0002")

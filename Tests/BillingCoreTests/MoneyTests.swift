@@ -27,8 +27,8 @@ struct MoneyTests {
         #expect(currency.description == c.code.lowercased())
     }
 
-    /// A code is exactly three ASCII letters.
-    @Test(arguments: ["", "us", "usdd", "u$d", "12a", "us ", "üsd"])
+    /// A code is one of the ISO 4217 codes Stripe accepts (issue 8: `xyz` was accepted).
+    @Test(arguments: ["", "us", "usdd", "u$d", "12a", "us ", "üsd", "xyz", "abc", "xxx"])
     func invalidCurrencyCodes(_ code: String) {
         #expect(Currency(code: code) == nil)
     }

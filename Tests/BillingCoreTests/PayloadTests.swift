@@ -27,3 +27,19 @@ struct PayloadTests {
         #expect(fromDictionary.dictionary == ["value": "1", "stripe_customer_id": "cus_a"])
     }
 }
+
+/// Issue 8: a CSV of 20,000 columns took 37 s (each key was checked against every earlier one and the
+/// spill array copied per key). Now a lookup table takes over past a few spilled keys: 100,000 keys
+/// are set, overwritten and read back in well under the time limit.
+@Test(.timeLimit(.minutes(1))) func aPayloadOfManyKeysIsLinear() {
+    var payload = MeterEventPayload()
+    let count = 100_000
+    for index in 0..<count { payload["k\(index)"] = "v\(index)" }
+    payload["k5"] = "five"
+    payload["k99999"] = "last"
+    #expect(payload.count == count)
+    #expect(payload["k5"] == "five" && payload["k99999"] == "last" && payload["k50000"] == "v50000" && payload["k100000"] == nil)
+    #expect(Array(payload.prefix(4)).map(\.key) == ["k0", "k1", "k2", "k3"])
+    payload["k7"] = nil
+    #expect(payload.count == count - 1 && payload["k7"] == nil && payload["k8"] == "v8")
+}

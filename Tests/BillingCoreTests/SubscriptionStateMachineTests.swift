@@ -21,8 +21,8 @@ struct SubscriptionStateMachineTests {
     ) -> Invoice {
         let line = InvoiceLine(
             id: "il_0001_01", price: "price_seat", subscriptionItem: "si_seat", description: "1 × Seat",
-            period: Period(start: jan1, end: Instant(year: 2026, month: 2, day: 1)), quantity: ExactDecimal(1),
-            rated: RatedAmount(exact: ExactDecimal(total)), metered: false)
+            period: Period(start: jan1, end: Instant(year: 2026, month: 2, day: 1)), quantity: ExactDecimal(1), transformedQuantity: nil,
+            exactAmount: ExactDecimal(total), amount: total, proration: false, tiers: [], metered: false)
         return Invoice(
             id: "in_0001", number: 1, customer: "cus_a", subscription: "sub_a", billingReason: reason, status: status, currency: usd,
             collectionMethod: collection, created: jan1, periodStart: jan1, periodEnd: jan1, lines: [line], finalizedAt: jan1)

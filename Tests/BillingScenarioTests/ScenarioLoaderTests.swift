@@ -364,26 +364,27 @@ func column(of text: String, in yaml: String) -> Int {
         #expect(uniform.decimals == 0)
     }
 
-    @Test func cancelSubscriptionDefaults() throws {
+    /// Defaults and explicit flags, one cancellation per file (a subscription is canceled once).
+    @Test(arguments: [
+        ("{ subscription: sub_john }", TimelineAction.cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false)),
+        (
+            "{ subscription: sub_john, invoice_now: true, prorate: true }",
+            TimelineAction.cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true)
+        ),
+    ])
+    func cancelSubscriptionDefaults(cancel: String, action: TimelineAction) throws {
         let yaml = patched(
             replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
             with: """
                     preview_invoice: { subscription: sub_john, as: feb_preview }
                   - at: 2026-02-20T00:00:00Z
-                    cancel_subscription: { subscription: sub_john }
-                  - at: 2026-02-21T00:00:00Z
-                    cancel_subscription: { subscription: sub_john, invoice_now: true, prorate: true }
+                    cancel_subscription: \(cancel)
                   - at: 2026-02-22T00:00:00Z
                     preview_invoice: { subscription: sub_john }
 
                 """)
         let timeline = try loaded(yaml).simulation.timeline
-        #expect(
-            timeline.map(\.action).dropFirst() == [
-                .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false),
-                .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true),
-                .previewInvoice(subscription: "sub_john", name: "preview_3"),
-            ])
+        #expect(timeline.map(\.action).dropFirst() == [action, .previewInvoice(subscription: "sub_john", name: "preview_2")])
     }
 }
 
@@ -683,11 +684,13 @@ func column(of text: String, in yaml: String) -> Int {
     @Test func amountRules() {
         #expect(
             diagnostics(patched(replacing: "unit_amount: 10000", with: "unit_amount: -5")).map(\.message)
-                == ["prices[0].unit_amount: expected a non-negative integer (minor units), found \"-5\""])
+                == [
+                    "prices[0].unit_amount: expected a non-negative integer of at most 8 digits (minor units; Stripe's maximum is 99999999), found \"-5\""
+                ])
         #expect(
             diagnostics(patched(replacing: "unit_amount: 10000", with: "unit_amount_decimal: \"0.0000000000001\"")).map(\.message)
                 == [
-                    "prices[0].unit_amount_decimal: expected a non-negative decimal string (minor units, at most 12 decimal places), found \"0.0000000000001\""
+                    "prices[0].unit_amount_decimal: expected a non-negative decimal string below 100000000 (minor units: at most 8 integer digits and 12 decimal places, as Stripe takes), found \"0.0000000000001\""
                 ])
         #expect(
             diagnostics(patched(replacing: "unit_amount: 10000", with: "unit_amount: 10000\n    unit_amount_decimal: \"9999\"")).map(\.message)
@@ -704,7 +707,7 @@ func column(of text: String, in yaml: String) -> Int {
                 == ["prices[1].transform_quantity: transform_quantity cannot be combined with tiers"])
         #expect(
             diagnostics(patched(replacing: "currency: usd\n    unit_amount", with: "currency: dollars\n    unit_amount")).map(\.message)
-                == ["prices[0].currency: expected a three-letter currency code like usd, found \"dollars\""])
+                == ["prices[0].currency: expected a currency code Stripe accepts, like usd (ISO 4217), found \"dollars\""])
     }
 
     @Test func intervalRules() {

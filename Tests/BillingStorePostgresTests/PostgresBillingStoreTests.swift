@@ -112,8 +112,8 @@
             try await withStores { makeStore in
                 let store = try await makeStore()
                 var saved = invoice(id: "in_exact")
-                saved.lines = amounts.enumerated().map { index, amount in
-                    InvoiceLine(
+                saved.lines = try amounts.enumerated().map { index, amount in
+                    try InvoiceLine(
                         id: "il_\(index)", price: "price", subscriptionItem: "si", description: "", period: Period(start: at(0), end: at(1)),
                         quantity: amount, rated: RatedAmount(exact: amount, transformedQuantity: amount), proration: true, metered: false)
                 }

@@ -19,10 +19,10 @@ private let feb = Period(start: Instant(year: 2026, month: 2, day: 1), end: Inst
 private func seedRenewal() -> Invoice {
     let usage = InvoiceLine(
         id: "il_0002_01", price: "price_usage", subscriptionItem: "si_usage", description: "usage", period: jan, quantity: ExactDecimal(3000),
-        rated: RatedAmount(exact: ExactDecimal(8000)), metered: true)
+        transformedQuantity: nil, exactAmount: ExactDecimal(8000), amount: 8000, proration: false, tiers: [], metered: true)
     let license = InvoiceLine(
         id: "il_0002_02", price: "price_license", subscriptionItem: "si_license", description: "license", period: feb, quantity: ExactDecimal(1),
-        rated: RatedAmount(exact: ExactDecimal(10000)), metered: false)
+        transformedQuantity: nil, exactAmount: ExactDecimal(10000), amount: 10000, proration: false, tiers: [], metered: false)
     return Invoice(
         id: "in_0002", number: 2, customer: "cus_john", subscription: "sub_john", billingReason: .subscriptionCycle, status: .paid,
         currency: usd, collectionMethod: .chargeAutomatically, created: feb.start, periodStart: jan.start, periodEnd: jan.end,

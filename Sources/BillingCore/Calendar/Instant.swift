@@ -6,6 +6,14 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     static let distantFuture = Instant(seconds: Int64.max / 4)
 
+    /// The earliest instant a scenario or usage file may name: 0000-01-01T00:00:00Z, RFC 3339's first.
+    public static let earliest = Instant(seconds: -62_167_219_200)
+    /// The latest: 9999-12-31T23:59:59Z, RFC 3339's last (Unix seconds have no upper bound; a clock
+    /// beyond it would run for ever).
+    public static let latest = Instant(seconds: 253_402_300_799)
+    /// Whether the instant is within ``earliest`` ... ``latest``, the range every parser accepts.
+    public var isWithinRFC3339: Bool { Self.earliest <= self && self <= Self.latest }
+
     public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.seconds < rhs.seconds }
     public static func + (lhs: Instant, rhs: TimeSpan) -> Instant { Instant(seconds: lhs.seconds + rhs.seconds) }
     public static func - (lhs: Instant, rhs: TimeSpan) -> Instant { Instant(seconds: lhs.seconds - rhs.seconds) }
@@ -20,8 +28,9 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The civil UTC date and the seconds into that day.
     public var civil: (date: CivilDate, secondOfDay: Int64) {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        // Floor division without `seconds - 86_399`, which overflows near Int64.min.
+        var (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        if secondOfDay < 0 { (days, secondOfDay) = (days - 1, secondOfDay + 86_400) }
         return (CivilDate(daysSinceEpoch: Int(days)), secondOfDay)
     }
 
@@ -32,7 +41,8 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Parses RFC 3339 (`2026-01-15T12:00:00Z`, with `Z` or a `±hh:mm` offset and optional fractional
-    /// seconds that must be zero), a bare date (`2026-01-15`, midnight UTC) or Unix seconds.
+    /// seconds that must be zero), a bare date (`2026-01-15`, midnight UTC) or Unix seconds; `nil` for
+    /// anything else or outside ``earliest`` ... ``latest`` (years 0000 to 9999, as RFC 3339).
     public init?(parsing text: String) {
         var text = text.trimmingWhitespace()
         guard let instant = text.withUTF8({ Instant(utf8: $0) }) else { return nil }
@@ -45,13 +55,17 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     public var seconds: Int64
 
     public init(seconds: Int64) { self.seconds = seconds }
+
+    /// The longest span a scenario may write: 10,000 years of 366 days (the whole RFC 3339 range), so
+    /// that an instant plus or minus any span stays far inside `Int64`.
+    public static let maximum = TimeSpan(seconds: 10_000 * 366 * 86_400)
     public static func hours(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 3600) }
     public static func days(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 86_400) }
     public static func minutes(_ n: Int64) -> TimeSpan { TimeSpan(seconds: n * 60) }
 
     public static func < (lhs: TimeSpan, rhs: TimeSpan) -> Bool { lhs.seconds < rhs.seconds }
 
-    /// Parses `90s`, `15m`, `1h`, `3d`, `2w` (a bare number is seconds).
+    /// Parses `90s`, `15m`, `1h`, `3d`, `2w` (a bare number is seconds); `nil` beyond ``maximum``.
     public init?(parsing text: String) {
         let text = text.trimmingWhitespace()
         guard let last = text.last else { return nil }
@@ -70,7 +84,7 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
         if !last.isNumber { digits = digits.dropLast() }
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(digits) else { return nil }
         let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
-        guard !overflow else { return nil }
+        guard !overflow, product <= Self.maximum.seconds else { return nil }
         seconds = product
     }
 
@@ -131,8 +145,11 @@ public struct CivilDate: Sendable, Hashable, CustomStringConvertible {
 
     public var daysSinceEpoch: Int { Self.daysFromCivil(year: year, month: month, day: day) }
 
+    /// `2026-01-15`; years 0 to 999 padded to four digits, negative years with their sign (`-1000-01-01`).
     public var description: String {
-        "\(year < 1000 ? String(repeating: "0", count: 4 - String(year).count) : "")\(year)-\(pad(Int64(month)))-\(pad(Int64(day)))"
+        let digits = String(year.magnitude)
+        let padded = digits.count < 4 ? String(repeating: "0", count: 4 - digits.count) + digits : digits
+        return "\(year < 0 ? "-" : "")\(padded)-\(pad(Int64(month)))-\(pad(Int64(day)))"
     }
 }
 

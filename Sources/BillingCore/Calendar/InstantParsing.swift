@@ -1,7 +1,14 @@
 extension Instant {
     /// ``init(parsing:)`` over UTF-8 bytes, without building a `String`: what the usage file readers
-    /// call once per row. Surrounding ASCII whitespace is ignored.
+    /// call once per row. Surrounding ASCII whitespace is ignored; an instant outside ``earliest`` ...
+    /// ``latest`` is `nil`.
     public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        guard let instant = Self.parse(utf8: text), instant.isWithinRFC3339 else { return nil }
+        self = instant
+    }
+
+    /// The instant the text names, in any year.
+    static func parse(utf8 text: UnsafeBufferPointer<UInt8>) -> Instant? {
         var lower = 0
         var upper = text.count
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
@@ -9,10 +16,7 @@ extension Instant {
         while upper > lower, isSpace(text[upper - 1]) { upper -= 1 }
         guard lower < upper else { return nil }
         let chars = UnsafeBufferPointer(rebasing: text[lower..<upper])
-        if let unix = Self.unixSeconds(chars) {
-            self.init(seconds: unix)
-            return
-        }
+        if let unix = Self.unixSeconds(chars) { return Instant(seconds: unix) }
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= chars.count else { return nil }
             var value = 0
@@ -27,10 +31,7 @@ extension Instant {
             chars[7] == UInt8(ascii: "-"), let day = number(8..<10), (1...12).contains(month),
             (1...CivilDate.daysIn(year: year, month: month)).contains(day)
         else { return nil }
-        if chars.count == 10 {
-            self.init(year: year, month: month, day: day)
-            return
-        }
+        if chars.count == 10 { return Instant(year: year, month: month, day: day) }
         guard chars.count >= 20, chars[10] == UInt8(ascii: "T") || chars[10] == UInt8(ascii: "t") || chars[10] == UInt8(ascii: " "),
             let hour = number(11..<13), chars[13] == UInt8(ascii: ":"), let minute = number(14..<16),
             chars[16] == UInt8(ascii: ":"), let second = number(17..<19), hour < 24, minute < 60, second < 60
@@ -55,8 +56,7 @@ extension Instant {
         default:
             return nil
         }
-        self.init(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        seconds -= Int64(offset)
+        return Instant(seconds: Instant(year: year, month: month, day: day, hour: hour, minute: minute, second: second).seconds - Int64(offset))
     }
 
     /// Unix seconds as `Int64(_:)` reads them (an optional sign, then digits), or `nil`.

@@ -110,7 +110,11 @@ public final class BillingEngine {
         for work in queue.due(by: now) {
             for query in usageQueries(for: work) where !storage.isCached(query) && wanted.insert(query).inserted { queries.append(query) }
         }
-        try await storage.prefetch(queries)
+        do {
+            try await storage.prefetch(queries)
+        } catch is AmountOverflow {
+            // A usage sum that does not fit: each work asks for its own and reports it with its subscription.
+        }
     }
 
     /// The aggregations a renewal or a finalization will read (one that cannot be formed is left for
@@ -135,10 +139,28 @@ public final class BillingEngine {
     }
 
     /// A planned line priced, with the usage it reads (and the query it read, for a usage line).
+    /// An amount or usage sum that does not fit (``AmountOverflow``) stops the run with the subscription,
+    /// price and period named.
     func price(_ plan: PlannedLine, of subscription: BilledSubscription) async throws -> (line: InvoiceLine, usage: UsageQuery?) {
-        guard plan.kind == .usage else { return (plan.priced(for: subscription), nil) }
-        let query = try usageQuery(plan, of: subscription)
-        return (plan.priced(for: subscription, usage: try await storage.usage(query)), query)
+        do {
+            guard plan.kind == .usage else { return (try plan.priced(for: subscription), nil) }
+            let query = try usageQuery(plan, of: subscription)
+            return (try plan.priced(for: subscription, usage: try await storage.usage(query)), query)
+        } catch let overflow as AmountOverflow {
+            throw Self.located(overflow, subscription.definition, price: subscription.prices[plan.item].id, period: plan.period)
+        }
+    }
+
+    /// An ``AmountOverflow`` as the error that stops the run: where the subscription is defined, the
+    /// subscription, then the price and period (or invoice) being billed.
+    static func located(_ overflow: AmountOverflow, _ definition: Subscription, price: String? = nil, period: Period? = nil, invoice: String? = nil)
+        -> EngineError
+    {
+        var context = "subscription \(definition.id)"
+        if let price { context += ", price \(price)" }
+        if let period { context += ", period \(period)" }
+        if let invoice { context += ", invoice \(invoice)" }
+        return EngineError("\(definition.source.map { "\($0): " } ?? "")\(context): \(overflow.message)")
     }
 
     // MARK: Work
@@ -177,7 +199,8 @@ public final class BillingEngine {
         subscriptions[index].period = plan.period
         subscriptions[index].usageStart = plan.usageStart
         let subscription = subscriptions[index]
-        let deferred = plan.deferred.map { $0.priced(for: subscription) }
+        var deferred: [InvoiceLine] = []
+        for line in plan.deferred { deferred.append(try await price(line, of: subscription).line) }
         let created = try await FirstInvoice.isCreated(plan.lines, mode: definition.billingMode) { line in
             try await self.storage.usage(self.usageQuery(line, of: subscription)) > .zero
         }
@@ -220,9 +243,15 @@ public final class BillingEngine {
                     for: index, reason: .subscriptionUpdate, period: Cancellation.invoicePeriod(subscription, at: now), lines: lines,
                     finalizingFrom: now)
             } else {
-                var credit: Int64 = 0
-                for planned in lines { credit += try await price(planned, of: subscription).line.amount }
-                customers[definition.customer]?.balance += credit
+                var balance = customers[definition.customer]?.balance ?? 0
+                do {
+                    for planned in lines {
+                        balance = try balance.adding(try await price(planned, of: subscription).line.amount, "the customer balance")
+                    }
+                } catch let overflow as AmountOverflow {
+                    throw Self.located(overflow, definition)
+                }
+                customers[definition.customer]?.balance = balance
             }
         }
     }
@@ -235,7 +264,9 @@ public final class BillingEngine {
         }
         var lines: [InvoiceLine] = []
         for plan in Renewal.plan(subscription).lines { lines.append(try await price(plan, of: subscription).line) }
-        return Invoice.preview(of: subscription, lines: lines, balance: customers[subscription.definition.customer]?.balance ?? 0)
+        let preview = Invoice.preview(of: subscription, lines: lines, balance: customers[subscription.definition.customer]?.balance ?? 0)
+        do { try preview.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: preview.id) }
+        return preview
     }
 
     // MARK: Invoices
@@ -259,6 +290,7 @@ public final class BillingEngine {
             lines.append(line)
         }
         let invoice = Invoice.draft(number: invoiceCount, of: subscription, reason: reason, created: now, period: period, lines: lines)
+        do { try invoice.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: invoice.id) }
         subscription.pending = []
         subscriptions[index] = subscription
         drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines)
@@ -274,15 +306,25 @@ public final class BillingEngine {
     func finalize(_ id: String) async throws {
         guard var draft = drafts.removeValue(forKey: id) else { return }
         guard !frozen.contains(id) else { return }
+        let index = try subscriptionIndex(draft.invoice.subscription)
+        let definition = subscriptions[index].definition
         for usageLine in draft.usageLines {
-            draft.rerate(usageLine, quantity: try await storage.usage(usageLine.query))
+            do {
+                try draft.rerate(usageLine, quantity: try await storage.usage(usageLine.query))
+            } catch let overflow as AmountOverflow {
+                throw Self.located(overflow, definition, price: usageLine.price.id, period: usageLine.query.period)
+            }
             intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
         }
-        let index = try subscriptionIndex(draft.invoice.subscription)
         let customer = customers[draft.invoice.customer]
-        let finalized = Finalization.finalize(
-            draft.invoice, at: now, balance: customer?.balance ?? 0, hasPaymentMethod: customer?.defaultPaymentMethod != nil,
-            daysUntilDue: subscriptions[index].definition.daysUntilDue)
+        let finalized: Finalization.Finalized
+        do {
+            finalized = try Finalization.finalize(
+                draft.invoice, at: now, balance: customer?.balance ?? 0, hasPaymentMethod: customer?.defaultPaymentMethod != nil,
+                daysUntilDue: definition.daysUntilDue)
+        } catch {
+            throw Self.located(error, definition, invoice: id)
+        }
         customers[draft.invoice.customer]?.balance = finalized.balance
         if case .scheduleExpiry(let at) = subscriptions[index].lifecycle.invoiceFinalized(finalized.invoice, at: now) {
             queue.schedule(.expire(subscription: index), at: at)
@@ -293,7 +335,13 @@ public final class BillingEngine {
     /// Voids an incomplete subscription's unpaid first invoice and gives back the balance it used.
     func void(_ invoice: Invoice) async throws {
         let (voided, givenBack) = Finalization.voidingUnpaidFirstInvoice(invoice)
-        customers[invoice.customer]?.balance += givenBack
+        if let balance = customers[invoice.customer]?.balance {
+            do {
+                customers[invoice.customer]?.balance = try balance.adding(givenBack, "the customer balance")
+            } catch {
+                throw Self.located(error, subscriptions[try subscriptionIndex(invoice.subscription)].definition, invoice: invoice.id)
+            }
+        }
         try await storage.save(voided)
     }
 }

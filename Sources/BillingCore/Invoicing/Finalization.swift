@@ -16,9 +16,9 @@ struct Draft: Sendable, Hashable {
 
     /// Late usage: the metered line at `usageLine` billed again for `quantity`, the period's aggregate
     /// at finalization (events received during the grace land on the invoice).
-    mutating func rerate(_ usageLine: UsageLine, quantity: ExactDecimal) {
+    mutating func rerate(_ usageLine: UsageLine, quantity: ExactDecimal) throws(AmountOverflow) {
         let old = invoice.lines[usageLine.index]
-        invoice.lines[usageLine.index] = InvoiceLine(
+        invoice.lines[usageLine.index] = try InvoiceLine(
             id: old.id, price: old.price, subscriptionItem: old.subscriptionItem, description: old.description, period: old.period,
             quantity: quantity, rated: Rating.rate(usageLine.price.scheme, quantity: quantity), proration: old.proration, metered: true)
     }
@@ -45,8 +45,12 @@ enum Finalization {
     /// Finalizes `draft` at `instant` for a customer whose balance is `balance`: applies the balance,
     /// sets the due date, then collects it (``applyingBalance(_:balance:at:)``, ``dueDate(finalizedAt:daysUntilDue:)``,
     /// ``collected(_:hasPaymentMethod:at:)``).
-    static func finalize(_ draft: Invoice, at instant: Instant, balance: Int64, hasPaymentMethod: Bool, daysUntilDue: Int) -> Finalized {
+    /// Totals beyond `Int64` minor units (``Invoice/checkTotals()``) are an ``AmountOverflow``.
+    static func finalize(
+        _ draft: Invoice, at instant: Instant, balance: Int64, hasPaymentMethod: Bool, daysUntilDue: Int
+    ) throws(AmountOverflow) -> Finalized {
         var invoice = applyingBalance(draft, balance: balance, at: instant)
+        try invoice.checkTotals()
         let balanceAfter = invoice.endingBalance ?? balance
         if invoice.collectionMethod == .sendInvoice { invoice.dueDate = dueDate(finalizedAt: instant, daysUntilDue: daysUntilDue) }
         return Finalized(invoice: collected(invoice, hasPaymentMethod: hasPaymentMethod, at: instant), balance: balanceAfter)

@@ -41,10 +41,10 @@ public struct InvoiceLine: Sendable, Hashable {
     public init(
         id: String = "", price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
         rated: RatedAmount, proration: Bool = false, metered: Bool
-    ) {
+    ) throws(AmountOverflow) {
         self.init(
             id: id, price: price, subscriptionItem: subscriptionItem, description: description, period: period, quantity: quantity,
-            transformedQuantity: rated.transformedQuantity, exactAmount: rated.exact, amount: rated.amount, proration: proration,
+            transformedQuantity: rated.transformedQuantity, exactAmount: rated.exact, amount: try rated.amount, proration: proration,
             tiers: rated.tiers, metered: metered)
     }
 }
@@ -93,8 +93,16 @@ public struct Invoice: Sendable, Hashable {
         self.dueDate = dueDate
     }
 
-    /// Sum of the line amounts.
+    /// Sum of the line amounts (the engine checks it fits before an invoice leaves it: ``checkTotals()``).
     public var subtotal: Int64 { lines.reduce(0) { $0 + $1.amount } }
+
+    /// Checks that the sums behind every amount of the invoice fit `Int64` minor units: the subtotal,
+    /// and the total plus the starting balance (`amount_due`, `ending_balance`). The engine calls it on
+    /// every invoice it creates, finalizes or previews, so the computed amounts never overflow.
+    public func checkTotals() throws(AmountOverflow) {
+        let total = try lines.lazy.map(\.amount).checkedSum("the invoice total")
+        _ = try total.adding(startingBalance, "the invoice total plus the customer balance")
+    }
     /// `subtotal`: billsim models no discounts or taxes yet.
     public var total: Int64 { subtotal }
     /// Whether the finalized invoice owed less than the currency's minimum charge: then it is paid

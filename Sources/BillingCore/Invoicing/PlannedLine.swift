@@ -35,12 +35,13 @@ struct PlannedLine: Sendable, Hashable {
     /// - Parameters:
     ///   - subscription: the item's subscription (its prices, product names, schedule, and debits for flexible credits).
     ///   - usage: the period's aggregate for a `usage` line (negative totals already raised to 0); ignored otherwise.
-    func priced(for subscription: BilledSubscription, usage: ExactDecimal = .zero) -> InvoiceLine {
+    ///   An amount beyond `Int64` minor units is an ``AmountOverflow``.
+    func priced(for subscription: BilledSubscription, usage: ExactDecimal = .zero) throws(AmountOverflow) -> InvoiceLine {
         let productName = subscription.productNames[self.item]
         let item = subscription.definition.items[self.item]
         let price = subscription.prices[self.item]
-        func make(quantity: ExactDecimal, rated: RatedAmount, proration: Bool, description: String) -> InvoiceLine {
-            InvoiceLine(
+        func make(quantity: ExactDecimal, rated: RatedAmount, proration: Bool, description: String) throws(AmountOverflow) -> InvoiceLine {
+            try InvoiceLine(
                 price: price.id, subscriptionItem: item.id, description: description, period: period, quantity: quantity, rated: rated,
                 proration: proration, metered: price.isMetered)
         }
@@ -59,13 +60,13 @@ struct PlannedLine: Sendable, Hashable {
             rated.exact = amount.exact
             let description = LineDescription.licensed(
                 quantity: item.quantity, product: productName, period: period, isCredit: kind == .credit, isProration: amount.isProration)
-            return make(quantity: quantity, rated: rated, proration: amount.isProration, description: description)
+            return try make(quantity: quantity, rated: rated, proration: amount.isProration, description: description)
         case .zero:
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
-            return make(quantity: .zero, rated: rated, proration: false, description: LineDescription.meteredInArrears(product: productName))
+            return try make(quantity: .zero, rated: rated, proration: false, description: LineDescription.meteredInArrears(product: productName))
         case .usage:
             let rated = Rating.rate(price.scheme, quantity: usage)
-            return make(quantity: usage, rated: rated, proration: false, description: LineDescription.usage(product: productName))
+            return try make(quantity: usage, rated: rated, proration: false, description: LineDescription.usage(product: productName))
         }
     }
 }

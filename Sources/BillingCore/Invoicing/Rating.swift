@@ -35,10 +35,14 @@ public struct RatedAmount: Sendable, Hashable {
         self.tiers = tiers
     }
 
-    /// The exact amount rounded half away from zero to minor units (beyond `Int64`: stops the run, for now).
+    /// The exact amount rounded half away from zero to minor units; beyond `Int64` an ``AmountOverflow``.
     public var amount: Int64 {
-        guard let amount = exact.roundedToMinorUnits() else { preconditionFailure("amount \(exact) does not fit Int64 minor units") }
-        return amount
+        get throws(AmountOverflow) {
+            guard let amount = exact.roundedToMinorUnits() else {
+                throw AmountOverflow("the line amount \(exact) is beyond ±\(Int64.max) minor units")
+            }
+            return amount
+        }
     }
 }
 

@@ -23,10 +23,24 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
         "sek": 300, "sgd": 50, "thb": 1000,
     ]
 
-    /// A currency from a three-letter code in any case; `nil` when the code is not three letters.
+    /// The ISO 4217 codes Stripe accepts as a presentment currency (docs.stripe.com/currencies, "Presentment
+    /// currencies"), lowercase. A code outside it (`xyz`) is not a currency.
+    static let supportedCodes: Set<String> = [
+        "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd", "bdt", "bgn", "bhd", "bif", "bmd", "bnd",
+        "bob", "brl", "bsd", "bwp", "byn", "bzd", "cad", "cdf", "chf", "clp", "cny", "cop", "crc", "cve", "czk", "djf", "dkk", "dop",
+        "dzd", "egp", "etb", "eur", "fjd", "fkp", "gbp", "gel", "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl", "htg", "huf", "idr",
+        "ils", "inr", "isk", "jmd", "jod", "jpy", "kes", "kgs", "khr", "kmf", "krw", "kwd", "kyd", "kzt", "lak", "lbp", "lkr", "lrd",
+        "lsl", "mad", "mdl", "mga", "mkd", "mmk", "mnt", "mop", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad", "ngn", "nio", "nok",
+        "npr", "nzd", "omr", "pab", "pen", "pgk", "php", "pkr", "pln", "pyg", "qar", "ron", "rsd", "rub", "rwf", "sar", "sbd", "scr",
+        "sek", "sgd", "shp", "sle", "sos", "srd", "std", "szl", "thb", "tjs", "tnd", "top", "try", "ttd", "twd", "tzs", "uah", "ugx",
+        "usd", "uyu", "uzs", "vnd", "vuv", "wst", "xaf", "xcd", "xof", "xpf", "yer", "zar", "zmw",
+    ]
+
+    /// A currency from a three-letter code in any case; `nil` when it is not a code Stripe accepts
+    /// (``supportedCodes``).
     public init?(code raw: String) {
         let code = raw.lowercased()
-        guard code.count == 3, code.allSatisfy({ $0 >= "a" && $0 <= "z" }) else { return nil }
+        guard code.count == 3, Self.supportedCodes.contains(code) else { return nil }
         self.code = code
         if Self.zeroDecimalCodes.contains(code) {
             exponent = 0
@@ -45,11 +59,12 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static func < (lhs: Currency, rhs: Currency) -> Bool { lhs.code < rhs.code }
 
     /// An amount in minor units shown in major units: `8000` → `USD 80.00`, `500` (JPY) → `JPY 500`.
-    public func format(_ minor: Int64) -> String {
+    /// Any integer width: a report's sum over many invoices is an `Int128`.
+    public func format<Minor: BinaryInteger>(_ minor: Minor) -> String {
         let sign = minor < 0 ? "-" : ""
         let magnitude = minor.magnitude
         guard exponent > 0 else { return "\(code.uppercased()) \(sign)\(magnitude)" }
-        var divisor: UInt64 = 1
+        var divisor: Minor.Magnitude = 1
         for _ in 0..<exponent { divisor *= 10 }
         var fraction = String(magnitude % divisor)
         while fraction.count < exponent { fraction = "0" + fraction }
@@ -57,5 +72,5 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// `8000 (USD 80.00)`: the form diffs and reports use.
-    public func describe(_ minor: Int64) -> String { "\(minor) (\(format(minor)))" }
+    public func describe<Minor: BinaryInteger>(_ minor: Minor) -> String { "\(minor) (\(format(minor)))" }
 }

@@ -83,14 +83,21 @@ public final class InMemoryBillingStore: BillingStore {
             received.removeAll(keepingCapacity: true)
         }
 
-        mutating func aggregate(_ query: UsageQuery) -> Decimal12 {
+        /// A `sum` beyond 128 bits is ``AmountOverflow/usageSum``, as on every store.
+        mutating func aggregate(_ query: UsageQuery) throws(AmountOverflow) -> Decimal12 {
             guard query.key < buckets.count else { return .zero }
             buckets[query.key].sortIfNeeded()
             let bucket = buckets[query.key]
             let range = bucket.lowerBound(query.period.start.seconds)..<bucket.lowerBound(query.period.end.seconds)
             switch query.formula {
             case .sum:
-                return Decimal12(units: bucket.entries[range].reduce(0) { $0 + $1.value })
+                var total: Int128 = 0
+                for entry in bucket.entries[range] {
+                    let (sum, overflow) = total.addingReportingOverflow(entry.value)
+                    guard !overflow else { throw .usageSum }
+                    total = sum
+                }
+                return Decimal12(units: total)
             case .count:
                 return Decimal12(range.count)
             case .last:
@@ -115,9 +122,9 @@ public final class InMemoryBillingStore: BillingStore {
     }
 
     public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
-        state.withLock { state in
+        try state.withLock { state throws(AmountOverflow) in
             state.file()
-            return queries.map { state.aggregate($0) }
+            return try queries.map { query throws(AmountOverflow) in try state.aggregate(query) }
         }
     }
 

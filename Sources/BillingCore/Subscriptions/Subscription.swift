@@ -47,12 +47,15 @@ public struct Subscription: Sendable, Hashable {
     /// Days from finalization to `due_date` for `send_invoice`.
     public var daysUntilDue: Int
     public var items: [SubscriptionItem]
+    /// Where the scenario defines it (`file:line:col`), named by the errors a run stops on.
+    public var source: String?
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
         billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
-        items: [SubscriptionItem]
+        items: [SubscriptionItem], source: String? = nil
     ) {
+        self.source = source
         self.id = id
         self.customer = customer
         self.created = created

@@ -11,6 +11,11 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
     @usableFromInline var inlineCount: UInt8 = 0
     /// Entries past the third, as key, value, key, value…; `nil` (no array at all) in the usual case.
     @usableFromInline var spill: [String]?
+    /// Each spilled key's position in `spill`, once more than ``indexedSpill`` entries spilled: a payload
+    /// of thousands of keys (a CSV of 20,000 columns) is built and read in linear time, not quadratic.
+    @usableFromInline var spillIndex: [String: Int]?
+    /// How many spilled entries are searched linearly before ``spillIndex`` is built.
+    @usableFromInline static let indexedSpill = 8
 
     public init() {}
 
@@ -32,6 +37,7 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
             if inlineCount > 1, key1 == key { return value1 }
             if inlineCount > 2, key2 == key { return value2 }
             guard let spill else { return nil }
+            if let spillIndex { return spillIndex[key].map { spill[$0 + 1] } }
             var index = 0
             while index < spill.count {
                 if spill[index] == key { return spill[index + 1] }
@@ -58,23 +64,45 @@ public struct MeterEventPayload: Sendable, Hashable, Sequence, ExpressibleByDict
                 value2 = newValue
                 return
             }
-            var index = 0
-            while index < spill?.count ?? 0 {
-                if spill?[index] == key {
+            if let spillIndex {
+                if let index = spillIndex[key] {
                     spill?[index + 1] = newValue
                     return
                 }
-                index += 2
+            } else {
+                var index = 0
+                while index < spill?.count ?? 0 {
+                    if spill?[index] == key {
+                        spill?[index + 1] = newValue
+                        return
+                    }
+                    index += 2
+                }
             }
             switch inlineCount {
             case 0: (key0, value0) = (key, newValue)
             case 1: (key1, value1) = (key, newValue)
             case 2: (key2, value2) = (key, newValue)
             default:
-                spill = (spill ?? []) + [key, newValue]
+                appendSpilled(key, newValue)
                 return
             }
             inlineCount += 1
+        }
+    }
+
+    /// Appends a key not in the payload past the inline entries, in place (no copy of the spill).
+    @usableFromInline mutating func appendSpilled(_ key: String, _ value: String) {
+        if spill == nil { spill = [] }
+        let position = spill!.count
+        spill!.append(key)
+        spill!.append(value)
+        if spillIndex != nil {
+            spillIndex![key] = position
+        } else if position / 2 >= Self.indexedSpill {
+            var index: [String: Int] = [:]
+            for offset in stride(from: 0, to: spill!.count, by: 2) { index[spill![offset]] = offset }
+            spillIndex = index
         }
     }
 

@@ -109,10 +109,13 @@ public struct MeterEventValidator: Sendable {
         }
         let meter = rules[meterIndex]
         guard meter.isActive else { return reject(.archivedMeter, "Meter \(meter.id) is inactive.") }
-        if event.timestamp < now - window.past {
+        // A window reaching past Int64 has no bound on that side (no overflow, whatever the settings).
+        let (earliest, beforeAll) = now.seconds.subtractingReportingOverflow(window.past.seconds)
+        if !beforeAll, event.timestamp.seconds < earliest {
             return reject(.timestampTooFarInPast, "Timestamp \(event.timestamp) is more than \(window.past) before \(now).")
         }
-        if event.timestamp > now + window.future {
+        let (latest, afterAll) = now.seconds.addingReportingOverflow(window.future.seconds)
+        if !afterAll, event.timestamp.seconds > latest {
             return reject(.timestampInFuture, "Timestamp \(event.timestamp) is more than \(window.future) after \(now).")
         }
         guard let customer = event.payload[meter.customerPayloadKey] else {

@@ -43,7 +43,7 @@ extension ScenarioReader {
         fields.apply(StripeFields.price)
         let id = prices.declare(fields.required("id"))
         let product = products.resolve(fields.required("product"))
-        let currency = fields.required("currency")?.parse("a three-letter currency code like usd") { Currency(code: $0) }
+        let currency = fields.required("currency")?.parse("a currency code Stripe accepts, like usd (ISO 4217)") { Currency(code: $0) }
         var oneTime = false
         if let type = fields.optional("type"), type.oneOf([("recurring", true), ("one_time", false)]) == false {
             type.error("one-time prices are not supported yet")
@@ -97,10 +97,15 @@ extension ScenarioReader {
     func readAmount(_ fields: Fields, _ name: String, wholeDecimal: Bool = false) -> Amount {
         let integerValue = fields.optional(name)
         let decimalValue = fields.optional(name + "_decimal")
-        let integer = integerValue.map { $0.integer(0...Int64.max, "a non-negative integer (minor units)").map { ExactDecimal($0) } }
+        let integer = integerValue.map {
+            $0.integer(0...StripeLimits.maxAmount, "a non-negative integer of at most 8 digits (minor units; Stripe's maximum is 99999999)")
+                .map { ExactDecimal($0) }
+        }
         let decimal = decimalValue.map { value -> ExactDecimal? in
-            let amount = value.parse("a non-negative decimal string (minor units, at most 12 decimal places)") { text in
-                ExactDecimal(parsing: text).flatMap { $0 >= .zero ? $0 : nil }
+            let amount = value.parse(
+                "a non-negative decimal string below 100000000 (minor units: at most 8 integer digits and 12 decimal places, as Stripe takes)"
+            ) { text in
+                ExactDecimal(parsing: text).flatMap { $0 >= .zero && $0 < ExactDecimal(StripeLimits.maxAmount + 1) ? $0 : nil }
             }
             if let amount, wholeDecimal, !amount.isInteger {
                 value.error("must be a whole number of minor units, found \(value.found)")

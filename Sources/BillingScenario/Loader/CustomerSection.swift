@@ -7,7 +7,7 @@ extension ScenarioReader {
         if fields.isPopulation() { return nil }
         fields.apply(StripeFields.customer)
         let id = customers.declare(fields.required("id"))
-        let currency = fields.optional("currency")?.parse("a three-letter currency code like usd") { Currency(code: $0) }
+        let currency = fields.optional("currency")?.parse("a currency code Stripe accepts, like usd (ISO 4217)") { Currency(code: $0) }
         let paymentMethod = fields.optional("invoice_settings")?.mapping { settings in
             settings.ignore(["custom_fields", "footer", "rendering_options"])
             return settings.optional("default_payment_method")?.identifier()

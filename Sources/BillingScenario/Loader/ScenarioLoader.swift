@@ -158,6 +158,14 @@ final class ScenarioReader {
     var subscriptions = Registry<Subscription>(kind: "subscription", plural: "subscriptions")
     var subscriptionItems = Registry<Bool>(kind: "subscription item", plural: "subscription items")
     var previews = Registry<Bool>(kind: "preview", plural: "previews")
+    /// `settings.limits` (read before the sections it bounds).
+    var limits = RunLimits()
+    /// Where each subscription is defined, for the limits' reports.
+    var subscriptionLocations: [String: SourceLocation] = [:]
+    /// The expected events of the `generate:` streams read so far.
+    var generatedEvents = 0.0
+    /// Each `cancel_subscription` read: its subscription, timeline position and location.
+    var cancellations: [(subscription: String, at: Instant, index: Int, location: SourceLocation)] = []
 
     init(path: String, sink: DiagnosticSink) {
         self.path = path
@@ -190,6 +198,10 @@ final class ScenarioReader {
             let expectation =
                 top.optional("expect")?.mapping { readExpectation($0, location: expectLocation) } ?? Expectation(location: expectLocation)
 
+            checkCancellations()
+            if let clock, sink.isEmpty {
+                checkPeriods(subscriptions.loaded, prices: Dictionary(prices.loaded.map { ($0.id, $0) }) { first, _ in first }, until: clock.until)
+            }
             guard let name, let clock, sink.isEmpty else { return nil }
             let catalog = Catalog(meters: meters.loaded, products: products.loaded, prices: prices.loaded)
             let simulation = Simulation(
@@ -225,6 +237,7 @@ final class ScenarioReader {
             if grace > .hours(72) { value.error("must be at most 72h (Stripe's limit), found \(grace)") }
             settings.finalizationGrace = grace
         }
+        limits = fields.optional("limits")?.mapping(readLimits) ?? RunLimits()
         settings.eventWindow =
             fields.optional("event_window")?.mapping { window in
                 EventWindow(past: window.optional("past")?.duration() ?? .days(35), future: window.optional("future")?.duration() ?? .minutes(5))

@@ -307,7 +307,7 @@ enum FormatFields {
     static let settings = FieldTable(
         object: "settings",
         fields: [
-            "billing_mode": .billed, "finalization_grace": .billed, "event_window": .billed,
+            "billing_mode": .billed, "finalization_grace": .billed, "event_window": .billed, "limits": .billed,
             "payment_retries": .notSupportedYet("payment_retries are not supported yet (every payment attempt is final)"),
         ])
 

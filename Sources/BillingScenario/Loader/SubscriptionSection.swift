@@ -33,9 +33,10 @@ extension ScenarioReader {
         }
         let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items else { return nil }
+        subscriptionLocations[id] = fields.location
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
-            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items)
+            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, source: "\(fields.location)")
     }
 
     /// The items of one subscription. Ids default to `si_<subscription>_<index>`; all prices must
@@ -58,7 +59,7 @@ extension ScenarioReader {
                     }
                     let quantity = fields.read("quantity", default: Int64(1)) { value in
                         if price.isMetered { value.error("a metered item has no quantity (its usage comes from the meter)") }
-                        return value.integer(0...Int64.max)
+                        return value.integer(0...StripeLimits.maxQuantity, "an integer from 0 to 99999999 (8 digits, as Stripe's amounts)")
                     }
                     if let other = pathByPrice[price.id] {
                         priceValue.error("price `\(price.id)` is already on \(other) (each price appears once in a subscription)")

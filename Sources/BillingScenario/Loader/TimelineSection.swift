@@ -32,6 +32,7 @@ extension ScenarioReader {
                         let invoiceNow = action.read("invoice_now", default: false) { $0.bool() }
                         let prorate = action.read("prorate", default: false) { $0.bool() }
                         guard let subscription, let invoiceNow, let prorate else { return nil }
+                        if let at { cancellations.append((subscription.id, at, index, fields.location)) }
                         return .cancelSubscription(subscription: subscription.id, invoiceNow: invoiceNow, prorate: prorate)
                     } ?? nil
             case "preview_invoice":
@@ -49,6 +50,22 @@ extension ScenarioReader {
             }
             guard let at, let parsed else { return nil }
             return TimelineEntry(at: at, action: parsed)
+        }
+    }
+
+    /// A subscription is canceled once: a second `cancel_subscription` of it (the later in clock order,
+    /// then file order) is reported where it is written, naming the first.
+    func checkCancellations() {
+        var first: [String: (at: Instant, location: SourceLocation)] = [:]
+        for cancel in cancellations.sorted(by: { ($0.at, $0.index) < ($1.at, $1.index) }) {
+            let at = cancel.at
+            if let earlier = first[cancel.subscription] {
+                sink.report(
+                    "subscription `\(cancel.subscription)` is already canceled at \(earlier.at) (the cancel_subscription at line \(earlier.location.line)); a subscription is canceled once",
+                    at: cancel.location)
+            } else {
+                first[cancel.subscription] = (at, cancel.location)
+            }
         }
     }
 }

@@ -98,8 +98,10 @@ extension ScenarioReader {
         }
         let from = fields.required("from")?.instant()
         let toValue = fields.required("to")
-        let to = toValue?.instant()
+        var to = toValue?.instant()
         if let from, let to, let toValue, to <= from { toValue.error("must be after from (\(from)); `to` is exclusive") }
+        // Events after clock.until would never be received: the stream stops there.
+        if let until = clock?.until, let end = to, end > until + TimeSpan(seconds: 1) { to = until + TimeSpan(seconds: 1) }
         let arrivals = fields.required("arrivals")?.mapping { plugin(GeneratorRegistry.arrivals, $0, role: "arrivals") } ?? nil
         // A count meter ignores values, so `value` may be left out for one.
         let valueField = meter?.formula == .count ? fields.optional("value") : fields.required("value")
@@ -107,10 +109,11 @@ extension ScenarioReader {
         if let valueField { values = valueField.mapping { plugin(GeneratorRegistry.values, $0, role: "value") } ?? nil }
         let seed = fields.read("seed", default: 0) { $0.parse("an integer seed from 0 to \(UInt64.max)") { UInt64($0) } }
         guard let meter, let customerIDs, let from, let to, let arrivals, let values, let seed else { return nil }
-        return .generate(
-            GeneratorSpec(
-                eventName: meter.eventName, customerKey: meter.customerPayloadKey, valueKey: meter.valuePayloadKey, customers: customerIDs,
-                from: from, to: to, arrivals: arrivals, values: values, seed: seed, identifierPrefix: "gen\(index)_"))
+        let spec = GeneratorSpec(
+            eventName: meter.eventName, customerKey: meter.customerPayloadKey, valueKey: meter.valuePayloadKey, customers: customerIDs,
+            from: from, to: max(to, from), arrivals: arrivals, values: values, seed: seed, identifierPrefix: "gen\(index)_")
+        checkGeneratedEvents(spec, at: fields.location)
+        return .generate(spec)
     }
 
     /// Builds a generator plugin from `{ kind: …, <parameters> }`. The plugin reads its own
