@@ -370,20 +370,22 @@ func column(of text: String, in yaml: String) -> Int {
             with: """
                     preview_invoice: { subscription: sub_john, as: feb_preview }
                   - at: 2026-02-20T00:00:00Z
-                    cancel_subscription: { subscription: sub_john }
-                  - at: 2026-02-21T00:00:00Z
-                    cancel_subscription: { subscription: sub_john, invoice_now: true, prorate: true }
-                  - at: 2026-02-22T00:00:00Z
                     preview_invoice: { subscription: sub_john }
+                  - at: 2026-02-21T00:00:00Z
+                    cancel_subscription: { subscription: sub_john }
 
                 """)
         let timeline = try loaded(yaml).simulation.timeline
         #expect(
             timeline.map(\.action).dropFirst() == [
+                .previewInvoice(subscription: "sub_john", name: "preview_1"),
                 .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false),
-                .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true),
-                .previewInvoice(subscription: "sub_john", name: "preview_3"),
             ])
+        let explicit = yaml.replacingOccurrences(
+            of: "cancel_subscription: { subscription: sub_john }",
+            with: "cancel_subscription: { subscription: sub_john, invoice_now: true, prorate: true }")
+        #expect(
+            try loaded(explicit).simulation.timeline.last?.action == .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true))
     }
 }
 
@@ -578,8 +580,8 @@ func column(of text: String, in yaml: String) -> Int {
         Unsupported(
             old: "timeline:\n",
             new:
-                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 3 }] }\n",
-            message: "timeline[0].update_subscription: update_subscription is not supported yet"),
+                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    add_invoice_item: { customer: cus_john, amount: 2500, currency: usd }\n",
+            message: "timeline[0].add_invoice_item: add_invoice_item is not supported yet"),
         Unsupported(
             old: "timeline:\n",
             new: "timeline:\n  - at: 2026-01-20T00:00:00Z\n    cancel_meter_event: { event_name: hypernian_tokens, identifier: evt_1 }\n",
@@ -780,7 +782,9 @@ func column(of text: String, in yaml: String) -> Int {
 
     @Test func aTimelineEntryHasOneAction() {
         let none = patched(replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n", with: "")
-        #expect(diagnostics(none).map(\.message).contains("timeline[0]: missing an action (cancel_subscription or preview_invoice)"))
+        #expect(
+            diagnostics(none).map(\.message).contains(
+                "timeline[0]: missing an action (update_subscription or cancel_subscription or preview_invoice)"))
         let two = patched(
             replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
             with: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n    cancel_subscription: { subscription: sub_john }\n")

@@ -161,6 +161,8 @@ public final class BillingEngine {
             switch simulation.timeline[index].action {
             case .cancelSubscription(let id, let invoiceNow, let prorate):
                 try await cancel(try subscriptionIndex(id), invoiceNow: invoiceNow, prorate: prorate)
+            case .updateSubscription(let update):
+                try await self.update(try subscriptionIndex(update.subscription), with: update)
             case .previewInvoice(let id, let name):
                 previews[name] = try await preview(try subscriptionIndex(id))
             }
@@ -197,11 +199,14 @@ public final class BillingEngine {
 
     /// The end of the current period: the renewal invoice, then the next renewal scheduled.
     func renew(_ index: Int) async throws {
+        // A renewal scheduled for a period an anchor reset replaced.
+        guard subscriptions[index].period.end == now else { return }
         guard subscriptions[index].lifecycle.periodEnded() == .billRenewal else { return }
         let ended = subscriptions[index].period
         let (next, lines) = Renewal.plan(subscriptions[index])
         subscriptions[index].period = next
         subscriptions[index].usageStart = next.start
+        subscriptions[index].slotUsageStart = [:]
         try await createInvoice(for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizingFrom: ended.end)
         queue.schedule(.renew(subscription: index), at: next.end)
     }
@@ -219,7 +224,7 @@ public final class BillingEngine {
             for (draftID, draft) in drafts where draft.invoice.subscription == definition.id { frozen.insert(draftID) }
             let lines = Cancellation.plan(subscription, at: now, invoiceNow: invoiceNow, prorate: prorate)
             if invoiceNow {
-                guard !lines.isEmpty || !subscription.pending.isEmpty else { return }
+                guard !lines.isEmpty || !subscription.pending.isEmpty || !subscription.pendingUsage.isEmpty else { return }
                 try await createInvoice(
                     for: index, reason: .subscriptionUpdate, period: Cancellation.invoicePeriod(subscription, at: now), lines: lines,
                     finalizingFrom: now)
@@ -231,6 +236,30 @@ public final class BillingEngine {
         }
     }
 
+    /// `update_subscription` (Docs/ENGINE-RULES.md, "Updates"): the plan of ``Update/plan(_:of:at:catalog:)``
+    /// performed: an invoice now, or its lines held for the next invoice.
+    func update(_ index: Int, with update: SubscriptionUpdate) async throws {
+        let definition = subscriptions[index].definition
+        if let why = subscriptions[index].lifecycle.update() {
+            throw EngineError("update_subscription \(definition.id) at \(now): \(why.explanation(for: definition))")
+        }
+        let plan = try Update.plan(update, of: subscriptions[index], at: now, catalog: simulation.catalog)
+        let resetsPeriod = plan.subscription.period != subscriptions[index].period
+        subscriptions[index] = plan.subscription
+        if let period = plan.invoicePeriod {
+            try await createInvoice(
+                for: index, reason: .subscriptionUpdate, period: period, lines: plan.usage + plan.advance + plan.prorations, finalizingFrom: now)
+        } else {
+            subscriptions[index].pendingUsage += plan.usage
+            for planned in plan.prorations {
+                let line = try await price(planned, of: subscriptions[index]).line
+                subscriptions[index].recordCharge(line, for: planned)
+                subscriptions[index].pending.append(line)
+            }
+        }
+        if resetsPeriod { queue.schedule(.renew(subscription: index), at: subscriptions[index].period.end) }
+    }
+
     /// The upcoming invoice: the next renewal as if it happened now, with the usage received so far.
     func preview(_ index: Int) async throws -> Invoice {
         let subscription = subscriptions[index]
@@ -238,7 +267,7 @@ public final class BillingEngine {
             throw EngineError("preview_invoice \(subscription.definition.id) at \(now): \(why.explanation(for: subscription.definition))")
         }
         var lines: [InvoiceLine] = []
-        for plan in Renewal.plan(subscription).lines { lines.append(try await price(plan, of: subscription).line) }
+        for plan in Renewal.plan(subscription).lines + subscription.pendingUsage { lines.append(try await price(plan, of: subscription).line) }
         return Invoice.preview(of: subscription, lines: lines, balance: customers[subscription.definition.customer]?.balance ?? 0)
     }
 
@@ -256,7 +285,9 @@ public final class BillingEngine {
         invoiceCount += 1
         var lines: [InvoiceLine] = []
         var usageLines: [Draft.UsageLine] = []
-        for plan in planned {
+        let held = subscription.pendingUsage
+        subscription.pendingUsage = []
+        for plan in planned + held {
             let (line, query) = try await price(plan, of: subscription)
             if let query { usageLines.append(Draft.UsageLine(index: lines.count, query: query, price: subscription.prices[plan.item])) }
             subscription.recordCharge(line, for: plan)

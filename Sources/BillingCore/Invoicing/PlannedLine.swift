@@ -7,8 +7,11 @@ struct PlannedLine: Sendable, Hashable {
         case usage
         /// The classic first invoice's zero-amount metered line.
         case zero
-        /// A credit for the unused part of a licensed period: the licensed amount of the period, negated.
-        case credit
+        /// A credit for the unused part of a licensed period, negated: of the debit it gives back
+        /// (`flexible`), or of the slot's current amount (`nil`: `classic`) (``Proration/credits(for:over:of:)``).
+        case credit(Debit?)
+        /// The debit for the remaining time of a period after a change: always a proration.
+        case remaining
     }
 
     var item: Int
@@ -45,20 +48,20 @@ struct PlannedLine: Sendable, Hashable {
                 proration: proration, metered: price.isMetered)
         }
         switch kind {
-        case .licensed, .credit:
+        case .licensed, .credit, .remaining:
             let quantity = ExactDecimal(item.quantity)
             var rated = Rating.rate(price.scheme, quantity: quantity)
+            let schedule = subscription.schedule
             let amount =
-                if kind == .credit {
-                    LicensedAmount.credit(
-                        rated.exact, over: period, schedule: subscription.schedule, mode: subscription.definition.billingMode,
-                        debit: subscription.debits[self.item])
-                } else {
-                    LicensedAmount.charge(rated.exact, over: period, schedule: subscription.schedule)
+                switch kind {
+                case .credit(let debit): LicensedAmount.credit(rated.exact, over: period, schedule: schedule, debit: debit)
+                case .remaining: LicensedAmount.remaining(rated.exact, over: period, schedule: schedule)
+                default: LicensedAmount.charge(rated.exact, over: period, schedule: schedule)
                 }
             rated.exact = amount.exact
+            let isCredit = if case .credit = kind { true } else { false }
             let description = LineDescription.licensed(
-                quantity: item.quantity, product: productName, period: period, isCredit: kind == .credit, isProration: amount.isProration)
+                quantity: item.quantity, product: productName, period: period, isCredit: isCredit, isProration: amount.isProration)
             return make(quantity: quantity, rated: rated, proration: amount.isProration, description: description)
         case .zero:
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])

@@ -74,8 +74,55 @@ public struct Subscription: Sendable, Hashable {
     }
 }
 
+/// `proration_behavior` of an update (BILLING-SEMANTICS §5.7).
+public enum ProrationBehavior: String, Sendable, Hashable, CaseIterable {
+    /// Proration lines wait for the subscription's next invoice (Stripe's default).
+    case createProrations = "create_prorations"
+    /// An invoice at once with the prorations (and, in classic, the usage not yet invoiced).
+    case alwaysInvoice = "always_invoice"
+    /// No prorations: the change applies from the next invoice.
+    case none
+}
+
+/// One entry of an update's `items` (Stripe's `items[]` of `POST /v1/subscriptions/:id`).
+public enum ItemChange: Sendable, Hashable {
+    /// An existing item gets a new price and/or quantity (`nil`: unchanged).
+    case change(item: String, price: String?, quantity: Int64?)
+    /// `deleted: true`.
+    case remove(item: String)
+    /// No `id` of an existing item: a new item.
+    case add(item: String, price: String, quantity: Int64)
+}
+
+/// `update_subscription`: the fields billsim bills (Docs/ENGINE-RULES.md, "Updates").
+public struct SubscriptionUpdate: Sendable, Hashable {
+    public var subscription: String
+    public var items: [ItemChange]
+    public var prorationBehavior: ProrationBehavior
+    /// The instant prorations are computed from (default: the update's instant).
+    public var prorationDate: Instant?
+    /// `billing_cycle_anchor: now`: a new full period starts at the update.
+    public var resetsAnchor: Bool
+    /// `cancel_at_period_end` when written.
+    public var cancelAtPeriodEnd: Bool?
+
+    public init(
+        subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,
+        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil
+    ) {
+        self.subscription = subscription
+        self.items = items
+        self.prorationBehavior = prorationBehavior
+        self.prorationDate = prorationDate
+        self.resetsAnchor = resetsAnchor
+        self.cancelAtPeriodEnd = cancelAtPeriodEnd
+    }
+}
+
 /// A change at a given clock time.
 public enum TimelineAction: Sendable, Hashable {
+    /// Changes items, prorations, the anchor or the period-end cancellation; see Docs/ENGINE-RULES.md, "Updates".
+    case updateSubscription(SubscriptionUpdate)
     /// Cancels immediately; see Docs/ENGINE-RULES.md, "Cancellation".
     case cancelSubscription(subscription: String, invoiceNow: Bool, prorate: Bool)
     /// Records the subscription's upcoming invoice under a name.

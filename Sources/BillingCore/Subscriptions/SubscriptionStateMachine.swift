@@ -172,6 +172,18 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         }
     }
 
+    /// Whether `update_subscription` can change it: only an active subscription takes a change (an
+    /// incomplete one waits for its first payment; Stripe's `pending_update` is not modeled).
+    func update() -> Rejection? {
+        switch state {
+        case .active: nil
+        case .incomplete: .incomplete
+        case .notCreated: .notCreated
+        case .canceled: .alreadyCanceled
+        case .incompleteExpired: .expired
+        }
+    }
+
     // MARK: Cancellation
 
     enum CancelAction: Sendable, Hashable {

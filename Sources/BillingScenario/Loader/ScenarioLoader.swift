@@ -158,6 +158,8 @@ final class ScenarioReader {
     var subscriptions = Registry<Subscription>(kind: "subscription", plural: "subscriptions")
     var subscriptionItems = Registry<Bool>(kind: "subscription item", plural: "subscription items")
     var previews = Registry<Bool>(kind: "preview", plural: "previews")
+    /// Each subscription's items as the timeline read so far changes them.
+    var subscriptionStates: [String: TimelineSubscription] = [:]
 
     init(path: String, sink: DiagnosticSink) {
         self.path = path

@@ -269,6 +269,19 @@ enum StripeFields {
             "tax_rates": .notSupportedYet("tax rates are not supported yet"),
         ])
 
+    /// `update_subscription.items[]`: Stripe's `items[]` parameter of a subscription update.
+    static let subscriptionItemUpdate = FieldTable(
+        object: "subscription_item_update",
+        fields: [
+            "id": .billed, "price": .billed, "quantity": .billed, "deleted": .billed,
+            "clear_usage": .notSupportedYet("clear_usage (legacy usage records) is not supported"),
+            "price_data": .notSupportedYet("price_data (an inline price) is not supported yet; define the price under `prices`"),
+            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "discounts": .notSupportedYet("discounts are not supported yet"),
+            "tax_rates": .notSupportedYet("coupons, tax rates and credit grants are not supported yet"),
+            "metadata": .ignored("your key-value pairs; Stripe never bills them"),
+        ])
+
     /// A Stripe list (`subscription.items` as the API returns it): `data` holds the objects.
     static let list = FieldTable(
         object: "list",
@@ -281,7 +294,7 @@ enum StripeFields {
         ])
 
     /// Every table, for the table tests.
-    static let all = [customer, product, price, meter, meterEvent, subscription, subscriptionItem, list]
+    static let all = [customer, product, price, meter, meterEvent, subscription, subscriptionItem, subscriptionItemUpdate, list]
 
 }
 
@@ -330,9 +343,28 @@ enum FormatFields {
             "subscription_details": .notSupportedYet("previewing a change (subscription_details) is not supported yet"),
         ])
 
+    /// `timeline[].update_subscription`: the parameters of `POST /v1/subscriptions/:id`.
+    static let updateSubscription = FieldTable(
+        object: "update_subscription",
+        fields: [
+            "subscription": .billed, "items": .billed, "proration_behavior": .billed, "proration_date": .billed,
+            "billing_cycle_anchor": .billed, "cancel_at_period_end": .billed,
+            "cancel_at": .notSupportedYet("cancel_at is not supported yet (use cancel_at_period_end or a timeline cancel_subscription)"),
+            "trial_end": .notSupportedYet("trials are not supported yet"),
+            "discounts": .notSupportedYet(money),
+            "default_tax_rates": .notSupportedYet(money),
+            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "collection_method": .notSupportedYet("changing collection_method is not supported yet", defaults: ["charge_automatically"]),
+            "days_until_due": .notSupportedYet("changing days_until_due is not supported yet"),
+            "default_payment_method": .notSupportedYet("a subscription's default_payment_method is not supported yet"),
+            "payment_behavior": .ignored("what happens when an update's payment fails; every update's invoice is collected as a renewal's"),
+            "metadata": .ignored("your key-value pairs; Stripe never bills them"),
+            "description": .ignored("shown on documents; never changes an amount"),
+        ])
+
     /// Timeline actions the format names that billsim does not run yet: "<action> is not supported yet".
     static let futureActions = [
-        "update_subscription", "add_invoice_item", "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
+        "add_invoice_item", "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
         "void_invoice", "mark_uncollectible", "finalize_invoice", "customer_balance_transaction",
     ]
 }

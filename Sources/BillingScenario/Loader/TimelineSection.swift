@@ -3,7 +3,7 @@ import BillingDocument
 
 /// `timeline`: actions at given clock times.
 extension ScenarioReader {
-    static let supportedActions = ["cancel_subscription", "preview_invoice"]
+    static let supportedActions = ["update_subscription", "cancel_subscription", "preview_invoice"]
     static let futureActions = FormatFields.futureActions
 
     func readTimelineEntry(_ fields: Fields, index: Int) -> TimelineEntry? {
@@ -25,13 +25,20 @@ extension ScenarioReader {
             }
             let parsed: TimelineAction?
             switch action.key {
+            case "update_subscription":
+                parsed = action.value.mapping { readUpdate($0, at: at) }?.map { .updateSubscription($0) }
             case "cancel_subscription":
                 parsed =
                     action.value.mapping { action in
-                        let subscription = subscriptions.resolve(action.required("subscription"))
+                        let subscriptionValue = action.required("subscription")
+                        let subscription = subscriptions.resolve(subscriptionValue)
                         let invoiceNow = action.read("invoice_now", default: false) { $0.bool() }
                         let prorate = action.read("prorate", default: false) { $0.bool() }
-                        guard let subscription, let invoiceNow, let prorate else { return nil }
+                        guard let subscription, let subscriptionValue, let invoiceNow, let prorate, let at else { return nil }
+                        guard var state = timelineState(of: subscription.object, changedAt: at, by: "cancel_subscription", at: subscriptionValue)
+                        else { return nil }
+                        state.endedAt = at
+                        subscriptionStates[subscription.id] = state
                         return .cancelSubscription(subscription: subscription.id, invoiceNow: invoiceNow, prorate: prorate)
                     } ?? nil
             case "preview_invoice":
@@ -51,4 +58,161 @@ extension ScenarioReader {
             return TimelineEntry(at: at, action: parsed)
         }
     }
+
+    /// The items of `subscription` when the timeline changes it at `at`, or `nil` after reporting at
+    /// `value` why it cannot be changed then: before it is created, after it was canceled, or earlier
+    /// than a change the file lists before (changes of one subscription are listed in time order).
+    func timelineState(of subscription: Subscription, changedAt at: Instant, by action: String, at value: YAMLValue) -> TimelineSubscription? {
+        let state = subscriptionStates[subscription.id] ?? TimelineSubscription(subscription, prices: prices)
+        if at < subscription.created {
+            value.error("\(action) at \(at) is before subscription `\(subscription.id)` starts (\(subscription.created))")
+            return nil
+        }
+        if let ended = state.endedAt {
+            value.error("\(action) at \(at): subscription `\(subscription.id)` was canceled at \(ended)")
+            return nil
+        }
+        if let last = state.lastChange, at < last {
+            value.error(
+                "\(action) at \(at) is listed after a change of `\(subscription.id)` at \(last): list the changes of a subscription in time order")
+            return nil
+        }
+        return state
+    }
+
+    /// `update_subscription` (SCENARIO-FORMAT.md, Timeline), checked against the subscription's items at `at`.
+    func readUpdate(_ fields: Fields, at: Instant?) -> SubscriptionUpdate? {
+        fields.apply(FormatFields.updateSubscription)
+        let subscriptionValue = fields.required("subscription")
+        let subscription = subscriptions.resolve(subscriptionValue)?.object
+        let behavior = fields.read("proration_behavior", default: ProrationBehavior.createProrations) { $0.oneOf(ProrationBehavior.self) }
+        let prorationDate = fields.optional("proration_date").flatMap { value -> Instant? in
+            guard let instant = value.instant() else { return nil }
+            if let at, instant > at { value.error("must not be after the update (\(at))") }
+            if let subscription, instant < subscription.start { value.error("must not be before the subscription starts (\(subscription.start))") }
+            return instant
+        }
+        let resetsAnchor =
+            fields.read("billing_cycle_anchor", default: false) { value in
+                value.oneOf([("now", true), ("unchanged", false)])
+            } ?? nil
+        let cancelAtPeriodEnd = fields.optional("cancel_at_period_end")?.bool()
+        guard let subscription, let subscriptionValue, let at,
+            var state = timelineState(of: subscription, changedAt: at, by: "update_subscription", at: subscriptionValue)
+        else {
+            fields.ignore(["items"])
+            return nil
+        }
+        let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
+        guard let behavior, let resetsAnchor else { return nil }
+        state.lastChange = at
+        subscriptionStates[subscription.id] = state
+        return SubscriptionUpdate(
+            subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
+            resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd)
+    }
+
+    /// An update's `items`: `{ id, price?, quantity? }` changes an item, `{ id, deleted: true }` removes
+    /// it, an entry without the id of a current item adds one (id given, or `si_<subscription>_<n>`).
+    func readItemChanges(_ value: YAMLValue, state: inout TimelineSubscription) -> [ItemChange]? {
+        guard let list = value.list() else { return nil }
+        return list.compactMap { itemValue in
+            itemValue.mapping { fields -> ItemChange? in
+                fields.apply(StripeFields.subscriptionItemUpdate)
+                let idValue = fields.optional("id")
+                let id = idValue?.identifier()
+                let deleted = fields.read("deleted", default: false) { $0.bool() } ?? false
+                let priceValue = fields.optional("price").flatMap(reference)
+                let price = priceValue.flatMap { prices.resolve($0)?.object }
+                let quantityValue = fields.optional("quantity")
+                let quantity = quantityValue?.integer(0...Int64.max)
+                let current = id.flatMap { id in state.items.firstIndex { $0.id == id } }
+                if deleted {
+                    guard let idValue, let id else {
+                        fields.sink.report(fields.path, "`deleted: true` needs the `id` of the item to remove", at: fields.location)
+                        return nil
+                    }
+                    guard let current else {
+                        idValue.error("subscription `\(state.id)` has no item `\(id)` then \(state.listing)")
+                        return nil
+                    }
+                    if state.items.count == 1 { idValue.error("cannot remove `\(id)`: a subscription keeps at least one item") }
+                    state.items.remove(at: current)
+                    return .remove(item: id)
+                }
+                if let current {
+                    let newPrice = price ?? state.items[current].price
+                    if let quantityValue, newPrice.isMetered {
+                        quantityValue.error("a metered item has no quantity (its usage comes from the meter)")
+                    }
+                    if let price, let priceValue { check(price, at: priceValue, joining: state, replacing: current) }
+                    state.items[current].price = newPrice
+                    return .change(item: state.items[current].id, price: price?.id, quantity: newPrice.isMetered ? nil : quantity)
+                }
+                if let idValue, let id, !state.wasEverAdded(id), subscriptionItems.isDeclared(id) {
+                    idValue.error("subscription item `\(id)` belongs to another subscription, or was removed")
+                    return nil
+                }
+                guard let price, let priceValue else {
+                    if fields.has("price") { return nil }
+                    let named = id.map { "subscription `\(state.id)` has no item `\($0)` then \(state.listing); " } ?? ""
+                    fields.sink.report(fields.path, "\(named)a new item needs a `price`", at: fields.location)
+                    return nil
+                }
+                if let quantityValue, price.isMetered { quantityValue.error("a metered item has no quantity (its usage comes from the meter)") }
+                check(price, at: priceValue, joining: state, replacing: nil)
+                let newID = idValue.flatMap { subscriptionItems.declare($0) } ?? subscriptionItems.declare(state.nextItemID(), at: itemValue)
+                guard let newID else { return nil }
+                state.add(newID, price: price)
+                return .add(item: newID, price: price.id, quantity: price.isMetered ? 1 : quantity ?? 1)
+            } ?? nil
+        }
+    }
+
+    /// A price joining a subscription shares its currency and interval and is not on another of its items.
+    func check(_ price: Price, at value: YAMLValue, joining state: TimelineSubscription, replacing index: Int?) {
+        let others = state.items.indices.filter { $0 != index }.map { state.items[$0] }
+        if let other = others.first(where: { $0.price.id == price.id }) {
+            value.error("price `\(price.id)` is already on item `\(other.id)` (each price appears once in a subscription)")
+        }
+        guard let first = state.items.first?.price else { return }
+        if first.currency != price.currency {
+            value.error("price `\(price.id)` is in \(price.currency), but subscription `\(state.id)` bills in \(first.currency)")
+        }
+        if first.interval != price.interval {
+            value.error(
+                "price `\(price.id)` bills every \(price.interval), but subscription `\(state.id)` every \(first.interval): mixed intervals are not supported yet"
+            )
+        }
+    }
+}
+
+/// A subscription's items as the timeline changes them, for checking each change when the file loads.
+struct TimelineSubscription {
+    var id: String
+    var items: [(id: String, price: Price)]
+    /// Items ever on the subscription (for generated ids `si_<subscription>_<n>`).
+    var itemCount: Int
+    var added: Set<String> = []
+    var endedAt: Instant?
+    var lastChange: Instant?
+
+    init(_ subscription: Subscription, prices: Registry<Price>) {
+        id = subscription.id
+        let loaded = Dictionary(prices.loaded.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        items = subscription.items.compactMap { item in loaded[item.price].map { (item.id, $0) } }
+        itemCount = subscription.items.count
+    }
+
+    func wasEverAdded(_ id: String) -> Bool { added.contains(id) }
+
+    mutating func add(_ id: String, price: Price) {
+        items.append((id, price))
+        added.insert(id)
+        itemCount += 1
+    }
+
+    func nextItemID() -> String { "si_\(id)_\(itemCount)" }
+
+    var listing: String { "(items: \(items.map(\.id).joined(separator: ", ")))" }
 }

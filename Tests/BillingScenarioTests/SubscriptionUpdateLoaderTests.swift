@@ -1,0 +1,169 @@
+import BillingCore
+import BillingDocument
+import Foundation
+import Testing
+
+@testable import BillingScenario
+
+// SCENARIO-FORMAT.md, Timeline: `update_subscription` and the errors a change the subscription cannot
+// take gets when the file is validated, each at its line and column.
+
+/// The seed with `entries` (timeline entries, indented as list items) after its preview, and a second
+/// price `price_gold` (licensed, monthly, USD) in the catalog.
+func withUpdates(_ entries: String) -> String {
+    let timeline = patched(
+        replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
+        with: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n" + entries)
+    return timeline.replacingOccurrences(
+        of: "prices:\n",
+        with: """
+            prices:
+              - { id: price_gold, product: prod_license, currency: usd, unit_amount: 30000, recurring: { interval: month } }
+              - { id: price_eur, product: prod_license, currency: eur, unit_amount: 30000, recurring: { interval: month } }
+              - { id: price_year, product: prod_license, currency: usd, unit_amount: 30000, recurring: { interval: year } }
+
+            """)
+}
+
+@Suite struct SubscriptionUpdateLoading {
+    @Test func changesAreReadInStripesShape() throws {
+        let yaml = withUpdates(
+            """
+              - at: 2026-02-11T00:00:00Z
+                update_subscription:
+                  subscription: sub_john
+                  items: [{ id: si_license, price: price_gold, quantity: 3 }, { id: si_usage, deleted: true }]
+                  proration_behavior: always_invoice
+                  proration_date: 2026-02-10T12:00:00Z
+              - at: 2026-02-12T00:00:00Z
+                update_subscription: { subscription: sub_john, items: [{ price: price_usage }], billing_cycle_anchor: now }
+              - at: 2026-02-13T00:00:00Z
+                update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 1 }], proration_behavior: none }
+
+            """)
+        let actions = try loaded(yaml).simulation.timeline.map(\.action).dropFirst()
+        #expect(
+            Array(actions) == [
+                .updateSubscription(
+                    SubscriptionUpdate(
+                        subscription: "sub_john", items: [.change(item: "si_license", price: "price_gold", quantity: 3), .remove(item: "si_usage")],
+                        prorationBehavior: .alwaysInvoice, prorationDate: Instant(seconds: 1_770_724_800))),
+                .updateSubscription(
+                    SubscriptionUpdate(
+                        subscription: "sub_john", items: [.add(item: "si_sub_john_2", price: "price_usage", quantity: 1)], resetsAnchor: true)),
+                .updateSubscription(
+                    SubscriptionUpdate(
+                        subscription: "sub_john", items: [.change(item: "si_license", price: nil, quantity: 1)], prorationBehavior: .none)),
+            ])
+    }
+
+    struct Bad: CustomTestStringConvertible, Sendable {
+        var entries: String
+        /// Text on the reported line, and where on it the reported value starts.
+        var at: String
+        var message: String
+        var testDescription: String { message }
+    }
+
+    @Test(arguments: [
+        Bad(
+            entries: "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_jane, items: [{ id: si_license, quantity: 2 }] }\n",
+            at: "sub_jane", message: "timeline[1].update_subscription.subscription: no subscription `sub_jane` (subscriptions: sub_john)"),
+        Bad(
+            entries: "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, items: [{ id: si_seat, quantity: 2 }] }\n",
+            at: "{ id: si_seat",
+            message:
+                "timeline[1].update_subscription.items[0]: subscription `sub_john` has no item `si_seat` then (items: si_license, si_usage); a new item needs a `price`"
+        ),
+        Bad(
+            entries: "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, items: [{ id: si_usage, quantity: 2 }] }\n",
+            at: "2 }", message: "timeline[1].update_subscription.items[0].quantity: a metered item has no quantity (its usage comes from the meter)"),
+        Bad(
+            entries: """
+                  - at: 2026-02-11T00:00:00Z
+                    cancel_subscription: { subscription: sub_john }
+                  - at: 2026-02-12T00:00:00Z
+                    update_subscription: { subscription: sub_jxhn_x, items: [] }
+
+                """.replacingOccurrences(of: "sub_jxhn_x", with: "sub_john"),
+            at: "sub_john, items: []",
+            message:
+                "timeline[2].update_subscription.subscription: update_subscription at 2026-02-12T00:00:00Z: subscription `sub_john` was canceled at 2026-02-11T00:00:00Z"
+        ),
+        Bad(
+            entries:
+                "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, items: [{ id: si_license, price: price_eur }] }\n",
+            at: "price_eur }]",
+            message: "timeline[1].update_subscription.items[0].price: price `price_eur` is in eur, but subscription `sub_john` bills in usd"),
+        Bad(
+            entries:
+                "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, items: [{ id: si_license, price: price_year }] }\n",
+            at: "price_year }]",
+            message:
+                "timeline[1].update_subscription.items[0].price: price `price_year` bills every year, but subscription `sub_john` every month: mixed intervals are not supported yet"
+        ),
+        Bad(
+            entries: "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, proration_date: 2026-02-12T00:00:00Z }\n",
+            at: "2026-02-12T00:00:00Z }",
+            message: "timeline[1].update_subscription.proration_date: must not be after the update (2026-02-11T00:00:00Z)"),
+        Bad(
+            entries: "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, proration_behavior: sometimes }\n",
+            at: "sometimes",
+            message:
+                "timeline[1].update_subscription.proration_behavior: expected one of create_prorations, always_invoice, none, found \"sometimes\""),
+    ])
+    func badChangesAreFoundWhenTheFileLoads(_ bad: Bad) {
+        let yaml = withUpdates(bad.entries)
+        let found = diagnostics(yaml)
+        #expect(found.map(\.message) == [bad.message])
+        #expect(found.first?.location.line == line(of: bad.at, in: yaml))
+        #expect(found.first?.location.column == column(of: bad.at, in: yaml))
+    }
+
+    /// A change before the subscription is created: sub_john is created Jan 10, the update is on Jan 5.
+    @Test func aChangeBeforeTheSubscriptionStartsIsAnError() {
+        let yaml = withUpdates(
+            "  - at: 2026-01-05T00:00:00Z\n    update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 2 }] }\n"
+        )
+        .replacingOccurrences(of: "    customer: cus_john\n    items:", with: "    customer: cus_john\n    created: 2026-01-10T00:00:00Z\n    items:")
+        let found = diagnostics(yaml)
+        #expect(
+            found.map(\.message) == [
+                "timeline[1].update_subscription.subscription: update_subscription at 2026-01-05T00:00:00Z is before subscription `sub_john` starts (2026-01-10T00:00:00Z)"
+            ])
+        #expect(found.first?.location.line == line(of: "2026-01-05T00:00:00Z", in: yaml) + 1)
+    }
+
+    /// Changes of one subscription listed out of time order are an error at the later-listed one.
+    @Test func changesOfASubscriptionAreListedInTimeOrder() {
+        let yaml = withUpdates(
+            """
+              - at: 2026-02-12T00:00:00Z
+                update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 2 }] }
+              - at: 2026-02-11T00:00:00Z
+                update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 3 }] }
+
+            """)
+        #expect(
+            diagnostics(yaml).map(\.message) == [
+                "timeline[2].update_subscription.subscription: update_subscription at 2026-02-11T00:00:00Z is listed after a change of `sub_john` at 2026-02-12T00:00:00Z: list the changes of a subscription in time order"
+            ])
+    }
+
+    /// A removed item cannot be changed later; a new item's price cannot already be on the subscription.
+    @Test func aRemovedItemIsGoneAndAPriceAppearsOnce() {
+        let yaml = withUpdates(
+            """
+              - at: 2026-02-11T00:00:00Z
+                update_subscription: { subscription: sub_john, items: [{ id: si_usage, deleted: true }] }
+              - at: 2026-02-12T00:00:00Z
+                update_subscription: { subscription: sub_john, items: [{ id: si_usage, deleted: true }, { price: price_license }] }
+
+            """)
+        #expect(
+            diagnostics(yaml).map(\.message) == [
+                "timeline[2].update_subscription.items[0].id: subscription `sub_john` has no item `si_usage` then (items: si_license)",
+                "timeline[2].update_subscription.items[1].price: price `price_license` is already on item `si_license` (each price appears once in a subscription)",
+            ])
+    }
+}
