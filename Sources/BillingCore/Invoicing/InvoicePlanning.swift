@@ -196,7 +196,8 @@ enum Update {
             let slot = updated.open(
                 item, price: price, productName: catalog.product(price.product)?.name ?? price.product, at: instant, replacing: closing)
             if price.isMetered {
-                if !flexible && !update.resetsAnchor {
+                // classic: "a 0-amount line item is created for each metered item … when one is added" (§5.3(1)).
+                if !flexible && closing == nil && !update.resetsAnchor {
                     prorations.append(PlannedLine(item: slot, period: Period(start: instant, end: span.end), kind: .zero))
                 }
             } else if prorates && !update.resetsAnchor {
