@@ -167,3 +167,45 @@ func withUpdates(_ entries: String) -> String {
             ])
     }
 }
+
+@Suite struct StateExpectations {
+    /// `expect.subscriptions` and `expect.customers` name declared ids and Stripe's fields.
+    @Test func statesAreReadAndChecked() throws {
+        let good = patched(
+            replacing: "  late_events: 0\n",
+            with: """
+                  late_events: 0
+                  subscriptions:
+                    sub_john: { status: active, canceled_at: null, current_period_end: 2026-04-01T00:00:00Z }
+                  customers:
+                    cus_john: { balance: -334 }
+
+                """)
+        let expectation = try loaded(good).expectation
+        #expect(expectation.subscriptions.map(\.id) == ["sub_john"])
+        #expect(expectation.customers.map(\.id) == ["cus_john"])
+
+        let bad = patched(
+            replacing: "  late_events: 0\n",
+            with: """
+                  late_events: 0
+                  subscriptions:
+                    sub_jane: { status: active }
+                    sub_john: { colour: blue }
+                  customers:
+                    cus_john: { credit: 5 }
+
+                """)
+        #expect(
+            diagnostics(bad).map(\.message) == [
+                "expect.subscriptions: no subscription `sub_jane` (subscriptions: sub_john)",
+                "expect.subscriptions.sub_john.colour: unknown subscription field (known: id, status, current_period_start, current_period_end, cancel_at_period_end, canceled_at, ended_at, trial_end)",
+                "expect.customers.cus_john.credit: unknown customer field (known: id, balance)",
+            ])
+    }
+
+    @Test func cancelAtPeriodEndAtCreation() throws {
+        let yaml = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    cancel_at_period_end: true\n")
+        #expect(try loaded(yaml).simulation.subscriptions[0].cancelAtPeriodEnd)
+    }
+}

@@ -92,7 +92,11 @@ public final class BillingEngine {
             intake.usage.notReceived += 1
             nextEvent = try source.next()
         }
-        return SimulationOutcome(invoices: try await storage.invoices(), previews: previews, usage: intake.usage)
+        return SimulationOutcome(
+            invoices: try await storage.invoices(), previews: previews, usage: intake.usage, subscriptions: subscriptions.map(\.snapshot),
+            customers: simulation.customers.map { customer in
+                CustomerSnapshot(id: customer.id, balance: customers[customer.id]?.balance ?? customer.balance, currency: customer.currency)
+            })
     }
 
     // MARK: Usage
@@ -194,6 +198,10 @@ public final class BillingEngine {
                 finalizingFrom: definition.created)
         }
         subscriptions[index].pending += deferred
+        if definition.cancelAtPeriodEnd {
+            subscriptions[index].lifecycle.cancelAtPeriodEnd(true)
+            subscriptions[index].canceledAt = definition.created
+        }
         queue.schedule(.renew(subscription: index), at: plan.period.end)
     }
 
@@ -201,7 +209,11 @@ public final class BillingEngine {
     func renew(_ index: Int) async throws {
         // A renewal scheduled for a period an anchor reset replaced.
         guard subscriptions[index].period.end == now else { return }
-        guard subscriptions[index].lifecycle.periodEnded() == .billRenewal else { return }
+        switch subscriptions[index].lifecycle.periodEnded() {
+        case .stop: return
+        case .billFinalInvoice: return try await endAtPeriodEnd(index)
+        case .billRenewal: break
+        }
         let ended = subscriptions[index].period
         let (next, lines) = Renewal.plan(subscriptions[index])
         subscriptions[index].period = next
@@ -211,6 +223,18 @@ public final class BillingEngine {
         queue.schedule(.renew(subscription: index), at: next.end)
     }
 
+    /// `cancel_at_period_end` reached the period end (Docs/ENGINE-RULES.md, "Cancellation at period end"):
+    /// the final invoice bills the period's usage and the held lines; no new period.
+    func endAtPeriodEnd(_ index: Int) async throws {
+        let subscription = subscriptions[index]
+        let ended = subscription.period
+        subscriptions[index].lifecycle.endedAtPeriodEnd()
+        subscriptions[index].endedAt = now
+        let lines = Renewal.finalLines(subscription)
+        guard !lines.isEmpty || !subscription.pending.isEmpty || !subscription.pendingUsage.isEmpty else { return }
+        try await createInvoice(for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizingFrom: ended.end)
+    }
+
     /// `cancel_subscription` (Docs/ENGINE-RULES.md, "Cancellation").
     func cancel(_ index: Int, invoiceNow: Bool, prorate: Bool) async throws {
         let definition = subscriptions[index].definition
@@ -218,8 +242,12 @@ public final class BillingEngine {
         case .reject(let why):
             throw EngineError("cancel_subscription \(definition.id) at \(now): \(why.explanation(for: definition))")
         case .voidFirstInvoice(let invoice):
+            subscriptions[index].canceledAt = now
+            subscriptions[index].endedAt = now
             try await void(invoice)
         case .billCancellation:
+            subscriptions[index].canceledAt = now
+            subscriptions[index].endedAt = now
             let subscription = subscriptions[index]
             for (draftID, draft) in drafts where draft.invoice.subscription == definition.id { frozen.insert(draftID) }
             let lines = Cancellation.plan(subscription, at: now, invoiceNow: invoiceNow, prorate: prorate)
@@ -258,6 +286,10 @@ public final class BillingEngine {
             }
         }
         if resetsPeriod { queue.schedule(.renew(subscription: index), at: subscriptions[index].period.end) }
+        if let on = update.cancelAtPeriodEnd {
+            subscriptions[index].lifecycle.cancelAtPeriodEnd(on)
+            subscriptions[index].canceledAt = on ? now : nil
+        }
     }
 
     /// The upcoming invoice: the next renewal as if it happened now, with the usage received so far.
@@ -267,7 +299,8 @@ public final class BillingEngine {
             throw EngineError("preview_invoice \(subscription.definition.id) at \(now): \(why.explanation(for: subscription.definition))")
         }
         var lines: [InvoiceLine] = []
-        for plan in Renewal.plan(subscription).lines + subscription.pendingUsage { lines.append(try await price(plan, of: subscription).line) }
+        let planned = subscription.lifecycle.periodEnded() == .billFinalInvoice ? Renewal.finalLines(subscription) : Renewal.plan(subscription).lines
+        for plan in planned + subscription.pendingUsage { lines.append(try await price(plan, of: subscription).line) }
         return Invoice.preview(of: subscription, lines: lines, balance: customers[subscription.definition.customer]?.balance ?? 0)
     }
 

@@ -112,6 +112,12 @@ enum Renewal {
         let advance = subscription.licensedItems.map { PlannedLine(item: $0, period: next, kind: .licensed) }
         return (next, arrears + advance)
     }
+
+    /// The final invoice of `cancel_at_period_end` at the period end: the metered lines of
+    /// ``plan(_:)``, no licensed line (no period starts).
+    static func finalLines(_ subscription: BilledSubscription) -> [PlannedLine] {
+        plan(subscription).lines.filter { $0.kind == .usage }
+    }
 }
 
 /// Immediate cancellation (Docs/ENGINE-RULES.md, "Cancellation").

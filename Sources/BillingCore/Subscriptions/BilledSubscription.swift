@@ -31,6 +31,10 @@ struct BilledSubscription: Sendable, Hashable {
     /// flexible credits these back (§5.3(4)). `nil` for an item never charged.
     var debits: [String: [Debit]] = [:]
     var lifecycle = SubscriptionStateMachine()
+    /// Stripe's `canceled_at`: the cancellation, or the update that set `cancel_at_period_end`.
+    var canceledAt: Instant?
+    /// Stripe's `ended_at`.
+    var endedAt: Instant?
 
     /// A subscription that has not started: its period is empty at its start until the first invoice is planned.
     /// `prices` (one per item, at least one) set the schedule's interval; `productNames` default to the product ids.
@@ -93,5 +97,15 @@ struct BilledSubscription: Sendable, Hashable {
         case .remaining: debits[id, default: []].append(debit)
         case .licensed, .usage, .zero, .credit: break
         }
+    }
+
+    /// Its Stripe fields now (`expect.subscriptions`): the current period only while it runs.
+    var snapshot: SubscriptionSnapshot {
+        let status = lifecycle.status
+        let running = status != nil && status != .canceled && status != .incompleteExpired
+        return SubscriptionSnapshot(
+            id: definition.id, status: status?.rawValue, currentPeriodStart: running ? period.start : nil,
+            currentPeriodEnd: running ? period.end : nil, cancelAtPeriodEnd: lifecycle.state == .cancelingAtPeriodEnd, canceledAt: canceledAt,
+            endedAt: endedAt)
     }
 }

@@ -47,12 +47,15 @@ public struct Subscription: Sendable, Hashable {
     /// Days from finalization to `due_date` for `send_invoice`.
     public var daysUntilDue: Int
     public var items: [SubscriptionItem]
+    /// `cancel_at_period_end` at creation: the first period is its last.
+    public var cancelAtPeriodEnd: Bool
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
         billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
-        items: [SubscriptionItem]
+        items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false
     ) {
+        self.cancelAtPeriodEnd = cancelAtPeriodEnd
         self.id = id
         self.customer = customer
         self.created = created

@@ -30,6 +30,8 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         /// Its first invoice (`charge_automatically`, total above 0) is open: nothing has paid it.
         case incomplete(firstInvoice: Invoice)
         case active
+        /// Active with `cancel_at_period_end: true`: the period's end bills its usage and ends it.
+        case cancelingAtPeriodEnd
         /// Canceled, or canceled while incomplete: nothing more is invoiced.
         case canceled
         /// The first invoice was still unpaid when the incomplete window ended.
@@ -72,7 +74,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         switch state {
         case .notCreated: nil
         case .incomplete: .incomplete
-        case .active: .active
+        case .active, .cancelingAtPeriodEnd: .active
         case .canceled: .canceled
         case .incompleteExpired: .incompleteExpired
         }
@@ -95,7 +97,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .notCreated:
             state = .active
             return .billFirstInvoice
-        case .incomplete, .active, .canceled, .incompleteExpired:
+        case .incomplete, .active, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             return .reject(.alreadyStarted)
         }
     }
@@ -122,7 +124,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
             else { return .none }
             state = .incomplete(firstInvoice: invoice)
             return .scheduleExpiry(at: instant + Self.incompleteWindow)
-        case .notCreated, .incomplete, .canceled, .incompleteExpired:
+        case .notCreated, .incomplete, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             // A cancellation's own invoice is finalized after the cancellation: nothing changes.
             return .none
         }
@@ -141,7 +143,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .incomplete(let invoice):
             state = .incompleteExpired
             return .voidFirstInvoice(invoice)
-        case .notCreated, .active, .canceled, .incompleteExpired:
+        case .notCreated, .active, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             return .none
         }
     }
@@ -151,22 +153,42 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     enum RenewalAction: Sendable, Hashable {
         /// Plan and create the renewal invoice, then schedule the next renewal.
         case billRenewal
+        /// `cancel_at_period_end`: the final invoice (the period's usage, the held lines, no new
+        /// period), then ``endedAtPeriodEnd()``.
+        case billFinalInvoice
         /// No renewal, and none scheduled after it: the subscription is incomplete or has ended.
         case stop
     }
 
-    /// The current period ended: only an active subscription renews (an incomplete one waits to expire).
+    /// The current period ended: only an active subscription renews (an incomplete one waits to expire);
+    /// one canceling at the period end bills its final invoice.
     func periodEnded() -> RenewalAction {
         switch state {
         case .active: .billRenewal
+        case .cancelingAtPeriodEnd: .billFinalInvoice
         case .notCreated, .incomplete, .canceled, .incompleteExpired: .stop
+        }
+    }
+
+    /// The final invoice of ``RenewalAction/billFinalInvoice`` is made: the subscription is canceled.
+    mutating func endedAtPeriodEnd() {
+        if state == .cancelingAtPeriodEnd { state = .canceled }
+    }
+
+    /// `cancel_at_period_end` set by an update (after ``update()`` allowed it): `true` makes an active
+    /// subscription end at its period end, `false` undoes that (§5.6); setting it to what it is changes nothing.
+    mutating func cancelAtPeriodEnd(_ on: Bool) {
+        switch (state, on) {
+        case (.active, true): state = .cancelingAtPeriodEnd
+        case (.cancelingAtPeriodEnd, false): state = .active
+        default: break
         }
     }
 
     /// Whether the upcoming invoice can be previewed: only an active subscription has one.
     func preview() -> Rejection? {
         switch state {
-        case .active: nil
+        case .active, .cancelingAtPeriodEnd: nil
         case .incomplete: .incomplete
         case .notCreated, .canceled, .incompleteExpired: .notActive
         }
@@ -176,7 +198,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     /// incomplete one waits for its first payment; Stripe's `pending_update` is not modeled).
     func update() -> Rejection? {
         switch state {
-        case .active: nil
+        case .active, .cancelingAtPeriodEnd: nil
         case .incomplete: .incomplete
         case .notCreated: .notCreated
         case .canceled: .alreadyCanceled
@@ -203,7 +225,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .incomplete(let invoice):
             state = .canceled
             return .voidFirstInvoice(invoice)
-        case .active:
+        case .active, .cancelingAtPeriodEnd:
             state = .canceled
             return .billCancellation
         case .canceled:

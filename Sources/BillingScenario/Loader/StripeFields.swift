@@ -203,7 +203,7 @@ enum StripeFields {
             "billing_schedules": .notSupportedYet("billing_schedules are not supported yet"),
             "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
             "cancel_at": .notSupportedYet("cancel_at is not supported yet (use a timeline cancel_subscription)"),
-            "cancel_at_period_end": .notSupportedYet("cancel_at_period_end is not supported yet (use a timeline cancel_subscription)"),
+            "cancel_at_period_end": .billed,
             "canceled_at": .notSupportedYet("a canceled subscription is not supported yet (cancel it with a timeline cancel_subscription)"),
             "cancellation_details": .ignored("why a subscription was canceled; never changes a bill"),
             "collection_method": .billed,
@@ -329,8 +329,8 @@ enum FormatFields {
         object: "expect",
         fields: [
             "invoices": .billed, "invoice_count": .billed, "previews": .billed, "meter_event_errors": .billed, "late_events": .billed,
-            "subscriptions": .notSupportedYet("expected subscription states are not supported yet"),
-            "customers": .notSupportedYet("expected customer states are not supported yet"),
+            "subscriptions": .billed,
+            "customers": .billed,
             "credit_grants": .notSupportedYet(money),
             "variants": .notSupportedYet("variants are not supported yet"),
         ])

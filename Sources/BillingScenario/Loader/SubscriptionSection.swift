@@ -32,10 +32,11 @@ extension ScenarioReader {
             return value.int(0...Int64(Int32.max))
         }
         let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
-        guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items else { return nil }
+        let cancelAtPeriodEnd = fields.read("cancel_at_period_end", default: false) { $0.bool() }
+        guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd else { return nil }
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
-            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items)
+            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd)
     }
 
     /// The items of one subscription. Ids default to `si_<subscription>_<index>`; all prices must
