@@ -215,7 +215,8 @@ public enum SubscriptionDocument {
         return .object([
             ("id", .string(snapshot.id)), ("status", snapshot.status.map { .string($0) } ?? .null),
             ("current_period_start", time(snapshot.currentPeriodStart)), ("current_period_end", time(snapshot.currentPeriodEnd)),
-            ("cancel_at_period_end", .bool(snapshot.cancelAtPeriodEnd)), ("canceled_at", time(snapshot.canceledAt)),
+            ("cancel_at_period_end", .bool(snapshot.cancelAtPeriodEnd)), ("cancel_at", time(snapshot.cancelAt)),
+            ("canceled_at", time(snapshot.canceledAt)),
             ("ended_at", time(snapshot.endedAt)), ("trial_end", time(snapshot.trialEnd)),
         ])
     }

@@ -596,8 +596,8 @@ func column(of text: String, in yaml: String) -> Int {
             old: "    customer: cus_john\n", new: "    customer: cus_john\n    discounts: [{ coupon: half }]\n",
             message: "subscriptions[0].discounts: discounts are not supported yet"),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    cancel_at: 2026-02-15T00:00:00Z\n",
-            message: "subscriptions[0].cancel_at: cancel_at is not supported yet (use a timeline cancel_subscription)"),
+            old: "    customer: cus_john\n", new: "    customer: cus_john\n    billing_thresholds: { amount_gte: 500000 }\n",
+            message: "subscriptions[0].billing_thresholds: billing_thresholds are not supported yet"),
         Unsupported(
             old: "    default_aggregation: { formula: sum }\n", new: "    default_aggregation: { formula: sum }\n    event_time_window: hour\n",
             message: "meters[0].event_time_window: event_time_window is not supported yet (usage is aggregated per billing period)"),

@@ -332,6 +332,7 @@ struct Placement: Sendable {
                       proration_date: 2026-02-10T00:00:00Z
                       billing_cycle_anchor: unchanged
                       cancel_at_period_end: false
+                      cancel_at: 2026-02-20T00:00:00Z
 
                 """)
         for yaml in [withSettings, pastedFromTheAPI, update] {

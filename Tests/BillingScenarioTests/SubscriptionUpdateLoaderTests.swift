@@ -199,7 +199,7 @@ func withUpdates(_ entries: String) -> String {
         #expect(
             diagnostics(bad).map(\.message) == [
                 "expect.subscriptions: no subscription `sub_jane` (subscriptions: sub_john)",
-                "expect.subscriptions.sub_john.colour: unknown subscription field (known: id, status, current_period_start, current_period_end, cancel_at_period_end, canceled_at, ended_at, trial_end)",
+                "expect.subscriptions.sub_john.colour: unknown subscription field (known: id, status, current_period_start, current_period_end, cancel_at_period_end, cancel_at, canceled_at, ended_at, trial_end)",
                 "expect.customers.cus_john.credit: unknown customer field (known: id, balance)",
             ])
     }

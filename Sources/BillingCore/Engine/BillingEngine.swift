@@ -132,7 +132,7 @@ public final class BillingEngine {
             let subscription = subscriptions[index]
             guard subscription.lifecycle.periodEnded() == .billRenewal else { return [] }
             return Renewal.plan(subscription).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, of: subscription) }
-        case .expire, .start, .timeline:
+        case .expire, .start, .timeline, .cancelAt:
             return []
         }
     }
@@ -161,6 +161,13 @@ public final class BillingEngine {
             try await start(index)
         case .renew(let index):
             try await renew(index)
+        case .cancelAt(let index):
+            // A cancel_at replaced or cleared since it was scheduled does nothing.
+            guard let scheduled = subscriptions[index].cancelAt, scheduled.at == now else { return }
+            subscriptions[index].cancelAt = nil
+            let requested = subscriptions[index].canceledAt
+            try await cancel(index, invoiceNow: true, prorate: scheduled.prorates)
+            subscriptions[index].canceledAt = requested
         case .timeline(let index):
             switch simulation.timeline[index].action {
             case .cancelSubscription(let id, let invoiceNow, let prorate):
@@ -290,6 +297,25 @@ public final class BillingEngine {
             subscriptions[index].lifecycle.cancelAtPeriodEnd(on)
             subscriptions[index].canceledAt = on ? now : nil
         }
+        if let at = update.cancelAt { try schedule(cancelAt: at, prorates: update.prorationBehavior != .none, for: index) }
+    }
+
+    /// `cancel_at` (Docs/ENGINE-RULES.md, "cancel_at"): at the current period end it is
+    /// `cancel_at_period_end`; before it, a cancellation then, with the final invoice and (when
+    /// prorations are on) the credit; a later period is not supported yet.
+    func schedule(cancelAt at: Instant, prorates: Bool, for index: Int) throws {
+        let subscription = subscriptions[index]
+        if at == subscription.period.end {
+            subscriptions[index].lifecycle.cancelAtPeriodEnd(true)
+        } else if at < subscription.period.end {
+            subscriptions[index].cancelAt = ScheduledCancellation(at: at, prorates: prorates)
+            queue.schedule(.cancelAt(subscription: index), at: at)
+        } else {
+            throw EngineError(
+                "subscription \(subscription.definition.id): cancel_at \(at) is after the current period end \(subscription.period.end); a cancel_at in a later period is not supported yet"
+            )
+        }
+        subscriptions[index].canceledAt = now
     }
 
     /// The upcoming invoice: the next renewal as if it happened now, with the usage received so far.

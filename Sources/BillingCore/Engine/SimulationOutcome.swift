@@ -30,6 +30,8 @@ public struct SubscriptionSnapshot: Sendable, Hashable {
     public var currentPeriodStart: Instant?
     public var currentPeriodEnd: Instant?
     public var cancelAtPeriodEnd: Bool
+    /// When it is set to end (`cancel_at`, the period end under `cancel_at_period_end`).
+    public var cancelAt: Instant?
     /// When it was canceled: the cancellation, or the update that set `cancel_at_period_end`.
     public var canceledAt: Instant?
     /// When it ended (the end of the period for `cancel_at_period_end`).
@@ -38,8 +40,9 @@ public struct SubscriptionSnapshot: Sendable, Hashable {
 
     public init(
         id: String, status: String?, currentPeriodStart: Instant?, currentPeriodEnd: Instant?, cancelAtPeriodEnd: Bool = false,
-        canceledAt: Instant? = nil, endedAt: Instant? = nil, trialEnd: Instant? = nil
+        cancelAt: Instant? = nil, canceledAt: Instant? = nil, endedAt: Instant? = nil, trialEnd: Instant? = nil
     ) {
+        self.cancelAt = cancelAt
         self.id = id
         self.status = status
         self.currentPeriodStart = currentPeriodStart

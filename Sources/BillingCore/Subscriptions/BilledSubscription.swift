@@ -9,6 +9,7 @@
 ///
 /// Plain values: the planning functions read it, the engine updates it as it performs their plans.
 struct BilledSubscription: Sendable, Hashable {
+
     var definition: Subscription
     var schedule: BillingSchedule
     /// The price of each slot, by slot index.
@@ -35,6 +36,8 @@ struct BilledSubscription: Sendable, Hashable {
     var canceledAt: Instant?
     /// Stripe's `ended_at`.
     var endedAt: Instant?
+    /// Stripe's `cancel_at` before the current period end, and whether reaching it prorates.
+    var cancelAt: ScheduledCancellation?
 
     /// A subscription that has not started: its period is empty at its start until the first invoice is planned.
     /// `prices` (one per item, at least one) set the schedule's interval; `productNames` default to the product ids.
@@ -103,9 +106,16 @@ struct BilledSubscription: Sendable, Hashable {
     var snapshot: SubscriptionSnapshot {
         let status = lifecycle.status
         let running = status != nil && status != .canceled && status != .incompleteExpired
+        let atPeriodEnd = lifecycle.state == .cancelingAtPeriodEnd
         return SubscriptionSnapshot(
             id: definition.id, status: status?.rawValue, currentPeriodStart: running ? period.start : nil,
-            currentPeriodEnd: running ? period.end : nil, cancelAtPeriodEnd: lifecycle.state == .cancelingAtPeriodEnd, canceledAt: canceledAt,
-            endedAt: endedAt)
+            currentPeriodEnd: running ? period.end : nil, cancelAtPeriodEnd: atPeriodEnd, cancelAt: atPeriodEnd ? period.end : cancelAt?.at,
+            canceledAt: canceledAt, endedAt: endedAt)
     }
+}
+
+/// A `cancel_at` inside the current period: when, and whether the unused time is credited.
+struct ScheduledCancellation: Sendable, Hashable {
+    var at: Instant
+    var prorates: Bool
 }

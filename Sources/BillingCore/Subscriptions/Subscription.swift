@@ -108,11 +108,14 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     public var resetsAnchor: Bool
     /// `cancel_at_period_end` when written.
     public var cancelAtPeriodEnd: Bool?
+    /// `cancel_at` when written: the subscription ends then (Docs/ENGINE-RULES.md, "cancel_at").
+    public var cancelAt: Instant?
 
     public init(
         subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,
-        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil
+        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil
     ) {
+        self.cancelAt = cancelAt
         self.subscription = subscription
         self.items = items
         self.prorationBehavior = prorationBehavior

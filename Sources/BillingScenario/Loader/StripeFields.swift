@@ -202,7 +202,8 @@ enum StripeFields {
             "billing_mode": .billed,
             "billing_schedules": .notSupportedYet("billing_schedules are not supported yet"),
             "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
-            "cancel_at": .notSupportedYet("cancel_at is not supported yet (use a timeline cancel_subscription)"),
+            "cancel_at": .notSupportedYet(
+                "cancel_at at creation is not supported yet (Stripe charges the truncated first period; set it with a timeline update_subscription)"),
             "cancel_at_period_end": .billed,
             "canceled_at": .notSupportedYet("a canceled subscription is not supported yet (cancel it with a timeline cancel_subscription)"),
             "cancellation_details": .ignored("why a subscription was canceled; never changes a bill"),
@@ -349,7 +350,7 @@ enum FormatFields {
         fields: [
             "subscription": .billed, "items": .billed, "proration_behavior": .billed, "proration_date": .billed,
             "billing_cycle_anchor": .billed, "cancel_at_period_end": .billed,
-            "cancel_at": .notSupportedYet("cancel_at is not supported yet (use cancel_at_period_end or a timeline cancel_subscription)"),
+            "cancel_at": .billed,
             "trial_end": .notSupportedYet("trials are not supported yet"),
             "discounts": .notSupportedYet(money),
             "default_tax_rates": .notSupportedYet(money),

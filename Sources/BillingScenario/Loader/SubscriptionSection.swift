@@ -33,6 +33,7 @@ extension ScenarioReader {
         }
         let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
         let cancelAtPeriodEnd = fields.read("cancel_at_period_end", default: false) { $0.bool() }
+
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd else { return nil }
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,

@@ -97,6 +97,11 @@ extension ScenarioReader {
                 value.oneOf([("now", true), ("unchanged", false)])
             } ?? nil
         let cancelAtPeriodEnd = fields.optional("cancel_at_period_end")?.bool()
+        let cancelAt = fields.optional("cancel_at").flatMap { value -> Instant? in
+            guard let instant = value.instant() else { return nil }
+            if let at, instant <= at { value.error("must be after the update (\(at))") }
+            return instant
+        }
         guard let subscription, let subscriptionValue, let at,
             var state = timelineState(of: subscription, changedAt: at, by: "update_subscription", at: subscriptionValue)
         else {
@@ -109,7 +114,7 @@ extension ScenarioReader {
         subscriptionStates[subscription.id] = state
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
-            resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd)
+            resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt)
     }
 
     /// An update's `items`: `{ id, price?, quantity? }` changes an item, `{ id, deleted: true }` removes
