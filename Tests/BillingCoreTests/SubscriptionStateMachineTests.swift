@@ -169,6 +169,36 @@ struct SubscriptionStateMachineTests {
         #expect(machine.state == .canceled)
     }
 
+    // MARK: trials (Docs/ENGINE-RULES.md, "Trials")
+
+    /// A trial starts `trialing`; its end bills the first period, or cancels or pauses without a payment method.
+    @Test(arguments: [
+        (true, TrialEndBehavior.cancel, Machine.TrialEndAction.billFirstPeriod, Machine.State.active),
+        (false, .createInvoice, .billFirstPeriod, .active),
+        (false, .cancel, .cancel, .canceled),
+        (false, .pause, .pause, .paused),
+    ])
+    func aTrialEnds(hasPaymentMethod: Bool, behavior: TrialEndBehavior, action: Machine.TrialEndAction, after: Machine.State) {
+        var machine = Machine()
+        #expect(machine.start(trial: true) == .billFirstInvoice)
+        #expect(machine.status == .trialing)
+        #expect(machine.periodEnded() == .endTrial)
+        #expect(machine.trialEnded(hasPaymentMethod: hasPaymentMethod, behavior: behavior) == action)
+        #expect(machine.state == after)
+    }
+
+    /// Canceling a trialing or paused subscription invoices nothing; a paused one neither renews nor previews.
+    @Test func cancelingATrialInvoicesNothing() {
+        var trialing = Machine(state: .trialing)
+        #expect(trialing.cancel() == .endWithoutInvoice)
+        #expect(trialing.state == .canceled)
+        var paused = Machine(state: .paused)
+        #expect(paused.status == .paused)
+        #expect(paused.periodEnded() == .stop)
+        #expect(paused.preview() == .notActive)
+        #expect(paused.cancel() == .endWithoutInvoice)
+    }
+
     // MARK: cancel
 
     @Test func cancelingAnActiveSubscriptionBillsTheCancellation() {

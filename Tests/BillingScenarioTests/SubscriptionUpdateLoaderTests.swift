@@ -209,3 +209,51 @@ func withUpdates(_ entries: String) -> String {
         #expect(try loaded(yaml).simulation.subscriptions[0].cancelAtPeriodEnd)
     }
 }
+
+@Suite struct TrialLoading {
+    @Test func trialPeriodDaysAndSettingsAreRead() throws {
+        let yaml = patched(
+            replacing: "    customer: cus_john\n",
+            with: "    customer: cus_john\n    trial_period_days: 14\n    trial_settings: { end_behavior: { missing_payment_method: pause } }\n")
+        let subscription = try loaded(yaml).simulation.subscriptions[0]
+        #expect(subscription.trialEnd == Instant(year: 2026, month: 1, day: 15))
+        #expect(subscription.trialEndBehavior == .pause)
+        let now = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    trial_end: now\n")
+        #expect(try loaded(now).simulation.subscriptions[0].trialEnd == nil)
+    }
+
+    /// Stripe's limit: a trial ends at most two years after the subscription is created (§5.5).
+    @Test func aTrialLongerThanTwoYearsIsAnError() {
+        let yaml = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    trial_end: 2028-01-01T00:00:01Z\n")
+        let found = diagnostics(yaml)
+        #expect(
+            found.map(\.message) == [
+                "subscriptions[0].trial_end: a trial ends at most two years after created (2028-01-01T00:00:00Z), found 2028-01-01T00:00:01Z"
+            ])
+        #expect(found.first?.location.line == line(of: "trial_end: 2028", in: yaml))
+        #expect(found.first?.location.column == column(of: "2028-01-01T00:00:01Z", in: yaml))
+        let days = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    trial_period_days: 731\n")
+        #expect(
+            diagnostics(days).map(\.message) == [
+                "subscriptions[0].trial_period_days: a trial ends at most two years after created (2028-01-01T00:00:00Z), found 2028-01-02T00:00:00Z"
+            ])
+        let exactly = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    trial_period_days: 730\n")
+        #expect(diagnostics(exactly).isEmpty)
+    }
+
+    @Test func onlyTrialEndNowInAnUpdate() {
+        let yaml = withUpdates("  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, trial_end: 2026-03-01T00:00:00Z }\n")
+        #expect(
+            diagnostics(yaml).map(\.message) == [
+                "timeline[1].update_subscription.trial_end: only `trial_end: now` (ending a trial) is supported in an update yet"
+            ])
+    }
+
+    @Test func alwaysInvoiceIsRefusedAtCreation() {
+        let yaml = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    proration_behavior: always_invoice\n")
+        #expect(
+            diagnostics(yaml).map(\.message) == [
+                "subscriptions[0].proration_behavior: always_invoice is not supported when a subscription is created (Stripe refuses it)"
+            ])
+    }
+}

@@ -187,10 +187,21 @@ public final class BillingEngine {
     /// The subscription's `created` instant: its first invoice, then its first renewal scheduled.
     func start(_ index: Int) async throws {
         let definition = subscriptions[index].definition
-        if case .reject(let why) = subscriptions[index].lifecycle.start() {
+        let trialEnd = definition.trialEnd.flatMap { $0 > definition.created ? $0 : nil }
+        if case .reject(let why) = subscriptions[index].lifecycle.start(trial: trialEnd != nil) {
             throw EngineError("subscription \(definition.id): \(why.explanation(for: definition))")
         }
-        let plan = FirstInvoice.plan(subscriptions[index])
+        let plan: FirstInvoice.Plan
+        if let trialEnd {
+            plan = FirstInvoice.trial(subscriptions[index], until: trialEnd)
+            subscriptions[index].trialEnd = trialEnd
+        } else if definition.prorationBehavior == .none, let anchor = definition.billingCycleAnchor, anchor > definition.created {
+            plan = FirstInvoice.freeStub(subscriptions[index])
+            // Nothing was charged for the stub: nothing to credit back (flexible).
+            for item in subscriptions[index].licensedItems { subscriptions[index].debits[definition.items[item].id] = [] }
+        } else {
+            plan = FirstInvoice.plan(subscriptions[index])
+        }
         subscriptions[index].period = plan.period
         subscriptions[index].usageStart = plan.usageStart
         let subscription = subscriptions[index]
@@ -219,6 +230,7 @@ public final class BillingEngine {
         switch subscriptions[index].lifecycle.periodEnded() {
         case .stop: return
         case .billFinalInvoice: return try await endAtPeriodEnd(index)
+        case .endTrial: return try await endTrial(index, reason: .subscriptionCycle)
         case .billRenewal: break
         }
         let ended = subscriptions[index].period
@@ -228,6 +240,32 @@ public final class BillingEngine {
         subscriptions[index].slotUsageStart = [:]
         try await createInvoice(for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizingFrom: ended.end)
         queue.schedule(.renew(subscription: index), at: next.end)
+    }
+
+    /// The trial ended (Docs/ENGINE-RULES.md, "Trials"): at `trial_end` (`reason` subscription_cycle) or
+    /// early by `trial_end: now` (subscription_update, and a new anchor at `now` unless one was given).
+    func endTrial(_ index: Int, reason: BillingReason) async throws {
+        let definition = subscriptions[index].definition
+        let hasPaymentMethod = customers[definition.customer]?.defaultPaymentMethod != nil
+        let trial = subscriptions[index].period
+        subscriptions[index].trialEnd = now
+        switch subscriptions[index].lifecycle.trialEnded(hasPaymentMethod: hasPaymentMethod, behavior: definition.trialEndBehavior) {
+        case .cancel:
+            subscriptions[index].canceledAt = now
+            subscriptions[index].endedAt = now
+        case .pause:
+            break
+        case .billFirstPeriod:
+            if reason == .subscriptionUpdate && definition.billingCycleAnchor == nil {
+                subscriptions[index].schedule = BillingSchedule(anchor: now, interval: subscriptions[index].schedule.interval)
+            }
+            let (next, lines) = TrialEnd.plan(subscriptions[index], at: now)
+            subscriptions[index].period = next
+            subscriptions[index].usageStart = now
+            subscriptions[index].slotUsageStart = [:]
+            try await createInvoice(for: index, reason: reason, period: Period(start: trial.start, end: now), lines: lines, finalizingFrom: now)
+            queue.schedule(.renew(subscription: index), at: next.end)
+        }
     }
 
     /// `cancel_at_period_end` reached the period end (Docs/ENGINE-RULES.md, "Cancellation at period end"):
@@ -252,6 +290,9 @@ public final class BillingEngine {
             subscriptions[index].canceledAt = now
             subscriptions[index].endedAt = now
             try await void(invoice)
+        case .endWithoutInvoice:
+            subscriptions[index].canceledAt = now
+            subscriptions[index].endedAt = now
         case .billCancellation:
             subscriptions[index].canceledAt = now
             subscriptions[index].endedAt = now
@@ -277,6 +318,12 @@ public final class BillingEngine {
         let definition = subscriptions[index].definition
         if let why = subscriptions[index].lifecycle.update() {
             throw EngineError("update_subscription \(definition.id) at \(now): \(why.explanation(for: definition))")
+        }
+        if subscriptions[index].lifecycle.state == .trialing {
+            guard update.items.isEmpty, !update.resetsAnchor else {
+                throw EngineError("update_subscription \(definition.id) at \(now): changing items or the anchor during a trial is not supported yet")
+            }
+            if update.endsTrial { try await endTrial(index, reason: .subscriptionUpdate) }
         }
         let plan = try Update.plan(update, of: subscriptions[index], at: now, catalog: simulation.catalog)
         let resetsPeriod = plan.subscription.period != subscriptions[index].period
@@ -325,7 +372,12 @@ public final class BillingEngine {
             throw EngineError("preview_invoice \(subscription.definition.id) at \(now): \(why.explanation(for: subscription.definition))")
         }
         var lines: [InvoiceLine] = []
-        let planned = subscription.lifecycle.periodEnded() == .billFinalInvoice ? Renewal.finalLines(subscription) : Renewal.plan(subscription).lines
+        let planned =
+            switch subscription.lifecycle.periodEnded() {
+            case .billFinalInvoice: Renewal.finalLines(subscription)
+            case .endTrial: TrialEnd.plan(subscription, at: subscription.period.end).lines
+            case .billRenewal, .stop: Renewal.plan(subscription).lines
+            }
         for plan in planned + subscription.pendingUsage { lines.append(try await price(plan, of: subscription).line) }
         return Invoice.preview(of: subscription, lines: lines, balance: customers[subscription.definition.customer]?.balance ?? 0)
     }

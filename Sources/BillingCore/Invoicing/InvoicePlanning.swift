@@ -78,6 +78,27 @@ enum FirstInvoice {
         return Plan(period: period, usageStart: start, lines: advance + prorations, deferred: deferred)
     }
 
+    /// A trial (Docs/ENGINE-RULES.md, "Trials"): the period is the trial `[created, trial_end)`; the
+    /// 0 USD invoice has a zero-amount trial line per licensed item (classic: and the zero-amount line
+    /// per metered item); no usage of the trial is ever billed (the first usage line starts at `trial_end`).
+    static func trial(_ subscription: BilledSubscription, until trialEnd: Instant) -> Plan {
+        let definition = subscription.definition
+        let period = Period(start: definition.created, end: trialEnd)
+        let lines = subscription.itemOrder.compactMap { item -> PlannedLine? in
+            if !subscription.prices[item].isMetered { return PlannedLine(item: item, period: period, kind: .trial) }
+            return definition.billingMode == .classic ? PlannedLine(item: item, period: period, kind: .zero) : nil
+        }
+        return Plan(period: period, usageStart: trialEnd, lines: lines, deferred: [])
+    }
+
+    /// A future anchor with `proration_behavior: none` (§4.11): the stub `[created, anchor)` is free and
+    /// no first invoice is created; the first renewal at the anchor bills the stub's usage.
+    static func freeStub(_ subscription: BilledSubscription) -> Plan {
+        let created = subscription.definition.created
+        let period = Period(start: created, end: subscription.schedule.nextBoundary(after: created))
+        return Plan(period: period, usageStart: created, lines: [], deferred: [])
+    }
+
     /// Backdating that would put more than ``lineLimit`` lines on the first invoice stops the run with an
     /// error naming the subscription (§5.2, §6.1: Stripe refuses it).
     static func checkLineLimit(_ lines: [PlannedLine], of definition: Subscription) throws {
@@ -117,6 +138,17 @@ enum Renewal {
     /// ``plan(_:)``, no licensed line (no period starts).
     static func finalLines(_ subscription: BilledSubscription) -> [PlannedLine] {
         plan(subscription).lines.filter { $0.kind == .usage }
+    }
+}
+
+/// The end of a trial (Docs/ENGINE-RULES.md, "Trials").
+enum TrialEnd {
+    /// The first paid period from `instant` (the trial's end) to the schedule's next boundary (a full
+    /// period when the anchor is the trial's end, a prorated stub up to an explicit later anchor), and
+    /// its licensed lines, billed in advance; no usage line (usage during the trial is never billed).
+    static func plan(_ subscription: BilledSubscription, at instant: Instant) -> (next: Period, lines: [PlannedLine]) {
+        let next = Period(start: instant, end: subscription.schedule.nextBoundary(after: instant))
+        return (next, subscription.licensedItems.map { PlannedLine(item: $0, period: next, kind: .licensed) })
     }
 }
 

@@ -12,6 +12,8 @@ struct PlannedLine: Sendable, Hashable {
         case credit(Debit?)
         /// The debit for the remaining time of a period after a change: always a proration.
         case remaining
+        /// A licensed item's zero-amount line for its trial (Docs/ENGINE-RULES.md, "Trials").
+        case trial
     }
 
     var item: Int
@@ -63,6 +65,11 @@ struct PlannedLine: Sendable, Hashable {
             let description = LineDescription.licensed(
                 quantity: item.quantity, product: productName, period: period, isCredit: isCredit, isProration: amount.isProration)
             return make(quantity: quantity, rated: rated, proration: amount.isProration, description: description)
+        case .trial:
+            let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
+            let description = LineDescription.trial(
+                quantity: item.quantity, product: productName, mode: subscription.definition.billingMode)
+            return make(quantity: ExactDecimal(item.quantity), rated: rated, proration: false, description: description)
         case .zero:
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
             return make(quantity: .zero, rated: rated, proration: false, description: LineDescription.meteredInArrears(product: productName))
@@ -81,6 +88,11 @@ enum LineDescription {
         if isCredit { return "Unused time on \(quantity) × \(product) after \(period.start.civil.date)" }
         if isProration { return "Remaining time on \(quantity) × \(product) from \(period.start.civil.date) to \(period.end.civil.date)" }
         return "\(quantity) × \(product)"
+    }
+
+    /// A trial line: "Trial period for 1 × Seat" (classic), "Free trial for 1 × Seat" (flexible, §5.3(7)).
+    static func trial(quantity: Int64, product: String, mode: BillingMode) -> String {
+        "\(mode == .flexible ? "Free trial for" : "Trial period for") \(quantity) × \(product)"
     }
 
     /// The classic first invoice's zero-amount metered line.

@@ -36,6 +36,8 @@ struct BilledSubscription: Sendable, Hashable {
     var canceledAt: Instant?
     /// Stripe's `ended_at`.
     var endedAt: Instant?
+    /// Stripe's `trial_end`.
+    var trialEnd: Instant?
     /// Stripe's `cancel_at` before the current period end, and whether reaching it prorates.
     var cancelAt: ScheduledCancellation?
 
@@ -98,7 +100,7 @@ struct BilledSubscription: Sendable, Hashable {
         switch plan.kind {
         case .licensed where plan.period == period: debits[id] = [debit]
         case .remaining: debits[id, default: []].append(debit)
-        case .licensed, .usage, .zero, .credit: break
+        case .licensed, .usage, .zero, .credit, .trial: break
         }
     }
 
@@ -110,7 +112,7 @@ struct BilledSubscription: Sendable, Hashable {
         return SubscriptionSnapshot(
             id: definition.id, status: status?.rawValue, currentPeriodStart: running ? period.start : nil,
             currentPeriodEnd: running ? period.end : nil, cancelAtPeriodEnd: atPeriodEnd, cancelAt: atPeriodEnd ? period.end : cancelAt?.at,
-            canceledAt: canceledAt, endedAt: endedAt)
+            canceledAt: canceledAt, endedAt: endedAt, trialEnd: trialEnd)
     }
 }
 

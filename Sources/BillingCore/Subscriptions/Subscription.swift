@@ -22,6 +22,14 @@ public enum BillingMode: String, Sendable, Hashable, CaseIterable {
     case classic, flexible
 }
 
+/// `trial_settings.end_behavior.missing_payment_method`: what the trial's end does when the customer
+/// has no payment method (BILLING-SEMANTICS §5.5).
+public enum TrialEndBehavior: String, Sendable, Hashable, CaseIterable {
+    case createInvoice = "create_invoice"
+    case cancel
+    case pause
+}
+
 /// One item of a subscription: a price and, for licensed prices, a quantity.
 public struct SubscriptionItem: Sendable, Hashable {
     public var id: String
@@ -49,12 +57,21 @@ public struct Subscription: Sendable, Hashable {
     public var items: [SubscriptionItem]
     /// `cancel_at_period_end` at creation: the first period is its last.
     public var cancelAtPeriodEnd: Bool
+    /// `trial_end` (or `created` + `trial_period_days`): the subscription is `trialing` until then.
+    public var trialEnd: Instant?
+    public var trialEndBehavior: TrialEndBehavior
+    /// `proration_behavior` at creation: `none` makes a future anchor's stub free, with no first invoice.
+    public var prorationBehavior: ProrationBehavior
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
         billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
-        items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false
+        items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false, trialEnd: Instant? = nil,
+        trialEndBehavior: TrialEndBehavior = .createInvoice, prorationBehavior: ProrationBehavior = .createProrations
     ) {
+        self.trialEnd = trialEnd
+        self.trialEndBehavior = trialEndBehavior
+        self.prorationBehavior = prorationBehavior
         self.cancelAtPeriodEnd = cancelAtPeriodEnd
         self.id = id
         self.customer = customer
@@ -70,9 +87,10 @@ public struct Subscription: Sendable, Hashable {
     /// When service starts: the backdated start date, else `created`.
     public var start: Instant { backdateStartDate ?? created }
 
-    /// The billing schedule: the explicit anchor, else the start (`flexible`) or `created` (`classic`).
+    /// The billing schedule: the explicit anchor, else the trial's end (§5.1), else the start
+    /// (`flexible`) or `created` (`classic`).
     public func schedule(interval: BillingInterval) -> BillingSchedule {
-        let anchor = billingCycleAnchor ?? (billingMode == .flexible ? start : created)
+        let anchor = billingCycleAnchor ?? trialEnd ?? (billingMode == .flexible ? start : created)
         return BillingSchedule(anchor: anchor, interval: interval)
     }
 }
@@ -110,11 +128,14 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     public var cancelAtPeriodEnd: Bool?
     /// `cancel_at` when written: the subscription ends then (Docs/ENGINE-RULES.md, "cancel_at").
     public var cancelAt: Instant?
+    /// `trial_end: now`: a trialing subscription's trial ends at the update (Docs/ENGINE-RULES.md, "Trials").
+    public var endsTrial: Bool
 
     public init(
         subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,
-        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil
+        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil, endsTrial: Bool = false
     ) {
+        self.endsTrial = endsTrial
         self.cancelAt = cancelAt
         self.subscription = subscription
         self.items = items

@@ -58,7 +58,6 @@ enum StripeFields {
     private static let state = FieldPolicy.ignored("Stripe's state when the object was retrieved; the run computes its own")
     private static let noTaxes = FieldPolicy.ignored("tax details; no tax is computed, so they change nothing")
     private static let discounts = FieldPolicy.notSupportedYet("discounts are not supported yet")
-    private static let trials = FieldPolicy.notSupportedYet("trials are not supported yet")
     private static let legacySources = FieldPolicy.notSupportedYet(
         "default_source (legacy payment sources) is not supported yet; give invoice_settings.default_payment_method")
 
@@ -238,16 +237,16 @@ enum StripeFields {
             "pending_setup_intent": state,
             "pending_update": .notSupportedYet("pending_update (updates waiting for a payment) is not supported yet"),
             "plan": .ignored("older API versions: the single item's plan; `items` is read"),
-            "proration_behavior": .notSupportedYet("proration_behavior is not supported yet", defaults: ["create_prorations"]),  // a create parameter
+            "proration_behavior": .billed,  // a create parameter
             "quantity": .ignored("older API versions: the single item's quantity; `items` is read"),
             "schedule": .notSupportedYet("subscription schedules are not supported yet"),
             "start_date": .ignored("Stripe's copy of created, or of backdate_start_date when given"),
             "status": state,
             "test_clock": testClock,
             "transfer_data": connect,
-            "trial_end": trials,
-            "trial_period_days": trials,  // a create parameter
-            "trial_settings": .notSupportedYet("trials are not supported yet", defaults: ["create_invoice"]),
+            "trial_end": .billed,
+            "trial_period_days": .billed,  // a create parameter
+            "trial_settings": .billed,
             "trial_start": state,
         ])
 
@@ -351,7 +350,7 @@ enum FormatFields {
             "subscription": .billed, "items": .billed, "proration_behavior": .billed, "proration_date": .billed,
             "billing_cycle_anchor": .billed, "cancel_at_period_end": .billed,
             "cancel_at": .billed,
-            "trial_end": .notSupportedYet("trials are not supported yet"),
+            "trial_end": .billed,
             "discounts": .notSupportedYet(money),
             "default_tax_rates": .notSupportedYet(money),
             "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),

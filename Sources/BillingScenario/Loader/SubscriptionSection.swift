@@ -33,11 +33,57 @@ extension ScenarioReader {
         }
         let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
         let cancelAtPeriodEnd = fields.read("cancel_at_period_end", default: false) { $0.bool() }
+        let trialEnd = readTrial(fields, created: created, backdated: backdate != nil)
+        let trialEndBehavior =
+            fields.read("trial_settings", default: TrialEndBehavior.createInvoice) { value in
+                value.mapping { settings in
+                    settings.read("end_behavior", default: TrialEndBehavior.createInvoice) { behavior in
+                        behavior.mapping {
+                            $0.read("missing_payment_method", default: TrialEndBehavior.createInvoice) { $0.oneOf(TrialEndBehavior.self) }
+                        }
+                            ?? nil
+                    }
+                } ?? nil
+            } ?? nil
+        let prorationBehavior = fields.read("proration_behavior", default: ProrationBehavior.createProrations) { value -> ProrationBehavior? in
+            guard let behavior = value.oneOf(ProrationBehavior.self) else { return nil }
+            if behavior == .alwaysInvoice { value.error("always_invoice is not supported when a subscription is created (Stripe refuses it)") }
+            return behavior
+        }
 
-        guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd else { return nil }
+        guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
+            let trialEndBehavior, let prorationBehavior
+        else { return nil }
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
-            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd)
+            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd,
+            trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior)
+    }
+
+    /// `trial_end` (a timestamp, or `now`: no trial) or `trial_period_days`: the trial's end, at most two
+    /// years after `created` (Stripe's limit, §5.5); `end` is `nil` for no trial, `valid` false on a problem.
+    func readTrial(_ fields: Fields, created: Instant?, backdated: Bool) -> (end: Instant?, valid: Bool) {
+        let endValue = fields.optional("trial_end")
+        let daysValue = fields.optional("trial_period_days")
+        if let endValue, daysValue != nil { endValue.error("give trial_end or trial_period_days, not both") }
+        let end: Instant?
+        if let endValue {
+            if endValue.identifier() == "now" { return (nil, true) }
+            guard let instant = endValue.instant() else { return (nil, false) }
+            end = instant
+        } else if let daysValue {
+            guard let days = daysValue.integer(0...Int64(Int32.max)), let created else { return (nil, false) }
+            end = created + .days(days)
+        } else {
+            return (nil, true)
+        }
+        guard let end, let created else { return (nil, false) }
+        let value = (endValue ?? daysValue)!
+        if end <= created, endValue != nil { value.error("must be after created (\(created)), or `now` for no trial") }
+        let limit = BillingInterval(.year, count: 2).boundary(1, from: created)
+        if end > limit { value.error("a trial ends at most two years after created (\(limit)), found \(end)") }
+        if backdated && end > created { value.error("trials on a backdated subscription are not supported yet") }
+        return (end > created ? end : nil, true)
     }
 
     /// The items of one subscription. Ids default to `si_<subscription>_<index>`; all prices must

@@ -97,6 +97,14 @@ extension ScenarioReader {
                 value.oneOf([("now", true), ("unchanged", false)])
             } ?? nil
         let cancelAtPeriodEnd = fields.optional("cancel_at_period_end")?.bool()
+        let endsTrial =
+            fields.read("trial_end", default: false) { value -> Bool? in
+                guard value.identifier() == "now" else {
+                    value.error("only `trial_end: now` (ending a trial) is supported in an update yet")
+                    return nil
+                }
+                return true
+            } ?? nil
         let cancelAt = fields.optional("cancel_at").flatMap { value -> Instant? in
             guard let instant = value.instant() else { return nil }
             if let at, instant <= at { value.error("must be after the update (\(at))") }
@@ -109,12 +117,13 @@ extension ScenarioReader {
             return nil
         }
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
-        guard let behavior, let resetsAnchor else { return nil }
+        guard let behavior, let resetsAnchor, let endsTrial else { return nil }
         state.lastChange = at
         subscriptionStates[subscription.id] = state
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
-            resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt)
+            resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
+            endsTrial: endsTrial)
     }
 
     /// An update's `items`: `{ id, price?, quantity? }` changes an item, `{ id, deleted: true }` removes
