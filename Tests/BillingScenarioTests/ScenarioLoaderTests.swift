@@ -598,8 +598,10 @@ func column(of text: String, in yaml: String) -> Int {
             old: "    customer: cus_john\n", new: "    customer: cus_john\n    discounts: [{ coupon: half }]\n",
             message: "subscriptions[0].discounts: discounts are not supported yet"),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    billing_thresholds: { amount_gte: 500000 }\n",
-            message: "subscriptions[0].billing_thresholds: billing_thresholds are not supported yet"),
+            old: "    customer: cus_john\n", new: "    customer: cus_john\n    default_payment_method: pm_card_visa\n",
+            message:
+                "subscriptions[0].default_payment_method: a subscription's default_payment_method is not supported yet (give the customer's invoice_settings.default_payment_method)"
+        ),
         Unsupported(
             old: "    default_aggregation: { formula: sum }\n", new: "    default_aggregation: { formula: sum }\n    event_time_window: hour\n",
             message: "meters[0].event_time_window: event_time_window is not supported yet (usage is aggregated per billing period)"),

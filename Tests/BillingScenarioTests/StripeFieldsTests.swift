@@ -333,6 +333,15 @@ struct Placement: Sendable {
                       billing_cycle_anchor: unchanged
                       cancel_at_period_end: false
                       cancel_at: 2026-02-20T00:00:00Z
+                  - at: 2026-02-12T00:00:00Z
+                    preview_invoice:
+                      subscription: sub_john
+                      subscription_details:
+                        items: [{ id: si_license, quantity: 3 }]
+                        proration_date: 2026-02-11T00:00:00Z
+                        proration_behavior: none
+                        billing_cycle_anchor: unchanged
+                        cancel_at_period_end: false
 
                 """)
         for yaml in [withSettings, pastedFromTheAPI, update] {

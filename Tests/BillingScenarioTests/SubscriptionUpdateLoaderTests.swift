@@ -257,3 +257,50 @@ func withUpdates(_ entries: String) -> String {
             ])
     }
 }
+
+@Suite struct ThresholdLoading {
+    /// Billing thresholds are classic only (BILLING-SEMANTICS §5.3(11), §5.9): on a flexible
+    /// subscription (the seed's default mode) they are an error at the field.
+    @Test func thresholdsOnAFlexibleSubscriptionAreAnError() {
+        let yaml = patched(
+            replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    billing_thresholds: { amount_gte: 500000 }\n")
+        let found = diagnostics(yaml)
+        #expect(
+            found.map(\.message) == [
+                "subscriptions[0].billing_thresholds: billing_thresholds apply to classic subscriptions only (Stripe refuses them with billing_mode flexible)"
+            ])
+        #expect(found.first?.location.line == line(of: "billing_thresholds:", in: yaml))
+        #expect(found.first?.location.column == column(of: "billing_thresholds:", in: yaml))
+        let classic = patched(
+            replacing: "    customer: cus_john\n",
+            with: "    customer: cus_john\n    billing_mode: classic\n    billing_thresholds: { amount_gte: 500000 }\n")
+        #expect(diagnostics(classic).map(\.message) == ["subscriptions[0].billing_thresholds: billing_thresholds are not supported yet"])
+        let off = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    billing_thresholds: null\n")
+        #expect(diagnostics(off).isEmpty)
+    }
+
+    /// A preview's `subscription_details` is checked like an update and changes nothing after it.
+    @Test func aPreviewOfAChangeIsCheckedButChangesNothing() throws {
+        let yaml = withUpdates(
+            """
+              - at: 2026-02-11T00:00:00Z
+                preview_invoice: { subscription: sub_john, as: gold, subscription_details: { items: [{ id: si_license, price: price_gold }] } }
+              - at: 2026-02-12T00:00:00Z
+                update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 2 }] }
+
+            """)
+        let actions = try loaded(yaml).simulation.timeline.map(\.action)
+        #expect(
+            actions[1]
+                == .previewChange(
+                    name: "gold",
+                    change: SubscriptionUpdate(subscription: "sub_john", items: [.change(item: "si_license", price: "price_gold", quantity: nil)])))
+        let bad = withUpdates(
+            "  - at: 2026-02-11T00:00:00Z\n    preview_invoice: { subscription: sub_john, subscription_details: { items: [{ id: si_usage, quantity: 2 }] } }\n"
+        )
+        #expect(
+            diagnostics(bad).map(\.message) == [
+                "timeline[1].preview_invoice.subscription_details.items[0].quantity: a metered item has no quantity (its usage comes from the meter)"
+            ])
+    }
+}

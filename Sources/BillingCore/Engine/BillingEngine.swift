@@ -174,6 +174,8 @@ public final class BillingEngine {
                 try await cancel(try subscriptionIndex(id), invoiceNow: invoiceNow, prorate: prorate)
             case .updateSubscription(let update):
                 try await self.update(try subscriptionIndex(update.subscription), with: update)
+            case .previewChange(let name, let change):
+                previews[name] = try await preview(try subscriptionIndex(change.subscription), changedBy: change)
             case .previewInvoice(let id, let name):
                 previews[name] = try await preview(try subscriptionIndex(id))
             }
@@ -366,8 +368,37 @@ public final class BillingEngine {
     }
 
     /// The upcoming invoice: the next renewal as if it happened now, with the usage received so far.
-    func preview(_ index: Int) async throws -> Invoice {
-        let subscription = subscriptions[index]
+    func preview(_ index: Int) async throws -> Invoice { try await preview(of: subscriptions[index]) }
+
+    /// The upcoming invoice if `change` were made now (Docs/ENGINE-RULES.md, "Preview of a change"): the
+    /// update planned on a copy; `always_invoice` or an anchor reset previews the invoice the update
+    /// would create now, otherwise the next renewal with the change's lines held for it.
+    func preview(_ index: Int, changedBy change: SubscriptionUpdate) async throws -> Invoice {
+        var subscription = subscriptions[index]
+        let definition = subscription.definition
+        if let why = subscription.lifecycle.update() {
+            throw EngineError("preview_invoice \(definition.id) at \(now): \(why.explanation(for: definition))")
+        }
+        let plan = try Update.plan(change, of: subscription, at: now, catalog: simulation.catalog)
+        subscription = plan.subscription
+        if let on = change.cancelAtPeriodEnd { subscription.lifecycle.cancelAtPeriodEnd(on) }
+        let balance = customers[definition.customer]?.balance ?? 0
+        guard plan.invoicePeriod == nil else {
+            var lines: [InvoiceLine] = []
+            for planned in plan.usage + plan.advance + plan.prorations + subscription.pendingUsage {
+                lines.append(try await price(planned, of: subscription).line)
+            }
+            var invoice = Invoice.preview(of: subscription, lines: lines, balance: balance)
+            invoice.created = now
+            return invoice
+        }
+        subscription.pendingUsage += plan.usage
+        for planned in plan.prorations { subscription.pending.append(try await price(planned, of: subscription).line) }
+        return try await preview(of: subscription)
+    }
+
+    /// The upcoming invoice of `subscription` as it stands.
+    func preview(of subscription: BilledSubscription) async throws -> Invoice {
         if let why = subscription.lifecycle.preview() {
             throw EngineError("preview_invoice \(subscription.definition.id) at \(now): \(why.explanation(for: subscription.definition))")
         }

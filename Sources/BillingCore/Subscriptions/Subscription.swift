@@ -154,6 +154,9 @@ public enum TimelineAction: Sendable, Hashable {
     case cancelSubscription(subscription: String, invoiceNow: Bool, prorate: Bool)
     /// Records the subscription's upcoming invoice under a name.
     case previewInvoice(subscription: String, name: String)
+    /// `preview_invoice` with `subscription_details`: the upcoming invoice as if `change` were made now,
+    /// without making it (Docs/ENGINE-RULES.md, "Preview of a change").
+    case previewChange(name: String, change: SubscriptionUpdate)
 }
 
 /// A timeline entry: an action at an instant.

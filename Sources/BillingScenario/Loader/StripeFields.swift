@@ -200,7 +200,7 @@ enum StripeFields {
             "billing_cycle_anchor_config": .notSupportedYet("billing_cycle_anchor_config is not supported yet (give billing_cycle_anchor)"),
             "billing_mode": .billed,
             "billing_schedules": .notSupportedYet("billing_schedules are not supported yet"),
-            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "billing_thresholds": .billed,
             "cancel_at": .notSupportedYet(
                 "cancel_at at creation is not supported yet (Stripe charges the truncated first period; set it with a timeline update_subscription)"),
             "cancel_at_period_end": .billed,
@@ -340,7 +340,22 @@ enum FormatFields {
         object: "preview_invoice",
         fields: [
             "subscription": .billed, "as": .billed,
-            "subscription_details": .notSupportedYet("previewing a change (subscription_details) is not supported yet"),
+            "subscription_details": .billed,
+        ])
+
+    /// `preview_invoice.subscription_details`: the change a preview shows without making it.
+    static let subscriptionDetails = FieldTable(
+        object: "subscription_details",
+        fields: [
+            "items": .billed, "proration_date": .billed, "proration_behavior": .billed, "cancel_at_period_end": .billed,
+            "billing_cycle_anchor": .billed,
+            "cancel_at": .notSupportedYet("previewing cancel_at is not supported yet"),
+            "trial_end": .notSupportedYet("previewing a trial change is not supported yet"),
+            "default_tax_rates": .notSupportedYet(money),
+            "billing_mode": .notSupportedYet("previewing another billing_mode is not supported yet"),
+            "start_date": .notSupportedYet("previewing a new subscription is not supported yet"),
+            "resume_at": .notSupportedYet("pausing and resuming are not supported yet"),
+            "cancel_now": .notSupportedYet("previewing an immediate cancellation is not supported yet"),
         ])
 
     /// `timeline[].update_subscription`: the parameters of `POST /v1/subscriptions/:id`.

@@ -31,6 +31,14 @@ extension ScenarioReader {
             if collection == .chargeAutomatically { value.error("days_until_due applies only to collection_method: send_invoice") }
             return value.int(0...Int64(Int32.max))
         }
+        if let thresholds = fields.entry("billing_thresholds"), !thresholds.value.isOff() {
+            // Stripe: billing thresholds are incompatible with flexible billing mode (§5.3(11), §5.9).
+            let message =
+                mode == .flexible
+                ? "billing_thresholds apply to classic subscriptions only (Stripe refuses them with billing_mode flexible)"
+                : "billing_thresholds are not supported yet"
+            sink.report(thresholds.value.path, message, at: thresholds.keyLocation)
+        }
         let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
         let cancelAtPeriodEnd = fields.read("cancel_at_period_end", default: false) { $0.bool() }
         let trialEnd = readTrial(fields, created: created, backdated: backdate != nil)

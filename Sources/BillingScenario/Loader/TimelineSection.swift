@@ -47,7 +47,14 @@ extension ScenarioReader {
                         action.apply(FormatFields.previewInvoice)
                         let subscription = subscriptions.resolve(action.required("subscription"))
                         let name = action.optional("as").map { previews.declare($0) } ?? previews.declare("preview_\(index)", at: action.value)
+                        let change = action.optional("subscription_details").map { details in
+                            details.mapping { readPreviewChange($0, of: subscription?.object, at: at) } ?? nil
+                        }
                         guard let subscription, let name else { return nil }
+                        if let change {
+                            guard let change else { return nil }
+                            return .previewChange(name: name, change: change)
+                        }
                         return .previewInvoice(subscription: subscription.id, name: name)
                     } ?? nil
             default:
@@ -124,6 +131,30 @@ extension ScenarioReader {
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
             resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
             endsTrial: endsTrial)
+    }
+
+    /// `preview_invoice.subscription_details`: read as an update of `subscription` at `at`, checked
+    /// against its items then, without changing them for the entries after it.
+    func readPreviewChange(_ fields: Fields, of subscription: Subscription?, at: Instant?) -> SubscriptionUpdate? {
+        fields.apply(FormatFields.subscriptionDetails)
+        let behavior = fields.read("proration_behavior", default: ProrationBehavior.createProrations) { $0.oneOf(ProrationBehavior.self) }
+        let prorationDate = fields.optional("proration_date").flatMap { value -> Instant? in
+            guard let instant = value.instant() else { return nil }
+            if let at, instant > at { value.error("must not be after the preview (\(at))") }
+            return instant
+        }
+        let resetsAnchor = fields.read("billing_cycle_anchor", default: false) { $0.oneOf([("now", true), ("unchanged", false)]) } ?? nil
+        let cancelAtPeriodEnd = fields.optional("cancel_at_period_end")?.bool()
+        guard let subscription, let at else {
+            fields.ignore(["items"])
+            return nil
+        }
+        var state = subscriptionStates[subscription.id] ?? TimelineSubscription(subscription, prices: prices)
+        let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
+        guard let behavior, let resetsAnchor else { return nil }
+        return SubscriptionUpdate(
+            subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate, resetsAnchor: resetsAnchor,
+            cancelAtPeriodEnd: cancelAtPeriodEnd)
     }
 
     /// An update's `items`: `{ id, price?, quantity? }` changes an item, `{ id, deleted: true }` removes
