@@ -304,3 +304,48 @@ func withUpdates(_ entries: String) -> String {
             ])
     }
 }
+
+/// Corrections of issue 9 found by reading the loader against BILLING-SEMANTICS.md.
+@Suite struct LoaderCorrections {
+    /// §1.4: a deactivated meter "cannot be attached to a price".
+    @Test func aPriceCannotUseAnInactiveMeter() {
+        let yaml = patched(
+            replacing: "    default_aggregation: { formula: sum }\n", with: "    default_aggregation: { formula: sum }\n    status: inactive\n")
+        let found = diagnostics(yaml)
+        #expect(
+            found.map(\.message) == [
+                "prices[1].recurring.meter: meter `mtr_tokens` is inactive: a price cannot be attached to it (reactivate it with status: active)"
+            ])
+        #expect(found.first?.location.line == line(of: "meter: mtr_tokens }", in: yaml))
+    }
+
+    /// §5.1: Stripe refuses an anchor later than the next natural billing date (created Jan 1, monthly: Feb 1).
+    @Test func anAnchorAfterTheNextNaturalBillingDateIsAnError() {
+        let late = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    billing_cycle_anchor: 2026-02-01T00:00:01Z\n")
+        #expect(
+            diagnostics(late).map(\.message) == [
+                "subscriptions[0].billing_cycle_anchor: must be no later than the next natural billing date (2026-02-01T00:00:00Z, one month after created): Stripe refuses later anchors"
+            ])
+        let natural = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    billing_cycle_anchor: 2026-02-01T00:00:00Z\n")
+        #expect(diagnostics(natural).isEmpty)
+    }
+
+    /// §6.5: a customer without a currency pays in its first subscription's; a second currency is an error.
+    @Test func aCustomersCurrencyIsFixedByItsFirstSubscription() {
+        let yaml =
+            patched(replacing: "    name: John Doe\n    currency: usd\n", with: "    name: John Doe\n")
+            .replacingOccurrences(
+                of: "prices:\n",
+                with: "prices:\n  - { id: price_eur, product: prod_license, currency: eur, unit_amount: 900, recurring: { interval: month } }\n"
+            )
+            .replacingOccurrences(
+                of: "usage:\n",
+                with: "  - { id: sub_eur, customer: cus_john, items: [{ price: price_eur }] }\nusage:\n")
+        let found = diagnostics(yaml)
+        #expect(
+            found.map(\.message) == [
+                "subscriptions[1]: subscription `sub_eur` bills in eur, but customer `cus_john`'s first subscription `sub_john` bills in usd: a customer pays in one currency"
+            ])
+        #expect(found.first?.location.line == line(of: "- { id: sub_eur", in: yaml))
+    }
+}

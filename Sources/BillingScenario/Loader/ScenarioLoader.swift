@@ -160,6 +160,8 @@ final class ScenarioReader {
     var previews = Registry<Bool>(kind: "preview", plural: "previews")
     /// Each subscription's items as the timeline read so far changes them.
     var subscriptionStates: [String: TimelineSubscription] = [:]
+    /// Customers without a `currency`: the subscription whose currency fixed theirs, and that currency.
+    var currencyByCustomer: [String: (subscription: String, currency: Currency)] = [:]
 
     init(path: String, sink: DiagnosticSink) {
         self.path = path

@@ -20,7 +20,8 @@ extension ScenarioReader {
             if let created, instant >= created { value.error("must be before created (\(created))") }
             return instant
         }
-        let anchor = fields.optional("billing_cycle_anchor").flatMap { value -> Instant? in
+        let anchorValue = fields.optional("billing_cycle_anchor")
+        let anchor = anchorValue.flatMap { value -> Instant? in
             guard let instant = value.instant() else { return nil }
             if let created, instant < created { value.error("must not be before created (\(created))") }
             return instant
@@ -40,6 +41,26 @@ extension ScenarioReader {
             sink.report(thresholds.value.path, message, at: thresholds.keyLocation)
         }
         let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
+        // Stripe refuses an anchor later than the next natural billing date (one interval after the start).
+        if let anchor, let anchorValue, let created, let first = items?.first.flatMap({ priceObject($0.price) }) {
+            let natural = first.interval.boundary(1, from: created)
+            if anchor > natural {
+                anchorValue.error(
+                    "must be no later than the next natural billing date (\(natural), one \(first.interval) after created): Stripe refuses later anchors"
+                )
+            }
+        }
+        if let customer, customer.currency == nil, let currency = items?.first.flatMap({ priceObject($0.price)?.currency }), let id {
+            // A customer's currency is fixed by its first subscription (§6.5: the balance is kept in it).
+            if let (other, otherCurrency) = currencyByCustomer[customer.id], otherCurrency != currency {
+                fields.sink.report(
+                    fields.path,
+                    "subscription `\(id)` bills in \(currency), but customer `\(customer.id)`'s first subscription `\(other)` bills in \(otherCurrency): a customer pays in one currency",
+                    at: fields.location)
+            } else if currencyByCustomer[customer.id] == nil {
+                currencyByCustomer[customer.id] = (id, currency)
+            }
+        }
         let cancelAtPeriodEnd = fields.read("cancel_at_period_end", default: false) { $0.bool() }
         let trialEnd = readTrial(fields, created: created, backdated: backdate != nil)
         let trialEndBehavior =
@@ -93,6 +114,9 @@ extension ScenarioReader {
         if backdated && end > created { value.error("trials on a backdated subscription are not supported yet") }
         return (end > created ? end : nil, true)
     }
+
+    /// The loaded price `id`, if it loaded without problems.
+    func priceObject(_ id: String) -> Price? { prices.loaded.first { $0.id == id } }
 
     /// The items of one subscription. Ids default to `si_<subscription>_<index>`; all prices must
     /// share one currency (the customer's, when it has one) and one interval, each price once.
