@@ -580,8 +580,8 @@ func column(of text: String, in yaml: String) -> Int {
         Unsupported(
             old: "timeline:\n",
             new:
-                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    add_invoice_item: { customer: cus_john, amount: 2500, currency: usd }\n",
-            message: "timeline[0].add_invoice_item: add_invoice_item is not supported yet"),
+                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    pay_invoice: { invoice: in_0001 }\n",
+            message: "timeline[0].pay_invoice: pay_invoice is not supported yet"),
         Unsupported(
             old: "timeline:\n",
             new: "timeline:\n  - at: 2026-01-20T00:00:00Z\n    cancel_meter_event: { event_name: hypernian_tokens, identifier: evt_1 }\n",
@@ -788,7 +788,7 @@ func column(of text: String, in yaml: String) -> Int {
         let none = patched(replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n", with: "")
         #expect(
             diagnostics(none).map(\.message).contains(
-                "timeline[0]: missing an action (update_subscription or cancel_subscription or preview_invoice)"))
+                "timeline[0]: missing an action (update_subscription or cancel_subscription or preview_invoice or add_invoice_item)"))
         let two = patched(
             replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
             with: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n    cancel_subscription: { subscription: sub_john }\n")

@@ -333,6 +333,8 @@ struct Placement: Sendable {
                       billing_cycle_anchor: unchanged
                       cancel_at_period_end: false
                       cancel_at: 2026-02-20T00:00:00Z
+                  - at: 2026-02-11T00:00:00Z
+                    add_invoice_item: { customer: cus_john, subscription: sub_john, amount: 2500, currency: usd, description: Support }
                   - at: 2026-02-12T00:00:00Z
                     preview_invoice:
                       subscription: sub_john

@@ -349,3 +349,37 @@ func withUpdates(_ entries: String) -> String {
         #expect(found.first?.location.line == line(of: "- { id: sub_eur", in: yaml))
     }
 }
+
+@Suite struct InvoiceItemLoading {
+    @Test func anInvoiceItemIsRead() throws {
+        let yaml = withUpdates(
+            "  - at: 2026-02-11T00:00:00Z\n    add_invoice_item: { customer: cus_john, subscription: sub_john, amount: -250, currency: usd, description: Credit }\n"
+        )
+        #expect(
+            try loaded(yaml).simulation.timeline.last?.action
+                == .addInvoiceItem(InvoiceItem(subscription: "sub_john", amount: -250, description: "Credit")))
+    }
+
+    @Test(arguments: [
+        (
+            "{ customer: cus_john, subscription: sub_john, amount: 100, currency: eur }",
+            "timeline[1].add_invoice_item.currency: subscription `sub_john` bills in usd, not eur"
+        ),
+        (
+            "{ customer: cus_john, amount: 100, currency: usd }",
+            "timeline[1].add_invoice_item: an invoice item without `subscription` is not supported yet (it would wait for a one-off invoice)"
+        ),
+        (
+            "{ customer: cus_john, subscription: sub_john, price: price_license, amount: 100, currency: usd }",
+            "timeline[1].add_invoice_item.price: one-time prices are not supported yet (give amount and currency)"
+        ),
+        (
+            "{ customer: cus_john, subscription: sub_jane, amount: 100, currency: usd }",
+            "timeline[1].add_invoice_item.subscription: no subscription `sub_jane` (subscriptions: sub_john)"
+        ),
+    ])
+    func badInvoiceItems(_ item: String, _ message: String) {
+        let yaml = withUpdates("  - at: 2026-02-11T00:00:00Z\n    add_invoice_item: \(item)\n")
+        #expect(diagnostics(yaml).map(\.message) == [message])
+    }
+}

@@ -174,6 +174,13 @@ public final class BillingEngine {
                 try await cancel(try subscriptionIndex(id), invoiceNow: invoiceNow, prorate: prorate)
             case .updateSubscription(let update):
                 try await self.update(try subscriptionIndex(update.subscription), with: update)
+            case .addInvoiceItem(let item):
+                let index = try subscriptionIndex(item.subscription)
+                if let why = subscriptions[index].lifecycle.update() {
+                    let definition = subscriptions[index].definition
+                    throw EngineError("add_invoice_item \(definition.id) at \(now): \(why.explanation(for: definition))")
+                }
+                subscriptions[index].pending.append(InvoiceLine.invoiceItem(item, at: now))
             case .previewChange(let name, let change):
                 previews[name] = try await preview(try subscriptionIndex(change.subscription), changedBy: change)
             case .previewInvoice(let id, let name):

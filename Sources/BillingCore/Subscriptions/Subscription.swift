@@ -146,6 +146,21 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     }
 }
 
+/// `add_invoice_item` with an amount: a one-off line pending until the subscription's next invoice
+/// (Docs/ENGINE-RULES.md, "Invoice items").
+public struct InvoiceItem: Sendable, Hashable {
+    public var subscription: String
+    /// Minor units; negative is a credit.
+    public var amount: Int64
+    public var description: String
+
+    public init(subscription: String, amount: Int64, description: String) {
+        self.subscription = subscription
+        self.amount = amount
+        self.description = description
+    }
+}
+
 /// A change at a given clock time.
 public enum TimelineAction: Sendable, Hashable {
     /// Changes items, prorations, the anchor or the period-end cancellation; see Docs/ENGINE-RULES.md, "Updates".
@@ -154,6 +169,8 @@ public enum TimelineAction: Sendable, Hashable {
     case cancelSubscription(subscription: String, invoiceNow: Bool, prorate: Bool)
     /// Records the subscription's upcoming invoice under a name.
     case previewInvoice(subscription: String, name: String)
+    /// A one-off line for the subscription's next invoice.
+    case addInvoiceItem(InvoiceItem)
     /// `preview_invoice` with `subscription_details`: the upcoming invoice as if `change` were made now,
     /// without making it (Docs/ENGINE-RULES.md, "Preview of a change").
     case previewChange(name: String, change: SubscriptionUpdate)

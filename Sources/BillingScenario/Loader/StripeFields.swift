@@ -377,9 +377,24 @@ enum FormatFields {
             "description": .ignored("shown on documents; never changes an amount"),
         ])
 
+    /// `timeline[].add_invoice_item`: the parameters of `POST /v1/invoiceitems`.
+    static let addInvoiceItem = FieldTable(
+        object: "add_invoice_item",
+        fields: [
+            "customer": .billed, "subscription": .billed, "amount": .billed, "currency": .billed, "description": .billed,
+            "price": .notSupportedYet("one-time prices are not supported yet (give amount and currency)"),
+            "quantity": .notSupportedYet("one-time prices are not supported yet (give amount and currency)", defaults: ["1"]),
+            "price_data": .notSupportedYet("price_data is not supported yet (give amount and currency)"),
+            "invoice": .notSupportedYet("adding an item to a given draft invoice is not supported yet"),
+            "period": .notSupportedYet("an invoice item's period is not supported yet"),
+            "discounts": .notSupportedYet(money),
+            "tax_rates": .notSupportedYet(money),
+            "metadata": .ignored("your key-value pairs; Stripe never bills them"),
+        ])
+
     /// Timeline actions the format names that billsim does not run yet: "<action> is not supported yet".
     static let futureActions = [
-        "add_invoice_item", "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
+        "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
         "void_invoice", "mark_uncollectible", "finalize_invoice", "customer_balance_transaction",
     ]
 }

@@ -3,7 +3,7 @@ import BillingDocument
 
 /// `timeline`: actions at given clock times.
 extension ScenarioReader {
-    static let supportedActions = ["update_subscription", "cancel_subscription", "preview_invoice"]
+    static let supportedActions = ["update_subscription", "cancel_subscription", "preview_invoice", "add_invoice_item"]
     static let futureActions = FormatFields.futureActions
 
     func readTimelineEntry(_ fields: Fields, index: Int) -> TimelineEntry? {
@@ -41,6 +41,8 @@ extension ScenarioReader {
                         subscriptionStates[subscription.id] = state
                         return .cancelSubscription(subscription: subscription.id, invoiceNow: invoiceNow, prorate: prorate)
                     } ?? nil
+            case "add_invoice_item":
+                parsed = action.value.mapping { readInvoiceItem($0, at: at) }?.map { .addInvoiceItem($0) }
             case "preview_invoice":
                 parsed =
                     action.value.mapping { action in
@@ -131,6 +133,35 @@ extension ScenarioReader {
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
             resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
             endsTrial: endsTrial)
+    }
+
+    /// `add_invoice_item` with `amount`, `currency` and `description`, pending until `subscription`'s next
+    /// invoice: the customer must be the subscription's, the currency the subscription's.
+    func readInvoiceItem(_ fields: Fields, at: Instant?) -> InvoiceItem? {
+        fields.apply(FormatFields.addInvoiceItem)
+        let customerValue = fields.required("customer")
+        let customer = customers.resolve(customerValue)?.object
+        guard let subscriptionValue = fields.optional("subscription") else {
+            fields.sink.report(
+                fields.path, "an invoice item without `subscription` is not supported yet (it would wait for a one-off invoice)", at: fields.location)
+            fields.ignore(["amount", "currency", "description"])
+            return nil
+        }
+        let subscription = subscriptions.resolve(subscriptionValue)?.object
+        let amount = fields.required("amount")?.integer()
+        let currencyValue = fields.required("currency")
+        let currency = currencyValue?.parse("a three-letter currency code like usd") { Currency(code: $0) }
+        let description = fields.read("description", default: "Invoice item") { $0.string() }
+        guard let customer, let customerValue, let subscription, let at, let amount, let currency, let currencyValue, let description,
+            let state = timelineState(of: subscription, changedAt: at, by: "add_invoice_item", at: subscriptionValue)
+        else { return nil }
+        if subscription.customer != customer.id {
+            customerValue.error("subscription `\(subscription.id)` belongs to customer `\(subscription.customer)`, not `\(customer.id)`")
+        }
+        if let billed = state.items.first?.price.currency, billed != currency {
+            currencyValue.error("subscription `\(subscription.id)` bills in \(billed), not \(currency)")
+        }
+        return InvoiceItem(subscription: subscription.id, amount: amount, description: description)
     }
 
     /// `preview_invoice.subscription_details`: read as an update of `subscription` at `at`, checked
