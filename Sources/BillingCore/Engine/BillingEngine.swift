@@ -87,6 +87,7 @@ public final class BillingEngine {
             if prefetchedAt != now { try await prefetchUsage() }
             try await perform(queue.takeNext())
         }
+        try await showBalanceOnDrafts()
         try await storage.flush()
         while nextEvent != nil {
             intake.usage.notReceived += 1
@@ -97,6 +98,16 @@ public final class BillingEngine {
             customers: simulation.customers.map { customer in
                 CustomerSnapshot(id: customer.id, balance: customers[customer.id]?.balance ?? customer.balance, currency: customer.currency)
             })
+    }
+
+    /// Drafts left when the clock stops show the customer's balance now as `starting_balance` (and in
+    /// `amount_due`), as Stripe's draft invoices do (Docs/ENGINE-RULES.md, "Totals").
+    func showBalanceOnDrafts() async throws {
+        for id in drafts.keys.sorted() {
+            guard var invoice = drafts[id]?.invoice else { continue }
+            invoice.startingBalance = customers[invoice.customer]?.balance ?? 0
+            try await storage.save(invoice)
+        }
     }
 
     // MARK: Usage
