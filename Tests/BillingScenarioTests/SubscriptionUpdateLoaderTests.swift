@@ -383,3 +383,24 @@ func withUpdates(_ entries: String) -> String {
         #expect(diagnostics(yaml).map(\.message) == [message])
     }
 }
+
+@Suite struct CancelAtLoading {
+    /// After its cancel_at a subscription takes no change (found when the file loads).
+    @Test func aChangeAfterCancelAtIsAnError() {
+        let yaml = withUpdates(
+            """
+              - at: 2026-02-11T00:00:00Z
+                update_subscription: { subscription: sub_john, cancel_at: 2026-02-20T00:00:00Z }
+              - at: 2026-02-21T00:00:00Z
+                update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 2 }] }
+
+            """)
+        #expect(
+            diagnostics(yaml).map(\.message) == [
+                "timeline[2].update_subscription.subscription: update_subscription at 2026-02-21T00:00:00Z: subscription `sub_john` ends at its cancel_at (2026-02-20T00:00:00Z)"
+            ])
+        let before = withUpdates(
+            "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, cancel_at: 2026-02-11T00:00:00Z }\n")
+        #expect(diagnostics(before).map(\.message) == ["timeline[1].update_subscription.cancel_at: must be after the update (2026-02-11T00:00:00Z)"])
+    }
+}

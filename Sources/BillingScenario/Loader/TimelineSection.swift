@@ -81,6 +81,10 @@ extension ScenarioReader {
             value.error("\(action) at \(at): subscription `\(subscription.id)` was canceled at \(ended)")
             return nil
         }
+        if let end = state.cancelAt, at >= end {
+            value.error("\(action) at \(at): subscription `\(subscription.id)` ends at its cancel_at (\(end))")
+            return nil
+        }
         if let last = state.lastChange, at < last {
             value.error(
                 "\(action) at \(at) is listed after a change of `\(subscription.id)` at \(last): list the changes of a subscription in time order")
@@ -128,6 +132,7 @@ extension ScenarioReader {
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
         guard let behavior, let resetsAnchor, let endsTrial else { return nil }
         state.lastChange = at
+        if let cancelAt { state.cancelAt = cancelAt }
         subscriptionStates[subscription.id] = state
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
@@ -271,6 +276,8 @@ struct TimelineSubscription {
     var itemCount: Int
     var added: Set<String> = []
     var endedAt: Instant?
+    /// The latest `cancel_at` an update set: nothing can change it from then on.
+    var cancelAt: Instant?
     var lastChange: Instant?
 
     init(_ subscription: Subscription, prices: Registry<Price>) {
