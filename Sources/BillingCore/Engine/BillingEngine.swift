@@ -162,7 +162,29 @@ public final class BillingEngine {
 
     // MARK: Work
 
+    /// Performs `work`, then records the status of the subscription it concerned (its status history).
     func perform(_ work: Work) async throws {
+        let index = subscriptionIndex(concernedBy: work)
+        try await performWork(work)
+        if let index { subscriptions[index].noteStatus(at: now) }
+    }
+
+    /// The subscription `work` concerns, if any.
+    func subscriptionIndex(concernedBy work: Work) -> Int? {
+        switch work {
+        case .finalize(let id): drafts[id].flatMap { subscriptionIndexByID[$0.invoice.subscription] }
+        case .expire(let index), .start(let index), .renew(let index), .cancelAt(let index): index
+        case .timeline(let entry):
+            switch simulation.timeline[entry].action {
+            case .cancelSubscription(let id, _, _), .previewInvoice(let id, _): subscriptionIndexByID[id]
+            case .updateSubscription(let update): subscriptionIndexByID[update.subscription]
+            case .addInvoiceItem(let item): subscriptionIndexByID[item.subscription]
+            case .previewChange(_, let change): subscriptionIndexByID[change.subscription]
+            }
+        }
+    }
+
+    func performWork(_ work: Work) async throws {
         switch work {
         case .finalize(let id):
             try await finalize(id)

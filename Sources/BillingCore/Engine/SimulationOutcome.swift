@@ -37,6 +37,8 @@ public struct SubscriptionSnapshot: Sendable, Hashable {
     /// When it ended (the end of the period for `cancel_at_period_end`).
     public var endedAt: Instant?
     public var trialEnd: Instant?
+    /// Each status it had, from the instant it took it (its status history).
+    public var history: [StatusChange] = []
 
     public init(
         id: String, status: String?, currentPeriodStart: Instant?, currentPeriodEnd: Instant?, cancelAtPeriodEnd: Bool = false,
@@ -51,6 +53,17 @@ public struct SubscriptionSnapshot: Sendable, Hashable {
         self.canceledAt = canceledAt
         self.endedAt = endedAt
         self.trialEnd = trialEnd
+    }
+}
+
+/// A subscription took `status` at `at`.
+public struct StatusChange: Sendable, Hashable {
+    public var at: Instant
+    public var status: String
+
+    public init(at: Instant, status: String) {
+        self.at = at
+        self.status = status
     }
 }
 

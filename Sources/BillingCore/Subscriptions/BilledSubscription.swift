@@ -38,6 +38,8 @@ struct BilledSubscription: Sendable, Hashable {
     var endedAt: Instant?
     /// Stripe's `trial_end`.
     var trialEnd: Instant?
+    /// Each status it took, with the instant (``noteStatus(at:)``).
+    var history: [StatusChange] = []
     /// Stripe's `cancel_at` before the current period end, and whether reaching it prorates.
     var cancelAt: ScheduledCancellation?
 
@@ -109,10 +111,18 @@ struct BilledSubscription: Sendable, Hashable {
         let status = lifecycle.status
         let running = status != nil && status != .canceled && status != .incompleteExpired
         let atPeriodEnd = lifecycle.state == .cancelingAtPeriodEnd
-        return SubscriptionSnapshot(
+        var snapshot = SubscriptionSnapshot(
             id: definition.id, status: status?.rawValue, currentPeriodStart: running ? period.start : nil,
             currentPeriodEnd: running ? period.end : nil, cancelAtPeriodEnd: atPeriodEnd, cancelAt: atPeriodEnd ? period.end : cancelAt?.at,
             canceledAt: canceledAt, endedAt: endedAt, trialEnd: trialEnd)
+        snapshot.history = history
+        return snapshot
+    }
+
+    /// Records the status at `instant` when it differs from the last one recorded.
+    mutating func noteStatus(at instant: Instant) {
+        guard let status = lifecycle.status?.rawValue, history.last?.status != status else { return }
+        history.append(StatusChange(at: instant, status: status))
     }
 }
 
