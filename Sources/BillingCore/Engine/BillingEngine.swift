@@ -362,8 +362,11 @@ public final class BillingEngine {
             throw EngineError("update_subscription \(definition.id) at \(now): \(why.explanation(for: definition))")
         }
         if subscriptions[index].lifecycle.state == .trialing {
-            guard update.items.isEmpty, !update.resetsAnchor else {
-                throw EngineError("update_subscription \(definition.id) at \(now): changing items or the anchor during a trial is not supported yet")
+            guard update.items.isEmpty, !update.resetsAnchor, update.cancelAtPeriodEnd != true, update.cancelAt == nil || update.endsTrial
+            else {
+                throw EngineError(
+                    "update_subscription \(definition.id) at \(now): changing items, the anchor or the cancellation during a trial is not supported yet"
+                )
             }
             if update.endsTrial { try await endTrial(index, reason: .subscriptionUpdate) }
         }
