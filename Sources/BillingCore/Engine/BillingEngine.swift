@@ -373,10 +373,12 @@ public final class BillingEngine {
         let plan = try Update.plan(update, of: subscriptions[index], at: now, catalog: simulation.catalog)
         let resetsPeriod = plan.subscription.period != subscriptions[index].period
         subscriptions[index] = plan.subscription
-        if let period = plan.invoicePeriod {
+        let lines = plan.usage + plan.advance + plan.prorations
+        let nothingToInvoice = lines.isEmpty && subscriptions[index].pending.isEmpty && subscriptions[index].pendingUsage.isEmpty
+        if let period = plan.invoicePeriod, !nothingToInvoice {
             try await createInvoice(
-                for: index, reason: .subscriptionUpdate, period: period, lines: plan.usage + plan.advance + plan.prorations, finalizingFrom: now)
-        } else {
+                for: index, reason: .subscriptionUpdate, period: period, lines: lines, finalizingFrom: now)
+        } else if plan.invoicePeriod == nil {
             subscriptions[index].pendingUsage += plan.usage
             for planned in plan.prorations {
                 let line = try await price(planned, of: subscriptions[index]).line
