@@ -244,3 +244,37 @@ public enum InvoiceDocument {
         return problems
     }
 }
+
+/// A subscription's state as `expect.subscriptions` reads it: Stripe's field names.
+public enum SubscriptionDocument {
+    public static func document(_ snapshot: SubscriptionSnapshot) -> DocumentValue {
+        func time(_ instant: Instant?) -> DocumentValue { instant.map { .timestamp($0) } ?? .null }
+        return .object([
+            ("id", .string(snapshot.id)), ("status", snapshot.status.map { .string($0) } ?? .null),
+            ("current_period_start", time(snapshot.currentPeriodStart)), ("current_period_end", time(snapshot.currentPeriodEnd)),
+            ("cancel_at_period_end", .bool(snapshot.cancelAtPeriodEnd)), ("cancel_at", time(snapshot.cancelAt)),
+            ("canceled_at", time(snapshot.canceledAt)),
+            ("ended_at", time(snapshot.endedAt)), ("trial_end", time(snapshot.trialEnd)),
+        ])
+    }
+
+    /// The fields an expected subscription may name.
+    public static let fields: [String] = {
+        guard case .object(let entries) = document(SubscriptionSnapshot(id: "", status: nil, currentPeriodStart: nil, currentPeriodEnd: nil))
+        else { return [] }
+        return entries.map(\.key)
+    }()
+}
+
+/// A customer's state as `expect.customers` reads it.
+public enum CustomerDocument {
+    public static func document(_ snapshot: CustomerSnapshot) -> DocumentValue {
+        .object([
+            ("id", .string(snapshot.id)),
+            ("balance", snapshot.currency.map { .money(snapshot.balance, $0) } ?? .integer(snapshot.balance)),
+        ])
+    }
+
+    /// The fields an expected customer may name.
+    public static let fields = ["id", "balance"]
+}

@@ -212,6 +212,14 @@ public struct ScenarioRunner: Sendable {
         if let late = expectation.lateEvents, late != outcome.usage.late {
             differences.append(Difference(path: "late_events", expected: "\(late)", actual: "\(outcome.usage.late)", location: expectation.location))
         }
+        for (id, expected) in expectation.subscriptions {
+            guard let snapshot = outcome.subscriptions.first(where: { $0.id == id }) else { continue }
+            differences += InvoiceDiff.compare(expected, with: SubscriptionDocument.document(snapshot), path: "subscriptions.\(id)")
+        }
+        for (id, expected) in expectation.customers {
+            guard let snapshot = outcome.customers.first(where: { $0.id == id }) else { continue }
+            differences += InvoiceDiff.compare(expected, with: CustomerDocument.document(snapshot), path: "customers.\(id)")
+        }
         return differences
     }
 }
@@ -220,5 +228,6 @@ extension Expectation {
     /// Whether anything is expected at all.
     var isStated: Bool {
         invoices != nil || invoiceCount != nil || !previews.isEmpty || !meterEventErrors.isEmpty || lateEvents != nil
+            || !subscriptions.isEmpty || !customers.isEmpty
     }
 }

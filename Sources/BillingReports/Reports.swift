@@ -57,6 +57,19 @@ func outcomeSummary(_ outcome: SimulationOutcome) -> String {
     return "\(plural(outcome.invoices.count, "invoice"))\(totals.isEmpty ? "" : ", total \(totals)"); \(usageSummary(outcome.usage))"
 }
 
+/// The status history of each subscription whose status changed after it was created (the first
+/// ten; then how many more), one line each: `sub_a: active 2026-01-01T00:00:00Z → canceled 2026-01-21T00:00:00Z`.
+func statusHistories(_ subscriptions: [SubscriptionSnapshot]) -> String {
+    let changed = subscriptions.filter { $0.history.count > 1 }
+    var out = ""
+    for subscription in changed.prefix(10) {
+        let steps = subscription.history.map { "\($0.status) \($0.at)" }.joined(separator: " → ")
+        out += "        \(subscription.id): \(steps)\n"
+    }
+    if changed.count > 10 { out += "        … and \(changed.count - 10) more subscriptions whose status changed\n" }
+    return out
+}
+
 /// What a person reads in a terminal: PASS/FAIL per scenario, each difference with its place.
 public struct TextReport: ReportFormat {
     public init() {}
@@ -79,6 +92,7 @@ public struct TextReport: ReportFormat {
         out += "\n"
         if let outcome = result.outcome {
             out += "        \(outcomeSummary(outcome))\n"
+            out += statusHistories(outcome.subscriptions)
             for (code, samples) in outcome.usage.samples.sorted(by: { $0.key < $1.key }) where result.status != .passed {
                 for sample in samples.prefix(2) {
                     let identifier = TerminalText.escaped(sample.event.identifier ?? "none")
@@ -140,6 +154,20 @@ public struct JSONReport: ReportFormat {
             entries.append(("usage", usageDocument(outcome.usage)))
             entries.append(("invoices", .list(outcome.invoices.map(InvoiceDocument.document))))
             entries.append(("previews", .object(outcome.previews.sorted { $0.key < $1.key }.map { ($0.key, InvoiceDocument.document($0.value)) })))
+            entries.append(
+                (
+                    "subscriptions",
+                    .list(
+                        outcome.subscriptions.map { subscription in
+                            .object([
+                                ("id", .string(subscription.id)),
+                                (
+                                    "status_history",
+                                    .list(subscription.history.map { .object([("at", .timestamp($0.at)), ("status", .string($0.status))]) })
+                                ),
+                            ])
+                        })
+                ))
         }
         // Indented as an element of the top object's "scenarios" list.
         return DocumentValue.object(entries).json(pretty: true, indent: Self.partIndent)

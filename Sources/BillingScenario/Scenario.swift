@@ -84,6 +84,10 @@ public struct Expectation: Sendable {
     /// `expect.meter_event_errors`: code → count; codes not listed are not compared.
     public var meterEventErrors: [(code: MeterEventErrorCode, count: Int, location: SourceLocation)]
     public var lateEvents: Int?
+    /// `expect.subscriptions`: subscription id → its expected fields.
+    public var subscriptions: [(id: String, expected: Expected)] = []
+    /// `expect.customers`: customer id → its expected fields.
+    public var customers: [(id: String, expected: Expected)] = []
     /// Where `expect:` is (or the top of the file).
     public var location: SourceLocation
 

@@ -59,6 +59,12 @@ public enum ScenarioWriter {
                 "{ at: \(entry.at), cancel_subscription: { subscription: \(quote(subscription)), invoice_now: \(invoiceNow), prorate: \(prorate) } }"
             case .previewInvoice(let subscription, let name):
                 "{ at: \(entry.at), preview_invoice: { subscription: \(quote(subscription)), as: \(quote(name)) } }"
+            case .updateSubscription(let update):
+                "{ at: \(entry.at), update_subscription: \(flow(["subscription: \(quote(update.subscription))"] + updateFields(update, catalog: simulation.catalog))) }"
+            case .previewChange(let name, let change):
+                "{ at: \(entry.at), preview_invoice: { subscription: \(quote(change.subscription)), as: \(quote(name)), subscription_details: \(flow(updateFields(change, catalog: simulation.catalog))) } }"
+            case .addInvoiceItem(let item):
+                invoiceItemYAML(item, at: entry.at, simulation: simulation)
             }
         }
         writeExpectation(scenario.expectation, to: &out)
@@ -124,7 +130,46 @@ public enum ScenarioWriter {
             return flow(itemFields)
         }
         fields.append("items: [\(items.joined(separator: ", "))]")
+        if subscription.cancelAtPeriodEnd { fields.append("cancel_at_period_end: true") }
+        if let trialEnd = subscription.trialEnd {
+            fields.append("trial_end: \(trialEnd)")
+            fields.append("trial_settings: { end_behavior: { missing_payment_method: \(subscription.trialEndBehavior.rawValue) } }")
+        }
+        if subscription.prorationBehavior != .createProrations { fields.append("proration_behavior: \(subscription.prorationBehavior.rawValue)") }
         return flow(fields)
+    }
+
+    /// The fields of `update_subscription` (or a preview's `subscription_details`) after `subscription`.
+    static func updateFields(_ update: SubscriptionUpdate, catalog: Catalog) -> [String] {
+        var fields = ["proration_behavior: \(update.prorationBehavior.rawValue)"]
+        let items = update.items.map { change in
+            switch change {
+            case .change(let item, let price, let quantity):
+                flow(["id: \(quote(item))"] + (price.map { ["price: \(quote($0))"] } ?? []) + (quantity.map { ["quantity: \($0)"] } ?? []))
+            case .remove(let item): flow(["id: \(quote(item))", "deleted: true"])
+            case .add(let item, let price, let quantity):
+                // A metered item has no quantity in the file (the loader refuses one).
+                flow(["id: \(quote(item))", "price: \(quote(price))"] + (catalog.price(price)?.isMetered == true ? [] : ["quantity: \(quantity)"]))
+            }
+        }
+        if !items.isEmpty { fields.append("items: [\(items.joined(separator: ", "))]") }
+        if let date = update.prorationDate { fields.append("proration_date: \(date)") }
+        if update.resetsAnchor { fields.append("billing_cycle_anchor: now") }
+        if let cancelAtPeriodEnd = update.cancelAtPeriodEnd { fields.append("cancel_at_period_end: \(cancelAtPeriodEnd)") }
+        if let cancelAt = update.cancelAt { fields.append("cancel_at: \(cancelAt)") }
+        if update.endsTrial { fields.append("trial_end: now") }
+        return fields
+    }
+
+    /// `add_invoice_item`, with the customer and currency of its subscription (the loader checks both).
+    static func invoiceItemYAML(_ item: InvoiceItem, at: Instant, simulation: Simulation) -> String {
+        let subscription = simulation.subscriptions.first { $0.id == item.subscription }
+        let currency = subscription?.items.first.flatMap { simulation.catalog.price($0.price)?.currency.code } ?? "usd"
+        let fields = [
+            "customer: \(quote(subscription?.customer ?? ""))", "subscription: \(quote(item.subscription))", "amount: \(item.amount)",
+            "currency: \(currency)", "description: \(quote(item.description))",
+        ]
+        return "{ at: \(at), add_invoice_item: \(flow(fields)) }"
     }
 
     /// One meter event as a flow mapping; payload values are always quoted (they are strings).
@@ -140,7 +185,8 @@ public enum ScenarioWriter {
     static func writeExpectation(_ expectation: Expectation, to out: inout YAMLLines) {
         guard
             expectation.invoices != nil || expectation.invoiceCount != nil || !expectation.previews.isEmpty
-                || !expectation.meterEventErrors.isEmpty || expectation.lateEvents != nil
+                || !expectation.meterEventErrors.isEmpty || expectation.lateEvents != nil || !expectation.subscriptions.isEmpty
+                || !expectation.customers.isEmpty
         else { return }
         out.line(0, "expect:")
         if let invoices = expectation.invoices {
@@ -161,6 +207,10 @@ public enum ScenarioWriter {
             for (code, count, _) in expectation.meterEventErrors { out.line(2, "\(code.rawValue): \(count)") }
         }
         if let late = expectation.lateEvents { out.line(1, "late_events: \(late)") }
+        for (key, entries) in [("subscriptions", expectation.subscriptions), ("customers", expectation.customers)] where !entries.isEmpty {
+            out.line(1, "\(key):")
+            for (id, expected) in entries { out.line(2, "\(quote(id)): \(expectedYAML(expected))") }
+        }
     }
 
     /// An expectation tree as one flow value.

@@ -172,6 +172,8 @@ struct Work: Sendable {
     static func subscriptionID(of entry: TimelineEntry) -> String {
         switch entry.action {
         case .cancelSubscription(let subscription, _, _), .previewInvoice(let subscription, _): subscription
+        case .updateSubscription(let update), .previewChange(_, let update): update.subscription
+        case .addInvoiceItem(let item): item.subscription
         }
     }
 
@@ -217,8 +219,10 @@ struct Work: Sendable {
     mutating func forget(previewsOf entries: [TimelineEntry]) {
         let names = Set(
             entries.compactMap { entry -> String? in
-                if case .previewInvoice(_, let name) = entry.action { return name }
-                return nil
+                switch entry.action {
+                case .previewInvoice(_, let name), .previewChange(let name, _): name
+                default: nil
+                }
             })
         expectation.previews.removeAll { names.contains($0.name) }
     }

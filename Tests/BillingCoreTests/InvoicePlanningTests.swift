@@ -167,9 +167,9 @@ struct InvoicePlanningTests {
     /// In [Jan 1, Feb 1): invoice_now bills the calls since Jan 1; prorate credits the seat from the cancellation
     /// to Feb 1, but not at the period's end (nothing unused).
     @Test(arguments: [
-        CancelCase(invoiceNow: true, prorate: true, at: day(2026, 1, 16, 12), kinds: [.usage, .credit]),
+        CancelCase(invoiceNow: true, prorate: true, at: day(2026, 1, 16, 12), kinds: [.usage, .credit(nil)]),
         CancelCase(invoiceNow: true, prorate: false, at: day(2026, 1, 16, 12), kinds: [.usage]),
-        CancelCase(invoiceNow: false, prorate: true, at: day(2026, 1, 16, 12), kinds: [.credit]),
+        CancelCase(invoiceNow: false, prorate: true, at: day(2026, 1, 16, 12), kinds: [.credit(nil)]),
         CancelCase(invoiceNow: false, prorate: false, at: day(2026, 1, 16, 12), kinds: []),
         CancelCase(invoiceNow: true, prorate: true, at: day(2026, 2, 1), kinds: [.usage]),
     ])
@@ -179,7 +179,7 @@ struct InvoicePlanningTests {
         subscription.usageStart = Self.day(2026, 1, 1)
         let expected = c.kinds.map { kind in
             kind == .usage
-                ? Self.line(1, Self.period(Self.day(2026, 1, 1), c.at), .usage) : Self.line(0, Self.period(c.at, Self.day(2026, 2, 1)), .credit)
+                ? Self.line(1, Self.period(Self.day(2026, 1, 1), c.at), .usage) : Self.line(0, Self.period(c.at, Self.day(2026, 2, 1)), .credit(nil))
         }
         #expect(Cancellation.plan(subscription, at: c.at, invoiceNow: c.invoiceNow, prorate: c.prorate) == expected)
         #expect(Cancellation.invoicePeriod(subscription, at: c.at) == Self.period(Self.day(2026, 1, 1), c.at))
@@ -209,8 +209,12 @@ struct InvoicePlanningTests {
     /// Classic credit from Jan 16 12:00 to Feb 1: 15.5 of January's 31 days: 6000 × 15.5/31 = 3000, negated.
     @Test func aClassicCreditIsTheCurrentPriceForTheUnusedShare() throws {
         var subscription = Self.subscription(mode: .classic)
-        subscription.debits[0] = Debit(amount: 1234, period: Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1)))  // classic ignores it
-        let line = try Self.line(0, Self.period(Self.day(2026, 1, 16, 12), Self.day(2026, 2, 1)), .credit).priced(for: subscription)
+        let january = Self.period(Self.day(2026, 1, 1), Self.day(2026, 2, 1))
+        subscription.debits["si_seat"] = [Debit(slot: 0, amount: 1234, period: january, uncredited: january)]  // classic ignores it
+        let unused = Self.period(Self.day(2026, 1, 16, 12), Self.day(2026, 2, 1))
+        let planned = Proration.credits(for: 0, over: unused, of: subscription).lines
+        #expect(planned == [Self.line(0, unused, .credit(nil))])
+        let line = try planned[0].priced(for: subscription)
         #expect(line.amount == -3000)
         #expect(line.proration)
         #expect(line.description == "Unused time on 2 × Seat after 2026-01-16")
@@ -225,11 +229,19 @@ struct InvoicePlanningTests {
         subscription.period = stub
         let charge = try Self.line(0, stub, .licensed).priced(for: subscription)
         subscription.recordCharge(charge, for: Self.line(0, stub, .licensed))
-        #expect(subscription.debits[0] == Debit(amount: 2710, period: stub))
-        #expect(try Self.line(0, Self.period(Self.day(2026, 1, 8), Self.day(2026, 1, 15)), .credit).priced(for: subscription).amount == -1355)
+        let debit = Debit(slot: 0, amount: 2710, period: stub, uncredited: stub)
+        #expect(subscription.debits["si_seat"] == [debit])
+        let unused = Self.period(Self.day(2026, 1, 8), Self.day(2026, 1, 15))
+        let (planned, left) = Proration.credits(for: 0, over: unused, of: subscription)
+        #expect(planned == [Self.line(0, unused, .credit(debit))])
+        #expect(try planned[0].priced(for: subscription).amount == -1355)
+        // What is left to credit: [Jan 1, Jan 8).
+        #expect(left == [Debit(slot: 0, amount: 2710, period: stub, uncredited: Self.period(Self.day(2026, 1, 1), Self.day(2026, 1, 8)))])
 
         let undebited = Self.subscription()
-        #expect(try Self.line(0, Self.period(Self.day(2026, 1, 16, 12), Self.day(2026, 2, 1)), .credit).priced(for: undebited).amount == -3000)
+        let january = Self.period(Self.day(2026, 1, 16, 12), Self.day(2026, 2, 1))
+        #expect(Proration.credits(for: 0, over: january, of: undebited).lines == [Self.line(0, january, .credit(nil))])
+        #expect(try Self.line(0, january, .credit(nil)).priced(for: undebited).amount == -3000)
     }
 
     /// Only a licensed line for the whole current period is recorded as a debit.

@@ -130,6 +130,75 @@ struct SubscriptionStateMachineTests {
         #expect(Machine(state: .incompleteExpired).preview() == .notActive)
     }
 
+    // MARK: update and cancel_at_period_end (Docs/ENGINE-RULES.md, "Updates", "Cancellation at period end")
+
+    @Test func onlyARunningSubscriptionTakesAnUpdate() {
+        #expect(Machine(state: .active).update() == nil)
+        #expect(Machine(state: .cancelingAtPeriodEnd).update() == nil)
+        #expect(Machine(state: .notCreated).update() == .notCreated)
+        #expect(Machine(state: .incomplete(firstInvoice: Self.unpaid)).update() == .incomplete)
+        #expect(Machine(state: .canceled).update() == .alreadyCanceled)
+        #expect(Machine(state: .incompleteExpired).update() == .expired)
+    }
+
+    /// Set, undone (§5.6: "it can be undone by setting it back to false"), set again; the period end
+    /// then bills the final invoice and cancels. A canceling subscription is still `active` for Stripe.
+    @Test func cancelAtPeriodEndIsUndoneOrEndsThePeriod() {
+        var machine = Machine(state: .active)
+        machine.cancelAtPeriodEnd(true)
+        #expect(machine.state == .cancelingAtPeriodEnd)
+        #expect(machine.status == .active)
+        #expect(machine.preview() == nil)
+        machine.cancelAtPeriodEnd(false)
+        #expect(machine.state == .active)
+        #expect(machine.periodEnded() == .billRenewal)
+        machine.cancelAtPeriodEnd(true)
+        machine.cancelAtPeriodEnd(true)
+        #expect(machine.periodEnded() == .billFinalInvoice)
+        machine.endedAtPeriodEnd()
+        #expect(machine.state == .canceled)
+        #expect(machine.periodEnded() == .stop)
+        machine.cancelAtPeriodEnd(false)
+        #expect(machine.state == .canceled)
+    }
+
+    /// An immediate cancellation of a subscription canceling at its period end bills it as an active one's.
+    @Test func cancelingNowWhileCancelingAtPeriodEnd() {
+        var machine = Machine(state: .cancelingAtPeriodEnd)
+        #expect(machine.cancel() == .billCancellation)
+        #expect(machine.state == .canceled)
+    }
+
+    // MARK: trials (Docs/ENGINE-RULES.md, "Trials")
+
+    /// A trial starts `trialing`; its end bills the first period, or cancels or pauses without a payment method.
+    @Test(arguments: [
+        (true, TrialEndBehavior.cancel, Machine.TrialEndAction.billFirstPeriod, Machine.State.active),
+        (false, .createInvoice, .billFirstPeriod, .active),
+        (false, .cancel, .cancel, .canceled),
+        (false, .pause, .pause, .paused),
+    ])
+    func aTrialEnds(hasPaymentMethod: Bool, behavior: TrialEndBehavior, action: Machine.TrialEndAction, after: Machine.State) {
+        var machine = Machine()
+        #expect(machine.start(trial: true) == .billFirstInvoice)
+        #expect(machine.status == .trialing)
+        #expect(machine.periodEnded() == .endTrial)
+        #expect(machine.trialEnded(hasPaymentMethod: hasPaymentMethod, behavior: behavior) == action)
+        #expect(machine.state == after)
+    }
+
+    /// Canceling a trialing or paused subscription invoices nothing; a paused one neither renews nor previews.
+    @Test func cancelingATrialInvoicesNothing() {
+        var trialing = Machine(state: .trialing)
+        #expect(trialing.cancel() == .endWithoutInvoice)
+        #expect(trialing.state == .canceled)
+        var paused = Machine(state: .paused)
+        #expect(paused.status == .paused)
+        #expect(paused.periodEnded() == .stop)
+        #expect(paused.preview() == .notActive)
+        #expect(paused.cancel() == .endWithoutInvoice)
+    }
+
     // MARK: cancel
 
     @Test func cancelingAnActiveSubscriptionBillsTheCancellation() {

@@ -313,13 +313,13 @@ extension HostileInputTests {
         let yaml = Self.m(
             more: """
                 timeline:
-                  - { at: 2026-01-01T12:00:00Z, cancel_subscription: { subscription: sub_a } }
                   - { at: 2026-01-01T06:00:00Z, cancel_subscription: { subscription: sub_a } }
+                  - { at: 2026-01-01T12:00:00Z, cancel_subscription: { subscription: sub_a } }
                 """)
-        // The 06:00 cancel comes first on the clock: the 12:00 one (line 15) is the second.
+        // The timeline checks each change against the subscription's state then: at 12:00 it is canceled.
         #expect(
             Self.diagnostics(yaml) == [
-                "hostile.yaml:15:5: subscription `sub_a` is already canceled at 2026-01-01T06:00:00Z (the cancel_subscription at line 16); a subscription is canceled once"
+                "hostile.yaml:16:70: timeline[1].cancel_subscription.subscription: cancel_subscription at 2026-01-01T12:00:00Z: subscription `sub_a` was canceled at 2026-01-01T06:00:00Z"
             ])
     }
 

@@ -73,3 +73,22 @@ private let location = SourceLocation(file: "x.yaml", line: 3, column: 5)
     #expect(!result.hasExpectations)
     #expect(TextReport().render(RunResult(results: [result])).contains("no expectations"))
 }
+
+/// Each subscription's status history, from the rules (Docs/ENGINE-RULES.md, Trials): trials from
+/// Jan 1 to Jan 8; without a payment method create_invoice activates, cancel cancels, pause pauses;
+/// the text report prints each history that changed.
+@Test func statusHistoriesAreRecordedAndReported() async throws {
+    let file = root.appendingPathComponent("Scenarios/lifecycle/trial-end-behaviors.yaml").path
+    let outcome = try await memory.simulate(try ScenarioLoader.load(path: file).get())
+    let jan1 = Instant(year: 2026, month: 1, day: 1)
+    let jan8 = Instant(year: 2026, month: 1, day: 8)
+    #expect(
+        outcome.subscriptions.map(\.history) == [
+            [StatusChange(at: jan1, status: "trialing"), StatusChange(at: jan8, status: "active")],
+            [StatusChange(at: jan1, status: "trialing"), StatusChange(at: jan8, status: "canceled")],
+            [StatusChange(at: jan1, status: "trialing"), StatusChange(at: jan8, status: "paused")],
+        ])
+    let result = ScenarioResult(path: file, name: "t", status: .passed, outcome: outcome)
+    #expect(TextReport().render(RunResult(results: [result])).contains("sub_pause: trialing 2026-01-01T00:00:00Z → paused 2026-01-08T00:00:00Z"))
+    #expect(JSONReport().render(RunResult(results: [result])).contains("\"status_history\""))
+}

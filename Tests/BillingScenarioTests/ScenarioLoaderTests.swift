@@ -364,27 +364,28 @@ func column(of text: String, in yaml: String) -> Int {
         #expect(uniform.decimals == 0)
     }
 
-    /// Defaults and explicit flags, one cancellation per file (a subscription is canceled once).
-    @Test(arguments: [
-        ("{ subscription: sub_john }", TimelineAction.cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false)),
-        (
-            "{ subscription: sub_john, invoice_now: true, prorate: true }",
-            TimelineAction.cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true)
-        ),
-    ])
-    func cancelSubscriptionDefaults(cancel: String, action: TimelineAction) throws {
+    @Test func cancelSubscriptionDefaults() throws {
         let yaml = patched(
             replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
             with: """
                     preview_invoice: { subscription: sub_john, as: feb_preview }
                   - at: 2026-02-20T00:00:00Z
-                    cancel_subscription: \(cancel)
-                  - at: 2026-02-22T00:00:00Z
                     preview_invoice: { subscription: sub_john }
+                  - at: 2026-02-21T00:00:00Z
+                    cancel_subscription: { subscription: sub_john }
 
                 """)
         let timeline = try loaded(yaml).simulation.timeline
-        #expect(timeline.map(\.action).dropFirst() == [action, .previewInvoice(subscription: "sub_john", name: "preview_2")])
+        #expect(
+            timeline.map(\.action).dropFirst() == [
+                .previewInvoice(subscription: "sub_john", name: "preview_1"),
+                .cancelSubscription(subscription: "sub_john", invoiceNow: false, prorate: false),
+            ])
+        let explicit = yaml.replacingOccurrences(
+            of: "cancel_subscription: { subscription: sub_john }",
+            with: "cancel_subscription: { subscription: sub_john, invoice_now: true, prorate: true }")
+        #expect(
+            try loaded(explicit).simulation.timeline.last?.action == .cancelSubscription(subscription: "sub_john", invoiceNow: true, prorate: true))
     }
 }
 
@@ -579,24 +580,28 @@ func column(of text: String, in yaml: String) -> Int {
         Unsupported(
             old: "timeline:\n",
             new:
-                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 3 }] }\n",
-            message: "timeline[0].update_subscription: update_subscription is not supported yet"),
+                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    pay_invoice: { invoice: in_0001 }\n",
+            message: "timeline[0].pay_invoice: pay_invoice is not supported yet"),
         Unsupported(
             old: "timeline:\n",
             new: "timeline:\n  - at: 2026-01-20T00:00:00Z\n    cancel_meter_event: { event_name: hypernian_tokens, identifier: evt_1 }\n",
             message: "timeline[0].cancel_meter_event: cancel_meter_event is not supported yet"),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    trial_end: 2026-01-15T00:00:00Z\n",
-            message: "subscriptions[0].trial_end: trials are not supported yet"),
+            old: "    customer: cus_john\n", new: "    customer: cus_john\n    cancel_at: 2026-01-15T00:00:00Z\n",
+            message:
+                "subscriptions[0].cancel_at: cancel_at at creation is not supported yet (Stripe charges the truncated first period; set it with a timeline update_subscription)"
+        ),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    trial_period_days: 14\n",
-            message: "subscriptions[0].trial_period_days: trials are not supported yet"),
+            old: "    customer: cus_john\n", new: "    customer: cus_john\n    pending_invoice_item_interval: { interval: week }\n",
+            message: "subscriptions[0].pending_invoice_item_interval: pending_invoice_item_interval is not supported yet"),
         Unsupported(
             old: "    customer: cus_john\n", new: "    customer: cus_john\n    discounts: [{ coupon: half }]\n",
             message: "subscriptions[0].discounts: discounts are not supported yet"),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    cancel_at_period_end: true\n",
-            message: "subscriptions[0].cancel_at_period_end: cancel_at_period_end is not supported yet (use a timeline cancel_subscription)"),
+            old: "    customer: cus_john\n", new: "    customer: cus_john\n    default_payment_method: pm_card_visa\n",
+            message:
+                "subscriptions[0].default_payment_method: a subscription's default_payment_method is not supported yet (give the customer's invoice_settings.default_payment_method)"
+        ),
         Unsupported(
             old: "    default_aggregation: { formula: sum }\n", new: "    default_aggregation: { formula: sum }\n    event_time_window: hour\n",
             message: "meters[0].event_time_window: event_time_window is not supported yet (usage is aggregated per billing period)"),
@@ -783,7 +788,9 @@ func column(of text: String, in yaml: String) -> Int {
 
     @Test func aTimelineEntryHasOneAction() {
         let none = patched(replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n", with: "")
-        #expect(diagnostics(none).map(\.message).contains("timeline[0]: missing an action (cancel_subscription or preview_invoice)"))
+        #expect(
+            diagnostics(none).map(\.message).contains(
+                "timeline[0]: missing an action (update_subscription or cancel_subscription or preview_invoice or add_invoice_item)"))
         let two = patched(
             replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
             with: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n    cancel_subscription: { subscription: sub_john }\n")

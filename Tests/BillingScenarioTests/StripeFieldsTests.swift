@@ -301,7 +301,9 @@ struct Placement: Sendable {
     }
 
     @Test func everyIgnoredOrUnsupportedFieldSaysWhy() {
-        for table in StripeFields.all + [FormatFields.scenario, FormatFields.settings, FormatFields.expect, FormatFields.previewInvoice] {
+        for table in StripeFields.all + [
+            FormatFields.scenario, FormatFields.settings, FormatFields.expect, FormatFields.previewInvoice, FormatFields.updateSubscription,
+        ] {
             for (name, policy) in table.fields {
                 switch policy {
                 case .billed: break
@@ -318,12 +320,40 @@ struct Placement: Sendable {
         var read: [String: Set<String>] = [:]
         let settings = "settings: { billing_mode: flexible, finalization_grace: 1h, event_window: {} }\n"
         let withSettings = patched(replacing: "clock:\n", with: settings + "clock:\n")
-        for yaml in [withSettings, pastedFromTheAPI] {
+        let update = patched(
+            replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
+            with: """
+                    preview_invoice: { subscription: sub_john, as: feb_preview }
+                  - at: 2026-02-11T00:00:00Z
+                    update_subscription:
+                      subscription: sub_john
+                      items: [{ id: si_license, quantity: 2 }, { id: si_usage, deleted: true }, { price: price_usage }]
+                      proration_behavior: always_invoice
+                      proration_date: 2026-02-10T00:00:00Z
+                      billing_cycle_anchor: unchanged
+                      cancel_at_period_end: false
+                      cancel_at: 2026-02-20T00:00:00Z
+                  - at: 2026-02-11T00:00:00Z
+                    add_invoice_item: { customer: cus_john, subscription: sub_john, amount: 2500, currency: usd, description: Support }
+                  - at: 2026-02-12T00:00:00Z
+                    preview_invoice:
+                      subscription: sub_john
+                      subscription_details:
+                        items: [{ id: si_license, quantity: 3 }]
+                        proration_date: 2026-02-11T00:00:00Z
+                        proration_behavior: none
+                        billing_cycle_anchor: unchanged
+                        cancel_at_period_end: false
+
+                """)
+        for yaml in [withSettings, pastedFromTheAPI, update] {
             let (scenario, sink) = ScenarioLoader.read(yaml: yaml, path: path)
             #expect(scenario != nil)
             read.merge(sink.fieldsRead) { $0.union($1) }
         }
-        for table in StripeFields.all + [FormatFields.scenario, FormatFields.settings, FormatFields.expect, FormatFields.previewInvoice] {
+        for table in StripeFields.all + [
+            FormatFields.scenario, FormatFields.settings, FormatFields.expect, FormatFields.previewInvoice, FormatFields.updateSubscription,
+        ] {
             let unread = table.billed.subtracting(read[table.object] ?? [])
             #expect(unread.isEmpty, "\(table.object): billed but never read: \(unread.sorted())")
         }

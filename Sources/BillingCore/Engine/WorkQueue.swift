@@ -5,6 +5,8 @@ enum Work: Sendable, Hashable {
     case expire(subscription: Int)
     case start(subscription: Int)
     case renew(subscription: Int)
+    /// A `cancel_at` inside the current period (Docs/ENGINE-RULES.md, "cancel_at").
+    case cancelAt(subscription: Int)
     case timeline(entry: Int)
 
     /// The order of kinds at one instant (Docs/ENGINE-RULES.md, "Time and the test clock"):
@@ -13,7 +15,7 @@ enum Work: Sendable, Hashable {
         switch self {
         case .finalize: (0, 0)
         case .expire: (0, 1)
-        case .start(let index), .renew(let index): (1, index)
+        case .start(let index), .renew(let index), .cancelAt(let index): (1, index)
         case .timeline(let index): (2, index)
         }
     }

@@ -49,6 +49,16 @@ public struct InvoiceLine: Sendable, Hashable {
     }
 }
 
+extension InvoiceLine {
+    /// An invoice item of `item.amount` added at `instant` (Docs/ENGINE-RULES.md, "Invoice items"): no
+    /// price and no subscription item (both empty), quantity 1, the period the instant itself.
+    static func invoiceItem(_ item: InvoiceItem, at instant: Instant) throws(AmountOverflow) -> InvoiceLine {
+        try InvoiceLine(
+            price: "", subscriptionItem: "", description: item.description, period: Period(start: instant, end: instant),
+            quantity: ExactDecimal(1), rated: RatedAmount(exact: ExactDecimal(item.amount)), metered: false)
+    }
+}
+
 /// An invoice, as billsim generates it and stores persist it.
 public struct Invoice: Sendable, Hashable {
     public var id: String

@@ -78,6 +78,27 @@ enum FirstInvoice {
         return Plan(period: period, usageStart: start, lines: advance + prorations, deferred: deferred)
     }
 
+    /// A trial (Docs/ENGINE-RULES.md, "Trials"): the period is the trial `[created, trial_end)`; the
+    /// 0 USD invoice has a zero-amount trial line per licensed item (classic: and the zero-amount line
+    /// per metered item); no usage of the trial is ever billed (the first usage line starts at `trial_end`).
+    static func trial(_ subscription: BilledSubscription, until trialEnd: Instant) -> Plan {
+        let definition = subscription.definition
+        let period = Period(start: definition.created, end: trialEnd)
+        let lines = subscription.itemOrder.compactMap { item -> PlannedLine? in
+            if !subscription.prices[item].isMetered { return PlannedLine(item: item, period: period, kind: .trial) }
+            return definition.billingMode == .classic ? PlannedLine(item: item, period: period, kind: .zero) : nil
+        }
+        return Plan(period: period, usageStart: trialEnd, lines: lines, deferred: [])
+    }
+
+    /// A future anchor with `proration_behavior: none` (§4.11): the stub `[created, anchor)` is free and
+    /// no first invoice is created; the first renewal at the anchor bills the stub's usage.
+    static func freeStub(_ subscription: BilledSubscription) -> Plan {
+        let created = subscription.definition.created
+        let period = Period(start: created, end: subscription.schedule.nextBoundary(after: created))
+        return Plan(period: period, usageStart: created, lines: [], deferred: [])
+    }
+
     /// Backdating that would put more than ``lineLimit`` lines on the first invoice stops the run with an
     /// error naming the subscription (§5.2, §6.1: Stripe refuses it).
     static func checkLineLimit(_ lines: [PlannedLine], of definition: Subscription) throws {
@@ -106,10 +127,28 @@ enum Renewal {
     static func plan(_ subscription: BilledSubscription) -> (next: Period, lines: [PlannedLine]) {
         let ended = subscription.period
         let next = Period(start: ended.end, end: subscription.schedule.nextBoundary(after: ended.end))
-        let usage = Period(start: subscription.usageStart, end: ended.end)
-        let arrears = subscription.meteredItems.map { PlannedLine(item: $0, period: usage, kind: .usage) }
+        let arrears = subscription.meteredItems.map {
+            PlannedLine(item: $0, period: Period(start: subscription.usageStart(of: $0), end: ended.end), kind: .usage)
+        }
         let advance = subscription.licensedItems.map { PlannedLine(item: $0, period: next, kind: .licensed) }
         return (next, arrears + advance)
+    }
+
+    /// The final invoice of `cancel_at_period_end` at the period end: the metered lines of
+    /// ``plan(_:)``, no licensed line (no period starts).
+    static func finalLines(_ subscription: BilledSubscription) -> [PlannedLine] {
+        plan(subscription).lines.filter { $0.kind == .usage }
+    }
+}
+
+/// The end of a trial (Docs/ENGINE-RULES.md, "Trials").
+enum TrialEnd {
+    /// The first paid period from `instant` (the trial's end) to the schedule's next boundary (a full
+    /// period when the anchor is the trial's end, a prorated stub up to an explicit later anchor), and
+    /// its licensed lines, billed in advance; no usage line (usage during the trial is never billed).
+    static func plan(_ subscription: BilledSubscription, at instant: Instant) -> (next: Period, lines: [PlannedLine]) {
+        let next = Period(start: instant, end: subscription.schedule.nextBoundary(after: instant))
+        return (next, subscription.licensedItems.map { PlannedLine(item: $0, period: next, kind: .licensed) })
     }
 }
 
@@ -121,12 +160,13 @@ enum Cancellation {
     static func plan(_ subscription: BilledSubscription, at instant: Instant, invoiceNow: Bool, prorate: Bool) -> [PlannedLine] {
         var lines: [PlannedLine] = []
         if invoiceNow {
-            let usage = Period(start: subscription.usageStart, end: instant)
-            lines += subscription.meteredItems.map { PlannedLine(item: $0, period: usage, kind: .usage) }
+            lines += subscription.meteredItems.map {
+                PlannedLine(item: $0, period: Period(start: subscription.usageStart(of: $0), end: instant), kind: .usage)
+            }
         }
         if prorate && instant < subscription.period.end {
             let unused = Period(start: instant, end: subscription.period.end)
-            lines += subscription.licensedItems.map { PlannedLine(item: $0, period: unused, kind: .credit) }
+            for item in subscription.licensedItems { lines += Proration.credits(for: item, over: unused, of: subscription).lines }
         }
         return lines
     }
@@ -134,6 +174,129 @@ enum Cancellation {
     /// The final invoice's period: `[period start, instant)`.
     static func invoicePeriod(_ subscription: BilledSubscription, at instant: Instant) -> Period {
         Period(start: subscription.period.start, end: instant)
+    }
+}
+
+/// `update_subscription` (Docs/ENGINE-RULES.md, "Updates").
+enum Update {
+    /// What an update does: the subscription after it, and the lines it bills.
+    struct Plan: Sendable, Hashable {
+        /// Slots opened and closed, charges credited, and (anchor reset) the new schedule and period.
+        var subscription: BilledSubscription
+        /// Metered usage the change bills (flexible: before a price change or a removal; classic
+        /// `always_invoice` and an anchor reset: every open item's usage not yet invoiced).
+        var usage: [PlannedLine]
+        /// An anchor reset: the licensed lines of the new full period.
+        var advance: [PlannedLine]
+        /// Per changed item in the update's order: its credits, then its remaining-time debit.
+        var prorations: [PlannedLine]
+        /// The period of the invoice the update creates now (`always_invoice`, `billing_cycle_anchor: now`);
+        /// `nil`: the lines wait for the next invoice.
+        var invoicePeriod: Period?
+    }
+
+    /// Plans `update` of `subscription` at `instant` (prices looked up in `catalog`).
+    ///
+    /// Prorations cover `[proration_date, period end)` (default `proration_date`: `instant`): a licensed
+    /// item whose price or quantity changes, or that is removed, is credited (``Proration/credits(for:over:of:)``);
+    /// one whose price or quantity changes, or that is added, is debited for the remaining time
+    /// (``LicensedAmount/remaining(_:over:schedule:)``). Metered items are never prorated: a price change
+    /// starts the new price's usage at `instant` (classic drops the usage before it; flexible bills it at
+    /// the old price), a removal bills the usage so far in flexible (unless `none`) and nothing in
+    /// classic, an addition bills usage from `instant` (classic: with a zero-amount line).
+    static func plan(_ update: SubscriptionUpdate, of subscription: BilledSubscription, at instant: Instant, catalog: Catalog) throws -> Plan {
+        var updated = subscription
+        let id = subscription.definition.id
+        let prorationDate = update.prorationDate ?? instant
+        guard prorationDate >= subscription.period.start, prorationDate <= instant else {
+            throw EngineError(
+                "update_subscription \(id) at \(instant): proration_date \(prorationDate) is outside the current period \(subscription.period.start) → \(instant)"
+            )
+        }
+        let prorates = update.prorationBehavior != .none
+        let span = Period(start: prorationDate, end: subscription.period.end)
+        let flexible = subscription.definition.billingMode == .flexible
+        var usage: [PlannedLine] = []
+        var prorations: [PlannedLine] = []
+        var credited: Set<Int> = []
+        func usageSoFar(_ slot: Int) -> PlannedLine {
+            PlannedLine(item: slot, period: Period(start: updated.usageStart(of: slot), end: instant), kind: .usage)
+        }
+        func credit(_ slot: Int) {
+            credited.insert(slot)
+            guard prorates else { return }
+            let (lines, left) = Proration.credits(for: slot, over: span, of: updated)
+            prorations += lines
+            updated.debits[updated.definition.items[slot].id] = left
+        }
+        func open(_ item: SubscriptionItem, replacing closing: Int?) throws {
+            guard let price = catalog.price(item.price) else { throw EngineError("update_subscription \(id): no price \(item.price)") }
+            let slot = updated.open(
+                item, price: price, productName: catalog.product(price.product)?.name ?? price.product, at: instant, replacing: closing)
+            if price.isMetered {
+                // classic: "a 0-amount line item is created for each metered item … when one is added" (§5.3(1)).
+                if !flexible && closing == nil && !update.resetsAnchor {
+                    prorations.append(PlannedLine(item: slot, period: Period(start: instant, end: span.end), kind: .zero))
+                }
+            } else if prorates && !update.resetsAnchor {
+                prorations.append(PlannedLine(item: slot, period: span, kind: .remaining))
+            }
+        }
+        func openSlot(_ item: String) throws -> Int {
+            guard let slot = updated.slot(of: item) else { throw EngineError("update_subscription \(id) at \(instant): no item \(item)") }
+            return slot
+        }
+        for change in update.items {
+            switch change {
+            case .remove(let item):
+                let slot = try openSlot(item)
+                if !updated.prices[slot].isMetered {
+                    credit(slot)
+                } else if flexible && prorates {
+                    usage.append(usageSoFar(slot))
+                }
+                updated.close(slot)
+            case .change(let item, let price, let quantity):
+                let slot = try openSlot(item)
+                let old = updated.definition.items[slot]
+                let new = SubscriptionItem(id: old.id, price: price ?? old.price, quantity: quantity ?? old.quantity)
+                guard new != old else { continue }
+                if !updated.prices[slot].isMetered {
+                    credit(slot)
+                } else if flexible {
+                    usage.append(usageSoFar(slot))
+                }
+                try open(new, replacing: slot)
+            case .add(let item, let price, let quantity):
+                try open(SubscriptionItem(id: item, price: price, quantity: quantity), replacing: nil)
+            }
+        }
+        guard update.resetsAnchor else {
+            guard update.prorationBehavior == .alwaysInvoice else {
+                return Plan(subscription: updated, usage: usage, advance: [], prorations: prorations)
+            }
+            if !flexible {
+                for slot in updated.meteredItems {
+                    usage.append(usageSoFar(slot))
+                    updated.slotUsageStart[slot] = instant
+                }
+            }
+            return Plan(
+                subscription: updated, usage: usage, advance: [], prorations: prorations,
+                invoicePeriod: Period(start: subscription.period.start, end: instant))
+        }
+        // billing_cycle_anchor: now (§5.1): every licensed item's unused time is credited, the usage so far
+        // is billed, and a new full period starts now.
+        for slot in subscription.licensedItems where !credited.contains(slot) { credit(slot) }
+        usage += updated.meteredItems.map(usageSoFar)
+        updated.schedule = BillingSchedule(anchor: instant, interval: updated.schedule.interval)
+        updated.period = Period(start: instant, end: updated.schedule.nextBoundary(after: instant))
+        updated.usageStart = instant
+        updated.slotUsageStart = [:]
+        let advance = updated.licensedItems.map { PlannedLine(item: $0, period: updated.period, kind: .licensed) }
+        return Plan(
+            subscription: updated, usage: usage, advance: advance, prorations: prorations,
+            invoicePeriod: Period(start: subscription.period.start, end: instant))
     }
 }
 

@@ -7,8 +7,13 @@ struct PlannedLine: Sendable, Hashable {
         case usage
         /// The classic first invoice's zero-amount metered line.
         case zero
-        /// A credit for the unused part of a licensed period: the licensed amount of the period, negated.
-        case credit
+        /// A credit for the unused part of a licensed period, negated: of the debit it gives back
+        /// (`flexible`), or of the slot's current amount (`nil`: `classic`) (``Proration/credits(for:over:of:)``).
+        case credit(Debit?)
+        /// The debit for the remaining time of a period after a change: always a proration.
+        case remaining
+        /// A licensed item's zero-amount line for its trial (Docs/ENGINE-RULES.md, "Trials").
+        case trial
     }
 
     var item: Int
@@ -46,21 +51,26 @@ struct PlannedLine: Sendable, Hashable {
                 proration: proration, metered: price.isMetered)
         }
         switch kind {
-        case .licensed, .credit:
+        case .licensed, .credit, .remaining:
             let quantity = ExactDecimal(item.quantity)
             var rated = Rating.rate(price.scheme, quantity: quantity)
+            let schedule = subscription.schedule
             let amount =
-                if kind == .credit {
-                    LicensedAmount.credit(
-                        rated.exact, over: period, schedule: subscription.schedule, mode: subscription.definition.billingMode,
-                        debit: subscription.debits[self.item])
-                } else {
-                    LicensedAmount.charge(rated.exact, over: period, schedule: subscription.schedule)
+                switch kind {
+                case .credit(let debit): LicensedAmount.credit(rated.exact, over: period, schedule: schedule, debit: debit)
+                case .remaining: LicensedAmount.remaining(rated.exact, over: period, schedule: schedule)
+                default: LicensedAmount.charge(rated.exact, over: period, schedule: schedule)
                 }
             rated.exact = amount.exact
+            let isCredit = if case .credit = kind { true } else { false }
             let description = LineDescription.licensed(
-                quantity: item.quantity, product: productName, period: period, isCredit: kind == .credit, isProration: amount.isProration)
+                quantity: item.quantity, product: productName, period: period, isCredit: isCredit, isProration: amount.isProration)
             return try make(quantity: quantity, rated: rated, proration: amount.isProration, description: description)
+        case .trial:
+            let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
+            let description = LineDescription.trial(
+                quantity: item.quantity, product: productName, mode: subscription.definition.billingMode)
+            return try make(quantity: ExactDecimal(item.quantity), rated: rated, proration: false, description: description)
         case .zero:
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
             return try make(quantity: .zero, rated: rated, proration: false, description: LineDescription.meteredInArrears(product: productName))
@@ -79,6 +89,11 @@ enum LineDescription {
         if isCredit { return "Unused time on \(quantity) × \(product) after \(period.start.civil.date)" }
         if isProration { return "Remaining time on \(quantity) × \(product) from \(period.start.civil.date) to \(period.end.civil.date)" }
         return "\(quantity) × \(product)"
+    }
+
+    /// A trial line: "Trial period for 1 × Seat" (classic), "Free trial for 1 × Seat" (flexible, §5.3(7)).
+    static func trial(quantity: Int64, product: String, mode: BillingMode) -> String {
+        "\(mode == .flexible ? "Free trial for" : "Trial period for") \(quantity) × \(product)"
     }
 
     /// The classic first invoice's zero-amount metered line.

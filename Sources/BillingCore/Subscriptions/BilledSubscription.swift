@@ -2,23 +2,46 @@
 /// stands (the current period, lines held for the next invoice, what each licensed item was charged),
 /// and its status (``SubscriptionStateMachine``).
 ///
+/// Items are *slots*: a slot is one price at one quantity, never changed. An update that changes an
+/// item's price or quantity closes its slot and opens a new one under the same item id (``replace(_:with:at:)``),
+/// so that a line planned for an old slot (a credit of the old price, the usage before a price change)
+/// still prices as it was. `itemOrder` lists the open slots in the subscription's item order.
+///
 /// Plain values: the planning functions read it, the engine updates it as it performs their plans.
 struct BilledSubscription: Sendable, Hashable {
+
     var definition: Subscription
     var schedule: BillingSchedule
-    /// The price of each item, by item index.
+    /// The price of each slot, by slot index.
     var prices: [Price]
-    /// The display name of each item's product, by item index (line descriptions).
+    /// The display name of each slot's product, by slot index (line descriptions).
     var productNames: [String]
+    /// The open slots, in item order.
+    var itemOrder: [Int]
     /// The current service period.
     var period: Period
     /// Where the next metered lines start (the backdated start for a classic first period).
     var usageStart: Instant
-    /// Lines waiting for the next invoice (classic backdating with a future anchor).
+    /// Slots opened during the current period: where their usage starts (after ``usageStart``).
+    var slotUsageStart: [Int: Instant] = [:]
+    /// Lines waiting for the next invoice (classic backdating with a future anchor, pending prorations).
     var pending: [InvoiceLine] = []
-    /// What each licensed item (by index) was charged for the current period: flexible credits it back.
-    var debits: [Int: Debit] = [:]
+    /// Usage lines waiting for the next invoice (flexible: usage before a metered price change or removal).
+    var pendingUsage: [PlannedLine] = []
+    /// What each licensed item (by item id) was charged for the current period and not yet credited:
+    /// flexible credits these back (§5.3(4)). `nil` for an item never charged.
+    var debits: [String: [Debit]] = [:]
     var lifecycle = SubscriptionStateMachine()
+    /// Stripe's `canceled_at`: the cancellation, or the update that set `cancel_at_period_end`.
+    var canceledAt: Instant?
+    /// Stripe's `ended_at`.
+    var endedAt: Instant?
+    /// Stripe's `trial_end`.
+    var trialEnd: Instant?
+    /// Each status it took, with the instant (``noteStatus(at:)``).
+    var history: [StatusChange] = []
+    /// Stripe's `cancel_at` before the current period end, and whether reaching it prorates.
+    var cancelAt: ScheduledCancellation?
 
     /// A subscription that has not started: its period is empty at its start until the first invoice is planned.
     /// `prices` (one per item, at least one) set the schedule's interval; `productNames` default to the product ids.
@@ -26,6 +49,7 @@ struct BilledSubscription: Sendable, Hashable {
         self.definition = definition
         self.prices = prices
         self.productNames = productNames ?? prices.map(\.product)
+        itemOrder = Array(prices.indices)
         schedule = definition.schedule(interval: prices[0].interval)
         period = Period(start: definition.start, end: definition.start)
         usageStart = definition.start
@@ -41,14 +65,69 @@ struct BilledSubscription: Sendable, Hashable {
         self.init(definition: definition, prices: prices, productNames: prices.map { catalog.product($0.product)?.name ?? $0.product })
     }
 
-    /// Item indices of metered prices, in item order.
-    var meteredItems: [Int] { prices.indices.filter { prices[$0].isMetered } }
-    /// Item indices of licensed prices, in item order.
-    var licensedItems: [Int] { prices.indices.filter { !prices[$0].isMetered } }
+    /// Open metered slots, in item order.
+    var meteredItems: [Int] { itemOrder.filter { prices[$0].isMetered } }
+    /// Open licensed slots, in item order.
+    var licensedItems: [Int] { itemOrder.filter { !prices[$0].isMetered } }
 
-    /// Remembers what a line for the whole current period charged, so a flexible cancellation can credit it back.
-    mutating func recordCharge(_ line: InvoiceLine, for plan: PlannedLine) {
-        guard plan.kind == .licensed, plan.period == period else { return }
-        debits[plan.item] = Debit(amount: line.amount, period: plan.period)
+    /// The open slot of item `id`.
+    func slot(of id: String) -> Int? { itemOrder.first { definition.items[$0].id == id } }
+
+    /// Where the usage of `slot` not yet invoiced starts.
+    func usageStart(of slot: Int) -> Instant { max(usageStart, slotUsageStart[slot] ?? usageStart) }
+
+    /// Opens a slot for `item` at `price` (usage from `instant`), after the open slots or in place of `closing`.
+    mutating func open(_ item: SubscriptionItem, price: Price, productName: String, at instant: Instant, replacing closing: Int? = nil) -> Int {
+        let slot = prices.count
+        definition.items.append(item)
+        prices.append(price)
+        productNames.append(productName)
+        slotUsageStart[slot] = instant
+        if let closing, let position = itemOrder.firstIndex(of: closing) {
+            itemOrder[position] = slot
+        } else {
+            itemOrder.append(slot)
+        }
+        return slot
     }
+
+    /// Closes `slot`: it bills nothing more.
+    mutating func close(_ slot: Int) { itemOrder.removeAll { $0 == slot } }
+
+    /// Remembers what a licensed line charged: a line for the whole current period replaces what the
+    /// item was charged before (a new period); a remaining-time debit adds to it.
+    mutating func recordCharge(_ line: InvoiceLine, for plan: PlannedLine) {
+        let id = definition.items[plan.item].id
+        let debit = Debit(slot: plan.item, amount: line.amount, period: plan.period, uncredited: plan.period)
+        switch plan.kind {
+        case .licensed where plan.period == period: debits[id] = [debit]
+        case .remaining: debits[id, default: []].append(debit)
+        case .licensed, .usage, .zero, .credit, .trial: break
+        }
+    }
+
+    /// Its Stripe fields now (`expect.subscriptions`): the current period only while it runs.
+    var snapshot: SubscriptionSnapshot {
+        let status = lifecycle.status
+        let running = status != nil && status != .canceled && status != .incompleteExpired
+        let atPeriodEnd = lifecycle.state == .cancelingAtPeriodEnd
+        var snapshot = SubscriptionSnapshot(
+            id: definition.id, status: status?.rawValue, currentPeriodStart: running ? period.start : nil,
+            currentPeriodEnd: running ? period.end : nil, cancelAtPeriodEnd: atPeriodEnd, cancelAt: atPeriodEnd ? period.end : cancelAt?.at,
+            canceledAt: canceledAt, endedAt: endedAt, trialEnd: trialEnd)
+        snapshot.history = history
+        return snapshot
+    }
+
+    /// Records the status at `instant` when it differs from the last one recorded.
+    mutating func noteStatus(at instant: Instant) {
+        guard let status = lifecycle.status?.rawValue, history.last?.status != status else { return }
+        history.append(StatusChange(at: instant, status: status))
+    }
+}
+
+/// A `cancel_at` inside the current period: when, and whether the unused time is credited.
+struct ScheduledCancellation: Sendable, Hashable {
+    var at: Instant
+    var prorates: Bool
 }

@@ -47,14 +47,26 @@ func greatestCommonDivisor(_ a: Int64, _ b: Int64) -> Int64 {
     return x == 0 ? 1 : Int64(x)
 }
 
-/// An amount charged for a licensed item's period: what a `flexible` cancellation credits back.
+/// An amount charged for a licensed item's period (a whole period, a stub, or the remaining time after
+/// a change): what a `flexible` credit gives back (§5.3(4): "credits use the amount originally debited").
 struct Debit: Sendable, Hashable {
+    /// The slot charged (its price and quantity show on the credit).
+    var slot: Int
     var amount: Int64
+    /// The span the amount paid for.
     var period: Period
+    /// The part of `period` not credited yet.
+    var uncredited: Period
+
+    /// The part of `span` this debit paid for and has not credited, if any.
+    func overlap(_ span: Period) -> Period? {
+        let overlap = Period(start: max(span.start, uncredited.start), end: min(span.end, uncredited.end))
+        return overlap.seconds > 0 ? overlap : nil
+    }
 }
 
 /// The exact amount of a licensed line, and whether it is a proration (Docs/ENGINE-RULES.md, "First
-/// invoice" for stubs and classic backdating, "Cancellation" for credits).
+/// invoice" for stubs and classic backdating, "Cancellation" and "Updates" for credits).
 struct LicensedAmount: Sendable, Hashable {
     var exact: ExactDecimal
     var isProration: Bool
@@ -66,20 +78,50 @@ struct LicensedAmount: Sendable, Hashable {
         return LicensedAmount(exact: schedule.prorate(listAmount, over: span), isProration: true)
     }
 
-    /// The credit (negative) for the unused `span` at the end of a licensed period (§5.3(4)).
+    /// The debit for the remaining time `span` after a change: always a proration, even when `span` is a
+    /// whole period (a change at the instant a period starts).
+    static func remaining(_ listAmount: ExactDecimal, over span: Period, schedule: BillingSchedule) -> LicensedAmount {
+        LicensedAmount(exact: schedule.prorate(listAmount, over: span), isProration: true)
+    }
+
+    /// The credit (negative) for the unused `span` of a licensed period (§5.3(4)).
     ///
-    /// `flexible` credits the amount originally debited (`debit`, a stub's prorated charge included)
-    /// for the share of its charged span left; `classic`, or an item never debited, credits the current
-    /// list amount for the share of each period `span` touches.
-    static func credit(
-        _ listAmount: ExactDecimal, over span: Period, schedule: BillingSchedule, mode: BillingMode, debit: Debit?
-    ) -> LicensedAmount {
+    /// With a `debit` (`flexible`): the amount originally debited × (seconds of `span` ÷ seconds of the
+    /// span it paid for); without (`classic`, or an item never debited): the current list amount for
+    /// the share of each period `span` touches.
+    static func credit(_ listAmount: ExactDecimal, over span: Period, schedule: BillingSchedule, debit: Debit?) -> LicensedAmount {
         let unused =
-            if mode == .flexible, let debit {
+            if let debit {
                 ExactDecimal(debit.amount).scaled(by: span.seconds, over: debit.period.seconds)
             } else {
                 schedule.prorate(listAmount, over: span)
             }
         return LicensedAmount(exact: -unused, isProration: true)
+    }
+}
+
+/// Which credit lines the unused time of an item gets (Docs/ENGINE-RULES.md, "Cancellation", "Updates").
+enum Proration {
+    /// The credits for `span` of the open `slot`, and the item's debits left after them.
+    ///
+    /// `classic` (or an item that has no record of its charges): one credit at the slot's current price
+    /// and quantity. `flexible`: one credit per debit the item has not credited yet that paid for part of
+    /// `span`, each for that part (§5.3(4): "one credit per original debit"); those parts are then
+    /// credited. An item whose charges were all credited gets no credit.
+    static func credits(for slot: Int, over span: Period, of subscription: BilledSubscription) -> (lines: [PlannedLine], debits: [Debit]?) {
+        let id = subscription.definition.items[slot].id
+        guard subscription.definition.billingMode == .flexible, let debits = subscription.debits[id] else {
+            return ([PlannedLine(item: slot, period: span, kind: .credit(nil))], subscription.debits[id])
+        }
+        var lines: [PlannedLine] = []
+        var left: [Debit] = []
+        for var debit in debits {
+            if let overlap = debit.overlap(span) {
+                lines.append(PlannedLine(item: debit.slot, period: overlap, kind: .credit(debit)))
+                debit.uncredited = Period(start: debit.uncredited.start, end: max(debit.uncredited.start, span.start))
+            }
+            left.append(debit)
+        }
+        return (lines, left)
     }
 }

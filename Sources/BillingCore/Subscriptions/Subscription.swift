@@ -22,6 +22,14 @@ public enum BillingMode: String, Sendable, Hashable, CaseIterable {
     case classic, flexible
 }
 
+/// `trial_settings.end_behavior.missing_payment_method`: what the trial's end does when the customer
+/// has no payment method (BILLING-SEMANTICS §5.5).
+public enum TrialEndBehavior: String, Sendable, Hashable, CaseIterable {
+    case createInvoice = "create_invoice"
+    case cancel
+    case pause
+}
+
 /// One item of a subscription: a price and, for licensed prices, a quantity.
 public struct SubscriptionItem: Sendable, Hashable {
     public var id: String
@@ -49,13 +57,26 @@ public struct Subscription: Sendable, Hashable {
     public var items: [SubscriptionItem]
     /// Where the scenario defines it (`file:line:col`), named by the errors a run stops on.
     public var source: String?
+    /// `cancel_at_period_end` at creation: the first period is its last.
+    public var cancelAtPeriodEnd: Bool
+    /// `trial_end` (or `created` + `trial_period_days`): the subscription is `trialing` until then.
+    public var trialEnd: Instant?
+    public var trialEndBehavior: TrialEndBehavior
+    /// `proration_behavior` at creation: `none` makes a future anchor's stub free, with no first invoice.
+    public var prorationBehavior: ProrationBehavior
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
         billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
-        items: [SubscriptionItem], source: String? = nil
+        items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false, trialEnd: Instant? = nil,
+        trialEndBehavior: TrialEndBehavior = .createInvoice, prorationBehavior: ProrationBehavior = .createProrations,
+        source: String? = nil
     ) {
         self.source = source
+        self.trialEnd = trialEnd
+        self.trialEndBehavior = trialEndBehavior
+        self.prorationBehavior = prorationBehavior
+        self.cancelAtPeriodEnd = cancelAtPeriodEnd
         self.id = id
         self.customer = customer
         self.created = created
@@ -70,19 +91,93 @@ public struct Subscription: Sendable, Hashable {
     /// When service starts: the backdated start date, else `created`.
     public var start: Instant { backdateStartDate ?? created }
 
-    /// The billing schedule: the explicit anchor, else the start (`flexible`) or `created` (`classic`).
+    /// The billing schedule: the explicit anchor, else the trial's end (§5.1), else the start
+    /// (`flexible`) or `created` (`classic`).
     public func schedule(interval: BillingInterval) -> BillingSchedule {
-        let anchor = billingCycleAnchor ?? (billingMode == .flexible ? start : created)
+        let anchor = billingCycleAnchor ?? trialEnd ?? (billingMode == .flexible ? start : created)
         return BillingSchedule(anchor: anchor, interval: interval)
+    }
+}
+
+/// `proration_behavior` of an update (BILLING-SEMANTICS §5.7).
+public enum ProrationBehavior: String, Sendable, Hashable, CaseIterable {
+    /// Proration lines wait for the subscription's next invoice (Stripe's default).
+    case createProrations = "create_prorations"
+    /// An invoice at once with the prorations (and, in classic, the usage not yet invoiced).
+    case alwaysInvoice = "always_invoice"
+    /// No prorations: the change applies from the next invoice.
+    case none
+}
+
+/// One entry of an update's `items` (Stripe's `items[]` of `POST /v1/subscriptions/:id`).
+public enum ItemChange: Sendable, Hashable {
+    /// An existing item gets a new price and/or quantity (`nil`: unchanged).
+    case change(item: String, price: String?, quantity: Int64?)
+    /// `deleted: true`.
+    case remove(item: String)
+    /// No `id` of an existing item: a new item.
+    case add(item: String, price: String, quantity: Int64)
+}
+
+/// `update_subscription`: the fields billsim bills (Docs/ENGINE-RULES.md, "Updates").
+public struct SubscriptionUpdate: Sendable, Hashable {
+    public var subscription: String
+    public var items: [ItemChange]
+    public var prorationBehavior: ProrationBehavior
+    /// The instant prorations are computed from (default: the update's instant).
+    public var prorationDate: Instant?
+    /// `billing_cycle_anchor: now`: a new full period starts at the update.
+    public var resetsAnchor: Bool
+    /// `cancel_at_period_end` when written.
+    public var cancelAtPeriodEnd: Bool?
+    /// `cancel_at` when written: the subscription ends then (Docs/ENGINE-RULES.md, "cancel_at").
+    public var cancelAt: Instant?
+    /// `trial_end: now`: a trialing subscription's trial ends at the update (Docs/ENGINE-RULES.md, "Trials").
+    public var endsTrial: Bool
+
+    public init(
+        subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,
+        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil, endsTrial: Bool = false
+    ) {
+        self.endsTrial = endsTrial
+        self.cancelAt = cancelAt
+        self.subscription = subscription
+        self.items = items
+        self.prorationBehavior = prorationBehavior
+        self.prorationDate = prorationDate
+        self.resetsAnchor = resetsAnchor
+        self.cancelAtPeriodEnd = cancelAtPeriodEnd
+    }
+}
+
+/// `add_invoice_item` with an amount: a one-off line pending until the subscription's next invoice
+/// (Docs/ENGINE-RULES.md, "Invoice items").
+public struct InvoiceItem: Sendable, Hashable {
+    public var subscription: String
+    /// Minor units; negative is a credit.
+    public var amount: Int64
+    public var description: String
+
+    public init(subscription: String, amount: Int64, description: String) {
+        self.subscription = subscription
+        self.amount = amount
+        self.description = description
     }
 }
 
 /// A change at a given clock time.
 public enum TimelineAction: Sendable, Hashable {
+    /// Changes items, prorations, the anchor or the period-end cancellation; see Docs/ENGINE-RULES.md, "Updates".
+    case updateSubscription(SubscriptionUpdate)
     /// Cancels immediately; see Docs/ENGINE-RULES.md, "Cancellation".
     case cancelSubscription(subscription: String, invoiceNow: Bool, prorate: Bool)
     /// Records the subscription's upcoming invoice under a name.
     case previewInvoice(subscription: String, name: String)
+    /// A one-off line for the subscription's next invoice.
+    case addInvoiceItem(InvoiceItem)
+    /// `preview_invoice` with `subscription_details`: the upcoming invoice as if `change` were made now,
+    /// without making it (Docs/ENGINE-RULES.md, "Preview of a change").
+    case previewChange(name: String, change: SubscriptionUpdate)
 }
 
 /// A timeline entry: an action at an instant.

@@ -29,7 +29,13 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case notCreated
         /// Its first invoice (`charge_automatically`, total above 0) is open: nothing has paid it.
         case incomplete(firstInvoice: Invoice)
+        /// In its trial (§5.5): its period is the trial; the trial's end starts the first paid period.
+        case trialing
         case active
+        /// The trial ended without a payment method under `missing_payment_method: pause`: nothing is invoiced.
+        case paused
+        /// Active with `cancel_at_period_end: true`: the period's end bills its usage and ends it.
+        case cancelingAtPeriodEnd
         /// Canceled, or canceled while incomplete: nothing more is invoiced.
         case canceled
         /// The first invoice was still unpaid when the incomplete window ended.
@@ -72,7 +78,9 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         switch state {
         case .notCreated: nil
         case .incomplete: .incomplete
-        case .active: .active
+        case .trialing: .trialing
+        case .active, .cancelingAtPeriodEnd: .active
+        case .paused: .paused
         case .canceled: .canceled
         case .incompleteExpired: .incompleteExpired
         }
@@ -90,12 +98,12 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     ///
     /// It is `active` while its first invoice is a draft: only that invoice's finalization, unpaid,
     /// makes it `incomplete` (``invoiceFinalized(_:at:)``).
-    mutating func start() -> StartAction {
+    mutating func start(trial: Bool = false) -> StartAction {
         switch state {
         case .notCreated:
-            state = .active
+            state = trial ? .trialing : .active
             return .billFirstInvoice
-        case .incomplete, .active, .canceled, .incompleteExpired:
+        case .incomplete, .trialing, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             return .reject(.alreadyStarted)
         }
     }
@@ -122,7 +130,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
             else { return .none }
             state = .incomplete(firstInvoice: invoice)
             return .scheduleExpiry(at: instant + Self.incompleteWindow)
-        case .notCreated, .incomplete, .canceled, .incompleteExpired:
+        case .notCreated, .incomplete, .trialing, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             // A cancellation's own invoice is finalized after the cancellation: nothing changes.
             return .none
         }
@@ -141,7 +149,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .incomplete(let invoice):
             state = .incompleteExpired
             return .voidFirstInvoice(invoice)
-        case .notCreated, .active, .canceled, .incompleteExpired:
+        case .notCreated, .trialing, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             return .none
         }
     }
@@ -151,24 +159,87 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     enum RenewalAction: Sendable, Hashable {
         /// Plan and create the renewal invoice, then schedule the next renewal.
         case billRenewal
+        /// `cancel_at_period_end`: the final invoice (the period's usage, the held lines, no new
+        /// period), then ``endedAtPeriodEnd()``.
+        case billFinalInvoice
+        /// The trial ended: see ``trialEnded(hasPaymentMethod:behavior:)``.
+        case endTrial
         /// No renewal, and none scheduled after it: the subscription is incomplete or has ended.
         case stop
     }
 
-    /// The current period ended: only an active subscription renews (an incomplete one waits to expire).
+    /// The current period ended: only an active subscription renews (an incomplete one waits to expire);
+    /// one canceling at the period end bills its final invoice.
     func periodEnded() -> RenewalAction {
         switch state {
         case .active: .billRenewal
-        case .notCreated, .incomplete, .canceled, .incompleteExpired: .stop
+        case .cancelingAtPeriodEnd: .billFinalInvoice
+        case .trialing: .endTrial
+        case .notCreated, .incomplete, .paused, .canceled, .incompleteExpired: .stop
+        }
+    }
+
+    enum TrialEndAction: Sendable, Hashable {
+        /// Invoice the first paid period (Docs/ENGINE-RULES.md, "Trials").
+        case billFirstPeriod
+        /// `missing_payment_method: cancel`: canceled at the trial's end, nothing invoiced.
+        case cancel
+        /// `missing_payment_method: pause`: paused, nothing invoiced from then on.
+        case pause
+    }
+
+    /// The trial of a trialing subscription ended (at its `trial_end`, or early by `trial_end: now`): it
+    /// becomes active, unless the customer has no payment method and `behavior` says cancel or pause (§5.5).
+    mutating func trialEnded(hasPaymentMethod: Bool, behavior: TrialEndBehavior) -> TrialEndAction {
+        guard state == .trialing else { return .billFirstPeriod }
+        switch (hasPaymentMethod, behavior) {
+        case (false, .cancel):
+            state = .canceled
+            return .cancel
+        case (false, .pause):
+            state = .paused
+            return .pause
+        default:
+            state = .active
+            return .billFirstPeriod
+        }
+    }
+
+    /// The final invoice of ``RenewalAction/billFinalInvoice`` is made: the subscription is canceled.
+    mutating func endedAtPeriodEnd() {
+        if state == .cancelingAtPeriodEnd { state = .canceled }
+    }
+
+    /// `cancel_at_period_end` set by an update (after ``update()`` allowed it): `true` makes an active
+    /// subscription end at its period end, `false` undoes that (§5.6); setting it to what it is changes nothing.
+    mutating func cancelAtPeriodEnd(_ on: Bool) {
+        // (A trialing subscription keeps trialing: billsim does not combine trials and period-end cancellation yet.)
+        switch (state, on) {
+        case (.active, true): state = .cancelingAtPeriodEnd
+        case (.cancelingAtPeriodEnd, false): state = .active
+        default: break
         }
     }
 
     /// Whether the upcoming invoice can be previewed: only an active subscription has one.
     func preview() -> Rejection? {
         switch state {
-        case .active: nil
+        case .active, .cancelingAtPeriodEnd, .trialing: nil
         case .incomplete: .incomplete
-        case .notCreated, .canceled, .incompleteExpired: .notActive
+        case .notCreated, .paused, .canceled, .incompleteExpired: .notActive
+        }
+    }
+
+    /// Whether `update_subscription` can change it: only an active subscription takes a change (an
+    /// incomplete one waits for its first payment; Stripe's `pending_update` is not modeled).
+    func update() -> Rejection? {
+        switch state {
+        case .active, .cancelingAtPeriodEnd, .trialing: nil
+        case .incomplete: .incomplete
+        case .paused: .notActive
+        case .notCreated: .notCreated
+        case .canceled: .alreadyCanceled
+        case .incompleteExpired: .expired
         }
     }
 
@@ -180,6 +251,8 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case billCancellation
         /// Never active, nothing paid: end it as an expiry does, invoicing and crediting nothing.
         case voidFirstInvoice(Invoice)
+        /// Trialing or paused: nothing was charged for the period, so nothing is invoiced or credited.
+        case endWithoutInvoice
         case reject(Rejection)
     }
 
@@ -191,9 +264,12 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .incomplete(let invoice):
             state = .canceled
             return .voidFirstInvoice(invoice)
-        case .active:
+        case .active, .cancelingAtPeriodEnd:
             state = .canceled
             return .billCancellation
+        case .trialing, .paused:
+            state = .canceled
+            return .endWithoutInvoice
         case .canceled:
             return .reject(.alreadyCanceled)
         case .incompleteExpired:

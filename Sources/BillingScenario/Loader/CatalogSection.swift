@@ -70,7 +70,15 @@ extension ScenarioReader {
         var usageType: UsageType?
         switch (metered, meterValue) {
         case (true, nil): fields.sink.report(fields.path, "a metered price needs recurring.meter", at: fields.location)
-        case (true, let value?): usageType = meters.resolve(value).map { .metered(meter: $0.id) }
+        case (true, let value?):
+            usageType = meters.resolve(value).flatMap { meter in
+                // §1.4: a deactivated meter "cannot be attached to a price".
+                guard meter.object.isActive else {
+                    value.error("meter `\(meter.id)` is inactive: a price cannot be attached to it (reactivate it with status: active)")
+                    return nil
+                }
+                return .metered(meter: meter.id)
+            }
         case (false, let value?): value.error("a licensed price has no meter (set usage_type: metered to bill usage)")
         case (false, nil): usageType = .licensed
         case (nil, _): break

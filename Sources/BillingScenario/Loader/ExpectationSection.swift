@@ -35,7 +35,36 @@ extension ScenarioReader {
             }
         }
         expectation.lateEvents = fields.optional("late_events")?.int(0...Int64(Int32.max))
+        expectation.subscriptions = readStates(
+            fields.optional("subscriptions"), kind: "subscription", isDeclared: subscriptions.isDeclared, listing: subscriptions.listing,
+            fields: SubscriptionDocument.fields)
+        expectation.customers = readStates(
+            fields.optional("customers"), kind: "customer", isDeclared: customers.isDeclared, listing: customers.listing,
+            fields: CustomerDocument.fields)
         return expectation
+    }
+
+    /// `expect.subscriptions` or `expect.customers`: a mapping from ids the file declares to mappings
+    /// of known fields.
+    func readStates(
+        _ value: YAMLValue?, kind: String, isDeclared: (String) -> Bool, listing: String, fields known: [String]
+    ) -> [(id: String, expected: Expected)] {
+        guard let value, let entries = value.fields()?.entries else { return [] }
+        var states: [(id: String, expected: Expected)] = []
+        for entry in entries {
+            if !isDeclared(entry.key) { sink.report(value.path, "no \(kind) `\(entry.key)` \(listing)", at: entry.keyLocation) }
+            let expected = entry.value.expected()
+            guard case .map(let fieldEntries, _) = expected else {
+                sink.report(entry.value.path, "expected a mapping of \(kind) fields", at: entry.value.location)
+                continue
+            }
+            for field in fieldEntries where !known.contains(field.key) {
+                sink.report(
+                    "\(entry.value.path).\(field.key): unknown \(kind) field (known: \(known.joined(separator: ", ")))", at: field.keyLocation)
+            }
+            states.append((entry.key, expected))
+        }
+        return states
     }
 
     func report(_ problems: [(location: SourceLocation, message: String)]) {

@@ -164,8 +164,10 @@ final class ScenarioReader {
     var subscriptionLocations: [String: SourceLocation] = [:]
     /// The expected events of the `generate:` streams read so far.
     var generatedEvents = 0.0
-    /// Each `cancel_subscription` read: its subscription, timeline position and location.
-    var cancellations: [(subscription: String, at: Instant, index: Int, location: SourceLocation)] = []
+    /// Each subscription's items as the timeline read so far changes them.
+    var subscriptionStates: [String: TimelineSubscription] = [:]
+    /// Customers without a `currency`: the subscription whose currency fixed theirs, and that currency.
+    var currencyByCustomer: [String: (subscription: String, currency: Currency)] = [:]
 
     init(path: String, sink: DiagnosticSink) {
         self.path = path
@@ -198,7 +200,6 @@ final class ScenarioReader {
             let expectation =
                 top.optional("expect")?.mapping { readExpectation($0, location: expectLocation) } ?? Expectation(location: expectLocation)
 
-            checkCancellations()
             if let clock, sink.isEmpty {
                 checkPeriods(subscriptions.loaded, prices: Dictionary(prices.loaded.map { ($0.id, $0) }) { first, _ in first }, until: clock.until)
             }

@@ -58,7 +58,6 @@ enum StripeFields {
     private static let state = FieldPolicy.ignored("Stripe's state when the object was retrieved; the run computes its own")
     private static let noTaxes = FieldPolicy.ignored("tax details; no tax is computed, so they change nothing")
     private static let discounts = FieldPolicy.notSupportedYet("discounts are not supported yet")
-    private static let trials = FieldPolicy.notSupportedYet("trials are not supported yet")
     private static let legacySources = FieldPolicy.notSupportedYet(
         "default_source (legacy payment sources) is not supported yet; give invoice_settings.default_payment_method")
 
@@ -201,9 +200,10 @@ enum StripeFields {
             "billing_cycle_anchor_config": .notSupportedYet("billing_cycle_anchor_config is not supported yet (give billing_cycle_anchor)"),
             "billing_mode": .billed,
             "billing_schedules": .notSupportedYet("billing_schedules are not supported yet"),
-            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
-            "cancel_at": .notSupportedYet("cancel_at is not supported yet (use a timeline cancel_subscription)"),
-            "cancel_at_period_end": .notSupportedYet("cancel_at_period_end is not supported yet (use a timeline cancel_subscription)"),
+            "billing_thresholds": .billed,
+            "cancel_at": .notSupportedYet(
+                "cancel_at at creation is not supported yet (Stripe charges the truncated first period; set it with a timeline update_subscription)"),
+            "cancel_at_period_end": .billed,
             "canceled_at": .notSupportedYet("a canceled subscription is not supported yet (cancel it with a timeline cancel_subscription)"),
             "cancellation_details": .ignored("why a subscription was canceled; never changes a bill"),
             "collection_method": .billed,
@@ -237,16 +237,16 @@ enum StripeFields {
             "pending_setup_intent": state,
             "pending_update": .notSupportedYet("pending_update (updates waiting for a payment) is not supported yet"),
             "plan": .ignored("older API versions: the single item's plan; `items` is read"),
-            "proration_behavior": .notSupportedYet("proration_behavior is not supported yet", defaults: ["create_prorations"]),  // a create parameter
+            "proration_behavior": .billed,  // a create parameter
             "quantity": .ignored("older API versions: the single item's quantity; `items` is read"),
             "schedule": .notSupportedYet("subscription schedules are not supported yet"),
             "start_date": .ignored("Stripe's copy of created, or of backdate_start_date when given"),
             "status": state,
             "test_clock": testClock,
             "transfer_data": connect,
-            "trial_end": trials,
-            "trial_period_days": trials,  // a create parameter
-            "trial_settings": .notSupportedYet("trials are not supported yet", defaults: ["create_invoice"]),
+            "trial_end": .billed,
+            "trial_period_days": .billed,  // a create parameter
+            "trial_settings": .billed,
             "trial_start": state,
         ])
 
@@ -269,6 +269,19 @@ enum StripeFields {
             "tax_rates": .notSupportedYet("tax rates are not supported yet"),
         ])
 
+    /// `update_subscription.items[]`: Stripe's `items[]` parameter of a subscription update.
+    static let subscriptionItemUpdate = FieldTable(
+        object: "subscription_item_update",
+        fields: [
+            "id": .billed, "price": .billed, "quantity": .billed, "deleted": .billed,
+            "clear_usage": .notSupportedYet("clear_usage (legacy usage records) is not supported"),
+            "price_data": .notSupportedYet("price_data (an inline price) is not supported yet; define the price under `prices`"),
+            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "discounts": .notSupportedYet("discounts are not supported yet"),
+            "tax_rates": .notSupportedYet("coupons, tax rates and credit grants are not supported yet"),
+            "metadata": .ignored("your key-value pairs; Stripe never bills them"),
+        ])
+
     /// A Stripe list (`subscription.items` as the API returns it): `data` holds the objects.
     static let list = FieldTable(
         object: "list",
@@ -281,7 +294,7 @@ enum StripeFields {
         ])
 
     /// Every table, for the table tests.
-    static let all = [customer, product, price, meter, meterEvent, subscription, subscriptionItem, list]
+    static let all = [customer, product, price, meter, meterEvent, subscription, subscriptionItem, subscriptionItemUpdate, list]
 
 }
 
@@ -316,8 +329,8 @@ enum FormatFields {
         object: "expect",
         fields: [
             "invoices": .billed, "invoice_count": .billed, "previews": .billed, "meter_event_errors": .billed, "late_events": .billed,
-            "subscriptions": .notSupportedYet("expected subscription states are not supported yet"),
-            "customers": .notSupportedYet("expected customer states are not supported yet"),
+            "subscriptions": .billed,
+            "customers": .billed,
             "credit_grants": .notSupportedYet(money),
             "variants": .notSupportedYet("variants are not supported yet"),
         ])
@@ -327,12 +340,61 @@ enum FormatFields {
         object: "preview_invoice",
         fields: [
             "subscription": .billed, "as": .billed,
-            "subscription_details": .notSupportedYet("previewing a change (subscription_details) is not supported yet"),
+            "subscription_details": .billed,
+        ])
+
+    /// `preview_invoice.subscription_details`: the change a preview shows without making it.
+    static let subscriptionDetails = FieldTable(
+        object: "subscription_details",
+        fields: [
+            "items": .billed, "proration_date": .billed, "proration_behavior": .billed, "cancel_at_period_end": .billed,
+            "billing_cycle_anchor": .billed,
+            "cancel_at": .notSupportedYet("previewing cancel_at is not supported yet"),
+            "trial_end": .notSupportedYet("previewing a trial change is not supported yet"),
+            "default_tax_rates": .notSupportedYet(money),
+            "billing_mode": .notSupportedYet("previewing another billing_mode is not supported yet"),
+            "start_date": .notSupportedYet("previewing a new subscription is not supported yet"),
+            "resume_at": .notSupportedYet("pausing and resuming are not supported yet"),
+            "cancel_now": .notSupportedYet("previewing an immediate cancellation is not supported yet"),
+        ])
+
+    /// `timeline[].update_subscription`: the parameters of `POST /v1/subscriptions/:id`.
+    static let updateSubscription = FieldTable(
+        object: "update_subscription",
+        fields: [
+            "subscription": .billed, "items": .billed, "proration_behavior": .billed, "proration_date": .billed,
+            "billing_cycle_anchor": .billed, "cancel_at_period_end": .billed,
+            "cancel_at": .billed,
+            "trial_end": .billed,
+            "discounts": .notSupportedYet(money),
+            "default_tax_rates": .notSupportedYet(money),
+            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "collection_method": .notSupportedYet("changing collection_method is not supported yet", defaults: ["charge_automatically"]),
+            "days_until_due": .notSupportedYet("changing days_until_due is not supported yet"),
+            "default_payment_method": .notSupportedYet("a subscription's default_payment_method is not supported yet"),
+            "payment_behavior": .ignored("what happens when an update's payment fails; every update's invoice is collected as a renewal's"),
+            "metadata": .ignored("your key-value pairs; Stripe never bills them"),
+            "description": .ignored("shown on documents; never changes an amount"),
+        ])
+
+    /// `timeline[].add_invoice_item`: the parameters of `POST /v1/invoiceitems`.
+    static let addInvoiceItem = FieldTable(
+        object: "add_invoice_item",
+        fields: [
+            "customer": .billed, "subscription": .billed, "amount": .billed, "currency": .billed, "description": .billed,
+            "price": .notSupportedYet("one-time prices are not supported yet (give amount and currency)"),
+            "quantity": .notSupportedYet("one-time prices are not supported yet (give amount and currency)", defaults: ["1"]),
+            "price_data": .notSupportedYet("price_data is not supported yet (give amount and currency)"),
+            "invoice": .notSupportedYet("adding an item to a given draft invoice is not supported yet"),
+            "period": .notSupportedYet("an invoice item's period is not supported yet"),
+            "discounts": .notSupportedYet(money),
+            "tax_rates": .notSupportedYet(money),
+            "metadata": .ignored("your key-value pairs; Stripe never bills them"),
         ])
 
     /// Timeline actions the format names that billsim does not run yet: "<action> is not supported yet".
     static let futureActions = [
-        "update_subscription", "add_invoice_item", "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
+        "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
         "void_invoice", "mark_uncollectible", "finalize_invoice", "customer_balance_transaction",
     ]
 }

@@ -20,7 +20,8 @@ extension ScenarioReader {
             if let created, instant >= created { value.error("must be before created (\(created))") }
             return instant
         }
-        let anchor = fields.optional("billing_cycle_anchor").flatMap { value -> Instant? in
+        let anchorValue = fields.optional("billing_cycle_anchor")
+        let anchor = anchorValue.flatMap { value -> Instant? in
             guard let instant = value.instant() else { return nil }
             if let created, instant < created { value.error("must not be before created (\(created))") }
             return instant
@@ -31,13 +32,92 @@ extension ScenarioReader {
             if collection == .chargeAutomatically { value.error("days_until_due applies only to collection_method: send_invoice") }
             return value.int(0...Int64(Int32.max))
         }
+        if let thresholds = fields.entry("billing_thresholds"), !thresholds.value.isOff() {
+            // Stripe: billing thresholds are incompatible with flexible billing mode (§5.3(11), §5.9).
+            let message =
+                mode == .flexible
+                ? "billing_thresholds apply to classic subscriptions only (Stripe refuses them with billing_mode flexible)"
+                : "billing_thresholds are not supported yet"
+            sink.report(thresholds.value.path, message, at: thresholds.keyLocation)
+        }
         let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
-        guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items else { return nil }
+        // Stripe refuses an anchor later than the next natural billing date (one interval after the start).
+        if let anchor, let anchorValue, let created, let first = items?.first.flatMap({ priceObject($0.price) }) {
+            let natural = first.interval.boundary(1, from: created)
+            if anchor > natural {
+                anchorValue.error(
+                    "must be no later than the next natural billing date (\(natural), one \(first.interval) after created): Stripe refuses later anchors"
+                )
+            }
+        }
+        if let customer, customer.currency == nil, let currency = items?.first.flatMap({ priceObject($0.price)?.currency }), let id {
+            // A customer's currency is fixed by its first subscription (§6.5: the balance is kept in it).
+            if let (other, otherCurrency) = currencyByCustomer[customer.id], otherCurrency != currency {
+                fields.sink.report(
+                    fields.path,
+                    "subscription `\(id)` bills in \(currency), but customer `\(customer.id)`'s first subscription `\(other)` bills in \(otherCurrency): a customer pays in one currency",
+                    at: fields.location)
+            } else if currencyByCustomer[customer.id] == nil {
+                currencyByCustomer[customer.id] = (id, currency)
+            }
+        }
+        let cancelAtPeriodEnd = fields.read("cancel_at_period_end", default: false) { $0.bool() }
+        let trialEnd = readTrial(fields, created: created, backdated: backdate != nil)
+        let trialEndBehavior =
+            fields.read("trial_settings", default: TrialEndBehavior.createInvoice) { value in
+                value.mapping { settings in
+                    settings.read("end_behavior", default: TrialEndBehavior.createInvoice) { behavior in
+                        behavior.mapping {
+                            $0.read("missing_payment_method", default: TrialEndBehavior.createInvoice) { $0.oneOf(TrialEndBehavior.self) }
+                        }
+                            ?? nil
+                    }
+                } ?? nil
+            } ?? nil
+        let prorationBehavior = fields.read("proration_behavior", default: ProrationBehavior.createProrations) { value -> ProrationBehavior? in
+            guard let behavior = value.oneOf(ProrationBehavior.self) else { return nil }
+            if behavior == .alwaysInvoice { value.error("always_invoice is not supported when a subscription is created (Stripe refuses it)") }
+            return behavior
+        }
+
+        guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
+            let trialEndBehavior, let prorationBehavior
+        else { return nil }
         subscriptionLocations[id] = fields.location
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
-            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, source: "\(fields.location)")
+            collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd,
+            trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior, source: "\(fields.location)")
     }
+
+    /// `trial_end` (a timestamp, or `now`: no trial) or `trial_period_days`: the trial's end, at most two
+    /// years after `created` (Stripe's limit, §5.5); `end` is `nil` for no trial, `valid` false on a problem.
+    func readTrial(_ fields: Fields, created: Instant?, backdated: Bool) -> (end: Instant?, valid: Bool) {
+        let endValue = fields.optional("trial_end")
+        let daysValue = fields.optional("trial_period_days")
+        if let endValue, daysValue != nil { endValue.error("give trial_end or trial_period_days, not both") }
+        let end: Instant?
+        if let endValue {
+            if endValue.identifier() == "now" { return (nil, true) }
+            guard let instant = endValue.instant() else { return (nil, false) }
+            end = instant
+        } else if let daysValue {
+            guard let days = daysValue.integer(0...Int64(Int32.max)), let created else { return (nil, false) }
+            end = created + .days(days)
+        } else {
+            return (nil, true)
+        }
+        guard let end, let created else { return (nil, false) }
+        let value = (endValue ?? daysValue)!
+        if end <= created, endValue != nil { value.error("must be after created (\(created)), or `now` for no trial") }
+        let limit = BillingInterval(.year, count: 2).boundary(1, from: created)
+        if end > limit { value.error("a trial ends at most two years after created (\(limit)), found \(end)") }
+        if backdated && end > created { value.error("trials on a backdated subscription are not supported yet") }
+        return (end > created ? end : nil, true)
+    }
+
+    /// The loaded price `id`, if it loaded without problems.
+    func priceObject(_ id: String) -> Price? { prices.loaded.first { $0.id == id } }
 
     /// The items of one subscription. Ids default to `si_<subscription>_<index>`; all prices must
     /// share one currency (the customer's, when it has one) and one interval, each price once.

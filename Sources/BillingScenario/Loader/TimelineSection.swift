@@ -3,7 +3,7 @@ import BillingDocument
 
 /// `timeline`: actions at given clock times.
 extension ScenarioReader {
-    static let supportedActions = ["cancel_subscription", "preview_invoice"]
+    static let supportedActions = ["update_subscription", "cancel_subscription", "preview_invoice", "add_invoice_item"]
     static let futureActions = FormatFields.futureActions
 
     func readTimelineEntry(_ fields: Fields, index: Int) -> TimelineEntry? {
@@ -25,23 +25,38 @@ extension ScenarioReader {
             }
             let parsed: TimelineAction?
             switch action.key {
+            case "update_subscription":
+                parsed = action.value.mapping { readUpdate($0, at: at) }?.map { .updateSubscription($0) }
             case "cancel_subscription":
                 parsed =
                     action.value.mapping { action in
-                        let subscription = subscriptions.resolve(action.required("subscription"))
+                        let subscriptionValue = action.required("subscription")
+                        let subscription = subscriptions.resolve(subscriptionValue)
                         let invoiceNow = action.read("invoice_now", default: false) { $0.bool() }
                         let prorate = action.read("prorate", default: false) { $0.bool() }
-                        guard let subscription, let invoiceNow, let prorate else { return nil }
-                        if let at { cancellations.append((subscription.id, at, index, fields.location)) }
+                        guard let subscription, let subscriptionValue, let invoiceNow, let prorate, let at else { return nil }
+                        guard var state = timelineState(of: subscription.object, changedAt: at, by: "cancel_subscription", at: subscriptionValue)
+                        else { return nil }
+                        state.endedAt = at
+                        subscriptionStates[subscription.id] = state
                         return .cancelSubscription(subscription: subscription.id, invoiceNow: invoiceNow, prorate: prorate)
                     } ?? nil
+            case "add_invoice_item":
+                parsed = action.value.mapping { readInvoiceItem($0, at: at) }?.map { .addInvoiceItem($0) }
             case "preview_invoice":
                 parsed =
                     action.value.mapping { action in
                         action.apply(FormatFields.previewInvoice)
                         let subscription = subscriptions.resolve(action.required("subscription"))
                         let name = action.optional("as").map { previews.declare($0) } ?? previews.declare("preview_\(index)", at: action.value)
+                        let change = action.optional("subscription_details").map { details in
+                            details.mapping { readPreviewChange($0, of: subscription?.object, at: at) } ?? nil
+                        }
                         guard let subscription, let name else { return nil }
+                        if let change {
+                            guard let change else { return nil }
+                            return .previewChange(name: name, change: change)
+                        }
                         return .previewInvoice(subscription: subscription.id, name: name)
                     } ?? nil
             default:
@@ -53,19 +68,234 @@ extension ScenarioReader {
         }
     }
 
-    /// A subscription is canceled once: a second `cancel_subscription` of it (the later in clock order,
-    /// then file order) is reported where it is written, naming the first.
-    func checkCancellations() {
-        var first: [String: (at: Instant, location: SourceLocation)] = [:]
-        for cancel in cancellations.sorted(by: { ($0.at, $0.index) < ($1.at, $1.index) }) {
-            let at = cancel.at
-            if let earlier = first[cancel.subscription] {
-                sink.report(
-                    "subscription `\(cancel.subscription)` is already canceled at \(earlier.at) (the cancel_subscription at line \(earlier.location.line)); a subscription is canceled once",
-                    at: cancel.location)
-            } else {
-                first[cancel.subscription] = (at, cancel.location)
-            }
+    /// The items of `subscription` when the timeline changes it at `at`, or `nil` after reporting at
+    /// `value` why it cannot be changed then: before it is created, after it was canceled, or earlier
+    /// than a change the file lists before (changes of one subscription are listed in time order).
+    func timelineState(of subscription: Subscription, changedAt at: Instant, by action: String, at value: YAMLValue) -> TimelineSubscription? {
+        let state = subscriptionStates[subscription.id] ?? TimelineSubscription(subscription, prices: prices)
+        if at < subscription.created {
+            value.error("\(action) at \(at) is before subscription `\(subscription.id)` starts (\(subscription.created))")
+            return nil
+        }
+        if let ended = state.endedAt {
+            value.error("\(action) at \(at): subscription `\(subscription.id)` was canceled at \(ended)")
+            return nil
+        }
+        if let end = state.cancelAt, at >= end {
+            value.error("\(action) at \(at): subscription `\(subscription.id)` ends at its cancel_at (\(end))")
+            return nil
+        }
+        if let last = state.lastChange, at < last {
+            value.error(
+                "\(action) at \(at) is listed after a change of `\(subscription.id)` at \(last): list the changes of a subscription in time order")
+            return nil
+        }
+        return state
+    }
+
+    /// `update_subscription` (SCENARIO-FORMAT.md, Timeline), checked against the subscription's items at `at`.
+    func readUpdate(_ fields: Fields, at: Instant?) -> SubscriptionUpdate? {
+        fields.apply(FormatFields.updateSubscription)
+        let subscriptionValue = fields.required("subscription")
+        let subscription = subscriptions.resolve(subscriptionValue)?.object
+        let behavior = fields.read("proration_behavior", default: ProrationBehavior.createProrations) { $0.oneOf(ProrationBehavior.self) }
+        let prorationDate = fields.optional("proration_date").flatMap { value -> Instant? in
+            guard let instant = value.instant() else { return nil }
+            if let at, instant > at { value.error("must not be after the update (\(at))") }
+            if let subscription, instant < subscription.start { value.error("must not be before the subscription starts (\(subscription.start))") }
+            return instant
+        }
+        let resetsAnchor =
+            fields.read("billing_cycle_anchor", default: false) { value in
+                value.oneOf([("now", true), ("unchanged", false)])
+            } ?? nil
+        let cancelAtPeriodEnd = fields.optional("cancel_at_period_end")?.bool()
+        let endsTrial =
+            fields.read("trial_end", default: false) { value -> Bool? in
+                guard value.identifier() == "now" else {
+                    value.error("only `trial_end: now` (ending a trial) is supported in an update yet")
+                    return nil
+                }
+                return true
+            } ?? nil
+        let cancelAt = fields.optional("cancel_at").flatMap { value -> Instant? in
+            guard let instant = value.instant() else { return nil }
+            if let at, instant <= at { value.error("must be after the update (\(at))") }
+            return instant
+        }
+        guard let subscription, let subscriptionValue, let at,
+            var state = timelineState(of: subscription, changedAt: at, by: "update_subscription", at: subscriptionValue)
+        else {
+            fields.ignore(["items"])
+            return nil
+        }
+        let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
+        guard let behavior, let resetsAnchor, let endsTrial else { return nil }
+        state.lastChange = at
+        if let cancelAt { state.cancelAt = cancelAt }
+        subscriptionStates[subscription.id] = state
+        return SubscriptionUpdate(
+            subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
+            resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
+            endsTrial: endsTrial)
+    }
+
+    /// `add_invoice_item` with `amount`, `currency` and `description`, pending until `subscription`'s next
+    /// invoice: the customer must be the subscription's, the currency the subscription's.
+    func readInvoiceItem(_ fields: Fields, at: Instant?) -> InvoiceItem? {
+        fields.apply(FormatFields.addInvoiceItem)
+        let customerValue = fields.required("customer")
+        let customer = customers.resolve(customerValue)?.object
+        guard let subscriptionValue = fields.optional("subscription") else {
+            fields.sink.report(
+                fields.path, "an invoice item without `subscription` is not supported yet (it would wait for a one-off invoice)", at: fields.location)
+            fields.ignore(["amount", "currency", "description"])
+            return nil
+        }
+        let subscription = subscriptions.resolve(subscriptionValue)?.object
+        let amount = fields.required("amount")?.integer()
+        let currencyValue = fields.required("currency")
+        let currency = currencyValue?.parse("a three-letter currency code like usd") { Currency(code: $0) }
+        let description = fields.read("description", default: "Invoice item") { $0.string() }
+        guard let customer, let customerValue, let subscription, let at, let amount, let currency, let currencyValue, let description,
+            let state = timelineState(of: subscription, changedAt: at, by: "add_invoice_item", at: subscriptionValue)
+        else { return nil }
+        if subscription.customer != customer.id {
+            customerValue.error("subscription `\(subscription.id)` belongs to customer `\(subscription.customer)`, not `\(customer.id)`")
+        }
+        if let billed = state.items.first?.price.currency, billed != currency {
+            currencyValue.error("subscription `\(subscription.id)` bills in \(billed), not \(currency)")
+        }
+        return InvoiceItem(subscription: subscription.id, amount: amount, description: description)
+    }
+
+    /// `preview_invoice.subscription_details`: read as an update of `subscription` at `at`, checked
+    /// against its items then, without changing them for the entries after it.
+    func readPreviewChange(_ fields: Fields, of subscription: Subscription?, at: Instant?) -> SubscriptionUpdate? {
+        fields.apply(FormatFields.subscriptionDetails)
+        let behavior = fields.read("proration_behavior", default: ProrationBehavior.createProrations) { $0.oneOf(ProrationBehavior.self) }
+        let prorationDate = fields.optional("proration_date").flatMap { value -> Instant? in
+            guard let instant = value.instant() else { return nil }
+            if let at, instant > at { value.error("must not be after the preview (\(at))") }
+            return instant
+        }
+        let resetsAnchor = fields.read("billing_cycle_anchor", default: false) { $0.oneOf([("now", true), ("unchanged", false)]) } ?? nil
+        let cancelAtPeriodEnd = fields.optional("cancel_at_period_end")?.bool()
+        guard let subscription, let at else {
+            fields.ignore(["items"])
+            return nil
+        }
+        var state = subscriptionStates[subscription.id] ?? TimelineSubscription(subscription, prices: prices)
+        let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
+        guard let behavior, let resetsAnchor else { return nil }
+        return SubscriptionUpdate(
+            subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate, resetsAnchor: resetsAnchor,
+            cancelAtPeriodEnd: cancelAtPeriodEnd)
+    }
+
+    /// An update's `items`: `{ id, price?, quantity? }` changes an item, `{ id, deleted: true }` removes
+    /// it, an entry without the id of a current item adds one (id given, or `si_<subscription>_<n>`).
+    func readItemChanges(_ value: YAMLValue, state: inout TimelineSubscription) -> [ItemChange]? {
+        guard let list = value.list() else { return nil }
+        return list.compactMap { itemValue in
+            itemValue.mapping { fields -> ItemChange? in
+                fields.apply(StripeFields.subscriptionItemUpdate)
+                let idValue = fields.optional("id")
+                let id = idValue?.identifier()
+                let deleted = fields.read("deleted", default: false) { $0.bool() } ?? false
+                let priceValue = fields.optional("price").flatMap(reference)
+                let price = priceValue.flatMap { prices.resolve($0)?.object }
+                let quantityValue = fields.optional("quantity")
+                let quantity = quantityValue?.integer(0...Int64.max)
+                let current = id.flatMap { id in state.items.firstIndex { $0.id == id } }
+                if deleted {
+                    guard let idValue, let id else {
+                        fields.sink.report(fields.path, "`deleted: true` needs the `id` of the item to remove", at: fields.location)
+                        return nil
+                    }
+                    guard let current else {
+                        idValue.error("subscription `\(state.id)` has no item `\(id)` then \(state.listing)")
+                        return nil
+                    }
+                    if state.items.count == 1 { idValue.error("cannot remove `\(id)`: a subscription keeps at least one item") }
+                    state.items.remove(at: current)
+                    return .remove(item: id)
+                }
+                if let current {
+                    let newPrice = price ?? state.items[current].price
+                    if let quantityValue, newPrice.isMetered {
+                        quantityValue.error("a metered item has no quantity (its usage comes from the meter)")
+                    }
+                    if let price, let priceValue { check(price, at: priceValue, joining: state, replacing: current) }
+                    state.items[current].price = newPrice
+                    return .change(item: state.items[current].id, price: price?.id, quantity: newPrice.isMetered ? nil : quantity)
+                }
+                if let idValue, let id, !state.wasEverAdded(id), subscriptionItems.isDeclared(id) {
+                    idValue.error("subscription item `\(id)` belongs to another subscription, or was removed")
+                    return nil
+                }
+                guard let price, let priceValue else {
+                    if fields.has("price") { return nil }
+                    let named = id.map { "subscription `\(state.id)` has no item `\($0)` then \(state.listing); " } ?? ""
+                    fields.sink.report(fields.path, "\(named)a new item needs a `price`", at: fields.location)
+                    return nil
+                }
+                if let quantityValue, price.isMetered { quantityValue.error("a metered item has no quantity (its usage comes from the meter)") }
+                check(price, at: priceValue, joining: state, replacing: nil)
+                let newID = idValue.flatMap { subscriptionItems.declare($0) } ?? subscriptionItems.declare(state.nextItemID(), at: itemValue)
+                guard let newID else { return nil }
+                state.add(newID, price: price)
+                return .add(item: newID, price: price.id, quantity: price.isMetered ? 1 : quantity ?? 1)
+            } ?? nil
         }
     }
+
+    /// A price joining a subscription shares its currency and interval and is not on another of its items.
+    func check(_ price: Price, at value: YAMLValue, joining state: TimelineSubscription, replacing index: Int?) {
+        let others = state.items.indices.filter { $0 != index }.map { state.items[$0] }
+        if let other = others.first(where: { $0.price.id == price.id }) {
+            value.error("price `\(price.id)` is already on item `\(other.id)` (each price appears once in a subscription)")
+        }
+        guard let first = state.items.first?.price else { return }
+        if first.currency != price.currency {
+            value.error("price `\(price.id)` is in \(price.currency), but subscription `\(state.id)` bills in \(first.currency)")
+        }
+        if first.interval != price.interval {
+            value.error(
+                "price `\(price.id)` bills every \(price.interval), but subscription `\(state.id)` every \(first.interval): mixed intervals are not supported yet"
+            )
+        }
+    }
+}
+
+/// A subscription's items as the timeline changes them, for checking each change when the file loads.
+struct TimelineSubscription {
+    var id: String
+    var items: [(id: String, price: Price)]
+    /// Items ever on the subscription (for generated ids `si_<subscription>_<n>`).
+    var itemCount: Int
+    var added: Set<String> = []
+    var endedAt: Instant?
+    /// The latest `cancel_at` an update set: nothing can change it from then on.
+    var cancelAt: Instant?
+    var lastChange: Instant?
+
+    init(_ subscription: Subscription, prices: Registry<Price>) {
+        id = subscription.id
+        let loaded = Dictionary(prices.loaded.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        items = subscription.items.compactMap { item in loaded[item.price].map { (item.id, $0) } }
+        itemCount = subscription.items.count
+    }
+
+    func wasEverAdded(_ id: String) -> Bool { added.contains(id) }
+
+    mutating func add(_ id: String, price: Price) {
+        items.append((id, price))
+        added.insert(id)
+        itemCount += 1
+    }
+
+    func nextItemID() -> String { "si_\(id)_\(itemCount)" }
+
+    var listing: String { "(items: \(items.map(\.id).joined(separator: ", ")))" }
 }
