@@ -188,7 +188,7 @@ final class ScenarioReader {
             }
             let expectLocation = top.entry("expect")?.keyLocation ?? SourceLocation(file: path, line: 1, column: 1)
             let expectation =
-                top.optional("expect")?.mapping { readExpectation($0, location: expectLocation) } ?? Expectation(location: expectLocation)
+                top.optional("expect").flatMap { readExpectSection($0, location: expectLocation) } ?? Expectation(location: expectLocation)
 
             guard let name, let clock, sink.isEmpty else { return nil }
             let catalog = Catalog(meters: meters.loaded, products: products.loaded, prices: prices.loaded)

@@ -1,0 +1,141 @@
+import Foundation
+import FoundationXML
+import Testing
+
+/// The report folder of `billsim run`: its files, their determinism and well-formedness, the
+/// terminal's colour, and `--record`.
+@Suite(.serialized) struct ReportFolderTests {
+    static let files = ["report.html", "summary.md", "junit.xml", "invoices.json", "results.json", "output.txt"]
+
+    @Test func sameScenarioWritesTheSameBytesToAFolderNamedAfterIt() throws {
+        let first = try CLI.temporaryFolder()
+        let second = try CLI.temporaryFolder()
+        for reports in [first, second] {
+            let output = try CLI.run(["run", "Scenarios/seed/flexible.yaml", "--reports", reports.path])
+            #expect(output.status == 0, "\(output.all)")
+        }
+        for file in Self.files {
+            let a = try Data(contentsOf: first.appendingPathComponent("Scenarios-seed-flexible/\(file)"))
+            let b = try Data(contentsOf: second.appendingPathComponent("Scenarios-seed-flexible/\(file)"))
+            #expect(!a.isEmpty && a == b, "\(file)")
+        }
+        // The README each run writes is the one committed in Reports/.
+        let readme = try String(contentsOf: first.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme == (try String(contentsOf: CLI.root.appendingPathComponent("Reports/README.md"), encoding: .utf8)))
+        for file in Self.files { #expect(readme.contains("`\(file)`"), "\(file)") }
+    }
+
+    /// junit.xml parses with Foundation's XML parser and has one testcase per scenario; report.html is
+    /// well-formed XML too, self-contained, and shows every figure of summary.md.
+    @Test func junitAndHTMLParseAndTheHTMLCarriesEveryMarkdownFigure() throws {
+        let reports = try CLI.temporaryFolder()
+        let output = try CLI.run(["run", "Scenarios", "--reports", reports.path])
+        #expect(output.status == 0, "\(output.all)")
+        let folder = reports.appendingPathComponent("Scenarios")
+        let scenarios = try #require(output.stdout.split(separator: "\n").last.flatMap { Int($0.split(separator: " ")[0]) })
+
+        let junit = ElementCounter()
+        let junitParser = try #require(XMLParser(contentsOf: folder.appendingPathComponent("junit.xml")))
+        junitParser.delegate = junit
+        #expect(junitParser.parse(), "\(String(describing: junitParser.parserError))")
+        #expect(junit.counts["testcase"] == scenarios && scenarios > 10)
+
+        let htmlData = try Data(contentsOf: folder.appendingPathComponent("report.html"))
+        let html = String(decoding: htmlData, as: UTF8.self)
+        let page = ElementCounter()
+        let htmlParser = XMLParser(data: htmlData)
+        htmlParser.delegate = page
+        #expect(htmlParser.parse(), "\(String(describing: htmlParser.parserError))")
+        #expect(page.counts["section"] == scenarios)
+        #expect((page.counts["svg"] ?? 0) > 5)
+        #expect(page.counts["script"] == nil && page.counts["link"] == nil && page.counts["img"] == nil)
+        #expect(!html.contains("https://") && !html.contains("url("))
+        #expect(html.contains("@media print") && html.contains("name=\"viewport\""))
+
+        let markdown = try String(contentsOf: folder.appendingPathComponent("summary.md"), encoding: .utf8)
+        let figures = Set(markdown.matches(of: /[0-9][0-9.,:\-T]*[0-9Z]|[0-9]/).map { String($0.output) })
+        #expect(figures.count > 50)
+        for figure in figures.sorted() { #expect(html.contains(figure), "\(figure) is in summary.md, not in report.html") }
+        // The flexible seed's three invoices: 10000 + 18000 + 10000 = 38000.
+        #expect(markdown.contains("USD 380.00") && html.contains("USD 380.00"))
+    }
+
+    @Test func textOfTheScenarioIsEscapedInEveryFormat() throws {
+        let folder = try CLI.temporaryFolder()
+        let reports = try CLI.temporaryFolder()
+        let nasty = "<script>alert(1)</script> & \\\"x\\\" | *y* ]]>"
+        let scenario = try CLI.seed().split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix("name:") ? "name: \"\(nasty)\"" : String(line)
+        }.joined(separator: "\n")
+        try scenario.write(to: folder.appendingPathComponent("nasty.yaml"), atomically: true, encoding: .utf8)
+        let output = try CLI.run(["run", folder.appendingPathComponent("nasty.yaml").path, "--reports", reports.path])
+        #expect(output.status == 0, "\(output.all)")
+        let run = CLI.runFolder(reports)
+        let htmlData = try Data(contentsOf: run.appendingPathComponent("report.html"))
+        #expect(XMLParser(data: htmlData).parse())
+        let html = String(decoding: htmlData, as: UTF8.self)
+        #expect(!html.contains("<script") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"))
+        let markdown = try String(contentsOf: run.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(markdown.contains("\\<script\\>alert(1)\\</script\\> & \"x\" \\| \\*y\\* \\]\\]\\>"), "\(markdown.prefix(400))")
+    }
+
+    /// Colour on a terminal (a pseudo-terminal from `script`), never with NO_COLOR, never into a pipe.
+    @Test func colourOnlyOnATerminalAndNeverWithNoColor() throws {
+        let command = "\(CLI.binary.path) run Scenarios/seed/flexible.yaml --no-reports"
+        let coloured = try CLI.run(["-qec", command, "/dev/null"], environment: ["NO_COLOR": nil], executable: "/usr/bin/script")
+        #expect(coloured.stdout.contains("\u{1B}[32mPASS\u{1B}[0m"), "\(coloured.all)")
+        let plain = try CLI.run(["-qec", command, "/dev/null"], environment: ["NO_COLOR": "1"], executable: "/usr/bin/script")
+        #expect(plain.status == 0 && plain.stdout.contains("PASS") && !plain.stdout.contains("\u{1B}["), "\(plain.all)")
+        let piped = try CLI.run(["run", "Scenarios/seed/flexible.yaml", "--no-reports"], environment: ["NO_COLOR": nil])
+        #expect(piped.stdout.hasPrefix("PASS    Scenarios/seed/flexible.yaml") && !piped.all.contains("\u{1B}"), "\(piped.all)")
+    }
+
+    @Test func recordIsRefusedUnderCI() throws {
+        let folder = try CLI.temporaryFolder()
+        try Self.withoutExpectations().write(to: folder.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
+        let output = try CLI.run(["run", "--record", folder.appendingPathComponent("s.yaml").path, "--no-reports"], environment: ["CI": "true"])
+        #expect(output.status == 64, "\(output.all)")
+        #expect(output.stderr.contains("--record is refused when CI is set"), "\(output.all)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("s.expected.yaml").path))
+    }
+
+    /// Recorded expectations pass; a changed figure in them fails at its line of the expectations file.
+    @Test func recordedExpectationsRoundTrip() throws {
+        let folder = try CLI.temporaryFolder()
+        let path = folder.appendingPathComponent("s.yaml").path
+        try Self.withoutExpectations().write(toFile: path, atomically: true, encoding: .utf8)
+        let recorded = try CLI.run(["run", "--record", path, "--no-reports"], environment: ["CI": nil])
+        #expect(recorded.status == 0, "\(recorded.all)")
+        #expect(recorded.stdout.hasPrefix("PASS    \(path)  ("), "\(recorded.all)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasSuffix("\nexpect: { file: s.expected.yaml }\n"))
+        let expectedPath = folder.appendingPathComponent("s.expected.yaml").path
+        let expected = try String(contentsOfFile: expectedPath, encoding: .utf8)
+        #expect(expected.contains("invoice_count: 3\n"), "\(expected.prefix(300))")
+        let again = try CLI.run(["run", path, "--no-reports"])
+        #expect(again.status == 0 && !again.stdout.contains("nothing was checked"), "\(again.all)")
+        // The flexible seed's cycle invoice: 10000 license + 3000 units → 8000 usage (hand-computed in the scenario).
+        #expect(expected.contains("\"total\": 18000"), "\(expected)")
+        try expected.replacingOccurrences(of: "\"total\": 18000", with: "\"total\": 18001").write(
+            toFile: expectedPath, atomically: true, encoding: .utf8)
+        let changed = try CLI.run(["run", path, "--no-reports"])
+        #expect(changed.status == 1, "\(changed.all)")
+        #expect(changed.stdout.contains("expected 18001 (USD 180.01), got 18000 (USD 180.00)"), "\(changed.all)")
+        #expect(changed.stdout.contains("expected at \(expectedPath):"), "\(changed.all)")
+    }
+
+    /// The flexible seed with its `expect` section removed.
+    static func withoutExpectations() throws -> String {
+        let seed = try CLI.seed()
+        let start = try #require(seed.range(of: "\nexpect:"))
+        return String(seed[..<start.lowerBound]) + "\n"
+    }
+}
+
+/// Counts the elements of an XML document by name.
+final class ElementCounter: NSObject, XMLParserDelegate {
+    var counts: [String: Int] = [:]
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
+    {
+        counts[name, default: 0] += 1
+    }
+}
