@@ -2,6 +2,8 @@ import Foundation
 import FoundationXML
 import Testing
 
+@testable import billsim
+
 /// The report folder of `billsim run`: its files, their determinism and well-formedness, the
 /// terminal's colour, and `--record`.
 @Suite(.serialized) struct ReportFolderTests {
@@ -137,5 +139,33 @@ final class ElementCounter: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
     {
         counts[name, default: 0] += 1
+    }
+}
+
+/// The pieces of `billsim run`'s reporting that need no process.
+struct ReportingUnitTests {
+    /// The folder is named after the selection: extensions dropped, `/` as `-`, paths joined by `+`,
+    /// no leading dot (no hidden folder, no `..`), anything else as `_`, long names cut with a hash.
+    @Test func folderNames() {
+        #expect(ReportFolder.name(paths: ["Scenarios"], filter: nil, tags: []) == "Scenarios")
+        #expect(ReportFolder.name(paths: ["Scenarios/seed/flexible.yaml"], filter: nil, tags: []) == "Scenarios-seed-flexible")
+        #expect(
+            ReportFolder.name(paths: ["Scenarios/seed/", "x.yml"], filter: "flat fee", tags: ["seed"])
+                == "Scenarios-seed+x--filter-flat_fee--tag-seed")
+        #expect(ReportFolder.name(paths: ["../a/b.yaml"], filter: nil, tags: []) == "a-b")
+        #expect(ReportFolder.name(paths: ["/tmp/ü <x>.yaml"], filter: nil, tags: []) == "tmp-___x_")
+        #expect(ReportFolder.name(paths: ["."], filter: nil, tags: []) == "run")
+        let long = ReportFolder.name(paths: [String(repeating: "a", count: 200)], filter: nil, tags: [])
+        let other = ReportFolder.name(paths: [String(repeating: "a", count: 201)], filter: nil, tags: [])
+        #expect(long.count <= 80 && other.count <= 80 && long != other && long.hasPrefix(String(repeating: "a", count: 63) + "-"))
+    }
+
+    /// 1 of 4 scenarios after 10 s with 50,000 events: 5,000 events/s, 30 s left (10 s per scenario).
+    @Test func progressLine() {
+        #expect(
+            Progress.line(done: 1, total: 4, events: 50_000, elapsed: .seconds(10))
+                == "[######..................] · 1/4 scenarios · 50000 events · 5000 events/s · 0:10 elapsed · ~0:30 left")
+        #expect(Progress.line(done: 0, total: 2, events: 0, elapsed: .seconds(65)).hasSuffix("0 events/s · 1:05 elapsed"))
+        #expect(!Progress(total: 3, enabled: false).enabled)
     }
 }
