@@ -125,6 +125,29 @@ import Testing
         #expect(changed.stdout.contains("expected at \(expectedPath):"), "\(changed.all)")
     }
 
+    /// Every bundled scenario, its `expect` section taken out, records expectations that then pass:
+    /// what the recorder writes (`billsim invoices`' documents) is what `expect` reads, for every
+    /// feature the scenarios use (prorations with long exact amounts, tiers, previews, usage files).
+    @Test func everyBundledScenarioRoundTripsThroughRecord() throws {
+        let folder = try CLI.temporaryFolder()
+        let copy = folder.appendingPathComponent("Scenarios")
+        try FileManager.default.copyItem(at: CLI.root.appendingPathComponent("Scenarios"), to: copy)
+        let files = try #require(FileManager.default.enumerator(atPath: copy.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".yaml") }
+        for file in files {
+            let path = copy.appendingPathComponent(file).path
+            var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            if let start = lines.firstIndex(where: { $0.hasPrefix("expect:") }) {
+                let end = lines[(start + 1)...].firstIndex { $0.first?.isLetter == true } ?? lines.endIndex
+                lines.removeSubrange(start..<end)
+            }
+            try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let recorded = try CLI.run(["run", "--record", "Scenarios", "--no-reports"], in: folder, environment: ["CI": nil])
+        #expect(recorded.status == 0, "\(recorded.all)")
+        #expect(recorded.stdout.hasSuffix("\(files.count) passed, 0 failed, 0 invalid, 0 errors\n"), "\(recorded.all)")
+        #expect(!recorded.stdout.contains("nothing was checked"), "\(recorded.all)")
+    }
+
     /// The flexible seed with its `expect` section removed.
     static func withoutExpectations() throws -> String {
         let seed = try CLI.seed()
