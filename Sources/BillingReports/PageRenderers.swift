@@ -77,8 +77,8 @@ public enum HTMLPage {
         return out + "</svg>\n</figure>\n"
     }
 
-    /// System fonts only; wide tables scroll sideways on a phone; print drops the backgrounds and
-    /// keeps a table row or chart on one page.
+    /// System fonts only; wide tables and diagnostics (whose carets must stay under their column) scroll
+    /// sideways on a phone; print wraps them, drops the backgrounds and keeps a table row or chart on one page.
     static let style = """
         :root { color-scheme: light; --good: #1a7f37; --bad: #cf222e; --warning: #9a6700; --neutral: #57606a; --line: #d0d7de; }
         * { box-sizing: border-box; }
@@ -106,7 +106,7 @@ public enum HTMLPage {
         .scroll table { min-width: 640px; }
         .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
         tr.total td { font-weight: 600; border-top: 2px solid #8c959f; }
-        pre { background: #f6f8fa; padding: 8px; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .88em; }
+        pre { background: #f6f8fa; padding: 8px; border-radius: 6px; white-space: pre; overflow-x: auto; font-size: .88em; }
         figure.chart { margin: 8px 0; overflow-x: auto; }
         figcaption { font-weight: 600; margin-bottom: 4px; }
         svg { max-width: 100%; height: auto; }
@@ -120,7 +120,7 @@ public enum HTMLPage {
         @media print {
           body { background: #fff; font-size: 11pt; } header, main { max-width: none; padding: 0; }
           section { border: none; border-top: 1px solid #8c959f; border-radius: 0; padding: 8px 0; }
-          .scroll, figure.chart { overflow: visible; } .scroll table { min-width: 0; } tr, figure, .figure { break-inside: avoid; } h2, h3 { break-after: avoid; }
+          pre { white-space: pre-wrap; overflow-wrap: anywhere; } .scroll, figure.chart { overflow: visible; } .scroll table { min-width: 0; } tr, figure, .figure { break-inside: avoid; } h2, h3 { break-after: avoid; }
           .badge, .figure, svg .bar { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
         }
 
