@@ -118,7 +118,7 @@ public enum HTMLPage {
           th, td { padding: 3px 5px; white-space: nowrap; } .scroll table { min-width: 0; } .figure { min-width: 0; flex: 1 1 40%; } section .figure { flex: 1 1 28%; }
         }
         @media print {
-          body { background: #fff; font-size: 11pt; } header, main { max-width: none; padding: 0; }
+          body { background: #fff; font-size: 11pt; } header, main { max-width: none; padding: 0; } header { margin-bottom: 12px; }
           section { border: none; border-top: 1px solid #8c959f; border-radius: 0; padding: 8px 0; }
           pre { white-space: pre-wrap; overflow-wrap: anywhere; } .scroll, figure.chart { overflow: visible; } .scroll table { min-width: 0; } tr, figure, .figure { break-inside: avoid; } h2, h3 { break-after: avoid; }
           .badge, .figure, svg .bar { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
