@@ -10,7 +10,10 @@ import BillingHarness
 public struct JUnitReport: ReportFormat {
     public init() {}
     public var name: String { "junit" }
-    public var fileExtension: String { "xml" }
+    public var fileName: String { "junit.xml" }
+    public var about: String {
+        "JUnit XML for CI systems: a testcase per scenario file, a `<failure>` with the differences of a failed one, an `<error>` with the diagnostics of an invalid file or the message of a run that stopped, `<skipped>` for a scenario without expectations; no times, so the same run gives the same bytes"
+    }
 
     public func render(_ result: ScenarioResult) -> String {
         let name = result.name == result.path ? result.path : "\(result.path) (\(result.name))"

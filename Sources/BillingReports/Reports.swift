@@ -10,8 +10,10 @@ import BillingHarness
 public protocol ReportFormat: Sendable {
     /// The name `--format` uses.
     var name: String { get }
-    /// The file extension of a written report.
-    var fileExtension: String { get }
+    /// The file a run writes this report to, in its folder under `Reports/`.
+    var fileName: String { get }
+    /// What the file holds, for the reports folder's README.
+    var about: String { get }
     /// One scenario's part of the report.
     func render(_ result: ScenarioResult) -> String
     /// The report: the scenarios' parts in order, with the summary.
@@ -29,6 +31,9 @@ public enum ReportRegistry {
         "text": TextReport(),
         "json": JSONReport(),
         "junit": JUnitReport(),
+        "html": HTMLReport(),
+        "markdown": MarkdownReport(),
+        "invoices": InvoicesReport(),
     ]
 
     public static var names: [String] { formats.keys.sorted() }
@@ -74,7 +79,10 @@ func statusHistories(_ subscriptions: [SubscriptionSnapshot]) -> String {
 public struct TextReport: ReportFormat {
     public init() {}
     public var name: String { "text" }
-    public var fileExtension: String { "txt" }
+    public var fileName: String { "output.txt" }
+    public var about: String {
+        "what the terminal showed: PASS/FAIL per scenario with each difference and where it is expected, then the summary line"
+    }
 
     public func render(_ result: ScenarioResult) -> String {
         let label =
@@ -127,7 +135,10 @@ public struct TextReport: ReportFormat {
 public struct JSONReport: ReportFormat {
     public init() {}
     public var name: String { "json" }
-    public var fileExtension: String { "json" }
+    public var fileName: String { "results.json" }
+    public var about: String {
+        "the run as JSON: per scenario its status, differences, diagnostics, usage summary (received, accepted, rejected by Stripe code with samples, late, not received), generated invoices and previews"
+    }
 
     public func render(_ result: ScenarioResult) -> String {
         var entries: [(key: String, value: DocumentValue)] = [
@@ -182,9 +193,12 @@ public struct JSONReport: ReportFormat {
             ("invalid", .integer(Int64(summary.invalid))),
             ("errors", .integer(Int64(summary.errors))),
         ])
-        // What DocumentValue.json(pretty:) writes for {"summary": …, "scenarios": [parts]}.
-        let scenarios = parts.isEmpty ? "[]" : "[\n" + parts.map { Self.partIndent + $0 }.joined(separator: ",\n") + "\n  ]"
-        return "{\n  \"summary\": \(counts.json(pretty: true, indent: "  ")),\n  \"scenarios\": \(scenarios)\n}\n"
+        return "{\n  \"summary\": \(counts.json(pretty: true, indent: "  ")),\n  \"scenarios\": \(Self.list(parts))\n}\n"
+    }
+
+    /// What DocumentValue.json(pretty:) writes for a list of the parts as the value of a top-level key.
+    static func list(_ parts: [String]) -> String {
+        parts.isEmpty ? "[]" : "[\n" + parts.map { partIndent + $0 }.joined(separator: ",\n") + "\n  ]"
     }
 
     func usageDocument(_ usage: UsageReport) -> DocumentValue {

@@ -42,6 +42,12 @@ final class DiagnosticSink {
 
     func recordRead(_ keys: Set<String>, of object: String) { fieldsRead[object, default: []].formUnion(keys) }
 
+    /// Takes in what reading another file (`expect.file`) found: its diagnostics keep their own file and lines.
+    func absorb(_ other: DiagnosticSink) {
+        collected += other.collected
+        for (object, keys) in other.fieldsRead { recordRead(keys, of: object) }
+    }
+
     /// What `body` read, or `nil` when reading it reported any problem (so that objects with
     /// problems are never built, and references to them are not checked a second time).
     func clean<T>(_ body: () -> T?) -> T? {

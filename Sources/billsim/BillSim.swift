@@ -102,7 +102,7 @@ extension BillSim {
         @Option(help: "Output format: \(ReportRegistry.names.joined(separator: ", ")).")
         var format = "text"
 
-        @Option(help: "Folder the reports are written to (one file per format).")
+        @Option(help: "Folder under which the run's report folder is written (named after the paths, --filter and --tag).")
         var reports = "Reports"
 
         @Flag(help: "Do not write report files.")
@@ -113,6 +113,12 @@ extension BillSim {
 
         @Option(help: "How many scenarios run at once (results still print in file order).")
         var jobs = 1
+
+        @Flag(
+            help:
+                "Write each scenario's generated invoices into NAME.expected.yaml beside it (referenced by `expect: { file: … }`), for review, then run. Refused when CI is set."
+        )
+        var record = false
 
         @OptionGroup var storeOptions: StoreOptions
 
@@ -140,6 +146,16 @@ extension BillSim {
                 printError("error: no scenario files (.yaml, .yml) in \(paths.map { TerminalText.escaped($0, limit: nil) }.joined(separator: ", "))")
                 throw ExitCode(2)
             }
+            if record {
+                guard ProcessInfo.processInfo.environment["CI"] == nil else {
+                    printError(
+                        "error: --record is refused when CI is set: CI checks expectations and never writes them (record locally, review, commit)")
+                    throw ExitCode(64)
+                }
+                let problems = await Record.record(files, store: storeOptions.request)
+                for problem in problems { printError(problem) }
+                guard problems.isEmpty else { throw ExitCode(2) }
+            }
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("billsim-run-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
@@ -147,6 +163,14 @@ extension BillSim {
                 ["--store", storeOptions.store] + (storeOptions.keepSchema ? ["--keep-schema"] : []) + (filter.map { ["--filter", $0] } ?? [])
                 + tag.flatMap { ["--tag", $0] }
             let limit = Duration.milliseconds(Int64((timeout * 1000).rounded()))
+            let colour = Terminal.colours(STDOUT_FILENO)
+            let progress = Progress(total: files.count)
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(250))
+                    progress.draw()
+                }
+            }
 
             // Results arrive in any order when --jobs > 1; each is shown once every file before it has been.
             var summary = RunSummary()
@@ -158,9 +182,12 @@ extension BillSim {
                     shown += 1
                     guard let finished = next else { continue }
                     summary.add(finished.status, hasExpectations: finished.hasExpectations)
+                    progress.finished(events: finished.events)
                     for name in ReportRegistry.names { parts[name, default: []].append(finished.parts[name] ?? "") }
                     if format == "text" {
-                        print(finished.parts["text"] ?? "", terminator: "")
+                        progress.clear()
+                        let part = finished.parts["text"] ?? ""
+                        print(colour ? Terminal.coloured(part) : part, terminator: "")
                         fflush(nil)
                     }
                     for line in finished.notes.split(separator: "\n") { printError(TerminalText.escaped(String(line), limit: 500)) }
@@ -171,6 +198,8 @@ extension BillSim {
                 arrived[index] = finished
                 show()
             }
+            ticker.cancel()
+            progress.clear()
             if let notRun { printError("interrupted: \(notRun) of \(files.count) scenario files not run; the reports hold those that finished") }
             guard summary.total > 0 || notRun != nil else {
                 let selection = ([filter.map { "--filter \"\($0)\"" }] + tag.map { "--tag \($0)" }).compactMap { $0 }.joined(separator: " ")
@@ -178,16 +207,17 @@ extension BillSim {
                     "error: no scenario selected: none of the \(files.count) scenario files matches \(TerminalText.escaped(selection, limit: nil))")
                 throw ExitCode(2)
             }
-            // Text: the parts are on the screen already, the summary line is what is left.
-            print(ReportRegistry.formats[format]!.assemble(format == "text" ? [] : parts[format] ?? [], summary: summary), terminator: "")
+            // Text: the parts are on the screen already, the summary line is what is left (last).
+            let output = ReportRegistry.formats[format]!.assemble(format == "text" ? [] : parts[format] ?? [], summary: summary)
+            print(format == "text" && colour ? Terminal.coloured(summary: output, summary) : output, terminator: "")
             if !noReports {
-                for report in ReportRegistry.formats.values {
-                    let path = "\(reports)/last-run.\(report.fileExtension)"
-                    do {
-                        try report.assemble(parts[report.name] ?? [], summary: summary).write(toFile: path, atomically: true, encoding: .utf8)
-                    } catch {
-                        throw reportsError(error)
-                    }
+                let files = ReportRegistry.names.compactMap { ReportRegistry.formats[$0] }.map { report in
+                    (name: report.fileName, text: report.assemble(parts[report.name] ?? [], summary: summary))
+                }
+                do {
+                    try ReportFolder.write(parent: reports, name: ReportFolder.name(paths: paths, filter: filter, tags: tag), files: files)
+                } catch {
+                    throw reportsError(error)
                 }
             }
             if notRun != nil { throw ExitCode(130) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BillingCore
 import BillingDocument
 import BillingHarness
 import BillingReports
@@ -29,6 +30,8 @@ enum ScenarioProcesses {
         var hasExpectations = true
         /// Each report format's part, by format name.
         var parts: [String: String] = [:]
+        /// The usage events the scenario received (for the progress line).
+        var events = 0
     }
 
     /// One scenario's finished result, as the parent knows it.
@@ -36,6 +39,8 @@ enum ScenarioProcesses {
         var status: ScenarioStatus
         var hasExpectations: Bool
         var parts: [String: String]
+        /// The usage events the scenario received.
+        var events = 0
         /// What the worker wrote on its standard error meanwhile (a store's notes), to pass on.
         var notes: String
     }
@@ -166,7 +171,7 @@ enum ScenarioProcesses {
             }
             guard let raw = report.status else { return nil }  // not selected
             guard let status = ScenarioStatus(rawValue: raw) else { return failed("unknown status \(raw) from the worker process") }
-            return Finished(status: status, hasExpectations: report.hasExpectations, parts: report.parts, notes: notes)
+            return Finished(status: status, hasExpectations: report.hasExpectations, parts: report.parts, events: report.events, notes: notes)
         }
         // No answer: the worker is gone (stopped, crashed or exited), and this file is why.
         worker = nil
@@ -302,7 +307,8 @@ extension BillSim {
                 var report = ScenarioProcesses.ChildReport()
                 if let ran = await runner.run(file: path, filter: filter, tags: tag) {
                     report = ScenarioProcesses.ChildReport(
-                        status: ran.status.rawValue, hasExpectations: ran.hasExpectations, parts: ScenarioProcesses.parts(ran))
+                        status: ran.status.rawValue, hasExpectations: ran.hasExpectations, parts: ScenarioProcesses.parts(ran),
+                        events: ran.outcome?.usage.received ?? 0)
                 }
                 var answer = try JSONEncoder().encode(report)
                 answer.append(UInt8(ascii: "\n"))

@@ -65,6 +65,6 @@ struct JUnitReportTests {
     }
 
     @Test func isRegisteredAndWrittenAsXML() {
-        #expect(ReportRegistry.formats["junit"]?.fileExtension == "xml")
+        #expect(ReportRegistry.formats["junit"]?.fileName == "junit.xml")
     }
 }

@@ -24,10 +24,16 @@ struct CLI {
         var all: String { stdout + stderr }
     }
 
-    static func run(_ arguments: [String], in directory: URL = root) throws -> Output {
+    static func run(_ arguments: [String], in directory: URL = root, environment: [String: String?] = [:], executable: String? = nil) throws -> Output
+    {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value }
+            process.environment = merged
+        }
         process.currentDirectoryURL = directory
         let out = Pipe()
         let err = Pipe()
@@ -39,6 +45,12 @@ struct CLI {
         process.waitUntilExit()
         return Output(
             status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// The one run folder `billsim run --reports reports` wrote (named after the paths run).
+    static func runFolder(_ reports: URL) -> URL {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: reports.path)) ?? []
+        return reports.appendingPathComponent(names.filter { $0 != "README.md" }.sorted().first ?? "missing")
     }
 
     /// A fresh temporary folder.
@@ -60,9 +72,9 @@ struct CLI {
         #expect(output.status == 0, "\(output.all)")
         #expect(output.stdout.contains(" 0 failed, 0 invalid, 0 errors"))
         #expect(!output.stdout.contains("FAIL"))
-        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("last-run.json").path))
-        #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("last-run.txt").path))
-        let junit = try String(contentsOf: reports.appendingPathComponent("last-run.xml"), encoding: .utf8)
+        #expect(FileManager.default.fileExists(atPath: CLI.runFolder(reports).appendingPathComponent("results.json").path))
+        #expect(FileManager.default.fileExists(atPath: CLI.runFolder(reports).appendingPathComponent("output.txt").path))
+        let junit = try String(contentsOf: CLI.runFolder(reports).appendingPathComponent("junit.xml"), encoding: .utf8)
         #expect(junit.contains(" failures=\"0\" errors=\"0\" skipped=\"0\">"), "\(junit.prefix(300))")
         #expect(junit.contains("<testcase classname=\"Scenarios.seed\" name=\"Scenarios/seed/flexible.yaml "), "\(junit.prefix(600))")
     }

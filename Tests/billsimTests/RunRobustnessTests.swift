@@ -43,10 +43,11 @@ import Testing
         #expect(output.stdout.contains("FAIL    \(folder.path)/fake.yaml  (\\e[2K\\rPASS    fake \\u{202e} \\u{9b}31m)"), "\(output.stdout)")
         #expect(!output.stdout.split(separator: "\n").contains { $0.hasPrefix("PASS") }, "\(output.stdout)")
         // The JSON report keeps the name exactly (JSON escapes controls); the JUnit report is well-formed XML.
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("last-run.json"))) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.runFolder(reports).appendingPathComponent("results.json"))) as? [String: Any]
         let scenario = (json?["scenarios"] as? [[String: Any]])?.first
         #expect(scenario?["name"] as? String == "\u{1B}[2K\rPASS    fake \u{202E} \u{9B}31m")
-        #expect(XMLParser(data: try Data(contentsOf: reports.appendingPathComponent("last-run.xml"))).parse())
+        #expect(XMLParser(data: try Data(contentsOf: CLI.runFolder(reports).appendingPathComponent("junit.xml"))).parse())
     }
 
     @Test func carriageReturnInANameIsShownNotObeyed() throws {
@@ -172,7 +173,7 @@ import Testing
         #expect(output.stdout.contains("error: timed out: still running after the --timeout of 1 s"), "\(output.stdout)")
         #expect(output.stdout.contains("PASS    \(folder.path)/c-good.yaml"), "\(output.stdout)")
         #expect(lines.last == "2 passed, 0 failed, 0 invalid, 1 errors", "\(output.stdout)")
-        let junit = try String(contentsOf: reports.appendingPathComponent("last-run.xml"), encoding: .utf8)
+        let junit = try String(contentsOf: CLI.runFolder(reports).appendingPathComponent("junit.xml"), encoding: .utf8)
         #expect(junit.contains("tests=\"3\" failures=\"0\" errors=\"1\""), "\(junit)")
     }
 
@@ -231,7 +232,7 @@ import Testing
         #expect(running, "\(output.all)")
         #expect(output.status == 130, "\(output.all)")
         #expect(!output.stdout.contains("c-good.yaml"), "\(output.all)")
-        let junit = try String(contentsOf: reports.appendingPathComponent("last-run.xml"), encoding: .utf8)
+        let junit = try String(contentsOf: CLI.runFolder(reports).appendingPathComponent("junit.xml"), encoding: .utf8)
         // The slow file is normally running by then; if the signal came first, it is not run at all.
         if output.stdout.contains("b-slow.yaml") {
             #expect(output.stdout.contains("ERROR   \(folder.path)/b-slow.yaml\n        error: interrupted (Ctrl-C): stopped\n"), "\(output.all)")

@@ -1,8 +1,44 @@
 import BillingCore
 import BillingDocument
+import Foundation
+import Yams
 
 /// `expect`: what the run must produce.
 extension ScenarioReader {
+    /// `expect`, written in the scenario or, as `expect: { file: NAME.expected.yaml }`, in that file
+    /// (relative to the scenario's folder; what `billsim run --record` writes), whose top level is
+    /// what `expect` would hold and whose problems are reported at its own lines.
+    func readExpectSection(_ value: YAMLValue, location: SourceLocation) -> Expectation? {
+        guard let fields = value.fields(), fields.entries.contains(where: { $0.key == "file" }) else {
+            return value.mapping { readExpectation($0, location: location) }
+        }
+        return value.mapping { fields -> Expectation? in
+            guard let fileValue = fields.required("file"), let name = fileValue.string() else { return nil }
+            for other in fields.entries where other.key != "file" {
+                _ = fields.entry(other.key)
+                sink.report(value.path, "`\(other.key)`: with `file`, every expectation is written in \(name)", at: other.keyLocation)
+            }
+            let path = name.hasPrefix("/") ? name : directory + name
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                fileValue.error(
+                    FileManager.default.fileExists(atPath: path) ? "cannot read \(path) as UTF-8 text" : "no expectations file at \(path)")
+                return nil
+            }
+            let fileSink = DiagnosticSink(file: path, text: text)
+            defer { sink.absorb(fileSink) }
+            let root: Node?
+            do {
+                root = try Yams.compose(yaml: text)
+            } catch {
+                ScenarioLoader.reportSyntaxError(error, yaml: text, sink: fileSink)
+                return nil
+            }
+            let start = SourceLocation(file: path, line: 1, column: 1)
+            guard let root else { return Expectation(location: start) }
+            return YAMLValue(node: root, path: "expect", sink: fileSink).mapping { readExpectation($0, location: start) } ?? nil
+        } ?? nil
+    }
+
     func readExpectation(_ fields: Fields, location: SourceLocation) -> Expectation {
         fields.apply(FormatFields.expect)
         var expectation = Expectation(location: location)

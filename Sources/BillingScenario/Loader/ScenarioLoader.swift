@@ -198,7 +198,7 @@ final class ScenarioReader {
             }
             let expectLocation = top.entry("expect")?.keyLocation ?? SourceLocation(file: path, line: 1, column: 1)
             let expectation =
-                top.optional("expect")?.mapping { readExpectation($0, location: expectLocation) } ?? Expectation(location: expectLocation)
+                top.optional("expect").flatMap { readExpectSection($0, location: expectLocation) } ?? Expectation(location: expectLocation)
 
             if let clock, sink.isEmpty {
                 checkPeriods(subscriptions.loaded, prices: Dictionary(prices.loaded.map { ($0.id, $0) }) { first, _ in first }, until: clock.until)

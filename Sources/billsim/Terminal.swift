@@ -1,0 +1,103 @@
+import BillingHarness
+import Foundation
+import Synchronization
+
+/// What `billsim run` adds when a person watches: colour on a terminal (never with `NO_COLOR`,
+/// https://no-color.org: set and not empty), and a progress line on standard error for runs that
+/// last more than about two seconds. Files and pipes get neither.
+enum Terminal {
+    static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) != 0 }
+
+    static var noColor: Bool { !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty }
+
+    /// Whether text written to `descriptor` is coloured.
+    static func colours(_ descriptor: Int32) -> Bool { isTerminal(descriptor) && !noColor }
+
+    static let green = "\u{1B}[32m"
+    static let red = "\u{1B}[31m"
+    static let yellow = "\u{1B}[33m"
+    static let reset = "\u{1B}[0m"
+
+    /// A text report part with its label coloured: PASS green (yellow when nothing was checked), FAIL,
+    /// INVALID and ERROR red.
+    static func coloured(_ part: String) -> String {
+        for (label, colour) in [("PASS", green), ("FAIL", red), ("INVALID", red), ("ERROR", red)] where part.hasPrefix(label) {
+            let firstLine = part.prefix { $0 != "\n" }
+            let tone = label == "PASS" && firstLine.contains("[no expectations") ? yellow : colour
+            return tone + label + reset + part.dropFirst(label.count)
+        }
+        return part
+    }
+
+    /// The summary line (ending with a newline) in green when everything passed, else red.
+    static func coloured(summary line: String, _ summary: RunSummary) -> String {
+        (summary.exitCode == 0 ? green : red) + line.dropLast() + reset + "\n"
+    }
+}
+
+/// `[#######.........] 12/40 scenarios · 1234567 events · 410000 events/s · 0:03 elapsed · ~0:07 left`
+/// on standard error, redrawn in place; shown after two seconds, and only on a terminal. The time
+/// left is the elapsed time per finished scenario times the scenarios left.
+final class Progress: Sendable {
+    struct State {
+        var done = 0
+        var events = 0
+        var shown = false
+    }
+
+    let total: Int
+    let enabled: Bool
+    let clock = ContinuousClock()
+    let started: ContinuousClock.Instant
+    let state = Mutex(State())
+    static let delay = Duration.seconds(2)
+
+    init(total: Int, enabled: Bool = Terminal.isTerminal(STDERR_FILENO)) {
+        self.total = total
+        self.enabled = enabled
+        started = clock.now
+    }
+
+    func finished(events: Int) {
+        state.withLock {
+            $0.done += 1
+            $0.events += events
+        }
+    }
+
+    /// Redraws the line (after the first two seconds).
+    func draw() {
+        guard enabled else { return }
+        let elapsed = clock.now - started
+        guard elapsed >= Self.delay else { return }
+        let line = state.withLock { state -> String in
+            state.shown = true
+            return Self.line(done: state.done, total: total, events: state.events, elapsed: elapsed)
+        }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+    }
+
+    /// Takes the line away (before other output, and at the end).
+    func clear() {
+        guard enabled, state.withLock({ $0.shown }) else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    static func line(done: Int, total: Int, events: Int, elapsed: Duration) -> String {
+        let width = 24
+        let filled = total > 0 ? width * done / total : 0
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var parts = ["[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]", "\(done)/\(total) scenarios"]
+        parts.append("\(events) events")
+        if seconds > 0 { parts.append("\(Int(Double(events) / seconds)) events/s") }
+        parts.append("\(clockText(seconds)) elapsed")
+        if done > 0, done < total { parts.append("~\(clockText(seconds / Double(done) * Double(total - done))) left") }
+        return parts.joined(separator: " · ")
+    }
+
+    /// `1:05` (minutes:seconds).
+    static func clockText(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        return "\(whole / 60):" + (whole % 60 < 10 ? "0" : "") + "\(whole % 60)"
+    }
+}
