@@ -190,7 +190,7 @@ public enum InvoiceDocument {
             nullableTimestamps.contains(key) ? .timestamp(Instant(seconds: 0)) : nullableMoney.contains(key) ? .integer(0) : sample
         switch kind {
         case .money, .integer: return Int64(text) == nil ? "expected an integer (minor units), found \"\(text)\"" : nil
-        case .decimal: return ExactDecimal(parsing: text) == nil ? "expected a decimal number, found \"\(text)\"" : nil
+        case .decimal: return ExactDecimal(expected: text) == nil ? "expected a decimal number, found \"\(text)\"" : nil
         case .timestamp: return Instant(parsing: text) == nil ? "expected a timestamp from year 0000 to 9999, found \"\(text)\"" : nil
         case .bool: return text == "true" || text == "false" ? nil : "expected true or false, found \"\(text)\""
         default: return nil
@@ -277,4 +277,14 @@ public enum CustomerDocument {
 
     /// The fields an expected customer may name.
     public static let fields = ["id", "balance"]
+}
+
+extension ExactDecimal {
+    /// An expected decimal: as a person writes one, or every digit of a computed amount as billsim
+    /// writes it (`amount_decimal` of a proration has more digits than a price may: what `billsim
+    /// invoices` printed, and `billsim run --record` wrote, must match).
+    public init?(expected text: String) {
+        guard let value = ExactDecimal(parsing: text) ?? ExactDecimal(exactText: text) else { return nil }
+        self = value
+    }
 }

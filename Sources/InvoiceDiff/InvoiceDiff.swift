@@ -119,10 +119,7 @@ public enum InvoiceDiff {
         }
     }
 
-    /// An expected decimal: as a person writes one, or every digit of a computed amount as billsim
-    /// writes it (`amount_decimal` of a proration has more digits than a price may: what `billsim
-    /// invoices` printed, and `billsim run --record` wrote, must match).
-    static func decimal(_ text: String) -> ExactDecimal? { ExactDecimal(parsing: text) ?? ExactDecimal(exactText: text) }
+    static func decimal(_ text: String) -> ExactDecimal? { ExactDecimal(expected: text) }
 
     /// The expected text in the generated leaf's form (`8000 (USD 80.00)`, a timestamp in RFC 3339).
     static func render(_ text: String, like actual: DocumentValue) -> String {
