@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "billsim", targets: ["billsim"]),
         .library(name: "BillingCore", targets: ["BillingCore"]),
         .library(name: "BillingHarness", targets: ["BillingHarness"]),
+        .library(name: "BillingCompare", targets: ["BillingCompare"]),
         .library(name: "BillingStoreTesting", targets: ["BillingStoreTesting"]),
     ],
     traits: [
@@ -39,6 +40,9 @@ let package = Package(
         .target(name: "InvoiceDiff", dependencies: ["BillingCore", "BillingDocument"]),
         // ScenarioRunner: scenario → engine over a store → invoices → diff → RunResult.
         .target(name: "BillingHarness", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "InvoiceDiff"]),
+        // What-if pricing: runs a scenario's base and variants and builds the Comparison (text and JSON renderings).
+        .target(
+            name: "BillingCompare", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "InvoiceDiff"]),
         // Renderings of a RunResult (text, JSON, JUnit XML).
         .target(name: "BillingReports", dependencies: ["BillingCore", "BillingDocument", "BillingHarness"]),
         // The one row encoding of invoices (tables, columns, encode and decode) that the SQL stores share; no database library.
@@ -62,11 +66,13 @@ let package = Package(
         .executableTarget(
             name: "billsim",
             dependencies: [
-                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingStoreSQLite", "BillingStorePostgres",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingCompare", "BillingReports", "BillingStoreSQLite",
+                "BillingStorePostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "BillingCoreTests", dependencies: ["BillingCore", "BillingStoreTesting"]),
         .testTarget(name: "BillingScenarioTests", dependencies: ["BillingScenario", "BillingDocument", "BillingCore"]),
+        .testTarget(
+            name: "BillingCompareTests", dependencies: ["BillingCompare", "BillingHarness", "BillingScenario", "BillingDocument", "BillingCore"]),
         .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingDocument", "BillingCore"]),
         .testTarget(
             name: "BillingHarnessTests",

@@ -175,7 +175,9 @@ public enum GeneratorRegistry {
         },
     ]
 
-    public static let values: [String: ValueFactory] = [
+    public static let values: [String: ValueFactory] = builtInValues.merging(Distributions.factories) { own, _ in own }
+
+    static let builtInValues: [String: ValueFactory] = [
         "constant": { parameters in ConstantValue(value: try parameters.decimal("value")) },
         "uniform": { parameters in
             let low = try parameters.decimal("min")

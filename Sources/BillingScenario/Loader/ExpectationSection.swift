@@ -35,6 +35,7 @@ extension ScenarioReader {
             }
         }
         expectation.lateEvents = fields.optional("late_events")?.int(0...Int64(Int32.max))
+        expectation.variants = fields.optional("variants").map(readVariantExpectations) ?? []
         return expectation
     }
 

@@ -128,7 +128,13 @@ extension ScenarioReader {
         }
         var values: [String: (text: String, location: SourceLocation)] = [:]
         for entry in fields.entries where entry.key != "kind" {
-            if let text = entry.value.scalar(expecting: "a single value") { values[entry.key] = (text, entry.value.location) }
+            if case .sequence = entry.value.node, let list = entry.value.list() {
+                // A list of scalars (`values: [1, 5, 20]`) reaches the plugin as "1, 5, 20".
+                let texts = list.compactMap { $0.scalar(expecting: "a single value") }
+                if texts.count == list.count { values[entry.key] = (texts.joined(separator: ", "), entry.value.location) }
+            } else if let text = entry.value.scalar(expecting: "a single value") {
+                values[entry.key] = (text, entry.value.location)
+            }
         }
         var parameters = GeneratorParameters(kind: kind, values: values, location: fields.location)
         do {
