@@ -145,4 +145,53 @@ struct PopulationTests {
         #expect(found.first?.location.line == line(of: "price_nope", in: yaml))
         #expect(found.first?.location.column == column(of: "price_nope", in: yaml))
     }
+
+    static func usage(rate: String) -> String {
+        population(count: 100).replacingOccurrences(
+            of: "subscriptions:\n",
+            with: """
+                usage:
+                  - generate:
+                      event_name: tokens
+                      customers: all
+                      from: 2026-01-01
+                      to: 2026-01-08
+                      arrivals: { kind: poisson, rate: \(rate) }
+                      value: { kind: constant, value: "1" }
+                      seed: 3
+                subscriptions:
+
+                """)
+    }
+
+    static func eventsPerCustomer(_ scenario: Scenario) throws -> [String: Int] {
+        var source = try UsageSources.open(scenario.usage).get()
+        var counts: [String: Int] = [:]
+        while let event = try source.next() { counts[event.payload["stripe_customer_id"] ?? "", default: 0] += 1 }
+        return counts
+    }
+
+    /// `rate: { kind: lognormal, … }`: each customer's rate is drawn once, so heavy and light users differ.
+    @Test func aRateDrawnPerCustomer() throws {
+        let counts = try Self.eventsPerCustomer(try loaded(Self.usage(rate: "{ kind: lognormal, median: 4/h, sigma: 1.5 }")))
+        let sorted = counts.values.sorted()
+        // 7 days at a median of 4/h is 672 events for the median customer; sigma 1.5 spreads them by e^1.5 ≈ 4.5 each way.
+        #expect((400...1100).contains(sorted[sorted.count / 2]))
+        #expect(sorted.last! > 5 * sorted[sorted.count / 2] / 2 && sorted.first! < 2 * sorted[sorted.count / 2] / 5)
+        #expect(try Self.eventsPerCustomer(try loaded(Self.usage(rate: "{ kind: lognormal, median: 4/h, sigma: 1.5 }"))) == counts)
+        // A rate drawn at 0: that customer sends nothing.
+        let choice = try Self.eventsPerCustomer(try loaded(Self.usage(rate: "{ kind: choice, values: [0/h, 10/d] }")))
+        #expect(choice.count > 20 && choice.count < 80)
+        #expect(choice.values.allSatisfy { (40...110).contains($0) })
+        // A fixed rate draws no rate: the stream is what it was before rates could vary.
+        let fixed = try Self.eventsPerCustomer(try loaded(Self.usage(rate: "4/h")))
+        #expect(fixed.count == 100)
+    }
+
+    @Test func aRateDistributionProblemPointsAtIt() {
+        let missing = diagnostics(Self.usage(rate: "{ kind: lognormal, median: 4/h }"))
+        #expect(missing.map(\.message) == ["usage[0].generate.arrivals.rate: lognormal: missing `sigma`"])
+        let badUnit = diagnostics(Self.usage(rate: "{ kind: lognormal, median: 4/fortnight, sigma: 1 }"))
+        #expect(badUnit.map(\.message) == ["usage[0].generate.arrivals.rate: expected events per unit like 12/h, found \"4/fortnight\""])
+    }
 }
