@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "billsim", targets: ["billsim"]),
         .library(name: "BillingCore", targets: ["BillingCore"]),
         .library(name: "BillingHarness", targets: ["BillingHarness"]),
+        .library(name: "BillingCompare", targets: ["BillingCompare"]),
         .library(name: "BillingStoreTesting", targets: ["BillingStoreTesting"]),
     ],
     traits: [
@@ -42,6 +43,9 @@ let package = Package(
         .target(name: "BillingHarness", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "InvoiceDiff"]),
         // billsim shrink: delta debugging of a failing scenario down to the smallest one that fails the same way.
         .target(name: "BillingShrink", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness"]),
+        // What-if pricing: runs a scenario's base and variants and builds the Comparison (text and JSON renderings).
+        .target(
+            name: "BillingCompare", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "InvoiceDiff"]),
         // Renderings of a RunResult (text, JSON, JUnit XML).
         .target(name: "BillingReports", dependencies: ["BillingCore", "BillingDocument", "BillingHarness"]),
         // The one row encoding of invoices (tables, columns, encode and decode) that the SQL stores share; no database library.
@@ -65,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "billsim",
             dependencies: [
-                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingShrink", "BillingStoreSQLite",
+                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingShrink", "BillingCompare", "BillingStoreSQLite",
                 "BillingStorePostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "BillingCoreTests", dependencies: ["BillingCore", "BillingStoreTesting"]),
@@ -79,6 +83,8 @@ let package = Package(
             ]),
         .testTarget(
             name: "BillingShrinkTests", dependencies: ["BillingShrink", "BillingHarness", "BillingScenario", "BillingDocument", "BillingCore"]),
+        .testTarget(
+            name: "BillingCompareTests", dependencies: ["BillingCompare", "BillingHarness", "BillingScenario", "BillingDocument", "BillingCore"]),
         .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingDocument", "BillingCore"]),
         .testTarget(
             name: "BillingHarnessTests",

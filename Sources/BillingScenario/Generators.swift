@@ -31,6 +31,13 @@ public protocol ArrivalProcess: Sendable {
     /// How many arrivals `seconds` of clock time hold (the mean, for a random process), for
     /// `settings.limits.max_generated_events`.
     func expectedCount(over seconds: Int64) -> Double
+    /// The process of one customer: a process whose rate is drawn per customer draws it here, once,
+    /// from the customer's own source (the default is the same process for everyone).
+    func forCustomer(random: inout SplitMix64) -> any ArrivalProcess
+}
+
+extension ArrivalProcess {
+    public func forCustomer(random: inout SplitMix64) -> any ArrivalProcess { self }
 }
 
 /// What value each generated event carries.
@@ -42,6 +49,8 @@ public protocol ValueDistribution: Sendable {
 public struct GeneratorParameters {
     public var kind: String
     var values: [String: (text: String, location: SourceLocation)]
+    /// Parameters written as a mapping (`rate: { kind: lognormal, median: 40/h, sigma: 1.2 }`).
+    var nested: [String: GeneratorParameters] = [:]
     let location: SourceLocation
     /// Keys a plugin read; the rest are reported as unknown.
     public private(set) var used: Set<String> = []
@@ -65,6 +74,13 @@ public struct GeneratorParameters {
         used.insert(key)
         guard let value = values[key] else { throw Problem(location: location, message: "\(kind): missing `\(key)`") }
         return value
+    }
+
+    /// The mapping written at `key`, if it is one.
+    mutating func nestedParameters(_ key: String) -> GeneratorParameters? {
+        guard let inner = nested[key] else { return nil }
+        used.insert(key)
+        return inner
     }
 
     public mutating func optionalText(_ key: String) -> (text: String, location: SourceLocation)? {
@@ -124,6 +140,15 @@ public struct PoissonArrivals: ArrivalProcess {
         return previous + TimeSpan(seconds: Int64(gap))
     }
 
+    /// `12/h` in events per hour, exactly (to 12 decimal places).
+    public static func perHour(rate text: String) -> Decimal12? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let count = Decimal12(String(parts[0])), count >= .zero, let unit = TimeSpan(parsing: "1" + parts[1]) else {
+            return nil
+        }
+        return Decimal12(units: count.units * 3600 / Int128(unit.seconds))
+    }
+
     /// Parses `12/h` (events per `s`, `m`, `h`, `d` or `w`; the count may be decimal).
     public static func meanGap(rate text: String) -> Double? {
         let parts = text.split(separator: "/")
@@ -133,6 +158,71 @@ public struct PoissonArrivals: ArrivalProcess {
         let perUnit = Double(count.units) / Double(Decimal12.scale)
         return Double(unit.seconds) / perUnit
     }
+}
+
+/// `{ kind: poisson, rate: { kind: lognormal, median: 40/h, sigma: 1.2 } }`: each customer's rate is
+/// drawn once (in events per hour) from the distribution, then its events arrive as a Poisson process
+/// at that rate. A rate drawn at or below 0 gives that customer no events.
+public struct PerCustomerPoisson: ArrivalProcess {
+    public var rate: any ValueDistribution
+
+    public init(rate: any ValueDistribution) { self.rate = rate }
+
+    public func forCustomer(random: inout SplitMix64) -> any ArrivalProcess {
+        let perHour = rate.value(random: &random)
+        guard perHour > .zero else { return NoArrivals() }
+        return PoissonArrivals(meanGap: 3600 * Double(Decimal12.scale) / Double(perHour.units))
+    }
+
+    // Used only through `forCustomer`: on its own (no customer, so no rate) it never arrives.
+    public func first(from: Instant, random: inout SplitMix64) -> Instant { NoArrivals().first(from: from, random: &random) }
+    public func next(after previous: Instant, random: inout SplitMix64) -> Instant { NoArrivals().next(after: previous, random: &random) }
+    public func expectedCount(over seconds: Int64) -> Double { 0 }
+
+    /// The rate distribution of `rate: { kind: …, … }`: every `N/unit` parameter becomes events per hour,
+    /// and samples keep 6 decimal places unless `decimals` says otherwise.
+    static func distribution(_ written: GeneratorParameters) throws -> any ValueDistribution {
+        var parameters = written
+        for (key, value) in written.values where key != "decimals" && key != "weights" {
+            let converted = try value.text.split(separator: ",").map { part -> String in
+                let text = part.trimmingCharacters(in: .whitespaces)
+                guard text.contains("/") else { return text }
+                guard let perHour = PoissonArrivals.perHour(rate: text) else {
+                    throw GeneratorParameters.Problem(
+                        location: value.location, message: "rate: expected events per unit like 12/h, found \"\(text)\"")
+                }
+                return perHour.description
+            }
+            parameters.values[key] = (converted.joined(separator: ", "), value.location)
+        }
+        if parameters.values["decimals"] == nil { parameters.values["decimals"] = ("6", written.location) }
+        guard let factory = GeneratorRegistry.values[written.kind] else {
+            throw GeneratorParameters.Problem(
+                location: written.location,
+                message:
+                    "rate: unknown distribution kind `\(written.kind)` (known: \(GeneratorRegistry.values.keys.sorted().joined(separator: ", ")))")
+        }
+        let distribution: any ValueDistribution
+        do {
+            distribution = try factory(&parameters)
+        } catch let problem as GeneratorParameters.Problem {
+            throw GeneratorParameters.Problem(location: problem.location, message: "rate: " + problem.message)
+        }
+        let unread = Set(written.values.keys).subtracting(parameters.used).subtracting(["decimals"]).sorted()
+        if let first = unread.first {
+            throw GeneratorParameters.Problem(
+                location: written.values[first]!.location, message: "rate: unknown parameter `\(first)` of \(written.kind)")
+        }
+        return distribution
+    }
+}
+
+/// A customer who sends nothing (a rate drawn at 0).
+struct NoArrivals: ArrivalProcess {
+    static let never = Instant(seconds: Int64.max / 4)
+    func first(from: Instant, random: inout SplitMix64) -> Instant { Self.never }
+    func next(after previous: Instant, random: inout SplitMix64) -> Instant { Self.never }
+    func expectedCount(over seconds: Int64) -> Double { 0 }
 }
 
 /// `{ kind: constant, value: "1" }`.
@@ -183,6 +273,7 @@ public enum GeneratorRegistry {
     public static let arrivals: [String: ArrivalFactory] = [
         "constant": { parameters in ConstantArrivals(every: try parameters.duration("every")) },
         "poisson": { parameters in
+            if let rate = parameters.nestedParameters("rate") { return PerCustomerPoisson(rate: try PerCustomerPoisson.distribution(rate)) }
             let (text, location) = try parameters.text("rate")
             guard let gap = PoissonArrivals.meanGap(rate: text) else {
                 throw GeneratorParameters.Problem(location: location, message: "rate: expected events per unit like 12/h, found \"\(text)\"")
@@ -191,7 +282,9 @@ public enum GeneratorRegistry {
         },
     ]
 
-    public static let values: [String: ValueFactory] = [
+    public static let values: [String: ValueFactory] = builtInValues.merging(Distributions.factories) { own, _ in own }
+
+    static let builtInValues: [String: ValueFactory] = [
         "constant": { parameters in ConstantValue(value: try parameters.decimal("value")) },
         "uniform": { parameters in
             let low = try parameters.decimal("min")

@@ -12,10 +12,14 @@ public struct Scenario: Sendable {
     /// Usage streams in `usage:` order.
     public var usage: [UsageStream]
     public var expectation: Expectation
+    /// `variants:`, each the base simulation with its patch applied (`billsim compare`).
+    public var variants: [ScenarioVariant]
 
     public init(
-        path: String, name: String, description: String, tags: [String], simulation: Simulation, usage: [UsageStream], expectation: Expectation
+        path: String, name: String, description: String, tags: [String], simulation: Simulation, usage: [UsageStream], expectation: Expectation,
+        variants: [ScenarioVariant] = []
     ) {
+        self.variants = variants
         self.path = path
         self.name = name
         self.description = description
@@ -23,6 +27,40 @@ public struct Scenario: Sendable {
         self.simulation = simulation
         self.usage = usage
         self.expectation = expectation
+    }
+}
+
+/// One entry of `variants:`: the same customers, usage and timeline with a changed plan.
+public struct ScenarioVariant: Sendable {
+    public var name: String
+    public var description: String
+    /// The base simulation with the variant's prices, price replacements and settings applied.
+    public var simulation: Simulation
+    public var location: SourceLocation
+
+    public init(name: String, description: String, simulation: Simulation, location: SourceLocation) {
+        self.name = name
+        self.description = description
+        self.simulation = simulation
+        self.location = location
+    }
+}
+
+/// `expect.variants.<name>`: what `billsim compare` checks for one variant.
+public struct VariantExpectation: Sendable {
+    public var name: String
+    /// The sum of the totals of every invoice the variant generates.
+    public var total: Int64?
+    public var invoiceCount: Int?
+    public var invoices: Expected?
+    public var location: SourceLocation
+
+    public init(name: String, total: Int64? = nil, invoiceCount: Int? = nil, invoices: Expected? = nil, location: SourceLocation) {
+        self.name = name
+        self.total = total
+        self.invoiceCount = invoiceCount
+        self.invoices = invoices
+        self.location = location
     }
 }
 
@@ -88,6 +126,8 @@ public struct Expectation: Sendable {
     public var subscriptions: [(id: String, expected: Expected)] = []
     /// `expect.customers`: customer id → its expected fields.
     public var customers: [(id: String, expected: Expected)] = []
+    /// `expect.variants`, checked by `billsim compare` (not by `run`).
+    public var variants: [VariantExpectation] = []
     /// Where `expect:` is (or the top of the file).
     public var location: SourceLocation
 

@@ -145,6 +145,8 @@ public struct GeneratedEventSource: MeterEventSource {
 
     let spec: GeneratorSpec
     var randoms: [SplitMix64]
+    /// Each customer's arrival process (its own rate, when the rate is drawn per customer).
+    let processes: [any ArrivalProcess]
     var arrivals = Heap<Arrival>()
     var emitted: Int64 = 0
 
@@ -153,8 +155,9 @@ public struct GeneratedEventSource: MeterEventSource {
         randoms = spec.customers.indices.map { index in
             SplitMix64(seed: spec.seed &+ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
         }
+        processes = spec.customerArrivals
         for index in spec.customers.indices {
-            arrivals.insert(Arrival(at: spec.arrivals.first(from: spec.from, random: &randoms[index]), customer: index))
+            arrivals.insert(Arrival(at: processes[index].first(from: spec.from, random: &randoms[index]), customer: index))
         }
     }
 
@@ -162,7 +165,7 @@ public struct GeneratedEventSource: MeterEventSource {
         guard let arrival = arrivals.removeMin(), arrival.at < spec.to else { return nil }
         let index = arrival.customer
         let value = spec.values.value(random: &randoms[index])
-        arrivals.insert(Arrival(at: spec.arrivals.next(after: arrival.at, random: &randoms[index]), customer: index))
+        arrivals.insert(Arrival(at: processes[index].next(after: arrival.at, random: &randoms[index]), customer: index))
         emitted += 1
         var payload = MeterEventPayload()
         payload[spec.customerKey] = spec.customers[index]
@@ -281,5 +284,16 @@ public struct ReadAheadEventSource: MeterEventSource {
         queue.condition.broadcast()
         queue.condition.unlock()
         return batch
+    }
+}
+
+extension GeneratorSpec {
+    /// Each customer's arrival process. A per-customer rate comes from a source of its own, keyed by
+    /// the customer's id, so the events of a stream with a fixed rate are the same as before rates could vary.
+    var customerArrivals: [any ArrivalProcess] {
+        customers.map { customer in
+            var random = SplitMix64(seed: seed, stream: "rate", key: customer)
+            return arrivals.forCustomer(random: &random)
+        }
     }
 }

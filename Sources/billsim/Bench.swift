@@ -1,4 +1,5 @@
 import ArgumentParser
+import BillingCompare
 import BillingCore
 import BillingDocument
 import BillingHarness
@@ -26,8 +27,9 @@ extension BillSim {
         @Option(help: "Customers (one subscription each).")
         var customers = 10_000
 
-        @Option(help: "Stores to measure, comma-separated: memory, sqlite, postgres.")
-        var stores = "memory,sqlite,postgres"
+        @Option(
+            help: "Stores to measure, comma-separated: memory, sqlite, postgres; and compare (billsim compare, base and 3 variants, memory store).")
+        var stores = "memory,sqlite,postgres,compare"
 
         @Option(
             help: """
@@ -64,7 +66,10 @@ extension BillSim {
                     pad("store", 16) + pad("ingest ev/s", 14) + pad("bill s", 9) + pad("ingest+bill ev/s", 18) + pad("peak MB", 9) + pad("cpu s", 8)
                         + pad("floor rows/s", 14) + "ratio")
             }
-            let rows = storeNames.flatMap { store in sourceNames.map { (store: store, source: $0) } }
+            // The compare row reads the first source only (it measures variants, not parsers).
+            let rows = storeNames.flatMap { store in
+                (store == "compare" ? Array(sourceNames.prefix(1)) : sourceNames).map { (store: store, source: $0) }
+            }
             guard rows.count > 1 || !rowOnly else {
                 guard let row = rows.first else { return }
                 let (line, total, seconds) = try await measure(row.store, source: row.source)
@@ -130,6 +135,7 @@ extension BillSim {
             switch name {
             case "memory": value = "memory"
             case "sqlite": value = "sqlite:\(folder)/bench.sqlite"
+            case "compare": value = "memory"
             case "postgres":
                 if let missing = StoreRegistry.postgres.missing { return (pad(label, 16) + "skipped: " + missing, nil, nil) }
                 guard let url = postgresURL ?? ProcessInfo.processInfo.environment["BILLSIM_POSTGRES_URL"] else {
@@ -138,6 +144,7 @@ extension BillSim {
                 value = url
             default: throw ValidationError("unknown store \(name) in --stores (memory, sqlite, postgres)")
             }
+            if name == "compare" { return try await measureCompare(folder: folder, workload: workload, source: source) }
             let factory = try StoreRegistry.factory(for: StoreRequest(value: value))
             let measured: BenchWorkload.Measurement
             if let format = UsageFileFormat(rawValue: source) {
@@ -166,6 +173,30 @@ extension BillSim {
                 + pad(floorRate.map(grouped) ?? "-", 14)
                 + (floorRate.map { String(format: "%.2f", rate / $0) } ?? "-")
             return (line, measured.total, measured.cpuSeconds)
+        }
+
+        /// The `compare` row: `billsim compare` (CompareRunner) over the workload with three variants that change
+        /// the metered price only, against the base run alone, on the memory store. The issue's target is at most 1.3×.
+        func measureCompare(folder: String, workload: BenchWorkload, source: String) async throws -> (line: String, total: Int64?, seconds: Double?) {
+            let format = UsageFileFormat(rawValue: source) ?? .csv
+            let path = "\(folder)/usage.\(format.rawValue)"
+            if !FileManager.default.fileExists(atPath: path) { try workload.writeUsageFile(to: path, format: format) }
+            let scenario = workload.comparisonScenario(usage: path, format: format)
+            let runner = ScenarioRunner(makeStore: { InMemoryBillingStore() })
+            let clock = ContinuousClock()
+            let began = clock.now
+            let base = try await runner.simulate(scenario)
+            let based = clock.now
+            let comparison = try await CompareRunner(runner: runner).compare(scenario)
+            let compared = clock.now
+            let baseSeconds = workload.seconds(based - began)
+            let compareSeconds = workload.seconds(compared - based)
+            guard comparison.base.total == base.invoices.reduce(0, { $0 + $1.total }) else { throw CLIError("bench: compare's base total differs") }
+            let line =
+                pad("compare", 16)
+                + "base run \(String(format: "%.2f", baseSeconds)) s; base + \(comparison.variants.count) variants \(String(format: "%.2f", compareSeconds)) s = "
+                + "\(String(format: "%.2f", compareSeconds / baseSeconds))× the base run (target ≤ 1.30×)"
+            return (line, comparison.base.total, nil)
         }
 
         func pad(_ text: String, _ width: Int) -> String {
@@ -216,6 +247,31 @@ struct BenchWorkload {
                 ])
         }
         return Simulation(clockStart: start, clockUntil: end + .hours(1), catalog: catalog, customers: people, subscriptions: subscriptions)
+    }
+
+    /// The workload as a scenario reading its usage file, with three variants of the metered price:
+    /// 5,000 tokens free then 3; the same tiers as volume tiers; 3 a token from the first.
+    func comparisonScenario(usage path: String, format: UsageFileFormat) -> Scenario {
+        let base = simulation
+        func variant(_ name: String, _ scheme: PricingScheme) -> ScenarioVariant {
+            var patched = base
+            let prices = base.catalog.prices.map { price in
+                var price = price
+                if price.id == "price_usage" { price.scheme = scheme }
+                return price
+            }
+            patched.catalog = Catalog(meters: base.catalog.meters, products: base.catalog.products, prices: prices)
+            return ScenarioVariant(name: name, description: "", simulation: patched, location: SourceLocation(file: "bench", line: 1, column: 1))
+        }
+        let location = SourceLocation(file: "bench", line: 1, column: 1)
+        return Scenario(
+            path: "bench", name: "bench", description: "", tags: [], simulation: base,
+            usage: [.file(path: path, format: format, location: location)], expectation: Expectation(location: location),
+            variants: [
+                variant("free_5000", .graduated([PriceTier(upTo: 5000), PriceTier(upTo: nil, unitAmount: ExactDecimal(3))])),
+                variant("volume", .volume([PriceTier(upTo: 1000), PriceTier(upTo: nil, unitAmount: ExactDecimal(4))])),
+                variant("flat_3", .perUnit(unitAmount: ExactDecimal(3), transform: nil)),
+            ])
     }
 
     init(events: Int, customers: Int) {

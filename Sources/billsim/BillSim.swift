@@ -11,7 +11,7 @@ struct BillSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "billsim",
         abstract: "Simulate Stripe usage-based billing from YAML scenarios and check the invoices.",
-        subcommands: [Run.self, Validate.self, Invoices.self, Preview.self, Bench.self, Shrink.self, RunWorker.self],
+        subcommands: [Run.self, Validate.self, Invoices.self, Preview.self, Compare.self, Export.self, Shrink.self, Bench.self, RunWorker.self],
         defaultSubcommand: Run.self)
 }
 

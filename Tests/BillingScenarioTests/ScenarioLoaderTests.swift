@@ -576,7 +576,9 @@ func column(of text: String, in yaml: String) -> Int {
     }
 
     @Test(arguments: [
-        Unsupported(old: "expect:", new: "variants:\n  - { name: annual }\nexpect:", message: "variants: variants are not supported yet"),
+        Unsupported(
+            old: "expect:", new: "variants:\n  - { name: annual, coupons: [co_x] }\nexpect:",
+            message: "variants[0].coupons: coupons, tax rates and credit grants are not supported yet"),
         Unsupported(
             old: "timeline:\n",
             new:
@@ -871,7 +873,7 @@ func column(of text: String, in yaml: String) -> Int {
         #expect(
             found.map(\.message) == [
                 "usage[1].generate.arrivals.kind: unknown arrivals kind `bursty` (known: constant, poisson)",
-                "usage[1].generate.value.kind: unknown value kind `gaussian` (known: constant, uniform)",
+                "usage[1].generate.value.kind: unknown value kind `gaussian` (known: choice, constant, lognormal, normal, pareto, uniform)",
             ])
         #expect(found.first?.location.line == line(of: "kind: bursty", in: yaml))
         #expect(found.first?.location.column == column(of: "bursty", in: yaml))

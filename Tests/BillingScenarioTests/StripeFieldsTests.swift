@@ -402,11 +402,12 @@ struct Placement: Sendable {
 }
 
 @Suite struct FormatSectionsNotSupportedYet {
-    @Test func populationsAreNamed() {
+    /// Populations load (PopulationTests has the rest); one without `plans` names what is missing.
+    @Test func populationsLoad() throws {
         let customers = patched(replacing: "subscriptions:\n", with: "  - generate: { count: 10, id: \"cus_{n}\", seed: 7 }\nsubscriptions:\n")
-        #expect(diagnostics(customers).map(\.message) == ["customers[1].generate: populations (`generate`) are not supported yet"])
+        #expect(try loaded(customers).simulation.customers.map(\.id).suffix(2) == ["cus_09", "cus_10"])
         let subscriptions = patched(replacing: "usage:\n", with: "  - generate: { customers: all, seed: 7 }\nusage:\n")
-        #expect(diagnostics(subscriptions).map(\.message) == ["subscriptions[1].generate: populations (`generate`) are not supported yet"])
+        #expect(diagnostics(subscriptions).map(\.message) == ["subscriptions[1].generate: missing `plans`"])
     }
 
     @Test func futureTimelineActionsAreNamed() {

@@ -4,7 +4,6 @@ import BillingDocument
 /// `customers`.
 extension ScenarioReader {
     func readCustomer(_ fields: Fields) -> Customer? {
-        if fields.isPopulation() { return nil }
         fields.apply(StripeFields.customer)
         let id = customers.declare(fields.required("id"))
         let currency = fields.optional("currency")?.parse("a currency code Stripe accepts, like usd (ISO 4217)") { Currency(code: $0) }

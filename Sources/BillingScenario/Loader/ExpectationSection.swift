@@ -77,6 +77,7 @@ extension ScenarioReader {
         expectation.customers = readStates(
             fields.optional("customers"), kind: "customer", isDeclared: customers.isDeclared, listing: customers.listing,
             fields: CustomerDocument.fields)
+        expectation.variants = fields.optional("variants").map(readVariantExpectations) ?? []
         return expectation
     }
 

@@ -50,8 +50,8 @@ extension ScenarioReader {
     /// and `to` (already cut at `clock.until`); reports the stream that takes the run past
     /// `settings.limits.max_generated_events`.
     func checkGeneratedEvents(_ spec: GeneratorSpec, at location: SourceLocation) {
-        let perCustomer = spec.arrivals.expectedCount(over: spec.to - spec.from)
-        let expected = perCustomer * Double(spec.customers.count)
+        // Each customer's own process: a rate drawn per customer is drawn here as the stream will draw it.
+        let expected = spec.customerArrivals.reduce(0.0) { $0 + $1.expectedCount(over: spec.to - spec.from) }
         generatedEvents += expected
         guard generatedEvents > Double(limits.maxGeneratedEvents) else { return }
         let shown = expected < 1e15 ? String(Int64(expected.rounded(.up))) : "more than 10^15"

@@ -168,6 +168,13 @@ final class ScenarioReader {
     var subscriptionStates: [String: TimelineSubscription] = [:]
     /// Customers without a `currency`: the subscription whose currency fixed theirs, and that currency.
     var currencyByCustomer: [String: (subscription: String, currency: Currency)] = [:]
+    var variants = Registry<Bool>(kind: "variant", plural: "variants")
+    /// Customers made by `customers: - generate:`, in order (`subscriptions: - generate: { customers: generated }`).
+    var generatedCustomers: [String] = []
+    /// How many `customers: - generate:` entries were read (with or without problems).
+    var customerPopulations = 0
+    /// Subscriptions that name their billing mode (a variant's `settings.billing_mode` leaves them as they are).
+    var explicitBillingMode: Set<String> = []
 
     init(path: String, sink: DiagnosticSink) {
         self.path = path
@@ -184,18 +191,25 @@ final class ScenarioReader {
             let description = top.optional("description")?.string()?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             let tags = top.optional("tags")?.list()?.compactMap { $0.string() } ?? []
             clock = top.required("clock")?.mapping(readClock) ?? nil
-            let settings = top.optional("settings")?.mapping(readSettings) ?? EngineSettings()
+            let settings = top.optional("settings")?.mapping { readSettings($0) } ?? EngineSettings()
             readEach(top.optional("meters"), readMeter) { meters.store($0, for: $0.id) }
             readEach(top.optional("products"), readProduct) { products.store($0, for: $0.id) }
             readEach(top.optional("prices"), readPrice) { prices.store($0, for: $0.id) }
-            readEach(top.optional("customers"), readCustomer) { customers.store($0, for: $0.id) }
-            readEach(top.optional("subscriptions"), readSubscription) { subscriptions.store($0, for: $0.id) }
+            readEach(top.optional("customers"), readCustomers) { for customer in $0 { customers.store(customer, for: customer.id) } }
+            readEach(top.optional("subscriptions"), readSubscriptions) {
+                for subscription in $0 { subscriptions.store(subscription, for: subscription.id) }
+            }
             let usage = (top.optional("usage")?.list() ?? []).enumerated().compactMap { index, stream in
                 stream.mapping { readUsage($0, index: index) } ?? nil
             }
             let timeline = (top.optional("timeline")?.list() ?? []).enumerated().compactMap { index, entry in
                 entry.mapping { readTimelineEntry($0, index: index) } ?? nil
             }
+            let catalog = Catalog(meters: meters.loaded, products: products.loaded, prices: prices.loaded)
+            let simulation = Simulation(
+                clockStart: clock?.start ?? Instant(seconds: 0), clockUntil: clock?.until ?? Instant(seconds: 0), catalog: catalog,
+                customers: customers.loaded, subscriptions: subscriptions.loaded, timeline: timeline, settings: settings)
+            let variants = readVariants(top.optional("variants"), base: simulation)
             let expectLocation = top.entry("expect")?.keyLocation ?? SourceLocation(file: path, line: 1, column: 1)
             let expectation =
                 top.optional("expect").flatMap { readExpectSection($0, location: expectLocation) } ?? Expectation(location: expectLocation)
@@ -203,13 +217,10 @@ final class ScenarioReader {
             if let clock, sink.isEmpty {
                 checkPeriods(subscriptions.loaded, prices: Dictionary(prices.loaded.map { ($0.id, $0) }) { first, _ in first }, until: clock.until)
             }
-            guard let name, let clock, sink.isEmpty else { return nil }
-            let catalog = Catalog(meters: meters.loaded, products: products.loaded, prices: prices.loaded)
-            let simulation = Simulation(
-                clockStart: clock.start, clockUntil: clock.until, catalog: catalog, customers: customers.loaded,
-                subscriptions: subscriptions.loaded, timeline: timeline, settings: settings)
+            guard let name, clock != nil, sink.isEmpty else { return nil }
             return Scenario(
-                path: path, name: name, description: description, tags: tags, simulation: simulation, usage: usage, expectation: expectation)
+                path: path, name: name, description: description, tags: tags, simulation: simulation, usage: usage, expectation: expectation,
+                variants: variants)
         } ?? nil
     }
 
@@ -230,19 +241,22 @@ final class ScenarioReader {
         return (start, until)
     }
 
-    func readSettings(_ fields: Fields) -> EngineSettings {
+    /// `settings`: the keys written replace those of `base` (a variant's settings patch the scenario's).
+    func readSettings(_ fields: Fields, base: EngineSettings = EngineSettings()) -> EngineSettings {
         fields.apply(FormatFields.settings)
-        var settings = EngineSettings()
+        var settings = base
         if let mode = fields.optional("billing_mode").flatMap(readBillingMode) { defaultBillingMode = mode }
         if let value = fields.optional("finalization_grace"), let grace = value.duration() {
             if grace > .hours(72) { value.error("must be at most 72h (Stripe's limit), found \(grace)") }
             settings.finalizationGrace = grace
         }
-        limits = fields.optional("limits")?.mapping(readLimits) ?? RunLimits()
-        settings.eventWindow =
-            fields.optional("event_window")?.mapping { window in
-                EventWindow(past: window.optional("past")?.duration() ?? .days(35), future: window.optional("future")?.duration() ?? .minutes(5))
-            } ?? EventWindow()
+        if let value = fields.optional("limits") { limits = value.mapping(readLimits) ?? RunLimits() }
+        if let value = fields.optional("event_window") {
+            settings.eventWindow =
+                value.mapping { window in
+                    EventWindow(past: window.optional("past")?.duration() ?? .days(35), future: window.optional("future")?.duration() ?? .minutes(5))
+                } ?? EventWindow()
+        }
         return settings
     }
 

@@ -313,7 +313,16 @@ enum FormatFields {
             "coupons": .notSupportedYet(money),
             "tax_rates": .notSupportedYet(money),
             "credit_grants": .notSupportedYet(money),
-            "variants": .notSupportedYet("variants are not supported yet"),
+            "variants": .billed,
+        ])
+
+    /// `variants[]`.
+    static let variant = FieldTable(
+        object: "variant",
+        fields: [
+            "name": .billed, "description": .billed, "prices": .billed, "replace_prices": .billed, "settings": .billed,
+            "coupons": .notSupportedYet(money),
+            "tax_rates": .notSupportedYet(money),
         ])
 
     /// `settings`.
@@ -332,7 +341,7 @@ enum FormatFields {
             "subscriptions": .billed,
             "customers": .billed,
             "credit_grants": .notSupportedYet(money),
-            "variants": .notSupportedYet("variants are not supported yet"),
+            "variants": .billed,
         ])
 
     /// `timeline[].preview_invoice`.
@@ -397,15 +406,4 @@ enum FormatFields {
         "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
         "void_invoice", "mark_uncollectible", "finalize_invoice", "customer_balance_transaction",
     ]
-}
-
-extension Fields {
-    /// A `generate:` entry under `customers` or `subscriptions` (a population) is reported as not
-    /// supported yet, and nothing else of it is read.
-    func isPopulation() -> Bool {
-        guard let entry = entries.first(where: { $0.key == "generate" }) else { return false }
-        sink.report(entry.value.path, "populations (`generate`) are not supported yet", at: entry.keyLocation)
-        ignore(entries.map(\.key))
-        return true
-    }
 }

@@ -5,7 +5,6 @@ import Yams
 /// `subscriptions` and their items.
 extension ScenarioReader {
     func readSubscription(_ fields: Fields) -> Subscription? {
-        if fields.isPopulation() { return nil }
         fields.apply(StripeFields.subscription)
         let id = subscriptions.declare(fields.required("id"))
         let customer = customers.resolve(fields.required("customer").flatMap(reference))?.object
@@ -27,6 +26,7 @@ extension ScenarioReader {
             return instant
         }
         let mode = fields.read("billing_mode", default: defaultBillingMode, readBillingMode)
+        if let id, fields.has("billing_mode") { explicitBillingMode.insert(id) }
         let collection = fields.read("collection_method", default: .chargeAutomatically) { $0.oneOf(CollectionMethod.self) }
         let daysUntilDue = fields.read("days_until_due", default: 30) { value in
             if collection == .chargeAutomatically { value.error("days_until_due applies only to collection_method: send_invoice") }

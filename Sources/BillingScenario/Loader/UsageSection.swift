@@ -130,10 +130,36 @@ extension ScenarioReader {
             return nil
         }
         var values: [String: (text: String, location: SourceLocation)] = [:]
+        var nested: [String: GeneratorParameters] = [:]
         for entry in fields.entries where entry.key != "kind" {
-            if let text = entry.value.scalar(expecting: "a single value") { values[entry.key] = (text, entry.value.location) }
+            if case .sequence = entry.value.node, let list = entry.value.list() {
+                // A list of scalars (`values: [1, 5, 20]`) reaches the plugin as "1, 5, 20".
+                let texts = list.compactMap { $0.scalar(expecting: "a single value") }
+                if texts.count == list.count { values[entry.key] = (texts.joined(separator: ", "), entry.value.location) }
+            } else if case .mapping = entry.value.node, let inner = entry.value.fields() {
+                // A distribution where a number stands (`rate: { kind: lognormal, … }`): the plugin reads it.
+                var innerValues: [String: (text: String, location: SourceLocation)] = [:]
+                var innerKind = ""
+                for innerEntry in inner.entries {
+                    inner.ignore([innerEntry.key])
+                    let text: String?
+                    if case .sequence = innerEntry.value.node {
+                        text = innerEntry.value.list()?.compactMap { $0.scalar(expecting: "a single value") }.joined(separator: ", ")
+                    } else {
+                        text = innerEntry.value.scalar(expecting: "a single value")
+                    }
+                    guard let text else { continue }
+                    if innerEntry.key == "kind" { innerKind = text } else { innerValues[innerEntry.key] = (text, innerEntry.value.location) }
+                }
+                inner.finish()
+                if innerKind.isEmpty { sink.report(entry.value.path, "missing `kind`", at: entry.value.location) }
+                nested[entry.key] = GeneratorParameters(kind: innerKind, values: innerValues, location: entry.value.location)
+            } else if let text = entry.value.scalar(expecting: "a single value") {
+                values[entry.key] = (text, entry.value.location)
+            }
         }
         var parameters = GeneratorParameters(kind: kind, values: values, location: fields.location)
+        parameters.nested = nested
         do {
             let plugin = try factory(&parameters)
             fields.ignore(Array(parameters.used))

@@ -1,0 +1,170 @@
+import BillingCore
+import BillingDocument
+
+/// What one plan (the base or a variant) billed: the figures a comparison shows and a report renders.
+public struct PlanRevenue: Sendable {
+    /// `base`, or the variant's name.
+    public var name: String
+    public var description: String
+    public var invoices: [Invoice]
+    /// The sum of the totals of every invoice.
+    public var total: Int64
+    /// Each customer's invoice totals summed, in the scenario's customer order (0 for a customer without invoices).
+    public var perCustomer: [(customer: String, total: Int64)]
+    /// Invoice totals by the month (UTC) each invoice was created, `2026-02`, in time order.
+    public var byPeriod: [(period: String, amount: Int64)]
+    /// Line amounts by price, in the catalog's price order.
+    public var byPrice: [(price: String, product: String, amount: Int64)]
+    /// Where the plan's own expectations (the base's `expect`, or `expect.variants.<name>`) differ.
+    public var differences: [Difference]
+}
+
+/// One customer's bill under the base and under a variant.
+public struct CustomerDelta: Sendable, Hashable {
+    public var customer: String
+    public var base: Int64
+    public var variant: Int64
+    public var delta: Int64 { variant - base }
+}
+
+/// The distribution of per-customer deltas. Quartiles are nearest-rank (the ⌈p·n⌉-th smallest delta),
+/// so every figure is an amount some customer really sees, in whole minor units.
+public struct DeltaDistribution: Sendable, Hashable {
+    public var customers: Int
+    public var min: Int64
+    public var lowerQuartile: Int64
+    public var median: Int64
+    public var upperQuartile: Int64
+    public var max: Int64
+    public var payMore: Int
+    public var payLess: Int
+    public var paySame: Int
+
+    init(_ deltas: [Int64]) {
+        let sorted = deltas.sorted()
+        func rank(_ numerator: Int, _ denominator: Int) -> Int64 {
+            guard !sorted.isEmpty else { return 0 }
+            let index = Swift.max(1, (numerator * sorted.count + denominator - 1) / denominator) - 1
+            return sorted[index]
+        }
+        customers = sorted.count
+        min = sorted.first ?? 0
+        lowerQuartile = rank(1, 4)
+        median = rank(1, 2)
+        upperQuartile = rank(3, 4)
+        max = sorted.last ?? 0
+        payMore = sorted.filter { $0 > 0 }.count
+        payLess = sorted.filter { $0 < 0 }.count
+        paySame = sorted.count - payMore - payLess
+    }
+}
+
+/// A variant against the base.
+public struct VariantComparison: Sendable {
+    public var plan: PlanRevenue
+    /// `plan.total - base.total`.
+    public var delta: Int64
+    /// The delta in hundredths of a percent of the base total (half away from zero); nil when the base is 0.
+    public var basisPoints: Int64?
+    public var deltas: DeltaDistribution
+    /// The customers whose bill rises most (largest first), and falls most (largest fall first); at most `moversShown` each.
+    public var increases: [CustomerDelta]
+    public var decreases: [CustomerDelta]
+}
+
+/// `billsim compare`'s result: the base and each selected variant over the same customers and usage.
+public struct Comparison: Sendable {
+    public static let moversShown = 5
+
+    public var path: String
+    public var name: String
+    /// The currency of every invoice (a comparison adds totals, so it takes one currency).
+    public var currency: Currency
+    public var base: PlanRevenue
+    public var variants: [VariantComparison]
+
+    /// Every difference, the base's first.
+    public var differences: [Difference] { base.differences + variants.flatMap(\.plan.differences) }
+    /// 0 when every expectation holds, else 1 (an invalid file exits 2 before a comparison exists).
+    public var exitCode: Int32 { differences.isEmpty ? 0 : 1 }
+}
+
+/// A sum that does not fit in Int64: an error naming what was added, never a wrap.
+public struct ComparisonError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+extension PlanRevenue {
+    /// Sums `invoices` per customer, month and price; every addition is overflow-checked.
+    public init(
+        name: String, description: String, invoices: [Invoice], customers: [String], catalog: Catalog, differences: [Difference]
+    ) throws(ComparisonError) {
+        func add(_ a: Int64, _ b: Int64, _ what: String) throws(ComparisonError) -> Int64 {
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            if overflow { throw ComparisonError(description: "\(name): \(what) exceeds the largest amount (Int64) in minor units") }
+            return sum
+        }
+        var total: Int64 = 0
+        var byCustomer: [String: Int64] = [:]
+        var byPeriod: [String: Int64] = [:]
+        var byPrice: [String: Int64] = [:]
+        for invoice in invoices {
+            var invoiceTotal: Int64 = 0
+            for line in invoice.lines {
+                invoiceTotal = try add(invoiceTotal, line.amount, "invoice \(invoice.id)'s total")
+                byPrice[line.price] = try add(byPrice[line.price] ?? 0, line.amount, "revenue of price \(line.price)")
+            }
+            total = try add(total, invoiceTotal, "the total")
+            byCustomer[invoice.customer] = try add(byCustomer[invoice.customer] ?? 0, invoiceTotal, "customer \(invoice.customer)'s total")
+            let date = invoice.created.civil.date
+            let month = "\(date.year)-\(date.month < 10 ? "0" : "")\(date.month)"
+            byPeriod[month] = try add(byPeriod[month] ?? 0, invoiceTotal, "revenue of \(month)")
+        }
+        self.name = name
+        self.description = description
+        self.invoices = invoices
+        self.total = total
+        self.perCustomer = customers.map { ($0, byCustomer[$0] ?? 0) }
+        self.byPeriod = byPeriod.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        self.byPrice = catalog.prices.compactMap { price in byPrice[price.id].map { (price.id, price.product, $0) } }
+        self.differences = differences
+    }
+}
+
+extension VariantComparison {
+    public init(_ plan: PlanRevenue, against base: PlanRevenue) throws(ComparisonError) {
+        let (delta, overflow) = plan.total.subtractingReportingOverflow(base.total)
+        if overflow { throw ComparisonError(description: "\(plan.name): the delta against the base exceeds Int64") }
+        self.plan = plan
+        self.delta = delta
+        if base.total == 0 {
+            basisPoints = nil
+        } else {
+            // Int128: delta · 10,000 cannot overflow; rounded half away from zero.
+            let scaled = Int128(delta) * 10_000
+            let divisor = Int128(base.total)
+            let quotient = scaled / divisor
+            let remainder = scaled % divisor
+            let roundAway = remainder.magnitude * 2 >= divisor.magnitude
+            let sign: Int128 = (scaled < 0) != (divisor < 0) ? -1 : 1
+            basisPoints = Int64(clamping: roundAway ? quotient + sign : quotient)
+        }
+        var customerDeltas: [CustomerDelta] = []
+        for (index, entry) in plan.perCustomer.enumerated() {
+            let baseTotal = base.perCustomer[index].total
+            if entry.total.subtractingReportingOverflow(baseTotal).overflow {
+                throw ComparisonError(description: "\(plan.name): customer \(entry.customer)'s delta exceeds Int64")
+            }
+            customerDeltas.append(CustomerDelta(customer: entry.customer, base: baseTotal, variant: entry.total))
+        }
+        deltas = DeltaDistribution(customerDeltas.map(\.delta))
+        // Ties in customer order, so the movers are the same on every run.
+        let order = Dictionary(uniqueKeysWithValues: customerDeltas.enumerated().map { ($1.customer, $0) })
+        increases = Array(
+            customerDeltas.filter { $0.delta > 0 }.sorted { ($1.delta, order[$0.customer]!) < ($0.delta, order[$1.customer]!) }
+                .prefix(Comparison.moversShown))
+        decreases = Array(
+            customerDeltas.filter { $0.delta < 0 }.sorted { ($0.delta, order[$0.customer]!) < ($1.delta, order[$1.customer]!) }
+                .prefix(Comparison.moversShown))
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import BillingCompare
+import BillingCore
+import BillingDocument
+import BillingHarness
+import BillingScenario
+import Foundation
+
+extension BillSim {
+    struct Compare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a scenario's base and its variants on the same usage and compare what each customer pays.",
+            discussion: """
+                Prints revenue per plan with the delta against the base, the distribution of per-customer deltas, the \
+                biggest movers, and revenue by month and by price; checks `expect` and `expect.variants`. Exit status: \
+                0 when every expectation holds, 1 when any differs or the run fails, 2 when the file is invalid, 64 on \
+                bad usage (an unknown --variant).
+                """)
+
+        @Argument(help: "A scenario file with `variants:`.")
+        var scenario: String
+
+        @Option(help: "Compare only this variant (repeat for several; default: every variant).")
+        var variant: [String] = []
+
+        @Option(help: "Output format: text or json.")
+        var format = "text"
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func validate() throws {
+            guard ["text", "json"].contains(format) else {
+                throw ValidationError("unknown format \"\(TerminalText.escaped(format))\" (known: text, json)")
+            }
+        }
+
+        func run() async throws {
+            let loaded = try loadOrExit(scenario, command: "compare")
+            let unknown = CompareRunner.unknown(variant, in: loaded)
+            guard unknown.isEmpty else {
+                let known = loaded.variants.map(\.name).joined(separator: ", ")
+                printError(
+                    "error: no variant \(unknown.map { TerminalText.escaped($0) }.joined(separator: ", ")) in \(TerminalText.escaped(scenario, limit: nil)) (variants: \(known.isEmpty ? "none" : TerminalText.escaped(known, limit: 500)))"
+                )
+                throw ExitCode(64)
+            }
+            let runner = CompareRunner(runner: ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request)))
+            let comparison: Comparison
+            do {
+                comparison = try await runner.compare(loaded, selected: variant)
+            } catch let error as ScenarioLoadError {
+                printError(error.description)
+                throw ExitCode(2)
+            } catch {
+                printError("error: \(TerminalText.escaped(scenario, limit: nil)): \(TerminalText.escaped("\(error)", limit: 500))")
+                throw ExitCode(1)
+            }
+            print(format == "json" ? comparison.document.json(pretty: true) : comparison.text, terminator: format == "json" ? "\n" : "")
+            if comparison.exitCode != 0 { throw ExitCode(comparison.exitCode) }
+        }
+    }
+}
