@@ -69,7 +69,8 @@ let package = Package(
         .executableTarget(
             name: "billsim",
             dependencies: [
-                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingShrink", "BillingCompare", "BillingStoreSQLite",
+                "BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "BillingShrink", "BillingCompare",
+                "BillingStoreSQLite",
                 "BillingStorePostgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "BillingCoreTests", dependencies: ["BillingCore", "BillingStoreTesting"]),
