@@ -57,6 +57,9 @@ final class ChunkedFile {
         try? handle?.close()
     }
 
+    /// The buffer holds one unfinished row and no more fits: reading stops there (a row longer than the buffer).
+    var isFull: Bool { !atEnd && readError == nil && end - start >= capacity }
+
     /// The buffer's size in a message (`4 MiB`).
     var capacityText: String { capacity >= 1 << 20 ? "\(capacity >> 20) MiB" : "\(capacity) bytes" }
 

@@ -91,6 +91,9 @@ public struct UsageFileSource: MeterEventSource {
         return .success(source)
     }
 
+    /// Reading stopped at a row longer than the buffer (reported as such, maybe past the problems shown).
+    public var stoppedAtLongRow: Bool { (csv?.file ?? jsonl?.file)?.isFull ?? false }
+
     /// The next event; at the end of the file, its problems (if any) as one ``ScenarioLoadError``.
     public mutating func nextEvent() throws(ScenarioLoadError) -> MeterEvent? {
         if csv != nil { return try csv!.next() }
