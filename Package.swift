@@ -65,6 +65,9 @@ let package = Package(
                 "BillingCore", "BillingStoreRows",
                 .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
             ]),
+        // The fuzz targets' entry functions (README "Fuzzing"): `Scripts/fuzz` links them into libFuzzer
+        // executables, and BillingFuzzTargetsTests replays the corpus through them.
+        .target(name: "BillingFuzzTargets", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness"]),
         // The composition root.
         .executableTarget(
             name: "billsim",
@@ -110,6 +113,8 @@ let package = Package(
                 "BillingStorePostgres", "BillingStoreTesting", "BillingCore",
                 .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
             ]),
+        // Every file of Tests/FuzzCorpus/<target>/ through its fuzz target.
+        .testTarget(name: "BillingFuzzTargetsTests", dependencies: ["BillingFuzzTargets", "BillingScenario"]),
         .testTarget(name: "billsimTests", dependencies: ["billsim", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]

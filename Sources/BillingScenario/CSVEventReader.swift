@@ -260,10 +260,10 @@ struct CSVEventReader {
                         file.atEnd
                         ? "unterminated quoted cell: the quote opened here is never closed, so the rest of the file is not read "
                             + "(\(lines) \(lines == 1 ? "line" : "lines"))"
-                        : "a quoted cell opened here runs on for more than \(ChunkedFile.capacity >> 20) MiB: an unterminated quote?"
+                        : "a quoted cell opened here runs on for more than \(file.capacityText): an unterminated quote?"
                     report(quote)
                 } else {
-                    problems.add(line: line, column: 1, "a row longer than \(ChunkedFile.capacity >> 20) MiB")
+                    problems.add(line: line, column: 1, "a row longer than \(file.capacityText)")
                 }
                 problems.fatal = true
                 return nil

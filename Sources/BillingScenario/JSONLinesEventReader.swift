@@ -74,7 +74,7 @@ struct JSONLinesEventReader {
                 file.start = file.end
                 return (start, file.end)
             } else {
-                problems.add(line: line + 1, column: 1, "a line longer than \(ChunkedFile.capacity >> 20) MiB")
+                problems.add(line: line + 1, column: 1, "a line longer than \(file.capacityText)")
             }
             problems.fatal = true
             return nil

@@ -5,10 +5,18 @@ import Foundation
 /// A usage file read in large chunks into one reused buffer, so a file of any size is read in
 /// bounded memory. Readers scan `[start, end)` byte by byte and move `start` past what they consumed.
 final class ChunkedFile {
-    /// The buffer's size, and so the longest line (or CSV record) a usage file may have.
-    static let capacity = 4 << 20
+    /// The buffer's size for files, and so the longest line (or CSV record) a usage file may have.
+    static let defaultCapacity = 4 << 20
 
-    let handle: FileHandle
+    /// The buffer's size: the longest line (or CSV record) this file may have.
+    let capacity: Int
+    /// The file read, or `nil` for bytes in ``memory``.
+    let handle: FileHandle?
+    /// Bytes read from memory instead of a file, at most ``memoryReadSize`` per refill (tests and
+    /// fuzzing use tiny buffers and reads to put chunk boundaries everywhere).
+    let memory: [UInt8]
+    let memoryReadSize: Int
+    var memoryOffset = 0
     let base: UnsafeMutablePointer<UInt8>
     /// The first byte not consumed yet.
     var start = 0
@@ -20,16 +28,40 @@ final class ChunkedFile {
     init?(path: String) {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         self.handle = handle
-        base = .allocate(capacity: Self.capacity)
+        capacity = Self.defaultCapacity
+        memory = []
+        memoryReadSize = 0
+        base = .allocate(capacity: capacity)
+        skipByteOrderMark()
+    }
+
+    /// `bytes` read through a buffer of `capacity` bytes, at most `readSize` bytes at a time.
+    init(bytes: [UInt8], capacity: Int, readSize: Int) {
+        handle = nil
+        self.capacity = max(1, capacity)
+        memory = bytes
+        memoryReadSize = max(1, readSize)
+        base = .allocate(capacity: self.capacity)
+        skipByteOrderMark()
+    }
+
+    /// Reads the first chunk; a UTF-8 byte order mark is not part of the first line.
+    private func skipByteOrderMark() {
         _ = refill()
-        // A UTF-8 byte order mark is not part of the first line.
+        while end < 3, refill() {}
         if end >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { start = 3 }
     }
 
     deinit {
         base.deallocate()
-        try? handle.close()
+        try? handle?.close()
     }
+
+    /// The buffer holds one unfinished row and no more fits: reading stops there (a row longer than the buffer).
+    var isFull: Bool { !atEnd && readError == nil && end - start >= capacity }
+
+    /// The buffer's size in a message (`4 MiB`).
+    var capacityText: String { capacity >= 1 << 20 ? "\(capacity >> 20) MiB" : "\(capacity) bytes" }
 
     /// Moves the unconsumed bytes to the front and reads more after them. `false` when nothing was
     /// added: the end of the file, a read error, or a full buffer (a line longer than ``capacity``).
@@ -39,10 +71,21 @@ final class ChunkedFile {
             end -= start
             start = 0
         }
-        guard !atEnd, end < Self.capacity else { return false }
+        guard !atEnd, end < capacity else { return false }
+        guard let handle else {
+            let count = min(capacity - end, memoryReadSize, memory.count - memoryOffset)
+            guard count > 0 else {
+                atEnd = true
+                return false
+            }
+            memory.withUnsafeBufferPointer { (base + end).update(from: $0.baseAddress! + memoryOffset, count: count) }
+            memoryOffset += count
+            end += count
+            return true
+        }
         // read(2) straight into the buffer: no `Data` per chunk, no second copy.
         while true {
-            let count = read(handle.fileDescriptor, base + end, Self.capacity - end)
+            let count = read(handle.fileDescriptor, base + end, capacity - end)
             if count > 0 {
                 end += count
                 return true

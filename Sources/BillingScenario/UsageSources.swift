@@ -65,6 +65,20 @@ public struct UsageFileSource: MeterEventSource {
             let problem = Diagnostic(location: location, message: "usage file \(path) cannot be opened for reading")
             return .failure(ScenarioLoadError(path: location.file, diagnostics: [problem]))
         }
+        return open(file, path: path, format: format)
+    }
+
+    /// Reads `bytes` as a usage file named `path`, through a buffer of `capacity` bytes (the longest
+    /// row; 4 MiB as for files when `nil`) filled at most `readSize` bytes at a time: the tests and
+    /// fuzz targets put chunk boundaries anywhere with small values.
+    public static func open(
+        bytes: [UInt8], path: String, format: UsageFileFormat, capacity: Int? = nil, readSize: Int = .max
+    ) -> Result<UsageFileSource, ScenarioLoadError> {
+        let file = ChunkedFile(bytes: bytes, capacity: capacity ?? ChunkedFile.defaultCapacity, readSize: readSize)
+        return open(file, path: path, format: format)
+    }
+
+    static func open(_ file: ChunkedFile, path: String, format: UsageFileFormat) -> Result<UsageFileSource, ScenarioLoadError> {
         var source = UsageFileSource()
         switch format {
         case .csv:
@@ -76,6 +90,9 @@ public struct UsageFileSource: MeterEventSource {
         }
         return .success(source)
     }
+
+    /// Reading stopped at a row longer than the buffer (reported as such, maybe past the problems shown).
+    public var stoppedAtLongRow: Bool { (csv?.file ?? jsonl?.file)?.isFull ?? false }
 
     /// The next event; at the end of the file, its problems (if any) as one ``ScenarioLoadError``.
     public mutating func nextEvent() throws(ScenarioLoadError) -> MeterEvent? {

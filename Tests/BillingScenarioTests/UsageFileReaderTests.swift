@@ -150,7 +150,7 @@ struct CSVUsageFileTests {
                 ? "hypernian_tokens,\(1_767_225_600 + index),evt_\(index),\"cus\r\n\(index % 10)\",\(index % 500)\r\n"
                 : "hypernian_tokens,\(1_767_225_600 + index),evt_\(index),cus_\(index % 10),\(index % 500)\n"
         }
-        #expect(text.utf8.count > ChunkedFile.capacity * 2)
+        #expect(text.utf8.count > ChunkedFile.defaultCapacity * 2)
         let read = readUsage(text, format: .csv)
         #expect(read.problems == [])
         #expect(read.events.count == count)
@@ -233,7 +233,7 @@ struct JSONLinesUsageFileTests {
                 #"{"event_name":"hypernian_tokens","timestamp":\#(1_767_225_600 + index),"identifier":"evt_\#(index)","#
                 + #""payload":{"stripe_customer_id":"cus_\#(index % 10)","value":"\#(index % 500)"}}"# + (index % 2 == 0 ? "\r\n" : "\n")
         }
-        #expect(text.utf8.count > ChunkedFile.capacity)
+        #expect(text.utf8.count > ChunkedFile.defaultCapacity)
         let read = readUsage(text, format: .jsonl)
         #expect(read.problems == [])
         #expect(read.events.count == count)
