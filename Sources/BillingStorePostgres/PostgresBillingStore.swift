@@ -223,6 +223,8 @@
                 return try await withDeadline(timeout ?? self.timeout, onTimeout: { connection.closeNow() }, abandonWhen: { connection.isClosed }) {
                     try await body(connection)
                 }
+            } catch let overflow as AmountOverflow {
+                throw overflow  // the same typed error every store throws for a usage sum past 128 bits
             } catch {
                 throw PostgresStoreError(store: url, message: "\(operation): \(Self.describe(error))")
             }
