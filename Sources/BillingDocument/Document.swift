@@ -64,9 +64,9 @@ public indirect enum DocumentValue: Sendable, Hashable {
     }
 }
 
-/// JSON string escaping.
-enum JSONText {
-    static func quote(_ text: String) -> String {
+/// JSON string escaping (also a YAML double-quoted scalar: YAML reads the same escapes).
+public enum JSONText {
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -241,26 +241,8 @@ public enum ScenarioWriter {
         return first != "-" || text.count > 1 && text.dropFirst().first!.isNumber
     }
 
-    /// YAML's double-quoted form, escaping quotes, backslashes and control characters.
-    public static func doubleQuoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// YAML's double-quoted form: a JSON string (quotes, backslashes and control characters escaped), which YAML reads back.
+    public static func doubleQuoted(_ text: String) -> String { JSONText.quote(text) }
 }
 
 /// Lines of YAML, indented two spaces a level.

@@ -231,7 +231,9 @@
                 let clock = ContinuousClock()
                 let start = clock.now
                 let error = await #expect(throws: PostgresStoreError.self) { try await store.aggregate(query(.last)) }
-                #expect(clock.now - start < .seconds(5), "took \(clock.now - start)")
+                // Well before the 30 s deadline. Not 5 s: on 2 cores, the CPU-bound suites running beside this one
+            // (property tests, shrinking, the fuzz corpus) can hold both cooperative threads for seconds (7.3 s seen).
+            #expect(clock.now - start < .seconds(15), "took \(clock.now - start)")
                 #expect(
                     error?.description.hasPrefix("PostgreSQL store \(cluster.url): aggregating last of mtr_api for cus_a: ") == true,
                     "\(String(describing: error))")
@@ -295,7 +297,9 @@
                 }
             }
             #expect(error != nil)
-            #expect(clock.now - start < .seconds(5), "took \(clock.now - start)")
+            // Well before the 30 s deadline. Not 5 s: on 2 cores, the CPU-bound suites running beside this one
+            // (property tests, shrinking, the fuzz corpus) can hold both cooperative threads for seconds (7.3 s seen).
+            #expect(clock.now - start < .seconds(15), "took \(clock.now - start)")
             #expect(PostgresBillingStore.describe(ConnectionLost()) == "the server closed the connection")
         }
 
