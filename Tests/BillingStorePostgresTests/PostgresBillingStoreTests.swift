@@ -232,8 +232,8 @@
                 let start = clock.now
                 let error = await #expect(throws: PostgresStoreError.self) { try await store.aggregate(query(.last)) }
                 // Well before the 30 s deadline. Not 5 s: on 2 cores, the CPU-bound suites running beside this one
-            // (property tests, shrinking, the fuzz corpus) can hold both cooperative threads for seconds (7.3 s seen).
-            #expect(clock.now - start < .seconds(15), "took \(clock.now - start)")
+                // (property tests, shrinking, the fuzz corpus) can hold both cooperative threads for seconds (7.3 s seen).
+                #expect(clock.now - start < .seconds(15), "took \(clock.now - start)")
                 #expect(
                     error?.description.hasPrefix("PostgreSQL store \(cluster.url): aggregating last of mtr_api for cus_a: ") == true,
                     "\(String(describing: error))")
