@@ -1,0 +1,79 @@
+/// The engine's invoices: drafts priced from planned lines, finalized by ``Finalization`` at their
+/// instant, voided, and saved through the ``StoreSession``.
+extension BillingEngine {
+    /// Prices `planned` into a new draft; finalizes it now if due now (the store only ever sees the
+    /// final invoice), else saves the draft and schedules its finalization (``Finalization/instant(of:collection:created:grace:)``
+    /// from `start`: the instant the invoice is due, which the clock may have passed).
+    func createInvoice(
+        for index: Int, reason: BillingReason, period: Period, lines planned: [PlannedLine], finalizingFrom start: Instant
+    ) async throws {
+        var subscription = subscriptions[index]
+        let finalizeAt = Finalization.instant(
+            of: reason, collection: subscription.definition.collectionMethod, created: start, grace: simulation.settings.finalizationGrace)
+        invoiceCount += 1
+        var lines: [InvoiceLine] = []
+        var usageLines: [Draft.UsageLine] = []
+        let held = subscription.pendingUsage
+        subscription.pendingUsage = []
+        for plan in planned + held {
+            let (line, query) = try await price(plan, of: subscription)
+            if let query { usageLines.append(Draft.UsageLine(index: lines.count, query: query, price: subscription.prices[plan.item])) }
+            subscription.recordCharge(line, for: plan)
+            lines.append(line)
+        }
+        let invoice = Invoice.draft(number: invoiceCount, of: subscription, reason: reason, created: now, period: period, lines: lines)
+        do { try invoice.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: invoice.id) }
+        subscription.pending = []
+        subscriptions[index] = subscription
+        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines)
+        if finalizeAt <= now {
+            try await finalize(invoice.id)
+        } else {
+            try await storage.save(invoice)
+            queue.schedule(.finalize(invoice: invoice.id), at: finalizeAt)
+        }
+    }
+
+    /// Draft → open → paid: re-aggregates usage (late usage in the grace lands), applies the balance.
+    func finalize(_ id: String) async throws {
+        guard var draft = drafts.removeValue(forKey: id) else { return }
+        guard !frozen.contains(id) else { return }
+        let index = try subscriptionIndex(draft.invoice.subscription)
+        let definition = subscriptions[index].definition
+        for usageLine in draft.usageLines {
+            do {
+                try draft.rerate(usageLine, quantity: try await storage.usage(usageLine.query))
+            } catch let overflow as AmountOverflow {
+                throw Self.located(overflow, definition, price: usageLine.price.id, period: usageLine.query.period)
+            }
+            intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
+        }
+        let customer = customers[draft.invoice.customer]
+        let finalized: Finalization.Finalized
+        do {
+            finalized = try Finalization.finalize(
+                draft.invoice, at: now, balance: customer?.balance ?? 0, hasPaymentMethod: customer?.defaultPaymentMethod != nil,
+                daysUntilDue: definition.daysUntilDue)
+        } catch {
+            throw Self.located(error, definition, invoice: id)
+        }
+        customers[draft.invoice.customer]?.balance = finalized.balance
+        if case .scheduleExpiry(let at) = subscriptions[index].lifecycle.invoiceFinalized(finalized.invoice, at: now) {
+            queue.schedule(.expire(subscription: index), at: at)
+        }
+        try await storage.save(finalized.invoice)
+    }
+
+    /// Voids an incomplete subscription's unpaid first invoice and gives back the balance it used.
+    func void(_ invoice: Invoice) async throws {
+        let (voided, givenBack) = Finalization.voidingUnpaidFirstInvoice(invoice)
+        if let balance = customers[invoice.customer]?.balance {
+            do {
+                customers[invoice.customer]?.balance = try balance.adding(givenBack, "the customer balance")
+            } catch {
+                throw Self.located(error, subscriptions[try subscriptionIndex(invoice.subscription)].definition, invoice: invoice.id)
+            }
+        }
+        try await storage.save(voided)
+    }
+}

@@ -1,0 +1,72 @@
+/// The engine's usage: accepted events handed to the store, and the aggregates a planned line is priced from.
+extension BillingEngine {
+    /// Hands a batch of accepted events to the store (cached aggregates are stale from then on).
+    func ingest(_ batch: [RecordedMeterEvent]) async throws {
+        guard !batch.isEmpty else { return }
+        prefetchedAt = nil
+        try await storage.ingest(batch)
+    }
+
+    /// Aggregates in one store call the usage that the work due now reads (renewals and
+    /// finalizations; other work asks as it goes), so a database answers a busy instant, such as ten
+    /// thousand renewals on the first of the month, in one round trip instead of one per subscription.
+    func prefetchUsage() async throws {
+        prefetchedAt = now
+        var wanted = Set<UsageQuery>()
+        var queries: [UsageQuery] = []
+        for work in queue.due(by: now) {
+            for query in usageQueries(for: work) where !storage.isCached(query) && wanted.insert(query).inserted { queries.append(query) }
+        }
+        do {
+            try await storage.prefetch(queries)
+        } catch is AmountOverflow {
+            // A usage sum that does not fit: each work asks for its own and reports it with its subscription.
+        }
+    }
+
+    /// The aggregations a renewal or a finalization will read (one that cannot be formed is left for
+    /// the work itself to report, in its turn).
+    func usageQueries(for work: Work) -> [UsageQuery] {
+        switch work {
+        case .finalize(let id):
+            guard !frozen.contains(id) else { return [] }
+            return drafts[id]?.usageLines.map(\.query) ?? []
+        case .renew(let index):
+            let subscription = subscriptions[index]
+            guard subscription.lifecycle.periodEnded() == .billRenewal else { return [] }
+            return Renewal.plan(subscription).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, of: subscription) }
+        case .expire, .start, .timeline, .cancelAt:
+            return []
+        }
+    }
+
+    /// The aggregation a planned usage line bills.
+    func usageQuery(_ plan: PlannedLine, of subscription: BilledSubscription) throws -> UsageQuery {
+        try plan.usageQuery(of: subscription, catalog: simulation.catalog, keys: intake.validator)
+    }
+
+    /// A planned line priced, with the usage it reads (and the query it read, for a usage line).
+    /// An amount or usage sum that does not fit (``AmountOverflow``) stops the run with the subscription,
+    /// price and period named.
+    func price(_ plan: PlannedLine, of subscription: BilledSubscription) async throws -> (line: InvoiceLine, usage: UsageQuery?) {
+        do {
+            guard plan.kind == .usage else { return (try plan.priced(for: subscription), nil) }
+            let query = try usageQuery(plan, of: subscription)
+            return (try plan.priced(for: subscription, usage: try await storage.usage(query)), query)
+        } catch let overflow as AmountOverflow {
+            throw Self.located(overflow, subscription.definition, price: subscription.prices[plan.item].id, period: plan.period)
+        }
+    }
+
+    /// An ``AmountOverflow`` as the error that stops the run: where the subscription is defined, the
+    /// subscription, then the price and period (or invoice) being billed.
+    static func located(_ overflow: AmountOverflow, _ definition: Subscription, price: String? = nil, period: Period? = nil, invoice: String? = nil)
+        -> EngineError
+    {
+        var context = "subscription \(definition.id)"
+        if let price { context += ", price \(price)" }
+        if let period { context += ", period \(period)" }
+        if let invoice { context += ", invoice \(invoice)" }
+        return EngineError("\(definition.source.map { "\($0): " } ?? "")\(context): \(overflow.message)")
+    }
+}
