@@ -31,6 +31,10 @@
         let connection: PostgresConnection
         let gate = Gate()
         let closed = Mutex(false)
+        /// Whether a call past its deadline closed the connection (``PostgresConnection/closeNow()``): it is
+        /// never closed again, as postgres-nio traps on a second close while the first is under way
+        /// (`Invalid query state machine action in state: .closing`, seen in the frozen-server test).
+        let abandoned = Mutex(false)
         /// Whether the events index exists: it is built by the first aggregate, after the bulk of the
         /// events (one sorted build is about twice as fast as updating the index row by row).
         let indexed = Mutex(false)
@@ -52,7 +56,7 @@
 
         deinit {
             // Forgotten without close(): at least release the connection (the schema stays).
-            if !closed.withLock({ $0 }) { Task { [connection] in try? await connection.close() } }
+            if !closed.withLock({ $0 }), !abandoned.withLock({ $0 }) { Task { [connection] in try? await connection.close() } }
         }
 
         /// Connects to the server at `url`, creates the run's schema and tables, and returns the store.
@@ -95,7 +99,7 @@
                 }
             } catch {
                 store.closed.withLock { $0 = true }
-                try? await connection.close()
+                await store.releaseConnection()
                 throw error
             }
             return store
@@ -189,8 +193,13 @@
                 }
             }
             closed.withLock { $0 = true }
-            try? await connection.close()
+            await releaseConnection()
             if let failure { throw failure }
+        }
+
+        /// Closes the connection unless a call past its deadline already did (see ``abandoned``).
+        func releaseConnection() async {
+            if !abandoned.withLock({ $0 }) { try? await connection.close() }
         }
 
         /// The server URL in `BILLSIM_POSTGRES_URL`, or an error saying how to get one.
@@ -216,11 +225,17 @@
             }
             let connection = self.connection
             // postgres-nio queues work on a dead connection until the deadline: fail at once instead.
-            guard !connection.isClosed else {
+            guard !connection.isClosed, !abandoned.withLock({ $0 }) else {
                 throw PostgresStoreError(store: url, message: "\(operation): the connection to the server is closed")
             }
             do {
-                return try await withDeadline(timeout ?? self.timeout, onTimeout: { connection.closeNow() }, abandonWhen: { connection.isClosed }) {
+                return try await withDeadline(
+                    timeout ?? self.timeout,
+                    onTimeout: { [self] in
+                        abandoned.withLock { $0 = true }
+                        connection.closeNow()
+                    }, abandonWhen: { connection.isClosed }
+                ) {
                     try await body(connection)
                 }
             } catch let overflow as AmountOverflow {
