@@ -27,7 +27,12 @@
         public let schema: String
         /// Whether ``close()`` leaves the schema in place (for a look afterwards).
         public let keepSchema: Bool
-        let timeout: Duration
+        /// How long one call waits; tests shorten it after a slow setup (``PostgresBillingStore/connect(url:schema:keepSchema:timeout:)``).
+        var timeout: Duration {
+            get { timeoutLimit.withLock { $0 } }
+            set { timeoutLimit.withLock { $0 = newValue } }
+        }
+        let timeoutLimit: Mutex<Duration>
         let connection: PostgresConnection
         let gate = Gate()
         let closed = Mutex(false)
@@ -50,7 +55,7 @@
             self.url = url
             self.schema = schema
             self.keepSchema = keepSchema
-            self.timeout = timeout
+            self.timeoutLimit = Mutex(timeout)
             self.connection = connection
         }
 

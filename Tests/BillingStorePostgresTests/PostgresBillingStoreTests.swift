@@ -245,9 +245,12 @@
         func frozenServerTimesOut() async throws {
             try await ThrowawayCluster.with { cluster in
                 // Over the unix socket this time.
-                let store = try await PostgresBillingStore.connect(url: cluster.socketURL, timeout: .seconds(2))
+                // Set up with a generous deadline (creating the schema took over 2 s in CI with the CPU-bound
+                // suites beside it), then shorten it for the frozen call.
+                let store = try await PostgresBillingStore.connect(url: cluster.socketURL, timeout: .seconds(30))
                 try await store.ingest(events(10))
                 #expect(try await store.aggregate(query(.count)) == Decimal12(10))  // builds the index before the freeze
+                store.timeout = .seconds(2)
                 let backend = try await store.perform("finding the backend") { connection in
                     try await connection.single("SELECT pg_backend_pid()", as: Int32.self)
                 }
