@@ -285,6 +285,7 @@ struct TimelineSubscription {
         let loaded = Dictionary(prices.loaded.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         items = subscription.items.compactMap { item in loaded[item.price].map { (item.id, $0) } }
         itemCount = subscription.items.count
+        cancelAt = subscription.cancelAt
     }
 
     func wasEverAdded(_ id: String) -> Bool { added.contains(id) }
