@@ -75,6 +75,22 @@ import Testing
         #expect(found.first?.location.column == column(of: "now }", in: yaml))
     }
 
+    /// Ending early a trial set to cancel at its end is refused (Stripe's docs do not settle it).
+    @Test func endingATrialSetToCancelAtItsEndIsAnError() {
+        let entries =
+            "    preview_invoice: { subscription: sub_john, as: feb_preview }\n"
+            + "  - at: 2026-01-10T00:00:00Z\n    update_subscription: { subscription: sub_john, cancel_at_period_end: true }\n"
+            + "  - at: 2026-01-12T00:00:00Z\n    update_subscription: { subscription: sub_john, trial_end: now }\n"
+        let yaml = patched(replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n", with: entries)
+            .replacingOccurrences(of: "    customer: cus_john\n    items:", with: Self.trial)
+        let found = diagnostics(yaml)
+        #expect(
+            found.map(\.message) == [
+                "timeline[2].update_subscription.trial_end: subscription `sub_john` is set to cancel at its trial's end (2026-01-31T00:00:00Z): undo cancel_at_period_end (or cancel_at) in an earlier update before ending the trial early"
+            ])
+        #expect(found.first?.location.line == line(of: "sub_john, trial_end: now }", in: yaml))
+    }
+
     /// A trial that ends without a payment method under `missing_payment_method: cancel` ends the
     /// subscription: a later update is an error; under `pause` an update is, a cancellation is not.
     @Test func aTrialEndingWithoutAPaymentMethodEndsChanges() {

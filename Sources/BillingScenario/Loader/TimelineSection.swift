@@ -158,6 +158,15 @@ extension ScenarioReader {
             anchorValue.error(
                 "a trialing subscription's anchor cannot move before its trial_end (\(trialEnd)); end the trial first (trial_end: now)")
         }
+        if endsTrial, state.isTrialing(at: at), let trialEnd = state.trialEnd,
+            state.endsAtPeriodEnd == trialEnd || state.cancelAt == trialEnd, let value = fields.optional("trial_end")
+        {
+            // Canceled at its trial's end: whether ending the trial early cancels it now or starts a
+            // period that then ends is not settled by Stripe's docs, so billsim refuses to guess.
+            value.error(
+                "subscription `\(subscription.id)` is set to cancel at its trial's end (\(trialEnd)): undo cancel_at_period_end (or cancel_at) in an earlier update before ending the trial early"
+            )
+        }
         if endsTrial, state.isTrialing(at: at) { state.endTrial(at: at) }
         if resetsAnchor { state.resetAnchor(at: at) }
         state.lastChange = at
