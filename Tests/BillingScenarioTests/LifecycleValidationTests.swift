@@ -73,6 +73,16 @@ import Testing
             ])
         #expect(found.first?.location.line == line(of: "sub_john, billing_cycle_anchor: now }", in: yaml))
         #expect(found.first?.location.column == column(of: "now }", in: yaml))
+        // The same in a preview of a change.
+        let preview = patched(
+            replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
+            with: "    preview_invoice: { subscription: sub_john, as: feb_preview, subscription_details: { billing_cycle_anchor: now } }\n"
+        )
+        .replacingOccurrences(of: "    customer: cus_john\n    items:", with: Self.trial.replacingOccurrences(of: "30", with: "60"))
+        #expect(
+            diagnostics(preview).map(\.message) == [
+                "timeline[0].preview_invoice.subscription_details.billing_cycle_anchor: a trialing subscription's anchor cannot move before its trial_end (2026-03-02T00:00:00Z); end the trial first (trial_end: now)"
+            ])
     }
 
     /// Ending early a trial set to cancel at its end is refused (Stripe's docs do not settle it).

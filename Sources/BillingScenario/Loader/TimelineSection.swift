@@ -235,6 +235,9 @@ extension ScenarioReader {
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
         guard let behavior, let resetsAnchor else { return nil }
         checkProrationDate(prorationDate, at: prorationDateValue, of: state, changedAt: at)
+        if resetsAnchor, state.isTrialing(at: at), let trialEnd = state.trialEnd, let anchorValue = fields.optional("billing_cycle_anchor") {
+            anchorValue.error("a trialing subscription's anchor cannot move before its trial_end (\(trialEnd)); end the trial first (trial_end: now)")
+        }
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate, resetsAnchor: resetsAnchor,
             cancelAtPeriodEnd: cancelAtPeriodEnd)
