@@ -131,6 +131,7 @@ public enum ScenarioWriter {
         }
         fields.append("items: [\(items.joined(separator: ", "))]")
         if subscription.cancelAtPeriodEnd { fields.append("cancel_at_period_end: true") }
+        if let cancelAt = subscription.cancelAt { fields.append("cancel_at: \(cancelAt)") }
         if let trialEnd = subscription.trialEnd {
             fields.append("trial_end: \(trialEnd)")
             fields.append("trial_settings: { end_behavior: { missing_payment_method: \(subscription.trialEndBehavior.rawValue) } }")

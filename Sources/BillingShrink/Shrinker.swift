@@ -498,6 +498,9 @@ struct Session {
                 work.subscriptions[index].billingCycleAnchor = nil
             }
         }
+        await tryAll(when: { $0.subscriptions.contains { $0.cancelAt != nil } }) { work in
+            for index in work.subscriptions.indices { work.subscriptions[index].cancelAt = nil }
+        }
         await tryAll(when: { $0.subscriptions.contains { $0.items.contains { $0.quantity != 1 } } }) { work in
             for index in work.subscriptions.indices {
                 for item in work.subscriptions[index].items.indices { work.subscriptions[index].items[item].quantity = 1 }

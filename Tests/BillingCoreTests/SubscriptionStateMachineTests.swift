@@ -163,6 +163,30 @@ struct SubscriptionStateMachineTests {
     }
 
     /// An immediate cancellation of a subscription canceling at its period end bills it as an active one's.
+    /// cancel_at_period_end during a trial (Docs/ENGINE-RULES.md, "Changes during a trial"): still
+    /// trialing, it takes updates and previews, can be undone, and the trial's end cancels it (no invoice)
+    /// whatever the payment method; a cancellation before then invoices nothing.
+    @Test func cancelAtPeriodEndDuringATrialEndsAtTheTrialsEnd() {
+        var machine = Machine(state: .trialing)
+        #expect(machine.isTrialing)
+        machine.cancelAtPeriodEnd(true)
+        #expect(machine.state == .trialingToCancel)
+        #expect(machine.status == .trialing)
+        #expect(machine.isTrialing)
+        #expect(machine.update() == nil)
+        #expect(machine.preview() == nil)
+        #expect(machine.periodEnded() == .endTrial)
+        machine.cancelAtPeriodEnd(false)
+        #expect(machine.state == .trialing)
+        machine.cancelAtPeriodEnd(true)
+        #expect(machine.trialEnded(hasPaymentMethod: true, behavior: .createInvoice) == .cancel)
+        #expect(machine.state == .canceled)
+        #expect(!machine.isTrialing)
+        var canceledEarly = Machine(state: .trialingToCancel)
+        #expect(canceledEarly.cancel() == .endWithoutInvoice)
+        #expect(canceledEarly.state == .canceled)
+    }
+
     @Test func cancelingNowWhileCancelingAtPeriodEnd() {
         var machine = Machine(state: .cancelingAtPeriodEnd)
         #expect(machine.cancel() == .billCancellation)

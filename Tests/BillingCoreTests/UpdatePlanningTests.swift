@@ -81,4 +81,30 @@ struct UpdatePlanningTests {
         #expect(plan.prorations == [T.line(0, T.period(at, T.day(2026, 2, 1)), .credit(nil))])
         #expect(plan.invoicePeriod == T.period(T.day(2026, 1, 1), at))
     }
+
+    /// A change during a trial (Docs/ENGINE-RULES.md, "Changes during a trial"): the slots change, but
+    /// nothing was charged and no usage is billed, so no credit, debit, usage or zero line is planned,
+    /// and `always_invoice` makes no invoice; the trial's end bills the new seats.
+    @Test(arguments: [BillingMode.classic, .flexible])
+    func aChangeDuringATrialBillsNothing(mode: BillingMode) throws {
+        var trialing = T.subscription(mode: mode)
+        let trial = T.period(T.day(2026, 1, 1), T.day(2026, 1, 15))
+        trialing.period = trial
+        trialing.usageStart = trial.end
+        _ = trialing.lifecycle.start(trial: true)
+        let change = SubscriptionUpdate(
+            subscription: "sub_a",
+            items: [.change(item: "si_seat", price: nil, quantity: 5), .change(item: "si_calls", price: "price_calls_b", quantity: nil)],
+            prorationBehavior: .alwaysInvoice)
+        let plan = try Update.plan(change, of: trialing, at: T.day(2026, 1, 5), catalog: Self.catalog)
+        #expect(plan.usage.isEmpty)
+        #expect(plan.prorations.isEmpty)
+        #expect(plan.invoicePeriod == nil)
+        #expect(plan.subscription.itemOrder == [2, 3])
+        #expect(plan.subscription.definition.items[2].quantity == 5)
+        let end = TrialEnd.plan(plan.subscription, at: trial.end)
+        #expect(end.lines == [T.line(2, end.next, .licensed)])
+        // The new metered item's usage starts at the trial's end, not at the change.
+        #expect(plan.subscription.usageStart(of: 3) == trial.end)
+    }
 }

@@ -589,11 +589,6 @@ func column(of text: String, in yaml: String) -> Int {
             new: "timeline:\n  - at: 2026-01-20T00:00:00Z\n    cancel_meter_event: { event_name: hypernian_tokens, identifier: evt_1 }\n",
             message: "timeline[0].cancel_meter_event: cancel_meter_event is not supported yet"),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    cancel_at: 2026-01-15T00:00:00Z\n",
-            message:
-                "subscriptions[0].cancel_at: cancel_at at creation is not supported yet (Stripe charges the truncated first period; set it with a timeline update_subscription)"
-        ),
-        Unsupported(
             old: "    customer: cus_john\n", new: "    customer: cus_john\n    pending_invoice_item_interval: { interval: week }\n",
             message: "subscriptions[0].pending_invoice_item_interval: pending_invoice_item_interval is not supported yet"),
         Unsupported(

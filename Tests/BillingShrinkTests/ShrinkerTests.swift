@@ -124,6 +124,27 @@ struct Population {
         #expect(text.hasPrefix("# Reduced by `billsim shrink` from \(path)"))
     }
 
+    /// `cancel_at` at creation is written by ScenarioWriter and dropped by the shrinker when the failure
+    /// does not need it (a wrong first-invoice total: 3100 billed whether or not it ends on Mar 15).
+    @Test func dropsACancelAtTheFailureDoesNotNeed() async throws {
+        let yaml = """
+            name: A cancel_at the failure does not need
+            clock: { start: 2026-01-01, until: 2026-01-02 }
+            products: [{ id: prod_seat, name: Seat }]
+            prices: [{ id: price_seat, product: prod_seat, currency: usd, unit_amount: 3100, recurring: { interval: month } }]
+            customers: [{ id: cus_a, currency: usd, invoice_settings: { default_payment_method: pm_card_visa } }]
+            subscriptions: [{ id: sub_a, customer: cus_a, cancel_at: 2026-03-15T00:00:00Z, items: [{ id: si_a, price: price_seat }] }]
+            expect:
+              invoices: [{ customer: cus_a, total: 3101 }]
+            """
+        let scenario = try ScenarioLoader.load(yaml: yaml, path: "cancel-at.yaml").get()
+        #expect(ScenarioWriter.yaml(scenario, header: []).contains("cancel_at: 2026-03-15T00:00:00Z"))
+        let result = try await Shrinker(oracle: RunnerOracle(runner: Self.runner)).shrink(scenario)
+        #expect(result.failure == .differences(["invoices[*].total"]))
+        #expect(scenario.simulation.subscriptions.first?.cancelAt != nil)
+        #expect(result.scenario.simulation.subscriptions.first?.cancelAt == nil)
+    }
+
     /// A crash of another build, seen through `--command`: the fake "build" aborts (SIGABRT) whenever
     /// the candidate names customer cus_0003, so everything else goes.
     @Test func keepsACrashOfACommand() async throws {

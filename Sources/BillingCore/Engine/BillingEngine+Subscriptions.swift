@@ -9,6 +9,11 @@ extension BillingEngine {
         if case .reject(let why) = subscriptions[index].lifecycle.start(trial: trialEnd != nil) {
             throw EngineError("subscription \(definition.id): \(why.explanation(for: definition))")
         }
+        // cancel_at at creation cuts its period short, prorated (§5.6); flexible with proration_behavior none
+        // charges that period whole instead (§5.3(10)), then cancels at cancel_at like a cancel_at set by an update.
+        if let cancelAt = definition.cancelAt, definition.billingMode == .classic || definition.prorationBehavior != .none {
+            subscriptions[index].endsAt = cancelAt
+        }
         let plan: FirstInvoice.Plan
         if let trialEnd {
             plan = FirstInvoice.trial(subscriptions[index], until: trialEnd)
@@ -40,6 +45,7 @@ extension BillingEngine {
             subscriptions[index].canceledAt = definition.created
         }
         queue.schedule(.renew(subscription: index), at: plan.period.end)
+        if let at = definition.cancelAt { try schedule(cancelAt: at, prorates: false, for: index) }
     }
 
     /// The end of the current period: the renewal invoice, then the next renewal scheduled.
@@ -55,6 +61,7 @@ extension BillingEngine {
         let ended = subscriptions[index].period
         let (next, lines) = Renewal.plan(subscriptions[index])
         subscriptions[index].period = next
+        endsWithPeriod(index)
         subscriptions[index].usageStart = next.start
         subscriptions[index].slotUsageStart = [:]
         try await createInvoice(for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizingFrom: ended.end)
@@ -70,7 +77,8 @@ extension BillingEngine {
         subscriptions[index].trialEnd = now
         switch subscriptions[index].lifecycle.trialEnded(hasPaymentMethod: hasPaymentMethod, behavior: definition.trialEndBehavior) {
         case .cancel:
-            subscriptions[index].canceledAt = now
+            // canceled_at: when cancel_at_period_end was set during the trial, else now (no payment method).
+            subscriptions[index].canceledAt = subscriptions[index].canceledAt ?? now
             subscriptions[index].endedAt = now
         case .pause:
             break
@@ -80,6 +88,7 @@ extension BillingEngine {
             }
             let (next, lines) = TrialEnd.plan(subscriptions[index], at: now)
             subscriptions[index].period = next
+            endsWithPeriod(index)
             subscriptions[index].usageStart = now
             subscriptions[index].slotUsageStart = [:]
             try await createInvoice(for: index, reason: reason, period: Period(start: trial.start, end: now), lines: lines, finalizingFrom: now)
@@ -144,14 +153,13 @@ extension BillingEngine {
         if let why = subscriptions[index].lifecycle.update() {
             throw EngineError("update_subscription \(definition.id) at \(now): \(why.explanation(for: definition))")
         }
-        if subscriptions[index].lifecycle.state == .trialing {
-            guard update.items.isEmpty, !update.resetsAnchor, update.cancelAtPeriodEnd != true, update.cancelAt == nil || update.endsTrial
-            else {
-                throw EngineError(
-                    "update_subscription \(definition.id) at \(now): changing items, the anchor or the cancellation during a trial is not supported yet"
-                )
+        if subscriptions[index].lifecycle.isTrialing {
+            if update.endsTrial {
+                try await endTrial(index, reason: .subscriptionUpdate)
+            } else if update.resetsAnchor {
+                // Stripe: subscription_update_trial_after_billing_cycle_anchor (the loader reports it first).
+                throw EngineError("update_subscription \(definition.id) at \(now): billing_cycle_anchor: now during a trial; end the trial first")
             }
-            if update.endsTrial { try await endTrial(index, reason: .subscriptionUpdate) }
         }
         let plan = try Update.plan(update, of: subscriptions[index], at: now, catalog: simulation.catalog)
         let resetsPeriod = plan.subscription.period != subscriptions[index].period
@@ -177,22 +185,33 @@ extension BillingEngine {
         if let at = update.cancelAt { try schedule(cancelAt: at, prorates: update.prorationBehavior != .none, for: index) }
     }
 
-    /// `cancel_at` (Docs/ENGINE-RULES.md, "cancel_at"): at the current period end it is
-    /// `cancel_at_period_end`; before it, a cancellation then, with the final invoice and (when
-    /// prorations are on) the credit; a later period is not supported yet.
+    /// `cancel_at` (Docs/ENGINE-RULES.md, "cancel_at"), replacing any earlier one: at the current period
+    /// end it is `cancel_at_period_end`; before it, a cancellation then, with the final invoice and (when
+    /// prorations are on) the credit (a trialing subscription: nothing billed; classic pulls `trial_end`
+    /// back to it, §5.3(7)); after it, the period containing it is cut short there (its licensed lines
+    /// prorated) and is the last.
     func schedule(cancelAt at: Instant, prorates: Bool, for index: Int) throws {
         let subscription = subscriptions[index]
+        subscriptions[index].cancelAt = nil
+        subscriptions[index].endsAt = nil
+        subscriptions[index].lifecycle.cancelAtPeriodEnd(false)
         if at == subscription.period.end {
             subscriptions[index].lifecycle.cancelAtPeriodEnd(true)
         } else if at < subscription.period.end {
             subscriptions[index].cancelAt = ScheduledCancellation(at: at, prorates: prorates)
             queue.schedule(.cancelAt(subscription: index), at: at)
+            if subscription.lifecycle.isTrialing && subscription.definition.billingMode == .classic { subscriptions[index].trialEnd = at }
         } else {
-            throw EngineError(
-                "subscription \(subscription.definition.id): cancel_at \(at) is after the current period end \(subscription.period.end); a cancel_at in a later period is not supported yet"
-            )
+            subscriptions[index].endsAt = at
         }
         subscriptions[index].canceledAt = now
+    }
+
+    /// A period just planned ends at the subscription's later `cancel_at`: it is the last one.
+    func endsWithPeriod(_ index: Int) {
+        guard let endsAt = subscriptions[index].endsAt, endsAt == subscriptions[index].period.end else { return }
+        subscriptions[index].endsAt = nil
+        subscriptions[index].lifecycle.cancelAtPeriodEnd(true)
     }
 
     /// The upcoming invoice: the next renewal as if it happened now, with the usage received so far.
@@ -234,6 +253,7 @@ extension BillingEngine {
         let planned =
             switch subscription.lifecycle.periodEnded() {
             case .billFinalInvoice: Renewal.finalLines(subscription)
+            case .endTrial where subscription.lifecycle.state == .trialingToCancel: [PlannedLine]()
             case .endTrial: TrialEnd.plan(subscription, at: subscription.period.end).lines
             case .billRenewal, .stop: Renewal.plan(subscription).lines
             }

@@ -70,3 +70,44 @@ extension BillingEngine {
         return EngineError("\(definition.source.map { "\($0): " } ?? "")\(context): \(overflow.message)")
     }
 }
+
+extension BillingEngine {
+    /// Late usage (Docs/ENGINE-RULES.md, "Late usage"): an event in a period a finalized invoice billed is
+    /// late only when no subscription of its customer still bills it: a draft of one whose usage line
+    /// covers it (it lands at finalization), or a running one whose open metered item on that meter
+    /// bills usage from before the event (or a held usage line that covers it). Decided against the
+    /// engine's state when the events were received (no work happens between their receipt and this call).
+    func countLateEvents() {
+        let candidates = intake.lateCandidates
+        intake.lateCandidates = []
+        var byCustomer: [String: [Int]] = [:]
+        for index in subscriptions.indices { byCustomer[subscriptions[index].definition.customer, default: []].append(index) }
+        var draftsBySubscription: [String: [Draft]] = [:]
+        for (id, draft) in drafts where !frozen.contains(id) { draftsBySubscription[draft.invoice.subscription, default: []].append(draft) }
+        for event in candidates {
+            let billedElsewhere = (byCustomer[event.customer] ?? []).contains { index in
+                stillBills(event, subscriptions[index], drafts: draftsBySubscription[subscriptions[index].definition.id] ?? [])
+            }
+            guard !billedElsewhere else { continue }
+            intake.usage.late += 1
+            if intake.usage.lateSamples.count < UsageReport.sampleLimit { intake.usage.lateSamples.append(event) }
+        }
+    }
+
+    /// Whether `subscription` (or one of its `drafts`) will still bill `event`'s usage.
+    func stillBills(_ event: RecordedMeterEvent, _ subscription: BilledSubscription, drafts: [Draft]) -> Bool {
+        let at = event.timestamp
+        for draft in drafts where draft.usageLines.contains(where: { $0.query.key == event.key && $0.query.period.contains(at) }) {
+            return true
+        }
+        switch subscription.lifecycle.state {
+        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel: break
+        case .notCreated, .incomplete, .paused, .canceled, .incompleteExpired: return false
+        }
+        func key(_ slot: Int) -> Int? {
+            subscription.prices[slot].meterID.flatMap { intake.validator.key(meter: $0, customer: subscription.definition.customer) }
+        }
+        if subscription.meteredItems.contains(where: { key($0) == event.key && subscription.usageStart(of: $0) <= at }) { return true }
+        return subscription.pendingUsage.contains { $0.kind == .usage && key($0.item) == event.key && $0.period.contains(at) }
+    }
+}

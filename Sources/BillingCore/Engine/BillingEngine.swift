@@ -80,6 +80,7 @@ public final class BillingEngine {
             now = clock
             try await ingest(local.takeBatch(capacity: 0))
             swap(&local, &intake)
+            if !intake.lateCandidates.isEmpty { countLateEvents() }
             try await storage.settle()
             guard let at = queue.nextInstant, at <= until else { break }
             now = max(now, at)

@@ -9,6 +9,9 @@ struct EventIntake {
     var sequence: Int64 = 0
     /// (meter, customer) key → periods whose usage is on a finalized invoice.
     var billedPeriods: [Int: [Period]] = [:]
+    /// Accepted events in a period some finalized invoice billed: late unless another subscription still
+    /// bills them (``BillingEngine/countLateEvents()`` decides, before the clock's next work).
+    var lateCandidates: [RecordedMeterEvent] = []
 
     init(validator: MeterEventValidator) { self.validator = validator }
 
@@ -27,8 +30,7 @@ struct EventIntake {
         case .accepted(let recorded):
             usage.accepted += 1
             if !billedPeriods.isEmpty, let periods = billedPeriods[recorded.key], periods.contains(where: { $0.contains(recorded.timestamp) }) {
-                usage.late += 1
-                if usage.lateSamples.count < UsageReport.sampleLimit { usage.lateSamples.append(recorded) }
+                lateCandidates.append(recorded)
             }
             pending.append(recorded)
         }

@@ -39,6 +39,7 @@ enum FirstInvoice {
             past.append(current)
             current = Period(start: current.end, end: schedule.nextBoundary(after: current.end))
         }
+        current.end = subscription.periodEnd(after: current.start)
         var arrears: [PlannedLine] = []
         for item in subscription.prices.indices {
             for period in past {
@@ -56,7 +57,7 @@ enum FirstInvoice {
     static func classic(_ subscription: BilledSubscription) -> Plan {
         let definition = subscription.definition
         let (start, created) = (definition.start, definition.created)
-        let period = Period(start: created, end: subscription.schedule.nextBoundary(after: created))
+        let period = Period(start: created, end: subscription.periodEnd(after: created))
         var advance: [PlannedLine] = []
         var prorations: [PlannedLine] = []
         var deferred: [PlannedLine] = []
@@ -95,7 +96,7 @@ enum FirstInvoice {
     /// no first invoice is created; the first renewal at the anchor bills the stub's usage.
     static func freeStub(_ subscription: BilledSubscription) -> Plan {
         let created = subscription.definition.created
-        let period = Period(start: created, end: subscription.schedule.nextBoundary(after: created))
+        let period = Period(start: created, end: subscription.periodEnd(after: created))
         return Plan(period: period, usageStart: created, lines: [], deferred: [])
     }
 
@@ -126,7 +127,7 @@ enum Renewal {
     /// gets a line, even at quantity 0).
     static func plan(_ subscription: BilledSubscription) -> (next: Period, lines: [PlannedLine]) {
         let ended = subscription.period
-        let next = Period(start: ended.end, end: subscription.schedule.nextBoundary(after: ended.end))
+        let next = Period(start: ended.end, end: subscription.periodEnd(after: ended.end))
         let arrears = subscription.meteredItems.map {
             PlannedLine(item: $0, period: Period(start: subscription.usageStart(of: $0), end: ended.end), kind: .usage)
         }
@@ -147,7 +148,7 @@ enum TrialEnd {
     /// period when the anchor is the trial's end, a prorated stub up to an explicit later anchor), and
     /// its licensed lines, billed in advance; no usage line (usage during the trial is never billed).
     static func plan(_ subscription: BilledSubscription, at instant: Instant) -> (next: Period, lines: [PlannedLine]) {
-        let next = Period(start: instant, end: subscription.schedule.nextBoundary(after: instant))
+        let next = Period(start: instant, end: subscription.periodEnd(after: instant))
         return (next, subscription.licensedItems.map { PlannedLine(item: $0, period: next, kind: .licensed) })
     }
 }
@@ -213,7 +214,10 @@ enum Update {
                 "update_subscription \(id) at \(instant): proration_date \(prorationDate) is outside the current period \(subscription.period.start) → \(instant)"
             )
         }
-        let prorates = update.prorationBehavior != .none
+        // During a trial nothing was charged and no usage is billed: a change bills nothing (Docs/ENGINE-RULES.md,
+        // "Changes during a trial"); the new items bill from the trial's end.
+        let trialing = subscription.lifecycle.isTrialing
+        let prorates = update.prorationBehavior != .none && !trialing
         let span = Period(start: prorationDate, end: subscription.period.end)
         let flexible = subscription.definition.billingMode == .flexible
         var usage: [PlannedLine] = []
@@ -235,7 +239,7 @@ enum Update {
                 item, price: price, productName: catalog.product(price.product)?.name ?? price.product, at: instant, replacing: closing)
             if price.isMetered {
                 // classic: "a 0-amount line item is created for each metered item … when one is added" (§5.3(1)).
-                if !flexible && closing == nil && !update.resetsAnchor {
+                if !flexible && closing == nil && !update.resetsAnchor && !trialing {
                     prorations.append(PlannedLine(item: slot, period: Period(start: instant, end: span.end), kind: .zero))
                 }
             } else if prorates && !update.resetsAnchor {
@@ -263,7 +267,7 @@ enum Update {
                 guard new != old else { continue }
                 if !updated.prices[slot].isMetered {
                     credit(slot)
-                } else if flexible {
+                } else if flexible && !trialing {
                     usage.append(usageSoFar(slot))
                 }
                 try open(new, replacing: slot)
@@ -272,7 +276,7 @@ enum Update {
             }
         }
         guard update.resetsAnchor else {
-            guard update.prorationBehavior == .alwaysInvoice else {
+            guard update.prorationBehavior == .alwaysInvoice, !trialing else {
                 return Plan(subscription: updated, usage: usage, advance: [], prorations: prorations)
             }
             if !flexible {

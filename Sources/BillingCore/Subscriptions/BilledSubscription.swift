@@ -42,6 +42,9 @@ struct BilledSubscription: Sendable, Hashable {
     var history: [StatusChange] = []
     /// Stripe's `cancel_at` before the current period end, and whether reaching it prorates.
     var cancelAt: ScheduledCancellation?
+    /// Stripe's `cancel_at` after the current period end: the period that contains it is cut short
+    /// there (``periodEnd(after:)``) and is the last one.
+    var endsAt: Instant?
 
     /// A subscription that has not started: its period is empty at its start until the first invoice is planned.
     /// `prices` (one per item, at least one) set the schedule's interval; `productNames` default to the product ids.
@@ -63,6 +66,14 @@ struct BilledSubscription: Sendable, Hashable {
         }
         guard !prices.isEmpty else { throw EngineError("subscription \(definition.id) has no items") }
         self.init(definition: definition, prices: prices, productNames: prices.map { catalog.product($0.product)?.name ?? $0.product })
+    }
+
+    /// The end of the period that starts at `start`: the schedule's next boundary, or ``endsAt`` when
+    /// that comes first (a `cancel_at` cuts its period short).
+    func periodEnd(after start: Instant) -> Instant {
+        let natural = schedule.nextBoundary(after: start)
+        guard let endsAt, endsAt > start else { return natural }
+        return min(natural, endsAt)
     }
 
     /// Open metered slots, in item order.
@@ -110,10 +121,10 @@ struct BilledSubscription: Sendable, Hashable {
     var snapshot: SubscriptionSnapshot {
         let status = lifecycle.status
         let running = status != nil && status != .canceled && status != .incompleteExpired
-        let atPeriodEnd = lifecycle.state == .cancelingAtPeriodEnd
+        let atPeriodEnd = lifecycle.state == .cancelingAtPeriodEnd || lifecycle.state == .trialingToCancel
         var snapshot = SubscriptionSnapshot(
             id: definition.id, status: status?.rawValue, currentPeriodStart: running ? period.start : nil,
-            currentPeriodEnd: running ? period.end : nil, cancelAtPeriodEnd: atPeriodEnd, cancelAt: atPeriodEnd ? period.end : cancelAt?.at,
+            currentPeriodEnd: running ? period.end : nil, cancelAtPeriodEnd: atPeriodEnd, cancelAt: atPeriodEnd ? period.end : cancelAt?.at ?? endsAt,
             canceledAt: canceledAt, endedAt: endedAt, trialEnd: trialEnd)
         snapshot.history = history
         return snapshot

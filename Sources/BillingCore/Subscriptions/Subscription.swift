@@ -64,15 +64,18 @@ public struct Subscription: Sendable, Hashable {
     public var trialEndBehavior: TrialEndBehavior
     /// `proration_behavior` at creation: `none` makes a future anchor's stub free, with no first invoice.
     public var prorationBehavior: ProrationBehavior
+    /// `cancel_at` at creation (Docs/ENGINE-RULES.md, "cancel_at"): the period containing it ends there.
+    public var cancelAt: Instant?
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
         billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
         items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false, trialEnd: Instant? = nil,
         trialEndBehavior: TrialEndBehavior = .createInvoice, prorationBehavior: ProrationBehavior = .createProrations,
-        source: String? = nil
+        cancelAt: Instant? = nil, source: String? = nil
     ) {
         self.source = source
+        self.cancelAt = cancelAt
         self.trialEnd = trialEnd
         self.trialEndBehavior = trialEndBehavior
         self.prorationBehavior = prorationBehavior

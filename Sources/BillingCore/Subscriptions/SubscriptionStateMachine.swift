@@ -31,6 +31,9 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case incomplete(firstInvoice: Invoice)
         /// In its trial (§5.5): its period is the trial; the trial's end starts the first paid period.
         case trialing
+        /// Trialing with `cancel_at_period_end` (or a `cancel_at` at the trial's end): the trial's end
+        /// cancels it, nothing invoiced (Docs/ENGINE-RULES.md, "Changes during a trial").
+        case trialingToCancel
         case active
         /// The trial ended without a payment method under `missing_payment_method: pause`: nothing is invoiced.
         case paused
@@ -78,7 +81,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         switch state {
         case .notCreated: nil
         case .incomplete: .incomplete
-        case .trialing: .trialing
+        case .trialing, .trialingToCancel: .trialing
         case .active, .cancelingAtPeriodEnd: .active
         case .paused: .paused
         case .canceled: .canceled
@@ -103,7 +106,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .notCreated:
             state = trial ? .trialing : .active
             return .billFirstInvoice
-        case .incomplete, .trialing, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
+        case .incomplete, .trialing, .trialingToCancel, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             return .reject(.alreadyStarted)
         }
     }
@@ -130,7 +133,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
             else { return .none }
             state = .incomplete(firstInvoice: invoice)
             return .scheduleExpiry(at: instant + Self.incompleteWindow)
-        case .notCreated, .incomplete, .trialing, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
+        case .notCreated, .incomplete, .trialing, .trialingToCancel, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             // A cancellation's own invoice is finalized after the cancellation: nothing changes.
             return .none
         }
@@ -149,7 +152,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .incomplete(let invoice):
             state = .incompleteExpired
             return .voidFirstInvoice(invoice)
-        case .notCreated, .trialing, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
+        case .notCreated, .trialing, .trialingToCancel, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
             return .none
         }
     }
@@ -174,7 +177,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         switch state {
         case .active: .billRenewal
         case .cancelingAtPeriodEnd: .billFinalInvoice
-        case .trialing: .endTrial
+        case .trialing, .trialingToCancel: .endTrial
         case .notCreated, .incomplete, .paused, .canceled, .incompleteExpired: .stop
         }
     }
@@ -191,6 +194,10 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     /// The trial of a trialing subscription ended (at its `trial_end`, or early by `trial_end: now`): it
     /// becomes active, unless the customer has no payment method and `behavior` says cancel or pause (§5.5).
     mutating func trialEnded(hasPaymentMethod: Bool, behavior: TrialEndBehavior) -> TrialEndAction {
+        if state == .trialingToCancel {
+            state = .canceled
+            return .cancel
+        }
         guard state == .trialing else { return .billFirstPeriod }
         switch (hasPaymentMethod, behavior) {
         case (false, .cancel):
@@ -205,18 +212,23 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         }
     }
 
+    /// Whether it is in its trial (changes bill nothing then: Docs/ENGINE-RULES.md, "Changes during a trial").
+    var isTrialing: Bool { state == .trialing || state == .trialingToCancel }
+
     /// The final invoice of ``RenewalAction/billFinalInvoice`` is made: the subscription is canceled.
     mutating func endedAtPeriodEnd() {
         if state == .cancelingAtPeriodEnd { state = .canceled }
     }
 
     /// `cancel_at_period_end` set by an update (after ``update()`` allowed it): `true` makes an active
-    /// subscription end at its period end, `false` undoes that (§5.6); setting it to what it is changes nothing.
+    /// subscription end at its period end, and a trialing one at its trial's end; `false` undoes that
+    /// (§5.6); setting it to what it is changes nothing.
     mutating func cancelAtPeriodEnd(_ on: Bool) {
-        // (A trialing subscription keeps trialing: billsim does not combine trials and period-end cancellation yet.)
         switch (state, on) {
         case (.active, true): state = .cancelingAtPeriodEnd
         case (.cancelingAtPeriodEnd, false): state = .active
+        case (.trialing, true): state = .trialingToCancel
+        case (.trialingToCancel, false): state = .trialing
         default: break
         }
     }
@@ -224,7 +236,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     /// Whether the upcoming invoice can be previewed: only an active subscription has one.
     func preview() -> Rejection? {
         switch state {
-        case .active, .cancelingAtPeriodEnd, .trialing: nil
+        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel: nil
         case .incomplete: .incomplete
         case .notCreated, .paused, .canceled, .incompleteExpired: .notActive
         }
@@ -234,7 +246,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     /// incomplete one waits for its first payment; Stripe's `pending_update` is not modeled).
     func update() -> Rejection? {
         switch state {
-        case .active, .cancelingAtPeriodEnd, .trialing: nil
+        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel: nil
         case .incomplete: .incomplete
         case .paused: .notActive
         case .notCreated: .notCreated
@@ -267,7 +279,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .active, .cancelingAtPeriodEnd:
             state = .canceled
             return .billCancellation
-        case .trialing, .paused:
+        case .trialing, .trialingToCancel, .paused:
             state = .canceled
             return .endWithoutInvoice
         case .canceled:

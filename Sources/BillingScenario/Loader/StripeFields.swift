@@ -201,8 +201,7 @@ enum StripeFields {
             "billing_mode": .billed,
             "billing_schedules": .notSupportedYet("billing_schedules are not supported yet"),
             "billing_thresholds": .billed,
-            "cancel_at": .notSupportedYet(
-                "cancel_at at creation is not supported yet (Stripe charges the truncated first period; set it with a timeline update_subscription)"),
+            "cancel_at": .billed,
             "cancel_at_period_end": .billed,
             "canceled_at": .notSupportedYet("a canceled subscription is not supported yet (cancel it with a timeline cancel_subscription)"),
             "cancellation_details": .ignored("why a subscription was canceled; never changes a bill"),

@@ -62,6 +62,12 @@ extension ScenarioReader {
             }
         }
         let cancelAtPeriodEnd = fields.read("cancel_at_period_end", default: false) { $0.bool() }
+        let cancelAt = fields.optional("cancel_at").flatMap { value -> Instant? in
+            guard let instant = value.instant() else { return nil }
+            if let created, instant <= created { value.error("must be after created (\(created))") }
+            if cancelAtPeriodEnd == true { value.error("give cancel_at or cancel_at_period_end: true, not both") }
+            return instant
+        }
         let trialEnd = readTrial(fields, created: created, backdated: backdate != nil)
         let trialEndBehavior =
             fields.read("trial_settings", default: TrialEndBehavior.createInvoice) { value in
@@ -87,7 +93,8 @@ extension ScenarioReader {
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
             collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd,
-            trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior, source: "\(fields.location)")
+            trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior, cancelAt: cancelAt,
+            source: "\(fields.location)")
     }
 
     /// `trial_end` (a timestamp, or `now`: no trial) or `trial_period_days`: the trial's end, at most two

@@ -72,7 +72,7 @@ extension ScenarioReader {
     /// `value` why it cannot be changed then: before it is created, after it was canceled, or earlier
     /// than a change the file lists before (changes of one subscription are listed in time order).
     func timelineState(of subscription: Subscription, changedAt at: Instant, by action: String, at value: YAMLValue) -> TimelineSubscription? {
-        let state = subscriptionStates[subscription.id] ?? TimelineSubscription(subscription, prices: prices)
+        let state = initialState(of: subscription)
         if at < subscription.created {
             value.error("\(action) at \(at) is before subscription `\(subscription.id)` starts (\(subscription.created))")
             return nil
@@ -84,6 +84,25 @@ extension ScenarioReader {
         if let end = state.cancelAt, at >= end {
             value.error("\(action) at \(at): subscription `\(subscription.id)` ends at its cancel_at (\(end))")
             return nil
+        }
+        if let end = state.endsAtPeriodEnd, at >= end {
+            value.error("\(action) at \(at): subscription `\(subscription.id)` ends at its period end (\(end)): cancel_at_period_end")
+            return nil
+        }
+        if let trialEnd = state.trialEnd, at >= trialEnd, let behavior = state.trialEndsWithout {
+            // The customer has no payment method: missing_payment_method decides at the trial's end (§5.5).
+            if behavior == .cancel {
+                value.error(
+                    "\(action) at \(at): subscription `\(subscription.id)` is canceled at its trial's end (\(trialEnd)): its customer has no payment method and missing_payment_method is cancel"
+                )
+                return nil
+            }
+            if behavior == .pause && action != "cancel_subscription" {
+                value.error(
+                    "\(action) at \(at): subscription `\(subscription.id)` is paused from its trial's end (\(trialEnd)): its customer has no payment method and missing_payment_method is pause"
+                )
+                return nil
+            }
         }
         if let last = state.lastChange, at < last {
             value.error(
@@ -99,12 +118,14 @@ extension ScenarioReader {
         let subscriptionValue = fields.required("subscription")
         let subscription = subscriptions.resolve(subscriptionValue)?.object
         let behavior = fields.read("proration_behavior", default: ProrationBehavior.createProrations) { $0.oneOf(ProrationBehavior.self) }
-        let prorationDate = fields.optional("proration_date").flatMap { value -> Instant? in
+        let prorationDateValue = fields.optional("proration_date")
+        let prorationDate = prorationDateValue.flatMap { value -> Instant? in
             guard let instant = value.instant() else { return nil }
             if let at, instant > at { value.error("must not be after the update (\(at))") }
             if let subscription, instant < subscription.start { value.error("must not be before the subscription starts (\(subscription.start))") }
             return instant
         }
+        let anchorValue = fields.optional("billing_cycle_anchor")
         let resetsAnchor =
             fields.read("billing_cycle_anchor", default: false) { value in
                 value.oneOf([("now", true), ("unchanged", false)])
@@ -131,8 +152,32 @@ extension ScenarioReader {
         }
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
         guard let behavior, let resetsAnchor, let endsTrial else { return nil }
+        checkProrationDate(prorationDate, at: prorationDateValue, of: state, changedAt: at)
+        if resetsAnchor, !endsTrial, state.isTrialing(at: at), let anchorValue, let trialEnd = state.trialEnd {
+            // Stripe: subscription_update_trial_after_billing_cycle_anchor.
+            anchorValue.error(
+                "a trialing subscription's anchor cannot move before its trial_end (\(trialEnd)); end the trial first (trial_end: now)")
+        }
+        if endsTrial, state.isTrialing(at: at), let trialEnd = state.trialEnd,
+            state.endsAtPeriodEnd == trialEnd || state.cancelAt == trialEnd, let value = fields.optional("trial_end")
+        {
+            // Canceled at its trial's end: whether ending the trial early cancels it now or starts a
+            // period that then ends is not settled by Stripe's docs, so billsim refuses to guess.
+            value.error(
+                "subscription `\(subscription.id)` is set to cancel at its trial's end (\(trialEnd)): undo cancel_at_period_end (or cancel_at) in an earlier update before ending the trial early"
+            )
+        }
+        if endsTrial, state.isTrialing(at: at) { state.endTrial(at: at) }
+        if resetsAnchor { state.resetAnchor(at: at) }
         state.lastChange = at
-        if let cancelAt { state.cancelAt = cancelAt }
+        if let cancelAt {
+            state.cancelAt = cancelAt
+            state.endsAtPeriodEnd = nil
+        }
+        if let cancelAtPeriodEnd {
+            state.endsAtPeriodEnd = cancelAtPeriodEnd ? state.currentPeriod(at: at).end : nil
+            if cancelAtPeriodEnd { state.cancelAt = nil }
+        }
         subscriptionStates[subscription.id] = state
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
@@ -174,7 +219,8 @@ extension ScenarioReader {
     func readPreviewChange(_ fields: Fields, of subscription: Subscription?, at: Instant?) -> SubscriptionUpdate? {
         fields.apply(FormatFields.subscriptionDetails)
         let behavior = fields.read("proration_behavior", default: ProrationBehavior.createProrations) { $0.oneOf(ProrationBehavior.self) }
-        let prorationDate = fields.optional("proration_date").flatMap { value -> Instant? in
+        let prorationDateValue = fields.optional("proration_date")
+        let prorationDate = prorationDateValue.flatMap { value -> Instant? in
             guard let instant = value.instant() else { return nil }
             if let at, instant > at { value.error("must not be after the preview (\(at))") }
             return instant
@@ -185,12 +231,32 @@ extension ScenarioReader {
             fields.ignore(["items"])
             return nil
         }
-        var state = subscriptionStates[subscription.id] ?? TimelineSubscription(subscription, prices: prices)
+        var state = initialState(of: subscription)
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
         guard let behavior, let resetsAnchor else { return nil }
+        checkProrationDate(prorationDate, at: prorationDateValue, of: state, changedAt: at)
+        if resetsAnchor, state.isTrialing(at: at), let trialEnd = state.trialEnd, let anchorValue = fields.optional("billing_cycle_anchor") {
+            anchorValue.error("a trialing subscription's anchor cannot move before its trial_end (\(trialEnd)); end the trial first (trial_end: now)")
+        }
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate, resetsAnchor: resetsAnchor,
             cancelAtPeriodEnd: cancelAtPeriodEnd)
+    }
+
+    /// The timeline's view of `subscription` before its next entry: its items, schedule and end so far.
+    func initialState(of subscription: Subscription) -> TimelineSubscription {
+        subscriptionStates[subscription.id]
+            ?? TimelineSubscription(
+                subscription, prices: prices,
+                hasPaymentMethod: customers.loaded.first { $0.id == subscription.customer }?.defaultPaymentMethod != nil)
+    }
+
+    /// A `proration_date` must lie in the current period at the change (the engine prorates over
+    /// `[proration_date, period end)`); the period is known from the schedule as the timeline changed it.
+    func checkProrationDate(_ date: Instant?, at value: YAMLValue?, of state: TimelineSubscription, changedAt at: Instant) {
+        guard let date, let value, date >= state.created, date <= at else { return }
+        let start = state.currentPeriod(at: at).start
+        if date < start { value.error("must not be before the current period's start (\(start))") }
     }
 
     /// An update's `items`: `{ id, price?, quantity? }` changes an item, `{ id, deleted: true }` removes
@@ -276,15 +342,63 @@ struct TimelineSubscription {
     var itemCount: Int
     var added: Set<String> = []
     var endedAt: Instant?
-    /// The latest `cancel_at` an update set: nothing can change it from then on.
+    /// The latest `cancel_at` (at creation or by an update): nothing can change it from then on.
     var cancelAt: Instant?
+    /// The period end `cancel_at_period_end: true` ends it at.
+    var endsAtPeriodEnd: Instant?
     var lastChange: Instant?
+    var created: Instant
+    /// The billing schedule as the timeline changed it (`billing_cycle_anchor: now`, a trial ended early).
+    var schedule: BillingSchedule?
+    /// No period starts before it: `created` (classic), the backdated start (flexible), the trial's
+    /// end, the last anchor reset.
+    var phaseStart: Instant
+    /// The trial's end while it has one.
+    var trialEnd: Instant?
+    /// What the trial's end does when the customer has no payment method (`nil`: it has one).
+    var trialEndsWithout: TrialEndBehavior?
 
-    init(_ subscription: Subscription, prices: Registry<Price>) {
+    init(_ subscription: Subscription, prices: Registry<Price>, hasPaymentMethod: Bool = true) {
         id = subscription.id
         let loaded = Dictionary(prices.loaded.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         items = subscription.items.compactMap { item in loaded[item.price].map { (item.id, $0) } }
         itemCount = subscription.items.count
+        cancelAt = subscription.cancelAt
+        created = subscription.created
+        schedule = items.first.map { subscription.schedule(interval: $0.price.interval) }
+        trialEnd = subscription.trialEnd
+        phaseStart = subscription.trialEnd ?? (subscription.billingMode == .flexible ? subscription.start : subscription.created)
+        if subscription.trialEnd != nil, !hasPaymentMethod, subscription.trialEndBehavior != .createInvoice {
+            trialEndsWithout = subscription.trialEndBehavior
+        }
+        explicitAnchor = subscription.billingCycleAnchor != nil
+        if subscription.cancelAtPeriodEnd { endsAtPeriodEnd = currentPeriod(at: subscription.created).end }
+    }
+
+    var explicitAnchor: Bool
+
+    func isTrialing(at instant: Instant) -> Bool { trialEnd.map { instant < $0 } ?? false }
+
+    /// The subscription's current period at `instant` (a trial is one period).
+    func currentPeriod(at instant: Instant) -> Period {
+        if let trialEnd, instant < trialEnd { return Period(start: created, end: trialEnd) }
+        guard let schedule else { return Period(start: phaseStart, end: phaseStart) }
+        let period = schedule.period(containing: max(instant, phaseStart))
+        return Period(start: max(period.start, phaseStart), end: period.end)
+    }
+
+    /// `trial_end: now` at `instant`: the first paid period starts then (the anchor too, unless one was given).
+    mutating func endTrial(at instant: Instant) {
+        trialEnd = nil
+        trialEndsWithout = nil
+        phaseStart = instant
+        if !explicitAnchor { schedule?.anchor = instant }
+    }
+
+    /// `billing_cycle_anchor: now` at `instant`: a new full period starts then.
+    mutating func resetAnchor(at instant: Instant) {
+        phaseStart = instant
+        schedule?.anchor = instant
     }
 
     func wasEverAdded(_ id: String) -> Bool { added.contains(id) }
