@@ -123,6 +123,7 @@ extension ScenarioReader {
             if let at, instant <= at { value.error("must be after the update (\(at))") }
             return instant
         }
+        let thresholds = readBillingThresholds(fields, mode: subscription?.billingMode)
         guard let subscription, let subscriptionValue, let at,
             var state = timelineState(of: subscription, changedAt: at, by: "update_subscription", at: subscriptionValue)
         else {
@@ -130,14 +131,14 @@ extension ScenarioReader {
             return nil
         }
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
-        guard let behavior, let resetsAnchor, let endsTrial else { return nil }
+        guard let behavior, let resetsAnchor, let endsTrial, thresholds.valid else { return nil }
         state.lastChange = at
         if let cancelAt { state.cancelAt = cancelAt }
         subscriptionStates[subscription.id] = state
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
             resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
-            endsTrial: endsTrial)
+            endsTrial: endsTrial, billingThresholds: thresholds.value)
     }
 
     /// `add_invoice_item` with `amount`, `currency` and `description`, pending until `subscription`'s next
