@@ -68,3 +68,65 @@ import Testing
         #expect(try plain.rated.amount == 6300)
     }
 }
+
+/// When thresholds are evaluated, what a threshold invoice plans and when it is reached
+/// (ENGINE-RULES "Billing thresholds"; BILLING-SEMANTICS §5.5, §5.9), on the planning tests' subscription.
+@Suite struct ThresholdPlanningTests {
+    typealias Planning = InvoicePlanningTests
+
+    /// Classic seat + calls, started (active) with period [Jan 1, Feb 1) and `amount_gte` 10000.
+    static func active(trial: Bool = false, volume: Bool = false) -> BilledSubscription {
+        var calls = Planning.calls
+        if volume { calls.scheme = .volume(ThresholdRatingTests.exampleTiers) }
+        var subscription = Planning.subscription(mode: .classic, prices: [Planning.seat, calls])
+        subscription.definition.billingThresholds = BillingThresholds(amountGTE: 10000)
+        _ = subscription.lifecycle.start(trial: trial)
+        subscription.period = Planning.period(Planning.day(2026, 1, 1), Planning.day(2026, 2, 1))
+        return subscription
+    }
+
+    /// Evaluated inside the period up to 24 hours before its end (Jan 31 00:00 excluded), never while
+    /// trialing, nor without a threshold.
+    @Test func evaluatedOutsideTheLastDayAndTrials() {
+        let subscription = Self.active()
+        #expect(Threshold.isEvaluated(subscription, at: Planning.day(2026, 1, 15)))
+        #expect(Threshold.isEvaluated(subscription, at: Planning.day(2026, 1, 30, 23)))
+        #expect(!Threshold.isEvaluated(subscription, at: Planning.day(2026, 1, 31)))
+        #expect(!Threshold.isEvaluated(subscription, at: Planning.day(2026, 1, 31, 12)))
+        #expect(!Threshold.isEvaluated(Self.active(trial: true), at: Planning.day(2026, 1, 15)))
+        var none = subscription
+        none.definition.billingThresholds = nil
+        #expect(!Threshold.isEvaluated(none, at: Planning.day(2026, 1, 15)))
+        none.definition.items[1].usageGTE = 5
+        #expect(Threshold.isEvaluated(none, at: Planning.day(2026, 1, 15)))
+    }
+
+    /// The plan bills each metered item's usage since its start; a volume price billed before adds the
+    /// "amount previously billed" line after it (§4.9). The seat is not on it.
+    @Test func planBillsUsageOnly() throws {
+        let at = Planning.day(2026, 1, 15)
+        let span = Planning.period(Planning.day(2026, 1, 1), at)
+        #expect(Threshold.plan(Self.active(), at: at) == [Planning.line(1, span, .usage)])
+        var volume = Self.active(volume: true)
+        let billed = try BilledUsage.after(nil, scheme: volume.prices[1].scheme, usage: ExactDecimal(10000), invoiced: 500000)
+        volume.thresholdBilled[1] = billed
+        #expect(
+            Threshold.plan(volume, at: at) == [
+                PlannedLine(item: 1, period: span, kind: .usage, billed: billed),
+                PlannedLine(item: 1, period: span, kind: .previouslyBilled, billed: billed),
+            ])
+        let credit = try PlannedLine(item: 1, period: span, kind: .previouslyBilled, billed: billed).priced(for: volume)
+        #expect(credit.amount == -500000)
+        #expect(credit.description == "Amount previously billed (at 0.50)")
+    }
+
+    /// Reached at `amount ≥ amount_gte` (10000) or an item's usage ≥ its `usage_gte`.
+    @Test func reachedAtGreaterOrEqual() {
+        var subscription = Self.active()
+        #expect(!Threshold.isReached(subscription, amount: 9999, usage: [1: ExactDecimal(100)]))
+        #expect(Threshold.isReached(subscription, amount: 10000, usage: [:]))
+        subscription.definition.items[1].usageGTE = 100
+        #expect(!Threshold.isReached(subscription, amount: 0, usage: [1: ExactDecimal(99)]))
+        #expect(Threshold.isReached(subscription, amount: 0, usage: [1: ExactDecimal(100)]))
+    }
+}
