@@ -20,8 +20,10 @@ extension BillingEngine {
     /// `now`, one second later, so that the usage of `[usage start, check)` includes every event
     /// timestamped up to `now` (periods are half-open).
     func scheduleThresholdChecks() {
-        for index in thresholdTouched.sorted() where thresholdScheduled.insert(index).inserted {
-            queue.schedule(.threshold(subscription: index), at: now + TimeSpan(seconds: 1))
+        let at = now + TimeSpan(seconds: 1)
+        for index in thresholdTouched.sorted() where thresholdScheduled[index] != at {
+            thresholdScheduled[index] = at
+            queue.schedule(.threshold(subscription: index), at: at)
         }
         thresholdTouched = []
     }

@@ -30,13 +30,13 @@ public final class BillingEngine {
     var previews: [String: Invoice] = [:]
     /// The instant whose due work has had its usage aggregated in one batch (``prefetchUsage()``).
     var prefetchedAt: Instant?
-    /// Customer → the subscriptions (indices) that have or will have billing thresholds: their
-    /// customer's events are received one instant at a time and the thresholds checked after each.
+    /// Customer → the subscriptions (indices) that have or will have billing thresholds: events are then
+    /// received one instant at a time, and each instant of a watched customer's is checked one second later.
     var thresholdWatch: [String: [Int]] = [:]
     /// Subscriptions whose customer's usage reached the store since their thresholds were last checked.
     var thresholdTouched: Set<Int> = []
-    /// Subscriptions whose threshold check is on the queue.
-    var thresholdScheduled: Set<Int> = []
+    /// The latest threshold check on the queue, by subscription.
+    var thresholdScheduled: [Int: Instant] = [:]
 
     public init(simulation: Simulation, store: any BillingStore) throws {
         self.simulation = simulation
@@ -76,7 +76,7 @@ public final class BillingEngine {
             // The instant's work is done: its invoices reach the store together, before the clock moves on.
             if nextWork > now { try await storage.flush() }
             var horizon = min(nextWork, until)
-            // Thresholds are checked at each instant their customers' events are received (ENGINE-RULES "Billing thresholds").
+            // Thresholds are checked after each instant their customers' events are received (ENGINE-RULES "Billing thresholds").
             if !thresholdWatch.isEmpty, let arrival = events.nextArrival { horizon = min(horizon, max(arrival, start)) }
             // The hot loop owns the intake while it runs.
             var local = EventIntake.empty
@@ -155,7 +155,7 @@ public final class BillingEngine {
         case .renew(let index):
             try await renew(index)
         case .threshold(let index):
-            thresholdScheduled.remove(index)
+            if thresholdScheduled[index] == now { thresholdScheduled[index] = nil }
             try await checkThreshold(index)
         case .cancelAt(let index):
             // A cancel_at replaced or cleared since it was scheduled does nothing.
