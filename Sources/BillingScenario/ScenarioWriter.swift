@@ -127,6 +127,7 @@ public enum ScenarioWriter {
         let items = subscription.items.map { item in
             var itemFields = ["id: \(quote(item.id))", "price: \(quote(item.price))"]
             if catalog.price(item.price)?.isMetered == false { itemFields.append("quantity: \(item.quantity)") }
+            if let usage = item.usageGTE { itemFields.append("billing_thresholds: { usage_gte: \(usage) }") }
             return flow(itemFields)
         }
         fields.append("items: [\(items.joined(separator: ", "))]")
@@ -137,7 +138,14 @@ public enum ScenarioWriter {
             fields.append("trial_settings: { end_behavior: { missing_payment_method: \(subscription.trialEndBehavior.rawValue) } }")
         }
         if subscription.prorationBehavior != .createProrations { fields.append("proration_behavior: \(subscription.prorationBehavior.rawValue)") }
+        if let thresholds = subscription.billingThresholds { fields.append(thresholdsYAML(thresholds)) }
         return flow(fields)
+    }
+
+    /// `billing_thresholds: { amount_gte, reset_billing_cycle_anchor }`.
+    static func thresholdsYAML(_ thresholds: BillingThresholds) -> String {
+        let amount = thresholds.amountGTE.map { ["amount_gte: \($0)"] } ?? []
+        return "billing_thresholds: \(flow(amount + ["reset_billing_cycle_anchor: \(thresholds.resetBillingCycleAnchor)"]))"
     }
 
     /// The fields of `update_subscription` (or a preview's `subscription_details`) after `subscription`.
@@ -159,6 +167,7 @@ public enum ScenarioWriter {
         if let cancelAtPeriodEnd = update.cancelAtPeriodEnd { fields.append("cancel_at_period_end: \(cancelAtPeriodEnd)") }
         if let cancelAt = update.cancelAt { fields.append("cancel_at: \(cancelAt)") }
         if update.endsTrial { fields.append("trial_end: now") }
+        if let thresholds = update.billingThresholds { fields.append(thresholdsYAML(thresholds)) }
         return fields
     }
 

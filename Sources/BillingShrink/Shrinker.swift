@@ -501,6 +501,12 @@ struct Session {
         await tryAll(when: { $0.subscriptions.contains { $0.cancelAt != nil } }) { work in
             for index in work.subscriptions.indices { work.subscriptions[index].cancelAt = nil }
         }
+        await tryAll(when: { $0.subscriptions.contains { $0.billingThresholds != nil || $0.items.contains { $0.usageGTE != nil } } }) { work in
+            for index in work.subscriptions.indices {
+                work.subscriptions[index].billingThresholds = nil
+                for item in work.subscriptions[index].items.indices { work.subscriptions[index].items[item].usageGTE = nil }
+            }
+        }
         await tryAll(when: { $0.subscriptions.contains { $0.items.contains { $0.quantity != 1 } } }) { work in
             for index in work.subscriptions.indices {
                 for item in work.subscriptions[index].items.indices { work.subscriptions[index].items[item].quantity = 1 }

@@ -271,12 +271,118 @@ func withUpdates(_ entries: String) -> String {
             ])
         #expect(found.first?.location.line == line(of: "billing_thresholds:", in: yaml))
         #expect(found.first?.location.column == column(of: "billing_thresholds:", in: yaml))
-        let classic = patched(
-            replacing: "    customer: cus_john\n",
-            with: "    customer: cus_john\n    billing_mode: classic\n    billing_thresholds: { amount_gte: 500000 }\n")
-        #expect(diagnostics(classic).map(\.message) == ["subscriptions[0].billing_thresholds: billing_thresholds are not supported yet"])
         let off = patched(replacing: "    customer: cus_john\n", with: "    customer: cus_john\n    billing_thresholds: null\n")
         #expect(diagnostics(off).isEmpty)
+        let item = patched(
+            replacing: "{ id: si_usage, price: price_usage }", with: "{ id: si_usage, price: price_usage, billing_thresholds: { usage_gte: 5 } }")
+        #expect(
+            diagnostics(item).map(\.message) == [
+                "subscriptions[0].items[1].billing_thresholds: billing_thresholds apply to classic subscriptions only (Stripe refuses them with billing_mode flexible)"
+            ])
+        let update = withUpdates(
+            "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, billing_thresholds: { amount_gte: 500000 } }\n")
+        #expect(
+            diagnostics(update).map(\.message) == [
+                "timeline[1].update_subscription.billing_thresholds: billing_thresholds apply to classic subscriptions only (Stripe refuses them with billing_mode flexible)"
+            ])
+    }
+
+    /// The seed as a classic subscription with `thresholds` written under it and `item` on its metered item.
+    func classic(thresholds: String? = nil, item: String? = nil) -> String {
+        var yaml = patched(
+            replacing: "    customer: cus_john\n",
+            with: "    customer: cus_john\n    billing_mode: classic\n" + (thresholds.map { "    billing_thresholds: \($0)\n" } ?? ""))
+        if let item {
+            yaml = yaml.replacingOccurrences(
+                of: "{ id: si_usage, price: price_usage }", with: "{ id: si_usage, price: price_usage, billing_thresholds: \(item) }")
+        }
+        return yaml
+    }
+
+    /// Classic thresholds load as written: the subscription's `amount_gte` and `reset_billing_cycle_anchor`,
+    /// the item's `usage_gte`, and an update's.
+    @Test func classicThresholdsAreRead() throws {
+        let scenario = try loaded(classic(thresholds: "{ amount_gte: 500000, reset_billing_cycle_anchor: true }", item: "{ usage_gte: 2000 }"))
+        let subscription = try #require(scenario.simulation.subscriptions.first)
+        #expect(subscription.billingThresholds == BillingThresholds(amountGTE: 500000, resetBillingCycleAnchor: true))
+        #expect(subscription.items.map(\.usageGTE) == [nil, 2000])
+        let update = classic().replacingOccurrences(
+            of: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
+            with:
+                "    preview_invoice: { subscription: sub_john, as: feb_preview }\n  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, billing_thresholds: { amount_gte: 20000 } }\n"
+        )
+        #expect(
+            try loaded(update).simulation.timeline.last?.action
+                == .updateSubscription(SubscriptionUpdate(subscription: "sub_john", billingThresholds: BillingThresholds(amountGTE: 20000))))
+    }
+
+    struct BadThreshold: CustomTestStringConvertible, Sendable {
+        var thresholds: String?
+        var item: String?
+        var message: String
+        /// Text on the line the error points at.
+        var at: String
+        var testDescription: String { message }
+    }
+
+    static let badThresholds: [BadThreshold] = [
+        BadThreshold(
+            thresholds: "{ amount_gte: 0 }",
+            message:
+                "subscriptions[0].billing_thresholds.amount_gte: expected an amount in minor units from 1 to 99999999 (Stripe's largest amount), found \"0\"",
+            at: "amount_gte: 0"),
+        BadThreshold(
+            thresholds: "{ amount_gte: -5 }",
+            message:
+                "subscriptions[0].billing_thresholds.amount_gte: expected an amount in minor units from 1 to 99999999 (Stripe's largest amount), found \"-5\"",
+            at: "amount_gte: -5"),
+        BadThreshold(
+            thresholds: "{ amount_gte: 100000000 }",
+            message:
+                "subscriptions[0].billing_thresholds.amount_gte: expected an amount in minor units from 1 to 99999999 (Stripe's largest amount), found \"100000000\"",
+            at: "amount_gte: 100000000"),
+        BadThreshold(
+            thresholds: "{ amount_gte: 10000 }",
+            message:
+                "subscriptions[0].billing_thresholds: amount_gte 10000 must exceed the licensed items' amount per period (10000): Stripe refuses it",
+            at: "amount_gte: 10000"),
+        BadThreshold(
+            thresholds: "{ amount_gte: 20000, reset_billing_cycle_anchor: maybe }",
+            message: "subscriptions[0].billing_thresholds.reset_billing_cycle_anchor: expected true or false, found \"maybe\"",
+            at: "reset_billing_cycle_anchor: maybe"),
+        BadThreshold(
+            thresholds: "{ amount_gte: 20000, usage_gte: 5 }",
+            message: "subscriptions[0].billing_thresholds: unknown field `usage_gte`",
+            at: "usage_gte: 5"),
+        BadThreshold(
+            item: "{ usage_gte: 0 }",
+            message: "subscriptions[0].items[1].billing_thresholds.usage_gte: expected a whole number of units ≥ 1, found \"0\"",
+            at: "usage_gte: 0"),
+        BadThreshold(
+            item: "{ usage_gte: 1.5 }",
+            message: "subscriptions[0].items[1].billing_thresholds.usage_gte: expected a whole number of units ≥ 1, found \"1.5\"",
+            at: "usage_gte: 1.5"),
+    ]
+
+    /// Each bad value is an error at its line (BILLING-SEMANTICS §5.9; Stripe's amount limit).
+    @Test(arguments: badThresholds) func badThresholdsAreErrors(_ bad: BadThreshold) {
+        let yaml = classic(thresholds: bad.thresholds, item: bad.item)
+        let found = diagnostics(yaml)
+        #expect(found.map(\.message).first == bad.message)
+        #expect(found.first?.location.line == line(of: bad.at, in: yaml))
+    }
+
+    /// `usage_gte` belongs on a metered item: on a licensed one it is an error at the field.
+    @Test func usageThresholdOnALicensedItemIsAnError() {
+        let yaml = classic().replacingOccurrences(
+            of: "{ id: si_license, price: price_license, quantity: 1 }",
+            with: "{ id: si_license, price: price_license, quantity: 1, billing_thresholds: { usage_gte: 5 } }")
+        let found = diagnostics(yaml)
+        #expect(
+            found.map(\.message) == [
+                "subscriptions[0].items[0].billing_thresholds: usage_gte applies to metered items only (`price_license` is licensed)"
+            ])
+        #expect(found.first?.location.line == line(of: "usage_gte: 5", in: yaml))
     }
 
     /// A preview's `subscription_details` is checked like an update and changes nothing after it.

@@ -17,7 +17,10 @@ extension BillingEngine {
         subscription.pendingUsage = []
         for plan in planned + held {
             let (line, query) = try await price(plan, of: subscription)
-            if let query { usageLines.append(Draft.UsageLine(index: lines.count, query: query, price: subscription.prices[plan.item])) }
+            // A threshold invoice's usage is not re-aggregated: its usage start stays, and later usage is billed next.
+            if let query, reason != .subscriptionThreshold {
+                usageLines.append(Draft.UsageLine(index: lines.count, query: query, price: subscription.prices[plan.item], billed: plan.billed))
+            }
             subscription.recordCharge(line, for: plan)
             lines.append(line)
         }

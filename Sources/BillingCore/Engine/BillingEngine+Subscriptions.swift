@@ -64,6 +64,7 @@ extension BillingEngine {
         endsWithPeriod(index)
         subscriptions[index].usageStart = next.start
         subscriptions[index].slotUsageStart = [:]
+        subscriptions[index].thresholdBilled = [:]
         try await createInvoice(for: index, reason: .subscriptionCycle, period: ended, lines: lines, finalizingFrom: ended.end)
         queue.schedule(.renew(subscription: index), at: next.end)
     }
@@ -164,6 +165,7 @@ extension BillingEngine {
         let plan = try Update.plan(update, of: subscriptions[index], at: now, catalog: simulation.catalog)
         let resetsPeriod = plan.subscription.period != subscriptions[index].period
         subscriptions[index] = plan.subscription
+        if let thresholds = update.billingThresholds { subscriptions[index].definition.billingThresholds = thresholds }
         let lines = plan.usage + plan.advance + plan.prorations
         let nothingToInvoice = lines.isEmpty && subscriptions[index].pending.isEmpty && subscriptions[index].pendingUsage.isEmpty
         if let period = plan.invoicePeriod, !nothingToInvoice {

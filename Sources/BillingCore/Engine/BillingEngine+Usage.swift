@@ -4,6 +4,9 @@ extension BillingEngine {
     func ingest(_ batch: [RecordedMeterEvent]) async throws {
         guard !batch.isEmpty else { return }
         prefetchedAt = nil
+        if !thresholdWatch.isEmpty {
+            for event in batch { if let watched = thresholdWatch[event.customer] { thresholdTouched.formUnion(watched) } }
+        }
         try await storage.ingest(batch)
     }
 
@@ -35,7 +38,7 @@ extension BillingEngine {
             let subscription = subscriptions[index]
             guard subscription.lifecycle.periodEnded() == .billRenewal else { return [] }
             return Renewal.plan(subscription).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, of: subscription) }
-        case .expire, .start, .timeline, .cancelAt:
+        case .expire, .start, .timeline, .cancelAt, .threshold:
             return []
         }
     }

@@ -30,6 +30,13 @@ public final class BillingEngine {
     var previews: [String: Invoice] = [:]
     /// The instant whose due work has had its usage aggregated in one batch (``prefetchUsage()``).
     var prefetchedAt: Instant?
+    /// Customer → the subscriptions (indices) that have or will have billing thresholds: events are then
+    /// received one instant at a time, and each instant of a watched customer's is checked one second later.
+    var thresholdWatch: [String: [Int]] = [:]
+    /// Subscriptions whose customer's usage reached the store since their thresholds were last checked.
+    var thresholdTouched: Set<Int> = []
+    /// The latest threshold check on the queue, by subscription.
+    var thresholdScheduled: [Int: Instant] = [:]
 
     public init(simulation: Simulation, store: any BillingStore) throws {
         self.simulation = simulation
@@ -47,6 +54,7 @@ public final class BillingEngine {
         for (index, entry) in simulation.timeline.enumerated() {
             queue.schedule(.timeline(entry: index), at: entry.at)
         }
+        thresholdWatch = Self.thresholdWatch(simulation)
     }
 
     /// Runs the clock from `clock.start` to `clock.until` over the events of `source`.
@@ -67,7 +75,9 @@ public final class BillingEngine {
             let nextWork = queue.nextInstant ?? Instant.distantFuture
             // The instant's work is done: its invoices reach the store together, before the clock moves on.
             if nextWork > now { try await storage.flush() }
-            let horizon = min(nextWork, until)
+            var horizon = min(nextWork, until)
+            // Thresholds are checked after each instant their customers' events are received (ENGINE-RULES "Billing thresholds").
+            if !thresholdWatch.isEmpty, let arrival = events.nextArrival { horizon = min(horizon, max(arrival, start)) }
             // The hot loop owns the intake while it runs.
             var local = EventIntake.empty
             swap(&local, &intake)
@@ -82,6 +92,10 @@ public final class BillingEngine {
             swap(&local, &intake)
             if !intake.lateCandidates.isEmpty { countLateEvents() }
             try await storage.settle()
+            if !thresholdTouched.isEmpty { scheduleThresholdChecks() }
+            if !thresholdWatch.isEmpty, let arrival = events.nextArrival, max(arrival, start) <= min(queue.nextInstant ?? .distantFuture, until) {
+                continue
+            }
             guard let at = queue.nextInstant, at <= until else { break }
             now = max(now, at)
             if prefetchedAt != now { try await prefetchUsage() }
@@ -120,7 +134,7 @@ public final class BillingEngine {
     func subscriptionIndex(concernedBy work: Work) -> Int? {
         switch work {
         case .finalize(let id): drafts[id].flatMap { subscriptionIndexByID[$0.invoice.subscription] }
-        case .expire(let index), .start(let index), .renew(let index), .cancelAt(let index): index
+        case .expire(let index), .start(let index), .renew(let index), .cancelAt(let index), .threshold(let index): index
         case .timeline(let entry):
             switch simulation.timeline[entry].action {
             case .cancelSubscription(let id, _, _), .previewInvoice(let id, _): subscriptionIndexByID[id]
@@ -141,6 +155,9 @@ public final class BillingEngine {
             try await start(index)
         case .renew(let index):
             try await renew(index)
+        case .threshold(let index):
+            if thresholdScheduled[index] == now { thresholdScheduled[index] = nil }
+            try await checkThreshold(index)
         case .cancelAt(let index):
             // A cancel_at replaced or cleared since it was scheduled does nothing.
             guard let scheduled = subscriptions[index].cancelAt, scheduled.at == now else { return }

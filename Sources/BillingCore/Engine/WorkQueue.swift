@@ -8,11 +8,16 @@ enum Work: Sendable, Hashable {
     /// A `cancel_at` inside the current period (Docs/ENGINE-RULES.md, "cancel_at").
     case cancelAt(subscription: Int)
     case timeline(entry: Int)
+    /// The billing thresholds of a subscription, one second after its customer's events were received
+    /// (Docs/ENGINE-RULES.md, "Billing thresholds").
+    case threshold(subscription: Int)
 
     /// The order of kinds at one instant (Docs/ENGINE-RULES.md, "Time and the test clock"):
-    /// finalizations, expiries, then starts and renewals in subscription order, then the timeline in file order.
+    /// threshold checks (in subscription order), finalizations, expiries, then starts and renewals in
+    /// subscription order, then the timeline in file order.
     var rank: (Int, Int) {
         switch self {
+        case .threshold(let index): (-1, index)
         case .finalize: (0, 0)
         case .expire: (0, 1)
         case .start(let index), .renew(let index), .cancelAt(let index): (1, index)

@@ -9,6 +9,8 @@ struct Draft: Sendable, Hashable {
         var index: Int
         var query: UsageQuery
         var price: Price
+        /// What threshold invoices already billed of the line's usage (``ThresholdRating``).
+        var billed: BilledUsage? = nil
     }
 
     var invoice: Invoice
@@ -18,9 +20,10 @@ struct Draft: Sendable, Hashable {
     /// at finalization (events received during the grace land on the invoice).
     mutating func rerate(_ usageLine: UsageLine, quantity: ExactDecimal) throws(AmountOverflow) {
         let old = invoice.lines[usageLine.index]
+        let rated = ThresholdRating.rate(usageLine.price.scheme, usage: quantity, after: usageLine.billed)
         invoice.lines[usageLine.index] = try InvoiceLine(
             id: old.id, price: old.price, subscriptionItem: old.subscriptionItem, description: old.description, period: old.period,
-            quantity: quantity, rated: Rating.rate(usageLine.price.scheme, quantity: quantity), proration: old.proration, metered: true)
+            quantity: rated.quantity, rated: rated.rated, proration: old.proration, metered: true)
     }
 }
 
@@ -32,7 +35,7 @@ enum Finalization {
     static func instant(of reason: BillingReason, collection: CollectionMethod, created: Instant, grace: TimeSpan) -> Instant {
         switch reason {
         case .subscriptionCycle: created + grace
-        case .subscriptionCreate, .subscriptionUpdate, .upcoming: collection == .sendInvoice ? created + .hours(1) : created
+        case .subscriptionCreate, .subscriptionUpdate, .subscriptionThreshold, .upcoming: collection == .sendInvoice ? created + .hours(1) : created
         }
     }
 

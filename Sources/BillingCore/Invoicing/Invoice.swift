@@ -8,6 +8,8 @@ public enum BillingReason: String, Sendable, Hashable, CaseIterable {
     case subscriptionCreate = "subscription_create"
     case subscriptionCycle = "subscription_cycle"
     case subscriptionUpdate = "subscription_update"
+    /// A billing threshold was reached (Docs/ENGINE-RULES.md, "Billing thresholds").
+    case subscriptionThreshold = "subscription_threshold"
     case upcoming
 }
 

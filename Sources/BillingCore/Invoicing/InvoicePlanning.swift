@@ -128,9 +128,7 @@ enum Renewal {
     static func plan(_ subscription: BilledSubscription) -> (next: Period, lines: [PlannedLine]) {
         let ended = subscription.period
         let next = Period(start: ended.end, end: subscription.periodEnd(after: ended.end))
-        let arrears = subscription.meteredItems.map {
-            PlannedLine(item: $0, period: Period(start: subscription.usageStart(of: $0), end: ended.end), kind: .usage)
-        }
+        let arrears = subscription.meteredItems.flatMap { subscription.usageLines(of: $0, until: ended.end) }
         let advance = subscription.licensedItems.map { PlannedLine(item: $0, period: next, kind: .licensed) }
         return (next, arrears + advance)
     }
@@ -138,7 +136,7 @@ enum Renewal {
     /// The final invoice of `cancel_at_period_end` at the period end: the metered lines of
     /// ``plan(_:)``, no licensed line (no period starts).
     static func finalLines(_ subscription: BilledSubscription) -> [PlannedLine] {
-        plan(subscription).lines.filter { $0.kind == .usage }
+        plan(subscription).lines.filter { $0.kind != .licensed }
     }
 }
 
@@ -161,9 +159,7 @@ enum Cancellation {
     static func plan(_ subscription: BilledSubscription, at instant: Instant, invoiceNow: Bool, prorate: Bool) -> [PlannedLine] {
         var lines: [PlannedLine] = []
         if invoiceNow {
-            lines += subscription.meteredItems.map {
-                PlannedLine(item: $0, period: Period(start: subscription.usageStart(of: $0), end: instant), kind: .usage)
-            }
+            lines += subscription.meteredItems.flatMap { subscription.usageLines(of: $0, until: instant) }
         }
         if prorate && instant < subscription.period.end {
             let unused = Period(start: instant, end: subscription.period.end)
@@ -223,9 +219,7 @@ enum Update {
         var usage: [PlannedLine] = []
         var prorations: [PlannedLine] = []
         var credited: Set<Int> = []
-        func usageSoFar(_ slot: Int) -> PlannedLine {
-            PlannedLine(item: slot, period: Period(start: updated.usageStart(of: slot), end: instant), kind: .usage)
-        }
+        func usageSoFar(_ slot: Int) -> [PlannedLine] { updated.usageLines(of: slot, until: instant) }
         func credit(_ slot: Int) {
             credited.insert(slot)
             guard prorates else { return }
@@ -257,18 +251,18 @@ enum Update {
                 if !updated.prices[slot].isMetered {
                     credit(slot)
                 } else if flexible && prorates {
-                    usage.append(usageSoFar(slot))
+                    usage += usageSoFar(slot)
                 }
                 updated.close(slot)
             case .change(let item, let price, let quantity):
                 let slot = try openSlot(item)
                 let old = updated.definition.items[slot]
-                let new = SubscriptionItem(id: old.id, price: price ?? old.price, quantity: quantity ?? old.quantity)
+                let new = SubscriptionItem(id: old.id, price: price ?? old.price, quantity: quantity ?? old.quantity, usageGTE: old.usageGTE)
                 guard new != old else { continue }
                 if !updated.prices[slot].isMetered {
                     credit(slot)
                 } else if flexible && !trialing {
-                    usage.append(usageSoFar(slot))
+                    usage += usageSoFar(slot)
                 }
                 try open(new, replacing: slot)
             case .add(let item, let price, let quantity):
@@ -281,8 +275,9 @@ enum Update {
             }
             if !flexible {
                 for slot in updated.meteredItems {
-                    usage.append(usageSoFar(slot))
+                    usage += usageSoFar(slot)
                     updated.slotUsageStart[slot] = instant
+                    updated.thresholdBilled[slot] = nil
                 }
             }
             return Plan(
@@ -292,11 +287,12 @@ enum Update {
         // billing_cycle_anchor: now (§5.1): every licensed item's unused time is credited, the usage so far
         // is billed, and a new full period starts now.
         for slot in subscription.licensedItems where !credited.contains(slot) { credit(slot) }
-        usage += updated.meteredItems.map(usageSoFar)
+        usage += updated.meteredItems.flatMap(usageSoFar)
         updated.schedule = BillingSchedule(anchor: instant, interval: updated.schedule.interval)
         updated.period = Period(start: instant, end: updated.schedule.nextBoundary(after: instant))
         updated.usageStart = instant
         updated.slotUsageStart = [:]
+        updated.thresholdBilled = [:]
         let advance = updated.licensedItems.map { PlannedLine(item: $0, period: updated.period, kind: .licensed) }
         return Plan(
             subscription: updated, usage: usage, advance: advance, prorations: prorations,

@@ -14,11 +14,15 @@ struct PlannedLine: Sendable, Hashable {
         case remaining
         /// A licensed item's zero-amount line for its trial (Docs/ENGINE-RULES.md, "Trials").
         case trial
+        /// A volume price's credit for what threshold invoices billed of the period's usage (§4.9).
+        case previouslyBilled
     }
 
     var item: Int
     var period: Period
     var kind: Kind
+    /// A `usage` or `previouslyBilled` line: what threshold invoices already billed of the usage (``ThresholdRating``).
+    var billed: BilledUsage? = nil
 
     /// The aggregation a `usage` line bills: its item's meter, for the subscription's customer, over its period.
     /// `keys` gives the (meter, customer) key the store indexes usage by.
@@ -75,8 +79,14 @@ struct PlannedLine: Sendable, Hashable {
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
             return try make(quantity: .zero, rated: rated, proration: false, description: LineDescription.meteredInArrears(product: productName))
         case .usage:
-            let rated = Rating.rate(price.scheme, quantity: usage)
-            return try make(quantity: usage, rated: rated, proration: false, description: LineDescription.usage(product: productName))
+            let (quantity, rated) = ThresholdRating.rate(price.scheme, usage: usage, after: billed)
+            return try make(quantity: quantity, rated: rated, proration: false, description: LineDescription.usage(product: productName))
+        case .previouslyBilled:
+            let quantity = billed?.quantity ?? .zero
+            let description = LineDescription.previouslyBilled(unitAmount: billed?.unitAmount ?? .zero, currency: price.currency)
+            return try InvoiceLine(
+                price: price.id, subscriptionItem: item.id, description: description, period: period, quantity: quantity,
+                rated: RatedAmount(exact: ExactDecimal(-(billed?.amount ?? 0))), proration: false, metered: false)
         }
     }
 }
@@ -101,4 +111,10 @@ enum LineDescription {
 
     /// A metered line.
     static func usage(product: String) -> String { "\(product) usage" }
+
+    /// A volume price's credit for what threshold invoices billed (§4.9): "Amount previously billed
+    /// (at 0.50)", the unit amount the last of them billed, in major units.
+    static func previouslyBilled(unitAmount: ExactDecimal, currency: Currency) -> String {
+        "Amount previously billed (at \(currency.majorUnits(unitAmount)))"
+    }
 }

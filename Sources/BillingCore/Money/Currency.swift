@@ -71,6 +71,18 @@ public struct Currency: Sendable, Hashable, Comparable, CustomStringConvertible 
         return "\(code.uppercased()) \(sign)\(magnitude / divisor).\(fraction)"
     }
 
+    /// A unit amount in minor units shown in major units without the code: `50` → `0.50` (USD), a
+    /// decimal one with its digits: `0.5` → `0.005`.
+    func majorUnits(_ minor: ExactDecimal) -> String {
+        if minor.isInteger, let whole = minor.int64 {
+            let text = format(whole)
+            return String(text[text.index(after: text.firstIndex(of: " ") ?? text.startIndex)...])
+        }
+        var divisor: Int64 = 1
+        for _ in 0..<exponent { divisor *= 10 }
+        return minor.scaled(by: 1, over: divisor).description
+    }
+
     /// `8000 (USD 80.00)`: the form diffs and reports use.
     public func describe<Minor: BinaryInteger>(_ minor: Minor) -> String { "\(minor) (\(format(minor)))" }
 }

@@ -45,6 +45,9 @@ struct BilledSubscription: Sendable, Hashable {
     /// Stripe's `cancel_at` after the current period end: the period that contains it is cut short
     /// there (``periodEnd(after:)``) and is the last one.
     var endsAt: Instant?
+    /// What threshold invoices billed of each metered slot's usage not yet invoiced otherwise (Docs/ENGINE-RULES.md,
+    /// "Billing thresholds"); cleared wherever the slot's usage start moves.
+    var thresholdBilled: [Int: BilledUsage] = [:]
 
     /// A subscription that has not started: its period is empty at its start until the first invoice is planned.
     /// `prices` (one per item, at least one) set the schedule's interval; `productNames` default to the product ids.
@@ -87,6 +90,19 @@ struct BilledSubscription: Sendable, Hashable {
     /// Where the usage of `slot` not yet invoiced starts.
     func usageStart(of slot: Int) -> Instant { max(usageStart, slotUsageStart[slot] ?? usageStart) }
 
+    /// The lines that bill `slot`'s usage not yet invoiced, up to `end`: the usage line (after what
+    /// threshold invoices billed of it) and, for a volume price they billed, the "amount previously
+    /// billed" credit (§4.9).
+    func usageLines(of slot: Int, until end: Instant) -> [PlannedLine] {
+        let period = Period(start: usageStart(of: slot), end: end)
+        let billed = thresholdBilled[slot]
+        var lines = [PlannedLine(item: slot, period: period, kind: .usage, billed: billed)]
+        if let billed, case .volume = prices[slot].scheme {
+            lines.append(PlannedLine(item: slot, period: period, kind: .previouslyBilled, billed: billed))
+        }
+        return lines
+    }
+
     /// Opens a slot for `item` at `price` (usage from `instant`), after the open slots or in place of `closing`.
     mutating func open(_ item: SubscriptionItem, price: Price, productName: String, at instant: Instant, replacing closing: Int? = nil) -> Int {
         let slot = prices.count
@@ -113,7 +129,7 @@ struct BilledSubscription: Sendable, Hashable {
         switch plan.kind {
         case .licensed where plan.period == period: debits[id] = [debit]
         case .remaining: debits[id, default: []].append(debit)
-        case .licensed, .usage, .zero, .credit, .trial: break
+        case .licensed, .usage, .zero, .credit, .trial, .previouslyBilled: break
         }
     }
 

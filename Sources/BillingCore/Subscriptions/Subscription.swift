@@ -35,11 +35,27 @@ public struct SubscriptionItem: Sendable, Hashable {
     public var id: String
     public var price: String
     public var quantity: Int64
+    /// `billing_thresholds.usage_gte` of a metered item (Docs/ENGINE-RULES.md, "Billing thresholds").
+    public var usageGTE: Int64?
 
-    public init(id: String, price: String, quantity: Int64 = 1) {
+    public init(id: String, price: String, quantity: Int64 = 1, usageGTE: Int64? = nil) {
         self.id = id
         self.price = price
         self.quantity = quantity
+        self.usageGTE = usageGTE
+    }
+}
+
+/// A subscription's `billing_thresholds` (BILLING-SEMANTICS §5.9; classic only).
+public struct BillingThresholds: Sendable, Hashable {
+    /// `amount_gte` in minor units: an invoice as soon as the next invoice's amount so far reaches it.
+    public var amountGTE: Int64?
+    /// `reset_billing_cycle_anchor`: the threshold invoice starts a new full period.
+    public var resetBillingCycleAnchor: Bool
+
+    public init(amountGTE: Int64?, resetBillingCycleAnchor: Bool = false) {
+        self.amountGTE = amountGTE
+        self.resetBillingCycleAnchor = resetBillingCycleAnchor
     }
 }
 
@@ -66,16 +82,19 @@ public struct Subscription: Sendable, Hashable {
     public var prorationBehavior: ProrationBehavior
     /// `cancel_at` at creation (Docs/ENGINE-RULES.md, "cancel_at"): the period containing it ends there.
     public var cancelAt: Instant?
+    /// `billing_thresholds` (classic only; an update can set them later).
+    public var billingThresholds: BillingThresholds?
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
         billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
         items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false, trialEnd: Instant? = nil,
         trialEndBehavior: TrialEndBehavior = .createInvoice, prorationBehavior: ProrationBehavior = .createProrations,
-        cancelAt: Instant? = nil, source: String? = nil
+        cancelAt: Instant? = nil, billingThresholds: BillingThresholds? = nil, source: String? = nil
     ) {
         self.source = source
         self.cancelAt = cancelAt
+        self.billingThresholds = billingThresholds
         self.trialEnd = trialEnd
         self.trialEndBehavior = trialEndBehavior
         self.prorationBehavior = prorationBehavior
@@ -137,11 +156,15 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     public var cancelAt: Instant?
     /// `trial_end: now`: a trialing subscription's trial ends at the update (Docs/ENGINE-RULES.md, "Trials").
     public var endsTrial: Bool
+    /// `billing_thresholds` when written: they replace the subscription's (Docs/ENGINE-RULES.md, "Billing thresholds").
+    public var billingThresholds: BillingThresholds?
 
     public init(
         subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,
-        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil, endsTrial: Bool = false
+        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil, endsTrial: Bool = false,
+        billingThresholds: BillingThresholds? = nil
     ) {
+        self.billingThresholds = billingThresholds
         self.endsTrial = endsTrial
         self.cancelAt = cancelAt
         self.subscription = subscription

@@ -255,7 +255,7 @@ enum StripeFields {
         fields: [
             "id": .billed,
             "object": objectType,
-            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "billing_thresholds": .billed,
             "created": created,
             "current_period_end": state,
             "current_period_start": state,
@@ -376,7 +376,7 @@ enum FormatFields {
             "trial_end": .billed,
             "discounts": .notSupportedYet(money),
             "default_tax_rates": .notSupportedYet(money),
-            "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
+            "billing_thresholds": .billed,
             "collection_method": .notSupportedYet("changing collection_method is not supported yet", defaults: ["charge_automatically"]),
             "days_until_due": .notSupportedYet("changing days_until_due is not supported yet"),
             "default_payment_method": .notSupportedYet("a subscription's default_payment_method is not supported yet"),

@@ -32,15 +32,11 @@ extension ScenarioReader {
             if collection == .chargeAutomatically { value.error("days_until_due applies only to collection_method: send_invoice") }
             return value.int(0...Int64(Int32.max))
         }
-        if let thresholds = fields.entry("billing_thresholds"), !thresholds.value.isOff() {
-            // Stripe: billing thresholds are incompatible with flexible billing mode (§5.3(11), §5.9).
-            let message =
-                mode == .flexible
-                ? "billing_thresholds apply to classic subscriptions only (Stripe refuses them with billing_mode flexible)"
-                : "billing_thresholds are not supported yet"
-            sink.report(thresholds.value.path, message, at: thresholds.keyLocation)
+        let thresholds = readBillingThresholds(fields, mode: mode)
+        let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer, mode: mode) }
+        if let amount = thresholds.value?.amountGTE, let items, let entry = fields.entry("billing_thresholds") {
+            checkLicensedCost(below: amount, items: items, at: entry.value)
         }
-        let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer) }
         // Stripe refuses an anchor later than the next natural billing date (one interval after the start).
         if let anchor, let anchorValue, let created, let first = items?.first.flatMap({ priceObject($0.price) }) {
             let natural = first.interval.boundary(1, from: created)
@@ -87,14 +83,52 @@ extension ScenarioReader {
         }
 
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
-            let trialEndBehavior, let prorationBehavior
+            let trialEndBehavior, let prorationBehavior, thresholds.valid
         else { return nil }
         subscriptionLocations[id] = fields.location
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
             collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd,
             trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior, cancelAt: cancelAt,
-            source: "\(fields.location)")
+            billingThresholds: thresholds.value, source: "\(fields.location)")
+    }
+
+    /// `billing_thresholds: { amount_gte, reset_billing_cycle_anchor }` of a subscription or an update
+    /// (BILLING-SEMANTICS §5.9): classic only (Stripe refuses them in flexible mode, §5.3(11));
+    /// `amount_gte` from 1 to Stripe's largest amount; `value` is `nil` when absent or off, `valid` false on a problem.
+    func readBillingThresholds(_ fields: Fields, mode: BillingMode?) -> (value: BillingThresholds?, valid: Bool) {
+        guard let entry = fields.entry("billing_thresholds") else { return (nil, true) }
+        guard !entry.value.isOff() else { return (nil, true) }
+        if mode == .flexible {
+            sink.report(
+                entry.value.path, "billing_thresholds apply to classic subscriptions only (Stripe refuses them with billing_mode flexible)",
+                at: entry.keyLocation)
+            entry.value.mapping { $0.ignore(["amount_gte", "reset_billing_cycle_anchor"]) }
+            return (nil, false)
+        }
+        let read = entry.value.mapping { thresholds -> BillingThresholds? in
+            let amountValue = thresholds.optional("amount_gte")
+            let amount = amountValue?.integer(
+                1...StripeLimits.maxAmount, "an amount in minor units from 1 to \(StripeLimits.maxAmount) (Stripe's largest amount)")
+            let reset = thresholds.read("reset_billing_cycle_anchor", default: false) { $0.bool() }
+            guard let reset, amountValue == nil || amount != nil else { return nil }
+            return BillingThresholds(amountGTE: amount, resetBillingCycleAnchor: reset)
+        }
+        guard let thresholds = read ?? nil else { return (nil, false) }
+        return (thresholds, true)
+    }
+
+    /// `amount_gte` must exceed what the licensed items cost per period (§5.9: Stripe refuses a threshold
+    /// every renewal would reach).
+    func checkLicensedCost(below amount: Int64, items: [SubscriptionItem], at value: YAMLValue) {
+        var cost = ExactDecimal.zero
+        for item in items {
+            guard let price = priceObject(item.price), !price.isMetered else { continue }
+            cost = cost + Rating.rate(price.scheme, quantity: ExactDecimal(item.quantity)).exact
+        }
+        if ExactDecimal(amount) <= cost {
+            value.error("amount_gte \(amount) must exceed the licensed items' amount per period (\(cost.rounded().description)): Stripe refuses it")
+        }
     }
 
     /// `trial_end` (a timestamp, or `now`: no trial) or `trial_period_days`: the trial's end, at most two
@@ -128,7 +162,7 @@ extension ScenarioReader {
 
     /// The items of one subscription. Ids default to `si_<subscription>_<index>`; all prices must
     /// share one currency (the customer's, when it has one) and one interval, each price once.
-    func readItems(_ value: YAMLValue, subscription: String, customer: Customer?) -> [SubscriptionItem]? {
+    func readItems(_ value: YAMLValue, subscription: String, customer: Customer?, mode: BillingMode? = nil) -> [SubscriptionItem]? {
         sink.clean {
             guard let list = itemList(value) else { return nil }
             if list.isEmpty { value.error("a subscription needs at least one item") }
@@ -165,11 +199,32 @@ extension ScenarioReader {
                         )
                     }
                     if first == nil { first = (price, priceValue.path) }
-                    guard let id, let quantity else { return nil }
-                    return SubscriptionItem(id: id, price: price.id, quantity: quantity)
+                    let usageGTE = readUsageThreshold(fields, price: price, mode: mode)
+                    guard let id, let quantity, usageGTE.valid else { return nil }
+                    return SubscriptionItem(id: id, price: price.id, quantity: quantity, usageGTE: usageGTE.value)
                 } ?? nil
             }
         }
+    }
+
+    /// An item's `billing_thresholds: { usage_gte }` (§5.9): a positive whole number of units, on a
+    /// metered item of a classic subscription only.
+    func readUsageThreshold(_ fields: Fields, price: Price, mode: BillingMode?) -> (value: Int64?, valid: Bool) {
+        guard let entry = fields.entry("billing_thresholds") else { return (nil, true) }
+        guard !entry.value.isOff() else { return (nil, true) }
+        let usage = entry.value.mapping { thresholds in
+            thresholds.required("usage_gte")?.integer(1...Int64.max, "a whole number of units ≥ 1")
+        }
+        guard case .some(.some(let gte)) = usage else { return (nil, false) }
+        if mode == .flexible {
+            entry.value.error("billing_thresholds apply to classic subscriptions only (Stripe refuses them with billing_mode flexible)")
+            return (nil, false)
+        }
+        if !price.isMetered {
+            entry.value.error("usage_gte applies to metered items only (`\(price.id)` is licensed)")
+            return (nil, false)
+        }
+        return (gte, true)
     }
 
     /// `items` as a list, or as the list object Stripe's API returns (`{ object: list, data: [...] }`).

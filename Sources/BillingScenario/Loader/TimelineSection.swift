@@ -144,6 +144,7 @@ extension ScenarioReader {
             if let at, instant <= at { value.error("must be after the update (\(at))") }
             return instant
         }
+        let thresholds = readBillingThresholds(fields, mode: subscription?.billingMode)
         guard let subscription, let subscriptionValue, let at,
             var state = timelineState(of: subscription, changedAt: at, by: "update_subscription", at: subscriptionValue)
         else {
@@ -151,7 +152,7 @@ extension ScenarioReader {
             return nil
         }
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
-        guard let behavior, let resetsAnchor, let endsTrial else { return nil }
+        guard let behavior, let resetsAnchor, let endsTrial, thresholds.valid else { return nil }
         checkProrationDate(prorationDate, at: prorationDateValue, of: state, changedAt: at)
         if resetsAnchor, !endsTrial, state.isTrialing(at: at), let anchorValue, let trialEnd = state.trialEnd {
             // Stripe: subscription_update_trial_after_billing_cycle_anchor.
@@ -182,7 +183,7 @@ extension ScenarioReader {
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
             resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
-            endsTrial: endsTrial)
+            endsTrial: endsTrial, billingThresholds: thresholds.value)
     }
 
     /// `add_invoice_item` with `amount`, `currency` and `description`, pending until `subscription`'s next
