@@ -7,8 +7,13 @@ public struct Customer: Sendable, Hashable {
     public var balance: Int64
     /// `invoice_settings.default_payment_method`; `nil` means no payment method on file.
     public var defaultPaymentMethod: String?
+    /// `discount.coupon`: a customer-wide coupon's id, applied at the clock's start.
+    public var discount: String?
 
-    public init(id: String, name: String = "", currency: Currency? = nil, balance: Int64 = 0, defaultPaymentMethod: String? = nil) {
+    public init(
+        id: String, name: String = "", currency: Currency? = nil, balance: Int64 = 0, defaultPaymentMethod: String? = nil, discount: String? = nil
+    ) {
+        self.discount = discount
         self.id = id
         self.name = name
         self.currency = currency
@@ -64,14 +69,17 @@ public struct Subscription: Sendable, Hashable {
     public var trialEndBehavior: TrialEndBehavior
     /// `proration_behavior` at creation: `none` makes a future anchor's stub free, with no first invoice.
     public var prorationBehavior: ProrationBehavior
+    /// `discounts[].coupon`: the coupons' ids, applied at `created`, in order.
+    public var discounts: [String] = []
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
         billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
         items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false, trialEnd: Instant? = nil,
         trialEndBehavior: TrialEndBehavior = .createInvoice, prorationBehavior: ProrationBehavior = .createProrations,
-        source: String? = nil
+        discounts: [String] = [], source: String? = nil
     ) {
+        self.discounts = discounts
         self.source = source
         self.trialEnd = trialEnd
         self.trialEndBehavior = trialEndBehavior
@@ -134,11 +142,15 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     public var cancelAt: Instant?
     /// `trial_end: now`: a trialing subscription's trial ends at the update (Docs/ENGINE-RULES.md, "Trials").
     public var endsTrial: Bool
+    /// `discounts` when written: the coupons' ids that replace the subscription's, applied at the update.
+    public var discounts: [String]?
 
     public init(
         subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,
-        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil, endsTrial: Bool = false
+        resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil, endsTrial: Bool = false,
+        discounts: [String]? = nil
     ) {
+        self.discounts = discounts
         self.endsTrial = endsTrial
         self.cancelAt = cancelAt
         self.subscription = subscription

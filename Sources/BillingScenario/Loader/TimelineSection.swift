@@ -130,14 +130,17 @@ extension ScenarioReader {
             return nil
         }
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
-        guard let behavior, let resetsAnchor, let endsTrial else { return nil }
+        let currency = state.items.first?.price.currency
+        let discountsValue = fields.optional("discounts")
+        let discounts = discountsValue.map { readDiscounts($0, currency: currency) }
+        guard let behavior, let resetsAnchor, let endsTrial, discounts.map({ $0 != nil }) ?? true else { return nil }
         state.lastChange = at
         if let cancelAt { state.cancelAt = cancelAt }
         subscriptionStates[subscription.id] = state
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
             resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
-            endsTrial: endsTrial)
+            endsTrial: endsTrial, discounts: discounts ?? nil)
     }
 
     /// `add_invoice_item` with `amount`, `currency` and `description`, pending until `subscription`'s next
