@@ -11,14 +11,19 @@ extension BillingEngine {
         return [discount.coupon]
     }
 
-    /// Marks the `once` coupons that discounted `invoice` as used (a coupon that took nothing off, on
-    /// an invoice with nothing to discount, stays for the next one: Stripe ignores coupons on zero-cost invoices).
+    /// Marks the `once` coupons that discounted `invoice`, created now by ``activeCoupons(for:at:)``, as
+    /// used: the subscription's own when it had active ones, else its customer's (a coupon that took
+    /// nothing off, on an invoice with nothing to discount, stays for the next one: Stripe ignores
+    /// coupons on zero-cost invoices).
     func useOnceCoupons(of invoice: Invoice, subscription index: Int) {
         let used = Set(invoice.totalDiscountAmounts.filter { $0.amount > 0 }.map(\.discount))
         guard !used.isEmpty else { return }
-        for position in subscriptions[index].discounts.indices
-        where subscriptions[index].discounts[position].coupon.duration == .once && used.contains(subscriptions[index].discounts[position].coupon.id) {
-            subscriptions[index].discounts[position].used = true
+        let discounts = subscriptions[index].discounts
+        guard !discounts.contains(where: { $0.isActive(at: now) }) else {
+            for (position, discount) in discounts.enumerated() where discount.coupon.duration == .once && used.contains(discount.coupon.id) {
+                subscriptions[index].discounts[position].used = true
+            }
+            return
         }
         let customer = invoice.customer
         if let discount = customerDiscounts[customer], discount.coupon.duration == .once, used.contains(discount.coupon.id) {
