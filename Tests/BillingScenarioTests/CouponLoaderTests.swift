@@ -80,6 +80,18 @@ import Testing
         #expect(diagnostic.location.column == lines[row].distance(from: lines[row].startIndex, to: column) + 1)
     }
 
+    /// Flexible's `proration_discounts: included` (billsim's rule) loads; `itemized` is not supported yet, at the field.
+    @Test func itemizedProrationDiscountsAreNotSupportedYet() throws {
+        let included = yaml(coupons: "", subscription: "    billing_mode: { type: flexible, flexible: { proration_discounts: included } }\n")
+        _ = try loaded(included)
+        let itemized = included.replacingOccurrences(of: "proration_discounts: included", with: "proration_discounts: itemized")
+        let found = diagnostics(itemized)
+        #expect(
+            found.map(\.message) == ["subscriptions[0].billing_mode.flexible.proration_discounts: proration_discounts: itemized is not supported yet"]
+        )
+        #expect(found.first?.location.line == line(of: "proration_discounts", in: itemized))
+    }
+
     /// A well-formed coupon of each kind loads with its fields.
     @Test func couponsLoad() throws {
         let scenario = try loaded(
