@@ -13,7 +13,7 @@ public struct PlanRevenue: Sendable {
     public var perCustomer: [(customer: String, total: Int64)]
     /// Invoice totals by the month (UTC) each invoice was created, `2026-02`, in time order.
     public var byPeriod: [(period: String, amount: Int64)]
-    /// Line amounts by price, in the catalog's price order.
+    /// Line amounts net of their discounts by price, in the catalog's price order.
     public var byPrice: [(price: String, product: String, amount: Int64)]
     /// Where the plan's own expectations (the base's `expect`, or `expect.variants.<name>`) differ.
     public var differences: [Difference]
@@ -111,8 +111,10 @@ extension PlanRevenue {
         for invoice in invoices {
             var invoiceTotal: Int64 = 0
             for line in invoice.lines {
-                invoiceTotal = try add(invoiceTotal, line.amount, "invoice \(invoice.id)'s total")
-                byPrice[line.price] = try add(byPrice[line.price] ?? 0, line.amount, "revenue of price \(line.price)")
+                // Net of the line's discounts (0 ≤ discounts ≤ amount: no overflow), so totals are the invoices' `total`.
+                let net = line.amount - line.discountTotal
+                invoiceTotal = try add(invoiceTotal, net, "invoice \(invoice.id)'s total")
+                byPrice[line.price] = try add(byPrice[line.price] ?? 0, net, "revenue of price \(line.price)")
             }
             total = try add(total, invoiceTotal, "the total")
             byCustomer[invoice.customer] = try add(byCustomer[invoice.customer] ?? 0, invoiceTotal, "customer \(invoice.customer)'s total")

@@ -92,60 +92,76 @@ public enum InvoiceDocument {
         let currency = invoice.currency
         func optionalTime(_ instant: Instant?) -> DocumentValue { instant.map { .timestamp($0) } ?? .null }
         func money(_ amount: Int64?) -> DocumentValue { amount.map { .money($0, currency) } ?? .null }
-        return .object([
-            ("id", .string(invoice.id)),
-            ("object", .string("invoice")),
-            ("customer", .string(invoice.customer)),
-            ("subscription", .string(invoice.subscription)),
-            ("billing_reason", .string(invoice.billingReason.rawValue)),
-            ("status", .string(invoice.status.rawValue)),
-            ("currency", .string(currency.code)),
-            ("collection_method", .string(invoice.collectionMethod.rawValue)),
-            ("created", .timestamp(invoice.created)),
-            ("period_start", .timestamp(invoice.periodStart)),
-            ("period_end", .timestamp(invoice.periodEnd)),
-            ("finalized_at", optionalTime(invoice.finalizedAt)),
-            ("paid_at", optionalTime(invoice.paidAt)),
-            ("due_date", optionalTime(invoice.dueDate)),
-            ("lines", .list(invoice.lines.map { line(of: $0, currency: currency) })),
-            ("subtotal", money(invoice.subtotal)),
-            ("total", money(invoice.total)),
-            ("starting_balance", money(invoice.startingBalance)),
-            ("ending_balance", money(invoice.endingBalance)),
-            ("amount_due", money(invoice.amountDue)),
-            ("amount_paid", money(invoice.amountPaid)),
-            ("amount_remaining", money(invoice.amountRemaining)),
-        ])
+        return .object(
+            [
+                ("id", .string(invoice.id)),
+                ("object", .string("invoice")),
+                ("customer", .string(invoice.customer)),
+                ("subscription", .string(invoice.subscription)),
+                ("billing_reason", .string(invoice.billingReason.rawValue)),
+                ("status", .string(invoice.status.rawValue)),
+                ("currency", .string(currency.code)),
+                ("collection_method", .string(invoice.collectionMethod.rawValue)),
+                ("created", .timestamp(invoice.created)),
+                ("period_start", .timestamp(invoice.periodStart)),
+                ("period_end", .timestamp(invoice.periodEnd)),
+                ("finalized_at", optionalTime(invoice.finalizedAt)),
+                ("paid_at", optionalTime(invoice.paidAt)),
+                ("due_date", optionalTime(invoice.dueDate)),
+                ("lines", .list(invoice.lines.map { line(of: $0, currency: currency) })),
+                ("subtotal", money(invoice.subtotal)),
+            ]
+                + discounts("total_discount_amounts", invoice.totalDiscountAmounts, currency: currency) + [
+                    ("total", money(invoice.total)),
+                    ("starting_balance", money(invoice.startingBalance)),
+                    ("ending_balance", money(invoice.endingBalance)),
+                    ("amount_due", money(invoice.amountDue)),
+                    ("amount_paid", money(invoice.amountPaid)),
+                    ("amount_remaining", money(invoice.amountRemaining)),
+                ])
+    }
+
+    /// Fields left out of the document when they are empty lists (so invoices without discounts read as
+    /// before); an expectation of `[]` matches their absence.
+    public static let omittedWhenEmpty: Set<String> = ["total_discount_amounts", "discount_amounts"]
+
+    /// `name: [{ amount, discount }, …]` (Stripe's `discount_amounts`), or nothing when `amounts` is empty.
+    static func discounts(_ name: String, _ amounts: [DiscountAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
+        guard !amounts.isEmpty else { return [] }
+        return [(name, .list(amounts.map { .object([("amount", .money($0.amount, currency)), ("discount", .string($0.discount))]) }))]
     }
 
     static func line(of line: InvoiceLine, currency: Currency) -> DocumentValue {
-        .object([
-            ("id", .string(line.id)),
-            ("object", .string("line_item")),
-            ("price", .string(line.price)),
-            ("subscription_item", .string(line.subscriptionItem)),
-            ("description", .string(line.description)),
-            ("period", .object([("start", .timestamp(line.period.start)), ("end", .timestamp(line.period.end))])),
-            ("proration", .bool(line.proration)),
-            ("quantity", .decimal(line.quantity, asString: false)),
-            ("quantity_transformed", line.transformedQuantity.map { .decimal($0, asString: false) } ?? .null),
-            ("amount", .money(line.amount, currency)),
-            ("amount_decimal", .decimal(line.exactAmount, asString: true)),
-            (
-                "tiers",
-                .list(
-                    line.tiers.map { tier in
-                        .object([
-                            ("tier", .integer(Int64(tier.tier + 1))),
-                            ("up_to", tier.upTo.map { .integer($0) } ?? .string("inf")),
-                            ("quantity", .decimal(tier.quantity, asString: false)),
-                            ("unit_amount_decimal", .decimal(tier.unitAmount, asString: true)),
-                            ("flat_amount_decimal", .decimal(tier.flatAmount, asString: true)),
-                            ("amount_decimal", .decimal(tier.amount, asString: true)),
-                        ])
-                    })
-            ),
-        ])
+        .object(
+            [
+                ("id", .string(line.id)),
+                ("object", .string("line_item")),
+                ("price", .string(line.price)),
+                ("subscription_item", .string(line.subscriptionItem)),
+                ("description", .string(line.description)),
+                ("period", .object([("start", .timestamp(line.period.start)), ("end", .timestamp(line.period.end))])),
+                ("proration", .bool(line.proration)),
+                ("quantity", .decimal(line.quantity, asString: false)),
+                ("quantity_transformed", line.transformedQuantity.map { .decimal($0, asString: false) } ?? .null),
+                ("amount", .money(line.amount, currency)),
+            ]
+                + discounts("discount_amounts", line.discountAmounts, currency: currency) + [
+                    ("amount_decimal", .decimal(line.exactAmount, asString: true)),
+                    (
+                        "tiers",
+                        .list(
+                            line.tiers.map { tier in
+                                .object([
+                                    ("tier", .integer(Int64(tier.tier + 1))),
+                                    ("up_to", tier.upTo.map { .integer($0) } ?? .string("inf")),
+                                    ("quantity", .decimal(tier.quantity, asString: false)),
+                                    ("unit_amount_decimal", .decimal(tier.unitAmount, asString: true)),
+                                    ("flat_amount_decimal", .decimal(tier.flatAmount, asString: true)),
+                                    ("amount_decimal", .decimal(tier.amount, asString: true)),
+                                ])
+                            })
+                    ),
+                ])
     }
 
     /// Fields that are shown but never compared (`object` is Stripe's type tag).
@@ -162,11 +178,12 @@ public enum InvoiceDocument {
         return entries.map(\.key)
     }()
 
+    /// An invoice with every field the document can show (a discounted line).
     static let sample: Invoice = {
         let period = Period(start: Instant(seconds: 0), end: Instant(seconds: 1))
         let line = InvoiceLine(
             id: "", price: "", subscriptionItem: "", description: "", period: period, quantity: .zero, transformedQuantity: nil, exactAmount: .zero,
-            amount: 0, proration: false, tiers: [], metered: false)
+            amount: 0, proration: false, tiers: [], metered: false, discountAmounts: [DiscountAmount(amount: 0, discount: "")])
         return Invoice(
             id: "", number: 0, customer: "", subscription: "", billingReason: .upcoming, currency: Currency(code: "usd")!,
             collectionMethod: .chargeAutomatically, created: period.start, periodStart: period.start, periodEnd: period.end, lines: [line])

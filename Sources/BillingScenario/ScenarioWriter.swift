@@ -30,6 +30,7 @@ public enum ScenarioWriter {
             if !customer.name.isEmpty { fields.insert("name: \(quote(customer.name))", at: 1) }
             if let currency = customer.currency { fields.append("currency: \(currency.code)") }
             if let method = customer.defaultPaymentMethod { fields.append("invoice_settings: { default_payment_method: \(quote(method)) }") }
+            if let coupon = customer.discount { fields.append("discount: { coupon: \(quote(coupon)) }") }
             return flow(fields)
         }
         out.list("subscriptions", simulation.subscriptions) { subscription in
@@ -114,6 +115,28 @@ public enum ScenarioWriter {
             }
             return flow(fields)
         }
+        out.list("coupons", catalog.coupons, couponYAML)
+    }
+
+    /// A coupon with every field written (`duration` too, whose default is `once`).
+    static func couponYAML(_ coupon: Coupon) -> String {
+        var fields = ["id: \(quote(coupon.id))"]
+        switch coupon.off {
+        case .percent(let hundredths): fields.append("percent_off: \(ExactDecimal(hundredths).scaled(by: 1, over: 100))")
+        case .amount(let amount, let currency): fields += ["amount_off: \(amount)", "currency: \(currency.code)"]
+        }
+        switch coupon.duration {
+        case .once: fields.append("duration: once")
+        case .repeating(let months): fields += ["duration: repeating", "duration_in_months: \(months)"]
+        case .forever: fields.append("duration: forever")
+        }
+        if let products = coupon.products { fields.append("applies_to: { products: [\(products.map(quote).joined(separator: ", "))] }") }
+        return flow(fields)
+    }
+
+    /// `discounts: [{ coupon: … }, …]`.
+    static func discountsYAML(_ coupons: [String]) -> String {
+        "discounts: [\(coupons.map { "{ coupon: \(quote($0)) }" }.joined(separator: ", "))]"
     }
 
     static func subscriptionYAML(_ subscription: Subscription, catalog: Catalog) -> String {
@@ -139,6 +162,7 @@ public enum ScenarioWriter {
         }
         if subscription.prorationBehavior != .createProrations { fields.append("proration_behavior: \(subscription.prorationBehavior.rawValue)") }
         if let thresholds = subscription.billingThresholds { fields.append(thresholdsYAML(thresholds)) }
+        if !subscription.discounts.isEmpty { fields.append(discountsYAML(subscription.discounts)) }
         return flow(fields)
     }
 
@@ -168,6 +192,7 @@ public enum ScenarioWriter {
         if let cancelAt = update.cancelAt { fields.append("cancel_at: \(cancelAt)") }
         if update.endsTrial { fields.append("trial_end: now") }
         if let thresholds = update.billingThresholds { fields.append(thresholdsYAML(thresholds)) }
+        if let discounts = update.discounts { fields.append(discountsYAML(discounts)) }
         return fields
     }
 

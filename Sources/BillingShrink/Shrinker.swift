@@ -118,6 +118,7 @@ struct Work: Sendable {
     var meters: [Meter]
     var products: [Product]
     var prices: [Price]
+    var coupons: [Coupon]
     var customers: [Customer]
     var subscriptions: [Subscription]
     var timeline: [TimelineEntry]
@@ -137,6 +138,7 @@ struct Work: Sendable {
         meters = simulation.catalog.meters
         products = simulation.catalog.products
         prices = simulation.catalog.prices
+        coupons = simulation.catalog.coupons
         customers = simulation.customers
         subscriptions = simulation.subscriptions
         timeline = simulation.timeline
@@ -148,10 +150,19 @@ struct Work: Sendable {
         if case .list(let items, _) = scenario.expectation.invoices { expectedInvoices = items }
     }
 
+    /// The coupons a customer, a subscription or an update applies.
+    var usedCoupons: Set<String> {
+        var used = Set(customers.compactMap(\.discount) + subscriptions.flatMap(\.discounts))
+        for entry in timeline {
+            if case .updateSubscription(let update) = entry.action { used.formUnion(update.discounts ?? []) }
+        }
+        return used
+    }
+
     var scenario: Scenario {
         var scenario = base
         scenario.simulation = Simulation(
-            clockStart: clockStart, clockUntil: clockUntil, catalog: Catalog(meters: meters, products: products, prices: prices),
+            clockStart: clockStart, clockUntil: clockUntil, catalog: Catalog(meters: meters, products: products, prices: prices, coupons: coupons),
             customers: customers, subscriptions: subscriptions, timeline: timeline, settings: settings)
         scenario.usage = events.isEmpty ? [] : [.events(events)]
         var expectation = expectation
@@ -377,17 +388,22 @@ struct Session {
         }
     }
 
-    /// Meters, products and prices nothing refers to.
+    /// Meters, products, prices and coupons nothing refers to.
     mutating func reduceCatalog() async {
         var candidate = work
         let usedPrices = Set(work.subscriptions.flatMap { $0.items.map(\.price) })
         candidate.prices.removeAll { !usedPrices.contains($0.id) }
-        let usedProducts = Set(candidate.prices.map(\.product))
+        let usedCoupons = work.usedCoupons
+        candidate.coupons.removeAll { !usedCoupons.contains($0.id) }
+        // A coupon's applies_to names products: they stay while it does.
+        let usedProducts = Set(candidate.prices.map(\.product) + candidate.coupons.flatMap { $0.products ?? [] })
         candidate.products.removeAll { !usedProducts.contains($0.id) }
         let usedEventNames = Set(work.events.map(\.eventName))
         let usedMeters = Set(candidate.prices.compactMap(\.meterID))
         candidate.meters.removeAll { !usedMeters.contains($0.id) && !usedEventNames.contains($0.eventName) }
-        if candidate.prices.count + candidate.products.count + candidate.meters.count < work.prices.count + work.products.count + work.meters.count {
+        if candidate.prices.count + candidate.products.count + candidate.meters.count + candidate.coupons.count
+            < work.prices.count + work.products.count + work.meters.count + work.coupons.count
+        {
             _ = await attempt(candidate)
         }
     }
@@ -505,6 +521,16 @@ struct Session {
             for index in work.subscriptions.indices {
                 work.subscriptions[index].billingThresholds = nil
                 for item in work.subscriptions[index].items.indices { work.subscriptions[index].items[item].usageGTE = nil }
+            }
+        }
+        await tryAll(when: { !$0.usedCoupons.isEmpty }) { work in
+            for index in work.customers.indices { work.customers[index].discount = nil }
+            for index in work.subscriptions.indices { work.subscriptions[index].discounts = [] }
+            for index in work.timeline.indices {
+                if case .updateSubscription(var update) = work.timeline[index].action {
+                    update.discounts = nil
+                    work.timeline[index].action = .updateSubscription(update)
+                }
             }
         }
         await tryAll(when: { $0.subscriptions.contains { $0.items.contains { $0.quantity != 1 } } }) { work in

@@ -173,6 +173,7 @@
                 rows.invoices = try await values(InvoiceRows.invoices.shape)
                 rows.lines = try await values(InvoiceRows.lines.shape)
                 rows.tiers = try await values(InvoiceRows.tiers.shape)
+                rows.discounts = try await values(InvoiceRows.discounts.shape)
                 return try InvoiceRows.invoices(from: rows)
             }
         }

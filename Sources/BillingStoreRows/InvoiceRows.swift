@@ -1,7 +1,7 @@
 import BillingCore
 
-/// The one row encoding of invoices that every SQL store uses: three tables (`invoices`,
-/// `invoice_lines`, `invoice_line_tiers`), their columns in stored order, how an invoice becomes
+/// The one row encoding of invoices that every SQL store uses: four tables (`invoices`,
+/// `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts`), their columns in stored order, how an invoice becomes
 /// rows and how rows become the invoice again.
 ///
 /// Both stores create, write and read these tables from here (SQLite: its migrations create them,
@@ -32,6 +32,14 @@ package enum InvoiceRows {
         package var linePosition: Int
         package var position: Int
         package var tier: TierAmount
+    }
+
+    /// A line's discount amount with its place: its invoice, line position and 0-based position in the line.
+    package struct LineDiscount: Sendable {
+        package var invoiceID: String
+        package var linePosition: Int
+        package var position: Int
+        package var discount: DiscountAmount
     }
 
     // MARK: invoices
@@ -133,16 +141,37 @@ package enum InvoiceRows {
             unitAmount: try row.decimal("unit_amount"), flatAmount: try row.decimal("flat_amount"), amount: try row.decimal("amount"))
     }
 
+    // MARK: invoice_line_discounts
+
+    /// Each line's `discount_amounts`, in order.
+    package static let discounts = Table<LineDiscount>(
+        "invoice_line_discounts",
+        columns: [
+            .text("invoice_id") { $0.invoiceID },
+            .integer("line_position") { Int64($0.linePosition) },
+            .integer("position") { Int64($0.position) },
+            .text("discount") { $0.discount.discount },
+            .integer("amount") { $0.discount.amount },
+        ],
+        primaryKey: ["invoice_id", "line_position", "position"],
+        foreignKey: .init(columns: ["invoice_id", "line_position"], table: "invoice_lines", referencedColumns: ["invoice_id", "position"]),
+        order: ["invoice_id", "line_position", "position"])
+
+    static func decodeDiscount(_ row: StoredRow) throws -> DiscountAmount {
+        DiscountAmount(amount: try row.integer("amount"), discount: try row.text("discount"))
+    }
+
     // MARK: Whole invoices
 
-    /// The three tables in creation order (a table after the one it references).
-    package static let shapes = [invoices.shape, lines.shape, tiers.shape]
+    /// The four tables in creation order (a table after the one it references).
+    package static let shapes = [invoices.shape, lines.shape, tiers.shape, discounts.shape]
 
     /// Rows of each table for a batch of invoices, values in column order.
     package struct Rows: Sendable {
         package var invoices: [[ColumnValue]] = []
         package var lines: [[ColumnValue]] = []
         package var tiers: [[ColumnValue]] = []
+        package var discounts: [[ColumnValue]] = []
 
         package init() {}
 
@@ -151,6 +180,7 @@ package enum InvoiceRows {
             switch table.name {
             case InvoiceRows.invoices.shape.name: invoices
             case InvoiceRows.lines.shape.name: lines
+            case InvoiceRows.discounts.shape.name: discounts
             default: tiers
             }
         }
@@ -175,6 +205,10 @@ package enum InvoiceRows {
                 for (tierPosition, tier) in line.tiers.enumerated() {
                     rows.tiers.append(tiers.row(Tier(invoiceID: invoice.id, linePosition: position, position: tierPosition, tier: tier)))
                 }
+                for (discountPosition, discount) in line.discountAmounts.enumerated() {
+                    rows.discounts.append(
+                        discounts.row(LineDiscount(invoiceID: invoice.id, linePosition: position, position: discountPosition, discount: discount)))
+                }
             }
         }
         return rows
@@ -193,6 +227,17 @@ package enum InvoiceRows {
             guard position == count else { throw row.failure("position", "tier \(position) of line \(place.position) follows \(count) tiers") }
             tiersByLine[place, default: []].append(try decodeTier(row))
         }
+        var discountsByLine: [LinePlace: [DiscountAmount]] = [:]
+        let discountPositions = positions(discounts.shape)
+        for values in rows.discounts {
+            let row = try StoredRow(discounts.shape, positions: discountPositions, values: values)
+            let place = LinePlace(invoiceID: try row.text("invoice_id"), position: try row.int("line_position"))
+            let (position, count) = (try row.int("position"), discountsByLine[place]?.count ?? 0)
+            guard position == count else {
+                throw row.failure("position", "discount \(position) of line \(place.position) follows \(count) discounts")
+            }
+            discountsByLine[place, default: []].append(try decodeDiscount(row))
+        }
         var linesByInvoice: [String: [InvoiceLine]] = [:]
         let linePositions = positions(lines.shape)
         for values in rows.lines {
@@ -200,8 +245,10 @@ package enum InvoiceRows {
             let (invoiceID, position) = (try row.text("invoice_id"), try row.int("position"))
             let count = linesByInvoice[invoiceID]?.count ?? 0
             guard position == count else { throw row.failure("position", "line \(position) follows \(count) lines") }
-            let lineTiers = tiersByLine[LinePlace(invoiceID: invoiceID, position: position)] ?? []
-            linesByInvoice[invoiceID, default: []].append(try decodeLine(row, tiers: lineTiers))
+            let place = LinePlace(invoiceID: invoiceID, position: position)
+            var line = try decodeLine(row, tiers: tiersByLine[place] ?? [])
+            line.discountAmounts = discountsByLine[place] ?? []
+            linesByInvoice[invoiceID, default: []].append(line)
         }
         let invoicePositions = positions(invoices.shape)
         return try rows.invoices.map { values in

@@ -21,7 +21,7 @@ import Synchronization
 ///   `WITHOUT ROWID` table clustered on `(key, timestamp, sequence)`, so aggregations are range scans.
 ///   A value is `whole_hi·10¹² + whole + micros·10⁻⁶ + picos·10⁻¹²`, every part carrying the value's
 ///   sign: each column fits an SQLite `INTEGER` and is summed exactly in SQL, recombined in `Int128`.
-/// - `invoices`, `invoice_lines`, `invoice_line_tiers`: one row per invoice, line and tier breakdown,
+/// - `invoices`, `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts` (migration `v2`): one row per invoice, line, tier breakdown and line discount,
 ///   in the shape of the codec both SQL stores share (`InvoiceRows`, target `BillingStoreRows`), which
 ///   also encodes and decodes their rows; instants are Unix seconds, exact amounts decimal text.
 public final class SQLiteBillingStore: BillingStore {
@@ -58,7 +58,7 @@ public final class SQLiteBillingStore: BillingStore {
         try database.write { db in
             try db.execute(
                 sql: """
-                    DELETE FROM invoice_line_tiers; DELETE FROM invoice_lines; DELETE FROM invoices;
+                    DELETE FROM invoice_line_discounts; DELETE FROM invoice_line_tiers; DELETE FROM invoice_lines; DELETE FROM invoices;
                     DELETE FROM meter_events; DELETE FROM usage_keys;
                     """)
         }
@@ -140,6 +140,21 @@ public final class SQLiteBillingStore: BillingStore {
                         unit_amount TEXT NOT NULL,
                         flat_amount TEXT NOT NULL,
                         amount TEXT NOT NULL,
+                        PRIMARY KEY (invoice_id, line_position, position),
+                        FOREIGN KEY (invoice_id, line_position) REFERENCES invoice_lines (invoice_id, position) ON DELETE CASCADE
+                    );
+                    """)
+        }
+        // Each line's discount amounts (Docs/SQLITE-SCHEMA.md).
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE invoice_line_discounts (
+                        invoice_id TEXT NOT NULL,
+                        line_position INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        discount TEXT NOT NULL,
+                        amount INTEGER NOT NULL,
                         PRIMARY KEY (invoice_id, line_position, position),
                         FOREIGN KEY (invoice_id, line_position) REFERENCES invoice_lines (invoice_id, position) ON DELETE CASCADE
                     );
@@ -338,6 +353,7 @@ public final class SQLiteBillingStore: BillingStore {
                 rows.invoices = try Self.values(InvoiceRows.invoices.shape, db)
                 rows.lines = try Self.values(InvoiceRows.lines.shape, db)
                 rows.tiers = try Self.values(InvoiceRows.tiers.shape, db)
+                rows.discounts = try Self.values(InvoiceRows.discounts.shape, db)
                 return try InvoiceRows.invoices(from: rows)
             }
         } catch {

@@ -225,6 +225,7 @@ private func expectSameInvoice(_ actual: Invoice, _ expected: Invoice, _ what: S
         try field(prefix + "amount", a.amount, e.amount)
         try field(prefix + "proration", a.proration, e.proration)
         try field(prefix + "metered", a.metered, e.metered)
+        try field(prefix + "discountAmounts", a.discountAmounts, e.discountAmounts)
         try field(prefix + "tiers.count", a.tiers.count, e.tiers.count)
         for (tierIndex, (at, et)) in zip(a.tiers, e.tiers).enumerated() {
             let tierPrefix = prefix + "tiers[\(tierIndex)]."
@@ -254,7 +255,7 @@ private func exact(_ text: String) throws -> ExactDecimal {
 }
 
 /// A finalized renewal with everything set: a tiered usage line with its breakdown, a licensed
-/// line with a transformed quantity, and a credit proration whose exact amount has 38 digits.
+/// line with a transformed quantity and two discounts, and a credit proration whose exact amount has 38 digits.
 private func richInvoice(id: String = "in_0002", number: Int = 2, customer: String = "cus_john", text: String = "Hypernian usage") throws -> Invoice {
     let usageTiers = [
         PriceTier(upTo: 1000, unitAmount: .zero, flatAmount: .zero),
@@ -264,12 +265,14 @@ private func richInvoice(id: String = "in_0002", number: Int = 2, customer: Stri
         id: "il_0002_01", price: "price_usage", subscriptionItem: "si_usage", description: "\(text) (Jan 2026)",
         period: period(0, 31 * day), quantity: try exact("3000.5"), rated: Rating.rate(.graduated(usageTiers), quantity: try exact("3000.5")),
         metered: true)
-    let license = try InvoiceLine(
+    var license = try InvoiceLine(
         id: "il_0002_02", price: "price_license", subscriptionItem: "si_license", description: "7 × License (Feb 2026)",
         period: period(31 * day, 59 * day), quantity: ExactDecimal(7),
         rated: Rating.rate(
             .perUnit(unitAmount: ExactDecimal(1000), transform: TransformQuantity(divideBy: 5, roundUp: true)), quantity: ExactDecimal(7)),
         metered: false)
+    // Two discounts, in order (a store keeps their order).
+    license.discountAmounts = [DiscountAmount(amount: 250, discount: "co_25pct"), DiscountAmount(amount: 166, discount: "co_5usd")]
     // −10000 × 17/31: a non-terminating fraction carried to 38 digits, as the engine's prorations are.
     let credit = try InvoiceLine(
         id: "il_0002_03", price: "price_license", subscriptionItem: "si_license", description: "Unused time on 1 × License",

@@ -577,8 +577,8 @@ func column(of text: String, in yaml: String) -> Int {
 
     @Test(arguments: [
         Unsupported(
-            old: "expect:", new: "variants:\n  - { name: annual, coupons: [co_x] }\nexpect:",
-            message: "variants[0].coupons: coupons, tax rates and credit grants are not supported yet"),
+            old: "expect:", new: "variants:\n  - { name: annual, tax_rates: [txr_x] }\nexpect:",
+            message: "variants[0].tax_rates: tax rates and credit grants are not supported yet"),
         Unsupported(
             old: "timeline:\n",
             new:
@@ -592,8 +592,8 @@ func column(of text: String, in yaml: String) -> Int {
             old: "    customer: cus_john\n", new: "    customer: cus_john\n    pending_invoice_item_interval: { interval: week }\n",
             message: "subscriptions[0].pending_invoice_item_interval: pending_invoice_item_interval is not supported yet"),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    discounts: [{ coupon: half }]\n",
-            message: "subscriptions[0].discounts: discounts are not supported yet"),
+            old: "    customer: cus_john\n", new: "    customer: cus_john\n    discount: { coupon: half }\n",
+            message: "subscriptions[0].discount: this form of discount is not supported yet (give `discounts: [{ coupon: … }]`)"),
         Unsupported(
             old: "    customer: cus_john\n", new: "    customer: cus_john\n    default_payment_method: pm_card_visa\n",
             message:

@@ -145,6 +145,43 @@ struct Population {
         #expect(result.scenario.simulation.subscriptions.first?.cancelAt == nil)
     }
 
+    /// Coupons: a wrong expected discount keeps the coupon that makes it (and its customer alone), drops
+    /// the coupon nothing uses any more, and the written file loads with it and fails the same way.
+    /// By hand: cus_b's 2000 plan with co_quarter (25 %) → a 500 discount; expected 501 (wrong).
+    @Test func keepsTheCouponAWrongDiscountNeeds() async throws {
+        let yaml = """
+            name: Coupons to shrink
+            clock: { start: 2026-01-01, until: 2026-01-01T02:00:00Z }
+            products: [{ id: prod_plan, name: Plan }, { id: prod_other, name: Other }]
+            prices:
+              - { id: price_plan, product: prod_plan, currency: usd, unit_amount: 2000, recurring: { interval: month, usage_type: licensed } }
+            coupons:
+              - { id: co_quarter, percent_off: 25, duration: forever }
+              - { id: co_other, amount_off: 100, currency: usd, duration: once, applies_to: { products: [prod_other] } }
+            customers:
+              - { id: cus_a, currency: usd, discount: { coupon: co_other }, invoice_settings: { default_payment_method: pm_card_visa } }
+              - { id: cus_b, currency: usd, invoice_settings: { default_payment_method: pm_card_visa } }
+            subscriptions:
+              - { id: sub_a, customer: cus_a, items: [{ price: price_plan, quantity: 1 }] }
+              - { id: sub_b, customer: cus_b, discounts: [{ coupon: co_quarter }], items: [{ price: price_plan, quantity: 1 }] }
+            expect:
+              invoices:
+                - { customer: cus_a, total: 2000 }
+                - { customer: cus_b, total_discount_amounts: [{ amount: 501 }] }
+
+            """
+        let scenario = try ScenarioLoader.load(yaml: yaml, path: "coupons.yaml").get()
+        let result = try await Shrinker(oracle: RunnerOracle(runner: Self.runner)).shrink(scenario)
+        #expect(result.failure == .differences(["invoices[*].total_discount_amounts[*].amount"]))
+        #expect(result.scenario.simulation.customers.map(\.id) == ["cus_b"])
+        #expect(result.scenario.simulation.catalog.coupons.map(\.id) == ["co_quarter"])
+        #expect(result.scenario.simulation.subscriptions.map(\.discounts) == [["co_quarter"]])
+        let text = ScenarioWriter.yaml(result.scenario)
+        let reloaded = try ScenarioLoader.load(yaml: text, path: "coupons.shrunk.yaml").get()
+        let after = await Self.runner.run(reloaded)
+        #expect(Set(after.differences.map { Failure.shape(of: $0.path) }) == ["invoices[*].total_discount_amounts[*].amount"], "\(text)")
+    }
+
     /// A crash of another build, seen through `--command`: the fake "build" aborts (SIGABRT) whenever
     /// the candidate names customer cus_0003, so everything else goes.
     @Test func keepsACrashOfACommand() async throws {

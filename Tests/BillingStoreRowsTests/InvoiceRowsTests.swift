@@ -21,12 +21,15 @@ enum Fixtures {
         ExactDecimal(exactText: "12345678901234567890123456789012345678")!, ExactDecimal(Int64.min),
     ]
 
-    static func line(_ index: Int, tiers: [TierAmount] = [], transformed: ExactDecimal? = nil, amount: Int64 = 0) -> InvoiceLine {
+    static func line(
+        _ index: Int, tiers: [TierAmount] = [], transformed: ExactDecimal? = nil, amount: Int64 = 0, discounts: [DiscountAmount] = []
+    ) -> InvoiceLine {
         let decimal = decimals[index % decimals.count]
         return InvoiceLine(
             id: "il_\(index)", price: texts[(index + 1) % texts.count], subscriptionItem: texts[(index + 2) % texts.count],
             description: texts[index % texts.count], period: Period(start: at(Int64(index)), end: at(Int64(index) + 86_400)), quantity: decimal,
-            transformedQuantity: transformed, exactAmount: -decimal, amount: amount, proration: index % 2 == 0, tiers: tiers, metered: index % 3 == 0)
+            transformedQuantity: transformed, exactAmount: -decimal, amount: amount, proration: index % 2 == 0, tiers: tiers, metered: index % 3 == 0,
+            discountAmounts: discounts)
     }
 
     /// Tier parts whose stored `amount` is not `quantity × unit_amount + flat_amount` (the codec must keep what was stored).
@@ -54,7 +57,10 @@ enum Fixtures {
             let methods = CollectionMethod.allCases
             let lines = [
                 line(index, tiers: tiers(index % 4), transformed: decimals[(index + 4) % decimals.count], amount: -Int64(index) * 1_234_567),
-                line(index + 1, amount: Int64(index) * 99), line(index + 2, tiers: tiers(1)),
+                line(
+                    index + 1, amount: Int64(index) * 99,
+                    discounts: [DiscountAmount(amount: Int64(index) * 7, discount: text), DiscountAmount(amount: 99_999_999, discount: "co_b")]),
+                line(index + 2, tiers: tiers(1)),
             ]
             invoices.append(
                 Invoice(
@@ -134,7 +140,7 @@ struct InvoiceRowsTests {
     /// The shapes are consistent: unique column names, keys and read orders naming real columns,
     /// foreign keys pointing at the referenced table's primary key, tables after what they reference.
     @Test func shapesAreConsistent() {
-        #expect(InvoiceRows.shapes.map(\.name) == ["invoices", "invoice_lines", "invoice_line_tiers"])
+        #expect(InvoiceRows.shapes.map(\.name) == ["invoices", "invoice_lines", "invoice_line_tiers", "invoice_line_discounts"])
         for (index, table) in InvoiceRows.shapes.enumerated() {
             let names = table.columnNames
             #expect(Set(names).count == names.count, "\(table.name)")
@@ -185,6 +191,13 @@ struct InvoiceRowsTests {
         rows.tiers[0][tierNames.firstIndex(of: "position")!] = .integer(-1)
         error = #expect(throws: RowDecodingError.self) { try InvoiceRows.invoices(from: rows) }
         #expect(error?.description.contains("tier -1 of line 0 follows 0 tiers") == true, "\(String(describing: error))")
+
+        // A discount missing from a line (the second line of this fixture has two).
+        rows = InvoiceRows.rows(for: [Fixtures.invoices[4]])
+        #expect(rows.discounts.count == 2)
+        rows.discounts.remove(at: 0)
+        error = #expect(throws: RowDecodingError.self) { try InvoiceRows.invoices(from: rows) }
+        #expect(error?.description.contains("discount 1 of line 1 follows 0 discounts") == true, "\(String(describing: error))")
     }
 
     /// DDL and statements follow the column list, in order, in each dialect.

@@ -121,20 +121,24 @@ public struct Price: Sendable, Hashable {
     public var isMetered: Bool { meterID != nil }
 }
 
-/// Meters, products and prices, looked up by id (immutable, so the indexes always match the arrays).
+/// Meters, products, prices and coupons, looked up by id (immutable, so the indexes always match the arrays).
 public struct Catalog: Sendable {
     public let meters: [Meter]
     public let products: [Product]
     public let prices: [Price]
+    public let coupons: [Coupon]
+    let couponIndex: [String: Int]
     let metersByEventName: [String: Int]
     let meterIndex: [String: Int]
     let priceIndex: [String: Int]
     let productIndex: [String: Int]
 
-    public init(meters: [Meter], products: [Product], prices: [Price]) {
+    public init(meters: [Meter], products: [Product], prices: [Price], coupons: [Coupon] = []) {
         self.meters = meters
         self.products = products
         self.prices = prices
+        self.coupons = coupons
+        couponIndex = Dictionary(coupons.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         metersByEventName = Dictionary(meters.enumerated().map { ($1.eventName, $0) }, uniquingKeysWith: { first, _ in first })
         meterIndex = Dictionary(meters.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         priceIndex = Dictionary(prices.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -144,4 +148,5 @@ public struct Catalog: Sendable {
     public func price(_ id: String) -> Price? { priceIndex[id].map { prices[$0] } }
     public func meter(_ id: String) -> Meter? { meterIndex[id].map { meters[$0] } }
     public func product(_ id: String) -> Product? { productIndex[id].map { products[$0] } }
+    public func coupon(_ id: String) -> Coupon? { couponIndex[id].map { coupons[$0] } }
 }

@@ -15,20 +15,25 @@ extension BillingEngine {
         var usageLines: [Draft.UsageLine] = []
         let held = subscription.pendingUsage
         subscription.pendingUsage = []
+        let coupons = activeCoupons(for: index)
+        subscription.lastCoupons = coupons
         for plan in planned + held {
             let (line, query) = try await price(plan, of: subscription)
             // A threshold invoice's usage is not re-aggregated: its usage start stays, and later usage is billed next.
             if let query, reason != .subscriptionThreshold {
                 usageLines.append(Draft.UsageLine(index: lines.count, query: query, price: subscription.prices[plan.item], billed: plan.billed))
             }
-            subscription.recordCharge(line, for: plan)
             lines.append(line)
         }
-        let invoice = Invoice.draft(number: invoiceCount, of: subscription, reason: reason, created: now, period: period, lines: lines)
+        var invoice = Invoice.draft(number: invoiceCount, of: subscription, reason: reason, created: now, period: period, lines: lines)
+        invoice = try discounted(invoice, by: coupons, subscription: index)
+        // What each licensed line charged, net of its discounts, for flexible credits (the invoice's first lines are the planned ones).
+        for (position, plan) in (planned + held).enumerated() { subscription.recordCharge(invoice.lines[position], for: plan) }
         do { try invoice.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: invoice.id) }
         subscription.pending = []
         subscriptions[index] = subscription
-        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines)
+        useOnceCoupons(of: invoice, subscription: index)
+        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines, coupons: coupons)
         if finalizeAt <= now {
             try await finalize(invoice.id)
         } else {
@@ -51,6 +56,7 @@ extension BillingEngine {
             }
             intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
         }
+        if !draft.usageLines.isEmpty, !draft.coupons.isEmpty { draft.invoice = try discounted(draft.invoice, by: draft.coupons, subscription: index) }
         let customer = customers[draft.invoice.customer]
         let finalized: Finalization.Finalized
         do {

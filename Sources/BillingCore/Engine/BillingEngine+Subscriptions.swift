@@ -166,6 +166,11 @@ extension BillingEngine {
         let resetsPeriod = plan.subscription.period != subscriptions[index].period
         subscriptions[index] = plan.subscription
         if let thresholds = update.billingThresholds { subscriptions[index].definition.billingThresholds = thresholds }
+        if let ids = update.discounts {
+            // A discount-only change makes no proration (§5.7); the new coupons discount the invoices from now on.
+            subscriptions[index].discounts = try AppliedDiscount.resolve(
+                ids, at: now, catalog: simulation.catalog, for: "update_subscription \(definition.id)")
+        }
         let lines = plan.usage + plan.advance + plan.prorations
         let nothingToInvoice = lines.isEmpty && subscriptions[index].pending.isEmpty && subscriptions[index].pendingUsage.isEmpty
         if let period = plan.invoicePeriod, !nothingToInvoice {
@@ -239,7 +244,7 @@ extension BillingEngine {
             }
             var invoice = Invoice.preview(of: subscription, lines: lines, balance: balance)
             invoice.created = now
-            return invoice
+            return try discounted(invoice, by: activeCoupons(for: index), subscription: index)
         }
         subscription.pendingUsage += plan.usage
         for planned in plan.prorations { subscription.pending.append(try await price(planned, of: subscription).line) }
@@ -260,7 +265,10 @@ extension BillingEngine {
             case .billRenewal, .stop: Renewal.plan(subscription).lines
             }
         for plan in planned + subscription.pendingUsage { lines.append(try await price(plan, of: subscription).line) }
-        let preview = Invoice.preview(of: subscription, lines: lines, balance: customers[subscription.definition.customer]?.balance ?? 0)
+        var preview = Invoice.preview(of: subscription, lines: lines, balance: customers[subscription.definition.customer]?.balance ?? 0)
+        if let index = subscriptionIndexByID[subscription.definition.id] {
+            preview = try discounted(preview, by: activeCoupons(for: index, at: preview.created), subscription: index)
+        }
         do { try preview.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: preview.id) }
         return preview
     }

@@ -28,6 +28,8 @@ public final class BillingEngine {
     var invoiceCount = 0
     var now: Instant
     var previews: [String: Invoice] = [:]
+    /// Each customer's `discount`, applied at the clock's start (Docs/ENGINE-RULES.md, "Discounts").
+    var customerDiscounts: [String: AppliedDiscount] = [:]
     /// The instant whose due work has had its usage aggregated in one batch (``prefetchUsage()``).
     var prefetchedAt: Instant?
     /// Customer → the subscriptions (indices) that have or will have billing thresholds: events are then
@@ -46,6 +48,11 @@ public final class BillingEngine {
         intake = EventIntake(
             validator: MeterEventValidator(
                 catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
+        for customer in simulation.customers {
+            guard let id = customer.discount else { continue }
+            guard let coupon = simulation.catalog.coupon(id) else { throw EngineError("customer \(customer.id): no coupon \(id)") }
+            customerDiscounts[customer.id] = AppliedDiscount(coupon: coupon, start: simulation.clockStart)
+        }
         for (index, definition) in simulation.subscriptions.enumerated() {
             subscriptions.append(try BilledSubscription(definition: definition, catalog: simulation.catalog))
             subscriptionIndexByID[definition.id] = index

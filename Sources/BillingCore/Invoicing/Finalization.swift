@@ -15,6 +15,8 @@ struct Draft: Sendable, Hashable {
 
     var invoice: Invoice
     var usageLines: [UsageLine]
+    /// The coupons applied when it was created, applied again when its usage is re-rated.
+    var coupons: [Coupon] = []
 
     /// Late usage: the metered line at `usageLine` billed again for `quantity`, the period's aggregate
     /// at finalization (events received during the grace land on the invoice).

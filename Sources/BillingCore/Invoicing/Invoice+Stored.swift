@@ -8,7 +8,8 @@ extension InvoiceLine {
     /// A line with every stored field given as it was stored (nothing derived).
     package init(
         id: String, price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
-        transformedQuantity: ExactDecimal?, exactAmount: ExactDecimal, amount: Int64, proration: Bool, tiers: [TierAmount], metered: Bool
+        transformedQuantity: ExactDecimal?, exactAmount: ExactDecimal, amount: Int64, proration: Bool, tiers: [TierAmount], metered: Bool,
+        discountAmounts: [DiscountAmount] = []
     ) {
         self.id = id
         self.price = price
@@ -22,6 +23,7 @@ extension InvoiceLine {
         self.proration = proration
         self.tiers = tiers
         self.metered = metered
+        self.discountAmounts = discountAmounts
     }
 }
 

@@ -19,6 +19,17 @@ public enum CollectionMethod: String, Sendable, Hashable, CaseIterable {
     case sendInvoice = "send_invoice"
 }
 
+/// One entry of Stripe's `discount_amounts`: the amount a discount (named by its coupon's id) took off.
+public struct DiscountAmount: Sendable, Hashable {
+    public var amount: Int64
+    public var discount: String
+
+    public init(amount: Int64, discount: String) {
+        self.amount = amount
+        self.discount = discount
+    }
+}
+
 /// One invoice line.
 public struct InvoiceLine: Sendable, Hashable {
     public var id: String
@@ -39,6 +50,11 @@ public struct InvoiceLine: Sendable, Hashable {
     public var tiers: [TierAmount]
     /// Whether the line bills metered usage (re-aggregated at finalization).
     public var metered: Bool
+    /// Stripe's `discount_amounts`: what each discount took off this line (Docs/ENGINE-RULES.md, "Discounts").
+    public var discountAmounts: [DiscountAmount] = []
+
+    /// The sum of ``discountAmounts``.
+    public var discountTotal: Int64 { discountAmounts.reduce(0) { $0 + $1.amount } }
 
     public init(
         id: String = "", price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
@@ -105,18 +121,40 @@ public struct Invoice: Sendable, Hashable {
         self.dueDate = dueDate
     }
 
-    /// Sum of the line amounts (the engine checks it fits before an invoice leaves it: ``checkTotals()``).
+    /// Sum of the line amounts (the engine checks it fits before an invoice leaves it: ``checkTotals()``):
+    /// Stripe's `subtotal`, before discounts (billsim's discounts are all invoice-level: subscription or customer).
     public var subtotal: Int64 { lines.reduce(0) { $0 + $1.amount } }
+
+    /// Stripe's `total_discount_amounts`: per discount, in the order the lines first name them, the sum
+    /// of what it took off every line.
+    public var totalDiscountAmounts: [DiscountAmount] {
+        var totals: [DiscountAmount] = []
+        for line in lines {
+            for part in line.discountAmounts {
+                if let index = totals.firstIndex(where: { $0.discount == part.discount }) {
+                    totals[index].amount += part.amount
+                } else {
+                    totals.append(part)
+                }
+            }
+        }
+        return totals
+    }
+
+    /// The sum of every line's discounts.
+    public var discountTotal: Int64 { lines.reduce(0) { $0 + $1.discountTotal } }
 
     /// Checks that the sums behind every amount of the invoice fit `Int64` minor units: the subtotal,
     /// and the total plus the starting balance (`amount_due`, `ending_balance`). The engine calls it on
     /// every invoice it creates, finalizes or previews, so the computed amounts never overflow.
     public func checkTotals() throws(AmountOverflow) {
-        let total = try lines.lazy.map(\.amount).checkedSum("the invoice total")
+        // Discounts are never negative (``InvoiceAdjustments``), so their negation fits.
+        let discounts = try lines.lazy.flatMap(\.discountAmounts).map(\.amount).checkedSum("the invoice's discounts")
+        let total = try lines.lazy.map(\.amount).checkedSum("the invoice total").adding(-discounts, "the invoice total after discounts")
         _ = try total.adding(startingBalance, "the invoice total plus the customer balance")
     }
-    /// `subtotal`: billsim models no discounts or taxes yet.
-    public var total: Int64 { subtotal }
+    /// `subtotal` less the discounts (billsim models no taxes yet).
+    public var total: Int64 { subtotal - discountTotal }
     /// Whether the finalized invoice owed less than the currency's minimum charge: then it is paid
     /// without a charge and the amount moves to the customer's balance as a debit (BILLING-SEMANTICS §6.5).
     public var isBelowMinimumCharge: Bool {

@@ -59,11 +59,19 @@ struct PlannedLine: Sendable, Hashable {
             let quantity = ExactDecimal(item.quantity)
             var rated = Rating.rate(price.scheme, quantity: quantity)
             let schedule = subscription.schedule
+            // A proration is not discountable: its amount is net of the last discounts used (Docs/ENGINE-RULES.md,
+            // "Discounts and prorations"), the list amount's discount as if it were billed alone.
+            let discount = InvoiceAdjustments.discount(
+                of: rated.exact.roundedToMinorUnits() ?? 0, product: price.product, by: subscription.lastCoupons)
+            let net = rated.exact - ExactDecimal(discount)
             let amount =
                 switch kind {
-                case .credit(let debit): LicensedAmount.credit(rated.exact, over: period, schedule: schedule, debit: debit)
-                case .remaining: LicensedAmount.remaining(rated.exact, over: period, schedule: schedule)
-                default: LicensedAmount.charge(rated.exact, over: period, schedule: schedule)
+                case .credit(let debit): LicensedAmount.credit(net, over: period, schedule: schedule, debit: debit)
+                case .remaining: LicensedAmount.remaining(net, over: period, schedule: schedule)
+                default:
+                    LicensedAmount.charge(rated.exact, over: period, schedule: schedule).isProration
+                        ? LicensedAmount.charge(net, over: period, schedule: schedule)
+                        : LicensedAmount.charge(rated.exact, over: period, schedule: schedule)
                 }
             rated.exact = amount.exact
             let isCredit = if case .credit = kind { true } else { false }

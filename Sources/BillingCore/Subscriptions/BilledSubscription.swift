@@ -48,6 +48,11 @@ struct BilledSubscription: Sendable, Hashable {
     /// What threshold invoices billed of each metered slot's usage not yet invoiced otherwise (Docs/ENGINE-RULES.md,
     /// "Billing thresholds"); cleared wherever the slot's usage start moves.
     var thresholdBilled: [Int: BilledUsage] = [:]
+    /// Its `discounts`: the coupons applied to it, from `created` or the update that set them.
+    var discounts: [AppliedDiscount] = []
+    /// The coupons of its last invoice: what its proration lines are net of (Docs/ENGINE-RULES.md,
+    /// "Discounts and prorations"; Stripe's "the last discounts used").
+    var lastCoupons: [Coupon] = []
 
     /// A subscription that has not started: its period is empty at its start until the first invoice is planned.
     /// `prices` (one per item, at least one) set the schedule's interval; `productNames` default to the product ids.
@@ -69,6 +74,7 @@ struct BilledSubscription: Sendable, Hashable {
         }
         guard !prices.isEmpty else { throw EngineError("subscription \(definition.id) has no items") }
         self.init(definition: definition, prices: prices, productNames: prices.map { catalog.product($0.product)?.name ?? $0.product })
+        discounts = try AppliedDiscount.resolve(definition.discounts, at: definition.created, catalog: catalog, for: "subscription \(definition.id)")
     }
 
     /// The end of the period that starts at `start`: the schedule's next boundary, or ``endsAt`` when
@@ -125,7 +131,7 @@ struct BilledSubscription: Sendable, Hashable {
     /// item was charged before (a new period); a remaining-time debit adds to it.
     mutating func recordCharge(_ line: InvoiceLine, for plan: PlannedLine) {
         let id = definition.items[plan.item].id
-        let debit = Debit(slot: plan.item, amount: line.amount, period: plan.period, uncredited: plan.period)
+        let debit = Debit(slot: plan.item, amount: line.amount, discount: line.discountTotal, period: plan.period, uncredited: plan.period)
         switch plan.kind {
         case .licensed where plan.period == period: debits[id] = [debit]
         case .remaining: debits[id, default: []].append(debit)

@@ -53,6 +53,8 @@ struct Debit: Sendable, Hashable {
     /// The slot charged (its price and quantity show on the credit).
     var slot: Int
     var amount: Int64
+    /// What discounts took off `amount`: a credit gives back the net amount (§4.10).
+    var discount: Int64 = 0
     /// The span the amount paid for.
     var period: Period
     /// The part of `period` not credited yet.
@@ -86,13 +88,13 @@ struct LicensedAmount: Sendable, Hashable {
 
     /// The credit (negative) for the unused `span` of a licensed period (§5.3(4)).
     ///
-    /// With a `debit` (`flexible`): the amount originally debited × (seconds of `span` ÷ seconds of the
-    /// span it paid for); without (`classic`, or an item never debited): the current list amount for
+    /// With a `debit` (`flexible`): the amount originally debited, net of its discounts, × (seconds of
+    /// `span` ÷ seconds of the span it paid for); without (`classic`, or an item never debited): the current list amount for
     /// the share of each period `span` touches.
     static func credit(_ listAmount: ExactDecimal, over span: Period, schedule: BillingSchedule, debit: Debit?) -> LicensedAmount {
         let unused =
             if let debit {
-                ExactDecimal(debit.amount).scaled(by: span.seconds, over: debit.period.seconds)
+                ExactDecimal(debit.amount - debit.discount).scaled(by: span.seconds, over: debit.period.seconds)
             } else {
                 schedule.prorate(listAmount, over: span)
             }

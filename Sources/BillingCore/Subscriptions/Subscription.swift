@@ -7,8 +7,13 @@ public struct Customer: Sendable, Hashable {
     public var balance: Int64
     /// `invoice_settings.default_payment_method`; `nil` means no payment method on file.
     public var defaultPaymentMethod: String?
+    /// `discount.coupon`: a customer-wide coupon's id, applied at the clock's start.
+    public var discount: String?
 
-    public init(id: String, name: String = "", currency: Currency? = nil, balance: Int64 = 0, defaultPaymentMethod: String? = nil) {
+    public init(
+        id: String, name: String = "", currency: Currency? = nil, balance: Int64 = 0, defaultPaymentMethod: String? = nil, discount: String? = nil
+    ) {
+        self.discount = discount
         self.id = id
         self.name = name
         self.currency = currency
@@ -84,14 +89,17 @@ public struct Subscription: Sendable, Hashable {
     public var cancelAt: Instant?
     /// `billing_thresholds` (classic only; an update can set them later).
     public var billingThresholds: BillingThresholds?
+    /// `discounts[].coupon`: the coupons' ids, applied at `created`, in order.
+    public var discounts: [String] = []
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
         billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
         items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false, trialEnd: Instant? = nil,
         trialEndBehavior: TrialEndBehavior = .createInvoice, prorationBehavior: ProrationBehavior = .createProrations,
-        cancelAt: Instant? = nil, billingThresholds: BillingThresholds? = nil, source: String? = nil
+        cancelAt: Instant? = nil, billingThresholds: BillingThresholds? = nil, discounts: [String] = [], source: String? = nil
     ) {
+        self.discounts = discounts
         self.source = source
         self.cancelAt = cancelAt
         self.billingThresholds = billingThresholds
@@ -158,12 +166,15 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     public var endsTrial: Bool
     /// `billing_thresholds` when written: they replace the subscription's (Docs/ENGINE-RULES.md, "Billing thresholds").
     public var billingThresholds: BillingThresholds?
+    /// `discounts` when written: the coupons' ids that replace the subscription's, applied at the update.
+    public var discounts: [String]?
 
     public init(
         subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,
         resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil, endsTrial: Bool = false,
-        billingThresholds: BillingThresholds? = nil
+        billingThresholds: BillingThresholds? = nil, discounts: [String]? = nil
     ) {
+        self.discounts = discounts
         self.billingThresholds = billingThresholds
         self.endsTrial = endsTrial
         self.cancelAt = cancelAt

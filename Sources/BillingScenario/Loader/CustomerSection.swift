@@ -13,7 +13,10 @@ extension ScenarioReader {
         }
         let name = fields.optional("name")?.string() ?? ""
         let balance = fields.optional("balance")?.integer() ?? 0
-        guard let id else { return nil }
-        return Customer(id: id, name: name, currency: currency, balance: balance, defaultPaymentMethod: paymentMethod ?? nil)
+        let discountValue = fields.optional("discount")
+        let discount = discountValue.map { readDiscount($0, currency: currency) }
+        guard let id, discount.map({ $0 != nil }) ?? true else { return nil }
+        return Customer(
+            id: id, name: name, currency: currency, balance: balance, defaultPaymentMethod: paymentMethod ?? nil, discount: discount??.id)
     }
 }

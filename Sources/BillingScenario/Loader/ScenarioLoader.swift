@@ -113,6 +113,9 @@ struct Registry<Object> {
 
     func isDeclared(_ id: String) -> Bool { declared[id] != nil }
 
+    /// The loaded object `id`, if any (no report).
+    func resolve(id: String) -> Object? { objects[id] }
+
     mutating func store(_ object: Object, for id: String) { objects[id] = object }
 
     /// The loaded objects, in declaration order.
@@ -154,6 +157,7 @@ final class ScenarioReader {
     var meterByEventName: [String: String] = [:]
     var products = Registry<Product>(kind: "product", plural: "products")
     var prices = Registry<Price>(kind: "price", plural: "prices")
+    var coupons = Registry<Coupon>(kind: "coupon", plural: "coupons")
     var customers = Registry<Customer>(kind: "customer", plural: "customers")
     var subscriptions = Registry<Subscription>(kind: "subscription", plural: "subscriptions")
     var subscriptionItems = Registry<Bool>(kind: "subscription item", plural: "subscription items")
@@ -195,6 +199,7 @@ final class ScenarioReader {
             readEach(top.optional("meters"), readMeter) { meters.store($0, for: $0.id) }
             readEach(top.optional("products"), readProduct) { products.store($0, for: $0.id) }
             readEach(top.optional("prices"), readPrice) { prices.store($0, for: $0.id) }
+            readEach(top.optional("coupons"), readCoupon) { coupons.store($0, for: $0.id) }
             readEach(top.optional("customers"), readCustomers) { for customer in $0 { customers.store(customer, for: customer.id) } }
             readEach(top.optional("subscriptions"), readSubscriptions) {
                 for subscription in $0 { subscriptions.store(subscription, for: subscription.id) }
@@ -205,7 +210,7 @@ final class ScenarioReader {
             let timeline = (top.optional("timeline")?.list() ?? []).enumerated().compactMap { index, entry in
                 entry.mapping { readTimelineEntry($0, index: index) } ?? nil
             }
-            let catalog = Catalog(meters: meters.loaded, products: products.loaded, prices: prices.loaded)
+            let catalog = Catalog(meters: meters.loaded, products: products.loaded, prices: prices.loaded, coupons: coupons.loaded)
             let simulation = Simulation(
                 clockStart: clock?.start ?? Instant(seconds: 0), clockUntil: clock?.until ?? Instant(seconds: 0), catalog: catalog,
                 customers: customers.loaded, subscriptions: subscriptions.loaded, timeline: timeline, settings: settings)
@@ -264,7 +269,11 @@ final class ScenarioReader {
     func readBillingMode(_ value: YAMLValue) -> BillingMode? {
         guard case .mapping = value.node else { return value.oneOf(BillingMode.self) }
         return value.mapping { mode in
-            mode.ignore(["flexible", "updated_at"])  // Stripe's options for flexible mode, and when the mode last changed.
+            mode.ignore(["updated_at"])  // when the mode last changed.
+            // Stripe's options for flexible mode: proration discounts `included` (amounts net of discounts, Docs/ENGINE-RULES.md).
+            _ = mode.optional("flexible")?.mapping { options in
+                options.unsupported("proration_discounts", "proration_discounts: itemized is not supported yet", defaults: ["included"])
+            }
             return mode.required("type")?.oneOf(BillingMode.self)
         } ?? nil
     }

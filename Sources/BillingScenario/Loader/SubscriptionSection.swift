@@ -82,15 +82,25 @@ extension ScenarioReader {
             return behavior
         }
 
+        let currency = items?.first.flatMap { priceObject($0.price)?.currency }
+        let discounts = fields.optional("discounts").map { readDiscounts($0, currency: currency) } ?? []
+        if let customer, let coupon = customer.discount.flatMap({ coupons.resolve(id: $0) }), case .amount(_, let couponCurrency) = coupon.off,
+            let currency, couponCurrency != currency
+        {
+            fields.sink.report(
+                fields.path,
+                "customer `\(customer.id)`'s coupon `\(coupon.id)` takes \(couponCurrency) off, but this subscription bills in \(currency)",
+                at: fields.location)
+        }
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
-            let trialEndBehavior, let prorationBehavior, thresholds.valid
+            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts
         else { return nil }
         subscriptionLocations[id] = fields.location
         return Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
             collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd,
             trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior, cancelAt: cancelAt,
-            billingThresholds: thresholds.value, source: "\(fields.location)")
+            billingThresholds: thresholds.value, discounts: discounts, source: "\(fields.location)")
     }
 
     /// `billing_thresholds: { amount_gte, reset_billing_cycle_anchor }` of a subscription or an update

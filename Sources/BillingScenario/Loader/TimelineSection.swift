@@ -152,7 +152,10 @@ extension ScenarioReader {
             return nil
         }
         let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
-        guard let behavior, let resetsAnchor, let endsTrial, thresholds.valid else { return nil }
+        let currency = state.items.first?.price.currency
+        let discountsValue = fields.optional("discounts")
+        let discounts = discountsValue.map { readDiscounts($0, currency: currency) }
+        guard let behavior, let resetsAnchor, let endsTrial, thresholds.valid, discounts.map({ $0 != nil }) ?? true else { return nil }
         checkProrationDate(prorationDate, at: prorationDateValue, of: state, changedAt: at)
         if resetsAnchor, !endsTrial, state.isTrialing(at: at), let anchorValue, let trialEnd = state.trialEnd {
             // Stripe: subscription_update_trial_after_billing_cycle_anchor.
@@ -183,7 +186,7 @@ extension ScenarioReader {
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
             resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
-            endsTrial: endsTrial, billingThresholds: thresholds.value)
+            endsTrial: endsTrial, billingThresholds: thresholds.value, discounts: discounts ?? nil)
     }
 
     /// `add_invoice_item` with `amount`, `currency` and `description`, pending until `subscription`'s next

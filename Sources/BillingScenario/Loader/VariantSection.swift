@@ -34,6 +34,31 @@ extension ScenarioReader {
             }
         }
 
+        // `coupons`: replace a base coupon by id, or add one, which then applies to every subscription (its
+        // `discounts`, from its creation): a variant's promotion (Docs/ENGINE-RULES.md, "Discounts").
+        let baseCoupons = coupons
+        coupons = Registry(kind: "coupon", plural: "coupons")
+        var catalogCoupons = base.catalog.coupons
+        var added: [String] = []
+        for element in fields.optional("coupons")?.list() ?? [] {
+            guard let coupon = sink.clean({ element.mapping(readCoupon) ?? nil }) else { continue }
+            if let index = catalogCoupons.firstIndex(where: { $0.id == coupon.id }) {
+                catalogCoupons[index] = coupon
+            } else {
+                catalogCoupons.append(coupon)
+                added.append(coupon.id)
+            }
+            guard case .amount(_, let currency) = coupon.off else { continue }
+            for subscription in base.subscriptions {
+                let billed = subscription.items.first.flatMap { item in catalogPrices.first { $0.id == item.price } }?.currency
+                if let billed, billed != currency, added.contains(coupon.id) || subscription.discounts.contains(coupon.id) {
+                    element.error("coupon `\(coupon.id)` takes \(currency) off, but subscription `\(subscription.id)` bills in \(billed)")
+                    break
+                }
+            }
+        }
+        coupons = baseCoupons
+
         // `replace_prices: { old: new }` on every subscription item using `old`.
         var replacements: [String: String] = [:]
         if let value = fields.optional("replace_prices"), let map = value.fields() {
@@ -69,12 +94,13 @@ extension ScenarioReader {
         }
         guard let name else { return nil }
         var simulation = base
-        simulation.catalog = Catalog(meters: base.catalog.meters, products: base.catalog.products, prices: catalogPrices)
+        simulation.catalog = Catalog(meters: base.catalog.meters, products: base.catalog.products, prices: catalogPrices, coupons: catalogCoupons)
         simulation.settings = settings
-        if !replacements.isEmpty || billingMode != nil {
+        if !replacements.isEmpty || billingMode != nil || !added.isEmpty {
             simulation.subscriptions = base.subscriptions.map { subscription in
                 var subscription = subscription
                 if let billingMode, !explicitBillingMode.contains(subscription.id) { subscription.billingMode = billingMode }
+                subscription.discounts += added
                 for index in subscription.items.indices {
                     if let new = replacements[subscription.items[index].price] { subscription.items[index].price = new }
                 }
