@@ -380,7 +380,13 @@ struct Session {
     /// Meters, products and prices nothing refers to.
     mutating func reduceCatalog() async {
         var candidate = work
-        let usedPrices = Set(work.subscriptions.flatMap { $0.items.map(\.price) })
+        // Prices of subscription items, and the one-time prices of invoice items (at creation and on the timeline).
+        let invoiceItems =
+            work.subscriptions.flatMap(\.addInvoiceItems)
+            + work.timeline.compactMap { entry -> InvoiceItem? in
+                if case .addInvoiceItem(let item) = entry.action { item } else { nil }
+            }
+        let usedPrices = Set(work.subscriptions.flatMap { $0.items.map(\.price) } + invoiceItems.compactMap(\.price))
         candidate.prices.removeAll { !usedPrices.contains($0.id) }
         let usedProducts = Set(candidate.prices.map(\.product))
         candidate.products.removeAll { !usedProducts.contains($0.id) }
@@ -496,6 +502,12 @@ struct Session {
             for index in work.subscriptions.indices {
                 work.subscriptions[index].backdateStartDate = nil
                 work.subscriptions[index].billingCycleAnchor = nil
+            }
+        }
+        await tryAll(when: { $0.subscriptions.contains { !$0.addInvoiceItems.isEmpty || $0.pendingInvoiceItemInterval != nil } }) { work in
+            for index in work.subscriptions.indices {
+                work.subscriptions[index].addInvoiceItems = []
+                work.subscriptions[index].pendingInvoiceItemInterval = nil
             }
         }
         await tryAll(when: { $0.subscriptions.contains { $0.items.contains { $0.quantity != 1 } } }) { work in

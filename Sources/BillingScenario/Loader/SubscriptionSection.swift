@@ -80,14 +80,84 @@ extension ScenarioReader {
             return behavior
         }
 
+        let billedCurrency = customer?.currency ?? items?.first.flatMap { priceObject($0.price)?.currency }
+        let addInvoiceItems = fields.read("add_invoice_items", default: [InvoiceItem]()) { value in
+            readAddInvoiceItems(value, subscription: id ?? "", currency: billedCurrency)
+        }
+        let pendingInterval = fields.optional("pending_invoice_item_interval").flatMap { value in
+            value.isOff() ? nil : value.mapping(readPendingItemInterval) ?? nil
+        }
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
-            let trialEndBehavior, let prorationBehavior
+            let trialEndBehavior, let prorationBehavior, let addInvoiceItems
         else { return nil }
         subscriptionLocations[id] = fields.location
-        return Subscription(
+        var subscription = Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
             collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd,
             trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior, source: "\(fields.location)")
+        subscription.addInvoiceItems = addInvoiceItems
+        subscription.pendingInvoiceItemInterval = pendingInterval
+        return subscription
+    }
+
+    /// `add_invoice_items`: at most 20 `{ price, quantity }` of one-time prices in the subscription's currency.
+    func readAddInvoiceItems(_ value: YAMLValue, subscription: String, currency: Currency?) -> [InvoiceItem]? {
+        sink.clean { () -> [InvoiceItem]? in
+            guard let list = value.list() else { return nil }
+            if list.count > StripeLimits.maxAddInvoiceItems {
+                value.error("at most \(StripeLimits.maxAddInvoiceItems) add_invoice_items (Stripe's limit), found \(list.count)")
+            }
+            return list.compactMap { entry in
+                entry.mapping { fields -> InvoiceItem? in
+                    fields.apply(FormatFields.addInvoiceItems)
+                    let price = fields.required("price").flatMap { invoiceItemPrice($0, currency: currency, of: subscription) }
+                    let quantity = invoiceItemQuantity(fields)
+                    guard let price, let quantity else { return nil }
+                    return InvoiceItem(subscription: subscription, price: price.id, quantity: quantity)
+                } ?? nil
+            }
+        }
+    }
+
+    /// A price billed as an invoice item: a one-time price (Stripe refuses a recurring one), in the
+    /// subscription's `currency` when known.
+    func invoiceItemPrice(_ value: YAMLValue, currency: Currency?, of subscription: String) -> Price? {
+        guard let value = reference(value), let price = prices.resolve(value)?.object else { return nil }
+        guard price.isOneTime else {
+            value.error("price `\(price.id)` is recurring: an invoice item bills a one-time price (type: one_time)")
+            return nil
+        }
+        if let currency, price.currency != currency {
+            value.error("price `\(price.id)` is in \(price.currency), but subscription `\(subscription)` bills in \(currency)")
+            return nil
+        }
+        return price
+    }
+
+    /// An invoice item's `quantity`: 1 to 99999999 (default 1).
+    func invoiceItemQuantity(_ fields: Fields) -> Int64? {
+        fields.read("quantity", default: Int64(1)) { $0.integer(1...StripeLimits.maxQuantity, "an integer from 1 to 99999999") }
+    }
+
+    /// `pending_invoice_item_interval: { interval, interval_count }`: at most one year (§5.10: 1 year,
+    /// 12 months, 52 weeks; billsim: 365 days).
+    func readPendingItemInterval(_ fields: Fields) -> BillingInterval? {
+        let unit = fields.required("interval")?.oneOf(BillingInterval.Unit.self)
+        let countValue = fields.optional("interval_count")
+        let count = fields.read("interval_count", default: 1) { $0.int(1...Int64(Int32.max)) }
+        guard let unit, let count else { return nil }
+        let limit =
+            switch unit {
+            case .day: 365
+            case .week: 52
+            case .month: 12
+            case .year: 1
+            }
+        guard count <= limit else {
+            (countValue ?? fields.value).error("at most one year (\(limit) \(unit.rawValue)s, Stripe's limit), found \(count)")
+            return nil
+        }
+        return BillingInterval(unit, count: count)
     }
 
     /// `trial_end` (a timestamp, or `now`: no trial) or `trial_period_days`: the trial's end, at most two
@@ -136,6 +206,10 @@ extension ScenarioReader {
                     guard let priceValue = fields.required("price").flatMap(reference), let price = prices.resolve(priceValue)?.object else {
                         fields.ignore(["quantity"])
                         return nil
+                    }
+                    if price.isOneTime {
+                        priceValue.error(
+                            "price `\(price.id)` is one-time: it bills only as an invoice item (add_invoice_items), not as a subscription item")
                     }
                     let quantity = fields.read("quantity", default: Int64(1)) { value in
                         if price.isMetered { value.error("a metered item has no quantity (its usage comes from the meter)") }
