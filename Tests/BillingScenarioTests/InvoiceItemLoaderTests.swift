@@ -97,7 +97,7 @@ func withSubscriptionFields(_ fields: String) -> String {
         ),
         (
             "    add_invoice_items: [{ price: price_setup_eur }]\n",
-            "subscriptions[0].add_invoice_items[0].price: price `price_setup_eur` is in eur, but subscription `sub_john` bills in usd"
+            "subscriptions[0].add_invoice_items[0].price: price `price_setup_eur` is in eur, but customer `cus_john` pays in usd"
         ),
         (
             "    add_invoice_items: [\(Array(repeating: "{ price: price_setup }", count: 21).joined(separator: ", "))]\n",
@@ -121,6 +121,16 @@ func withSubscriptionFields(_ fields: String) -> String {
         let found = diagnostics(yaml)
         #expect(found.map(\.message).map { String($0.prefix(message.count)) } == [message])
         #expect(found.first?.location.line == line(of: fields.trimmingCharacters(in: .whitespacesAndNewlines), in: yaml))
+    }
+
+    /// A customer without a currency pays in its subscription's (§6.5): an item in another is an error.
+    @Test func withoutACustomerCurrencyItemsShareTheSubscriptions() {
+        let yaml = withSubscriptionFields("    add_invoice_items: [{ price: price_setup_eur }]\n").replacingOccurrences(
+            of: "    name: John Doe\n    currency: usd\n", with: "    name: John Doe\n")
+        #expect(
+            diagnostics(yaml).map(\.message) == [
+                "subscriptions[0].add_invoice_items[0].price: price `price_setup_eur` is in eur, but subscription `sub_john` bills in usd"
+            ])
     }
 
     /// Stripe refuses a one-time price on a subscription item, at creation or in an update.

@@ -80,9 +80,15 @@ extension ScenarioReader {
             return behavior
         }
 
-        let billedCurrency = customer?.currency ?? items?.first.flatMap { priceObject($0.price)?.currency }
+        // The items' currency: the customer's when it has one (readItems checks the items against it).
+        let billed: (currency: Currency, payer: String)? =
+            if let customer, let currency = customer.currency {
+                (currency, "customer `\(customer.id)` pays in")
+            } else {
+                items?.first.flatMap { priceObject($0.price)?.currency }.map { ($0, "subscription `\(id ?? "")` bills in") }
+            }
         let addInvoiceItems = fields.read("add_invoice_items", default: [InvoiceItem]()) { value in
-            readAddInvoiceItems(value, subscription: id ?? "", currency: billedCurrency)
+            readAddInvoiceItems(value, subscription: id ?? "", billed: billed)
         }
         let pendingInterval = fields.optional("pending_invoice_item_interval").flatMap { value in
             value.isOff() ? nil : value.mapping(readPendingItemInterval) ?? nil
@@ -101,7 +107,7 @@ extension ScenarioReader {
     }
 
     /// `add_invoice_items`: at most 20 `{ price, quantity }` of one-time prices in the subscription's currency.
-    func readAddInvoiceItems(_ value: YAMLValue, subscription: String, currency: Currency?) -> [InvoiceItem]? {
+    func readAddInvoiceItems(_ value: YAMLValue, subscription: String, billed: (currency: Currency, payer: String)?) -> [InvoiceItem]? {
         sink.clean { () -> [InvoiceItem]? in
             guard let list = value.list() else { return nil }
             if list.count > StripeLimits.maxAddInvoiceItems {
@@ -110,7 +116,7 @@ extension ScenarioReader {
             return list.compactMap { entry in
                 entry.mapping { fields -> InvoiceItem? in
                     fields.apply(FormatFields.addInvoiceItems)
-                    let price = fields.required("price").flatMap { invoiceItemPrice($0, currency: currency, of: subscription) }
+                    let price = fields.required("price").flatMap { invoiceItemPrice($0, billed: billed) }
                     let quantity = invoiceItemQuantity(fields)
                     guard let price, let quantity else { return nil }
                     return InvoiceItem(subscription: subscription, price: price.id, quantity: quantity)
@@ -120,15 +126,15 @@ extension ScenarioReader {
     }
 
     /// A price billed as an invoice item: a one-time price (Stripe refuses a recurring one), in the
-    /// subscription's `currency` when known.
-    func invoiceItemPrice(_ value: YAMLValue, currency: Currency?, of subscription: String) -> Price? {
+    /// `billed` currency when known (`payer` names whose currency it is, for the message).
+    func invoiceItemPrice(_ value: YAMLValue, billed: (currency: Currency, payer: String)?) -> Price? {
         guard let value = reference(value), let price = prices.resolve(value)?.object else { return nil }
         guard price.isOneTime else {
             value.error("price `\(price.id)` is recurring: an invoice item bills a one-time price (type: one_time)")
             return nil
         }
-        if let currency, price.currency != currency {
-            value.error("price `\(price.id)` is in \(price.currency), but subscription `\(subscription)` bills in \(currency)")
+        if let billed, price.currency != billed.currency {
+            value.error("price `\(price.id)` is in \(price.currency), but \(billed.payer) \(billed.currency)")
             return nil
         }
         return price

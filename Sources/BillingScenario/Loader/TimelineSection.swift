@@ -163,7 +163,7 @@ extension ScenarioReader {
         let item: InvoiceItem?
         if let priceValue = fields.optional("price") {
             if let amount = fields.optional("amount") { amount.error("give `price` (and `quantity`) or `amount` (and `currency`), not both") }
-            let price = invoiceItemPrice(priceValue, currency: billed, of: subscription?.id ?? "")
+            let price = invoiceItemPrice(priceValue, billed: billed.map { ($0, "subscription `\(subscription?.id ?? "")` bills in") })
             let quantity = invoiceItemQuantity(fields)
             if let currencyValue = fields.optional("currency"), let price,
                 let currency = currencyValue.parse("a three-letter currency code like usd", { Currency(code: $0) }), currency != price.currency
