@@ -54,4 +54,22 @@ import Testing
         #expect(weekly.lines.map(\.amount) == [100] && weekly.status == .paid && weekly.finalizedAt == EngineTests.day(1, 8, 1))
         #expect(outcome.invoices[2].lines.map(\.description).last == "B" && outcome.invoices[2].total == 200)
     }
+
+    /// Pending prorations are pending invoice items too: a seat change on Jan 9 (1 → 2, create_prorations,
+    /// flexible) waits for the Jan 15 tick. Remaining time [Jan 9, Feb 1) = 23 of 31 days: credit
+    /// −10000 × 23/31 = −7419.35… → −7419, debit 20000 × 23/31 = 14838.70… → 14839; total 7420.
+    /// The Feb 1 renewal then bills 2 seats (20000) and nothing more.
+    @Test func ticksInvoicePendingProrations() async throws {
+        var subscription = EngineTests.subscription()
+        subscription.pendingInvoiceItemInterval = BillingInterval(.week)
+        let change = SubscriptionUpdate(subscription: "sub_john", items: [.change(item: "si_license", price: nil, quantity: 2)])
+        let outcome = try await EngineTests.run(
+            until: EngineTests.day(2, 1, 2), subscriptions: [subscription],
+            timeline: [TimelineEntry(at: EngineTests.day(1, 9), action: .updateSubscription(change))], events: [])
+        #expect(outcome.invoices.map(\.billingReason) == [.subscriptionCreate, .automaticPendingInvoiceItemInvoice, .subscriptionCycle])
+        let weekly = outcome.invoices[1]
+        #expect(weekly.created == EngineTests.day(1, 15) && weekly.periodStart == EngineTests.day(1, 8))
+        #expect(weekly.lines.map(\.amount) == [-7419, 14839] && weekly.lines.allSatisfy(\.proration) && weekly.total == 7420)
+        #expect(outcome.invoices[2].total == 20000)
+    }
 }
