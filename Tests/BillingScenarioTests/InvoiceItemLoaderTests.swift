@@ -162,3 +162,26 @@ func withSubscriptionFields(_ fields: String) -> String {
             ])
     }
 }
+
+/// One-time prices stay off subscription items in population plans and variants too.
+@Suite struct OneTimePriceElsewhere {
+    @Test func aVariantCannotPutAOneTimePriceOnItems() {
+        let yaml = withOneTimePrices().replacingOccurrences(
+            of: "expect:", with: "variants:\n  - { name: setup_seats, replace_prices: { price_license: price_setup } }\nexpect:")
+        let found = diagnostics(yaml)
+        #expect(
+            found.map(\.message) == [
+                "variants[0].replace_prices.price_license: price `price_setup` is one-time, but `price_license` it replaces is not"
+            ])
+        #expect(found.first?.location.line == line(of: "replace_prices: { price_license: price_setup }", in: yaml))
+    }
+
+    @Test func aPopulationPlanCannotUseAOneTimePrice() {
+        let yaml = PopulationTests.population(count: 3, plans: "[{ weight: 1, items: [{ price: price_setup }] }]").replacingOccurrences(
+            of: "prices:\n", with: "prices:\n  - { id: price_setup, product: prod_seat, currency: usd, unit_amount: 5000, type: one_time }\n")
+        #expect(
+            diagnostics(yaml).map(\.message) == [
+                "subscriptions[0].generate.plans[0].items[0].price: price `price_setup` is one-time: it bills only as an invoice item, not as a subscription item"
+            ])
+    }
+}

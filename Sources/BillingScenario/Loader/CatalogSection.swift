@@ -61,12 +61,10 @@ extension ScenarioReader {
                 fields.path, "missing `recurring` (or `type: one_time` for a price billed only as an invoice item)", at: fields.location)
         }
         let scheme = readScheme(fields)
-        if oneTime, let scheme, fields.has("tiers") || fields.has("billing_scheme") {
-            if case .perUnit = scheme {
-            } else {
-                (fields.optional("billing_scheme") ?? fields.value).error(
-                    "a one-time price is per_unit (Stripe allows tiers on recurring prices only)")
-            }
+        switch (oneTime, scheme) {
+        case (true, .graduated?), (true, .volume?):
+            (fields.optional("billing_scheme") ?? fields.value).error("a one-time price is per_unit (Stripe allows tiers on recurring prices only)")
+        default: break
         }
         guard let id, let product, let currency, let recurring, let scheme else { return nil }
         return Price(
