@@ -96,7 +96,8 @@ public enum ScenarioWriter {
             case .metered(let meter): recurring += ["usage_type: metered", "meter: \(quote(meter))"]
             }
             var fields = [
-                "id: \(quote(price.id))", "product: \(quote(price.product))", "currency: \(price.currency.code)", "recurring: \(flow(recurring))",
+                "id: \(quote(price.id))", "product: \(quote(price.product))", "currency: \(price.currency.code)",
+                price.isOneTime ? "type: one_time" : "recurring: \(flow(recurring))",
             ]
             switch price.scheme {
             case .perUnit(let unitAmount, let transform):
@@ -163,6 +164,13 @@ public enum ScenarioWriter {
         if subscription.prorationBehavior != .createProrations { fields.append("proration_behavior: \(subscription.prorationBehavior.rawValue)") }
         if let thresholds = subscription.billingThresholds { fields.append(thresholdsYAML(thresholds)) }
         if !subscription.discounts.isEmpty { fields.append(discountsYAML(subscription.discounts)) }
+        if !subscription.addInvoiceItems.isEmpty {
+            let items = subscription.addInvoiceItems.map { flow(["price: \(quote($0.price ?? ""))", "quantity: \($0.quantity)"]) }
+            fields.append("add_invoice_items: [\(items.joined(separator: ", "))]")
+        }
+        if let interval = subscription.pendingInvoiceItemInterval {
+            fields.append("pending_invoice_item_interval: { interval: \(interval.unit.rawValue), interval_count: \(interval.count) }")
+        }
         return flow(fields)
     }
 
@@ -196,14 +204,17 @@ public enum ScenarioWriter {
         return fields
     }
 
-    /// `add_invoice_item`, with the customer and currency of its subscription (the loader checks both).
+    /// `add_invoice_item`, with the customer (and, for an amount, the currency) of its subscription (the loader checks both).
     static func invoiceItemYAML(_ item: InvoiceItem, at: Instant, simulation: Simulation) -> String {
         let subscription = simulation.subscriptions.first { $0.id == item.subscription }
-        let currency = subscription?.items.first.flatMap { simulation.catalog.price($0.price)?.currency.code } ?? "usd"
-        let fields = [
-            "customer: \(quote(subscription?.customer ?? ""))", "subscription: \(quote(item.subscription))", "amount: \(item.amount)",
-            "currency: \(currency)", "description: \(quote(item.description))",
-        ]
+        var fields = ["customer: \(quote(subscription?.customer ?? ""))", "subscription: \(quote(item.subscription))"]
+        if let price = item.price {
+            fields += ["price: \(quote(price))", "quantity: \(item.quantity)"]
+        } else {
+            let currency = subscription?.items.first.flatMap { simulation.catalog.price($0.price)?.currency.code } ?? "usd"
+            fields += ["amount: \(item.amount)", "currency: \(currency)"]
+        }
+        if let description = item.description { fields.append("description: \(quote(description))") }
         return "{ at: \(at), add_invoice_item: \(flow(fields)) }"
     }
 

@@ -391,7 +391,13 @@ struct Session {
     /// Meters, products, prices and coupons nothing refers to.
     mutating func reduceCatalog() async {
         var candidate = work
-        let usedPrices = Set(work.subscriptions.flatMap { $0.items.map(\.price) })
+        // Prices of subscription items, and the one-time prices of invoice items (at creation and on the timeline).
+        let invoiceItems =
+            work.subscriptions.flatMap(\.addInvoiceItems)
+            + work.timeline.compactMap { entry -> InvoiceItem? in
+                if case .addInvoiceItem(let item) = entry.action { item } else { nil }
+            }
+        let usedPrices = Set(work.subscriptions.flatMap { $0.items.map(\.price) } + invoiceItems.compactMap(\.price))
         candidate.prices.removeAll { !usedPrices.contains($0.id) }
         let usedCoupons = work.usedCoupons
         candidate.coupons.removeAll { !usedCoupons.contains($0.id) }
@@ -531,6 +537,12 @@ struct Session {
                     update.discounts = nil
                     work.timeline[index].action = .updateSubscription(update)
                 }
+            }
+        }
+        await tryAll(when: { $0.subscriptions.contains { !$0.addInvoiceItems.isEmpty || $0.pendingInvoiceItemInterval != nil } }) { work in
+            for index in work.subscriptions.indices {
+                work.subscriptions[index].addInvoiceItems = []
+                work.subscriptions[index].pendingInvoiceItemInterval = nil
             }
         }
         await tryAll(when: { $0.subscriptions.contains { $0.items.contains { $0.quantity != 1 } } }) { work in

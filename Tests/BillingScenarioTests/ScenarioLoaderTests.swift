@@ -589,9 +589,6 @@ func column(of text: String, in yaml: String) -> Int {
             new: "timeline:\n  - at: 2026-01-20T00:00:00Z\n    cancel_meter_event: { event_name: hypernian_tokens, identifier: evt_1 }\n",
             message: "timeline[0].cancel_meter_event: cancel_meter_event is not supported yet"),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    pending_invoice_item_interval: { interval: week }\n",
-            message: "subscriptions[0].pending_invoice_item_interval: pending_invoice_item_interval is not supported yet"),
-        Unsupported(
             old: "    customer: cus_john\n", new: "    customer: cus_john\n    discount: { coupon: half }\n",
             message: "subscriptions[0].discount: this form of discount is not supported yet (give `discounts: [{ coupon: … }]`)"),
         Unsupported(
@@ -604,7 +601,7 @@ func column(of text: String, in yaml: String) -> Int {
             message: "meters[0].event_time_window: event_time_window is not supported yet (usage is aggregated per billing period)"),
         Unsupported(
             old: "    unit_amount: 10000\n", new: "    unit_amount: 10000\n    type: one_time\n",
-            message: "prices[0].type: one-time prices are not supported yet"),
+            message: "prices[0].recurring: a one-time price (type: one_time) has no `recurring`"),
         Unsupported(
             old: "    unit_amount: 10000\n", new: "    unit_amount: 10000\n    tax_behavior: exclusive\n",
             message: "prices[0].tax_behavior: taxes are not supported yet (only tax_behavior: unspecified is accepted)"),
@@ -629,9 +626,10 @@ func column(of text: String, in yaml: String) -> Int {
 
     @Test func aPriceWithoutRecurringIsAOneTimePrice() {
         let yaml = patched(replacing: "    recurring: { interval: month, interval_count: 1, usage_type: licensed }\n", with: "")
-        #expect(diagnostics(yaml).map(\.message) == ["prices[0]: missing `recurring` (one-time prices are not supported yet)"])
+        let missing = "prices[0]: missing `recurring` (or `type: one_time` for a price billed only as an invoice item)"
+        #expect(diagnostics(yaml).map(\.message) == [missing])
         let typed = patched(replacing: "    recurring: { interval: month, interval_count: 1, usage_type: licensed }\n", with: "    type: recurring\n")
-        #expect(diagnostics(typed).map(\.message) == ["prices[0]: missing `recurring` (one-time prices are not supported yet)"])
+        #expect(diagnostics(typed).map(\.message) == [missing])
     }
 
     @Test func meteredPricesNeedAMeter() {

@@ -476,8 +476,8 @@ func withUpdates(_ entries: String) -> String {
             "timeline[1].add_invoice_item: an invoice item without `subscription` is not supported yet (it would wait for a one-off invoice)"
         ),
         (
-            "{ customer: cus_john, subscription: sub_john, price: price_license, amount: 100, currency: usd }",
-            "timeline[1].add_invoice_item.price: one-time prices are not supported yet (give amount and currency)"
+            "{ customer: cus_john, subscription: sub_john, price: price_license }",
+            "timeline[1].add_invoice_item.price: price `price_license` is recurring: an invoice item bills a one-time price (type: one_time)"
         ),
         (
             "{ customer: cus_john, subscription: sub_jane, amount: 100, currency: usd }",

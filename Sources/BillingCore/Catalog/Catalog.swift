@@ -95,16 +95,23 @@ public enum UsageType: Sendable, Hashable {
     case metered(meter: String)
 }
 
-/// A recurring Stripe price.
+/// A Stripe price: recurring, or one-time (`type: one_time`, for invoice items only).
 public struct Price: Sendable, Hashable {
     public var id: String
     public var product: String
     public var currency: Currency
+    /// The recurring interval (ignored for a one-time price).
     public var interval: BillingInterval
     public var usageType: UsageType
     public var scheme: PricingScheme
+    /// `type: one_time`: no `recurring`; billed only as an invoice item (Docs/ENGINE-RULES.md, "Invoice items").
+    public var isOneTime: Bool
 
-    public init(id: String, product: String, currency: Currency, interval: BillingInterval, usageType: UsageType, scheme: PricingScheme) {
+    public init(
+        id: String, product: String, currency: Currency, interval: BillingInterval, usageType: UsageType, scheme: PricingScheme,
+        isOneTime: Bool = false
+    ) {
+        self.isOneTime = isOneTime
         self.id = id
         self.product = product
         self.currency = currency

@@ -85,4 +85,20 @@ extension BillingEngine {
         }
         try await storage.save(voided)
     }
+
+    /// The line of invoice item `item` of `definition` added now (``InvoiceLine/invoiceItem(_:price:productName:at:)``):
+    /// its one-time price looked up in the catalog; an amount beyond `Int64` minor units is an error naming the subscription.
+    func invoiceItemLine(_ item: InvoiceItem, of definition: Subscription) throws -> InvoiceLine {
+        let catalog = simulation.catalog
+        let price = try item.price.map { id in
+            guard let price = catalog.price(id) else { throw EngineError("invoice item of \(definition.id): no price \(id)") }
+            return price
+        }
+        do {
+            return try InvoiceLine.invoiceItem(
+                item, price: price, productName: price.flatMap { catalog.product($0.product)?.name } ?? price?.product ?? "", at: now)
+        } catch {
+            throw Self.located(error, definition, price: price?.id)
+        }
+    }
 }

@@ -15,11 +15,13 @@ extension BillingEngine {
             subscriptions[index].endsAt = cancelAt
         }
         let plan: FirstInvoice.Plan
+        var freeStub = false
         if let trialEnd {
             plan = FirstInvoice.trial(subscriptions[index], until: trialEnd)
             subscriptions[index].trialEnd = trialEnd
         } else if definition.prorationBehavior == .none, let anchor = definition.billingCycleAnchor, anchor > definition.created {
             plan = FirstInvoice.freeStub(subscriptions[index])
+            freeStub = true
             // Nothing was charged for the stub: nothing to credit back (flexible).
             for item in subscriptions[index].licensedItems { subscriptions[index].debits[definition.items[item].id] = [] }
         } else {
@@ -27,10 +29,13 @@ extension BillingEngine {
         }
         subscriptions[index].period = plan.period
         subscriptions[index].usageStart = plan.usageStart
+        // add_invoice_items: pending for the first invoice (the next one when the stub is free).
+        for item in definition.addInvoiceItems { subscriptions[index].pending.append(try invoiceItemLine(item, of: definition)) }
         let subscription = subscriptions[index]
         var deferred: [InvoiceLine] = []
         for line in plan.deferred { deferred.append(try await price(line, of: subscription).line) }
-        let created = try await FirstInvoice.isCreated(plan.lines, mode: definition.billingMode) { line in
+        let pendingItems = !freeStub && !definition.addInvoiceItems.isEmpty
+        let created = try await FirstInvoice.isCreated(plan.lines, mode: definition.billingMode, pendingItems: pendingItems) { line in
             try await self.storage.usage(self.usageQuery(line, of: subscription)) > .zero
         }
         if created {
@@ -46,6 +51,27 @@ extension BillingEngine {
         }
         queue.schedule(.renew(subscription: index), at: plan.period.end)
         if let at = definition.cancelAt { try schedule(cancelAt: at, prorates: false, for: index) }
+        if let interval = definition.pendingInvoiceItemInterval {
+            queue.schedule(.invoicePendingItems(subscription: index), at: interval.boundary(1, from: definition.created))
+        }
+    }
+
+    /// A tick of `pending_invoice_item_interval` (Docs/ENGINE-RULES.md, "Invoice items"; §5.10: "analogous
+    /// to calling Create an invoice … at the specified interval"): ticks every interval from `created`;
+    /// while the subscription is active or trialing, its pending invoice items (and prorations and usage
+    /// held for the next invoice) go on an invoice now (`automatic_pending_invoice_item_invoice`, over the
+    /// interval that ended), finalized after the grace; no pending item, no invoice. Ticks stop when it ends.
+    func invoicePendingItems(_ index: Int) async throws {
+        let subscription = subscriptions[index]
+        let definition = subscription.definition
+        guard subscription.endedAt == nil, let interval = definition.pendingInvoiceItemInterval else { return }
+        let ticks = BillingSchedule(anchor: definition.created, interval: interval)
+        queue.schedule(.invoicePendingItems(subscription: index), at: ticks.nextBoundary(after: now))
+        guard subscription.lifecycle.update() == nil, !subscription.pending.isEmpty || !subscription.pendingUsage.isEmpty else { return }
+        let previous = ticks.period(containing: Instant(seconds: now.seconds - 1)).start
+        try await createInvoice(
+            for: index, reason: .automaticPendingInvoiceItemInvoice, period: Period(start: max(previous, definition.created), end: now),
+            lines: [], finalizingFrom: now)
     }
 
     /// The end of the current period: the renewal invoice, then the next renewal scheduled.

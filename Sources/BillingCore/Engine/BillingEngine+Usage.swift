@@ -38,7 +38,7 @@ extension BillingEngine {
             let subscription = subscriptions[index]
             guard subscription.lifecycle.periodEnded() == .billRenewal else { return [] }
             return Renewal.plan(subscription).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, of: subscription) }
-        case .expire, .start, .timeline, .cancelAt, .threshold:
+        case .expire, .start, .timeline, .cancelAt, .threshold, .invoicePendingItems:
             return []
         }
     }

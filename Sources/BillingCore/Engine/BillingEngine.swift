@@ -141,7 +141,9 @@ public final class BillingEngine {
     func subscriptionIndex(concernedBy work: Work) -> Int? {
         switch work {
         case .finalize(let id): drafts[id].flatMap { subscriptionIndexByID[$0.invoice.subscription] }
-        case .expire(let index), .start(let index), .renew(let index), .cancelAt(let index), .threshold(let index): index
+        case .expire(let index), .start(let index), .renew(let index), .cancelAt(let index), .threshold(let index),
+            .invoicePendingItems(let index):
+            index
         case .timeline(let entry):
             switch simulation.timeline[entry].action {
             case .cancelSubscription(let id, _, _), .previewInvoice(let id, _): subscriptionIndexByID[id]
@@ -165,6 +167,8 @@ public final class BillingEngine {
         case .threshold(let index):
             if thresholdScheduled[index] == now { thresholdScheduled[index] = nil }
             try await checkThreshold(index)
+        case .invoicePendingItems(let index):
+            try await invoicePendingItems(index)
         case .cancelAt(let index):
             // A cancel_at replaced or cleared since it was scheduled does nothing.
             guard let scheduled = subscriptions[index].cancelAt, scheduled.at == now else { return }
@@ -184,7 +188,7 @@ public final class BillingEngine {
                     let definition = subscriptions[index].definition
                     throw EngineError("add_invoice_item \(definition.id) at \(now): \(why.explanation(for: definition))")
                 }
-                subscriptions[index].pending.append(try InvoiceLine.invoiceItem(item, at: now))
+                subscriptions[index].pending.append(try invoiceItemLine(item, of: subscriptions[index].definition))
             case .previewChange(let name, let change):
                 previews[name] = try await preview(try subscriptionIndex(change.subscription), changedBy: change)
             case .previewInvoice(let id, let name):

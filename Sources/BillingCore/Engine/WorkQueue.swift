@@ -7,6 +7,8 @@ enum Work: Sendable, Hashable {
     case renew(subscription: Int)
     /// A `cancel_at` inside the current period (Docs/ENGINE-RULES.md, "cancel_at").
     case cancelAt(subscription: Int)
+    /// A tick of `pending_invoice_item_interval` (Docs/ENGINE-RULES.md, "Invoice items").
+    case invoicePendingItems(subscription: Int)
     case timeline(entry: Int)
     /// The billing thresholds of a subscription, one second after its customer's events were received
     /// (Docs/ENGINE-RULES.md, "Billing thresholds").
@@ -14,13 +16,14 @@ enum Work: Sendable, Hashable {
 
     /// The order of kinds at one instant (Docs/ENGINE-RULES.md, "Time and the test clock"):
     /// threshold checks (in subscription order), finalizations, expiries, then starts and renewals in
-    /// subscription order, then the timeline in file order.
+    /// subscription order (a subscription's pending-item tick after its renewal), then the timeline in file order.
     var rank: (Int, Int) {
         switch self {
         case .threshold(let index): (-1, index)
         case .finalize: (0, 0)
         case .expire: (0, 1)
-        case .start(let index), .renew(let index), .cancelAt(let index): (1, index)
+        case .start(let index), .renew(let index), .cancelAt(let index): (1, 2 * index)
+        case .invoicePendingItems(let index): (1, 2 * index + 1)
         case .timeline(let index): (2, index)
         }
     }

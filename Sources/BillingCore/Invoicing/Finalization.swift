@@ -36,7 +36,7 @@ enum Finalization {
     /// `send_invoice`.
     static func instant(of reason: BillingReason, collection: CollectionMethod, created: Instant, grace: TimeSpan) -> Instant {
         switch reason {
-        case .subscriptionCycle: created + grace
+        case .subscriptionCycle, .automaticPendingInvoiceItemInvoice: created + grace
         case .subscriptionCreate, .subscriptionUpdate, .subscriptionThreshold, .upcoming: collection == .sendInvoice ? created + .hours(1) : created
         }
     }

@@ -11,6 +11,8 @@ public enum BillingReason: String, Sendable, Hashable, CaseIterable {
     /// A billing threshold was reached (Docs/ENGINE-RULES.md, "Billing thresholds").
     case subscriptionThreshold = "subscription_threshold"
     case upcoming
+    /// An invoice of pending invoice items at the subscription's `pending_invoice_item_interval` (§5.10).
+    case automaticPendingInvoiceItemInvoice = "automatic_pending_invoice_item_invoice"
 }
 
 /// How an invoice is collected.
@@ -68,12 +70,23 @@ public struct InvoiceLine: Sendable, Hashable {
 }
 
 extension InvoiceLine {
-    /// An invoice item of `item.amount` added at `instant` (Docs/ENGINE-RULES.md, "Invoice items"): no
-    /// price and no subscription item (both empty), quantity 1, the period the instant itself.
-    static func invoiceItem(_ item: InvoiceItem, at instant: Instant) throws(AmountOverflow) -> InvoiceLine {
-        try InvoiceLine(
-            price: "", subscriptionItem: "", description: item.description, period: Period(start: instant, end: instant),
-            quantity: ExactDecimal(1), rated: RatedAmount(exact: ExactDecimal(item.amount)), metered: false)
+    /// An invoice item added at `instant` (Docs/ENGINE-RULES.md, "Invoice items"): no subscription item
+    /// (empty), the period the instant itself. With a one-time `price`: the price's id, the item's
+    /// quantity, the amount the price rates for it (`unit_amount × quantity`, rounded once), described by
+    /// the item's description or else `productName`; without: no price (empty), quantity 1, `item.amount`.
+    static func invoiceItem(_ item: InvoiceItem, price: Price? = nil, productName: String = "", at instant: Instant) throws(AmountOverflow)
+        -> InvoiceLine
+    {
+        let period = Period(start: instant, end: instant)
+        guard let price else {
+            return try InvoiceLine(
+                price: "", subscriptionItem: "", description: item.description ?? "Invoice item", period: period, quantity: ExactDecimal(1),
+                rated: RatedAmount(exact: ExactDecimal(item.amount)), metered: false)
+        }
+        let quantity = ExactDecimal(item.quantity)
+        return try InvoiceLine(
+            price: price.id, subscriptionItem: "", description: item.description ?? productName, period: period, quantity: quantity,
+            rated: Rating.rate(price.scheme, quantity: quantity), metered: false)
     }
 }
 

@@ -109,11 +109,15 @@ enum FirstInvoice {
         )
     }
 
-    /// Whether the first invoice is created: it has lines, and a flexible subscription with metered items
-    /// only gets one only for backdated periods with usage (BILLING-SEMANTICS §5.3: "becomes active with
-    /// no invoice, unless it is backdated with usage"). `hasUsage` is asked, in line order, only then,
-    /// and no more once one answers yes.
-    static func isCreated(_ lines: [PlannedLine], mode: BillingMode, hasUsage: (PlannedLine) async throws -> Bool) async rethrows -> Bool {
+    /// Whether the first invoice is created: it has lines or `pendingItems` (invoice items of
+    /// `add_invoice_items`), and a flexible subscription with metered items only gets one only for
+    /// backdated periods with usage or for pending invoice items (BILLING-SEMANTICS §5.3: "becomes active
+    /// with no invoice, unless it is backdated with usage or has pending invoice items"). `hasUsage` is
+    /// asked, in line order, only then, and no more once one answers yes.
+    static func isCreated(
+        _ lines: [PlannedLine], mode: BillingMode, pendingItems: Bool = false, hasUsage: (PlannedLine) async throws -> Bool
+    ) async rethrows -> Bool {
+        if pendingItems { return true }
         guard mode == .flexible, lines.allSatisfy({ $0.kind == .usage }) else { return !lines.isEmpty }
         for line in lines where try await hasUsage(line) { return true }
         return false

@@ -91,6 +91,10 @@ public struct Subscription: Sendable, Hashable {
     public var billingThresholds: BillingThresholds?
     /// `discounts[].coupon`: the coupons' ids, applied at `created`, in order.
     public var discounts: [String] = []
+    /// `add_invoice_items`: one-off lines for the first invoice (or the next one when there is none).
+    public var addInvoiceItems: [InvoiceItem] = []
+    /// `pending_invoice_item_interval`: pending invoice items are invoiced this often between the regular invoices (§5.10).
+    public var pendingInvoiceItemInterval: BillingInterval?
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
@@ -187,17 +191,32 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     }
 }
 
-/// `add_invoice_item` with an amount: a one-off line pending until the subscription's next invoice
-/// (Docs/ENGINE-RULES.md, "Invoice items").
+/// An invoice item: a one-off line pending until the subscription's next invoice (Docs/ENGINE-RULES.md,
+/// "Invoice items"): `add_invoice_item` on the timeline (a one-time price and a quantity, or an amount),
+/// or one of a subscription's `add_invoice_items` (a price and a quantity).
 public struct InvoiceItem: Sendable, Hashable {
     public var subscription: String
-    /// Minor units; negative is a credit.
+    /// Minor units; negative is a credit. Ignored when `price` is set.
     public var amount: Int64
-    public var description: String
+    /// A one-time price: the line bills `quantity` of it.
+    public var price: String?
+    public var quantity: Int64
+    /// `nil`: the price's product name (or "Invoice item" for an amount).
+    public var description: String?
 
-    public init(subscription: String, amount: Int64, description: String) {
+    public init(subscription: String, amount: Int64, description: String?) {
         self.subscription = subscription
         self.amount = amount
+        self.price = nil
+        self.quantity = 1
+        self.description = description
+    }
+
+    public init(subscription: String, price: String, quantity: Int64, description: String? = nil) {
+        self.subscription = subscription
+        self.amount = 0
+        self.price = price
+        self.quantity = quantity
         self.description = description
     }
 }

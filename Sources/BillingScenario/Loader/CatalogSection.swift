@@ -44,20 +44,32 @@ extension ScenarioReader {
         let id = prices.declare(fields.required("id"))
         let product = products.resolve(fields.required("product"))
         let currency = fields.required("currency")?.parse("a currency code Stripe accepts, like usd (ISO 4217)") { Currency(code: $0) }
-        var oneTime = false
-        if let type = fields.optional("type"), type.oneOf([("recurring", true), ("one_time", false)]) == false {
-            type.error("one-time prices are not supported yet")
-            oneTime = true
-        }
+        let typeValue = fields.optional("type")
+        let oneTime = typeValue?.oneOf([("recurring", false), ("one_time", true)]) ?? false
         var recurring: (interval: BillingInterval, usageType: UsageType)?
-        if let value = fields.optional("recurring") {
-            recurring = value.mapping(readRecurring) ?? nil
-        } else if !oneTime {
-            fields.sink.report(fields.path, "missing `recurring` (one-time prices are not supported yet)", at: fields.location)
+        if let value = fields.optional("recurring"), !value.isOff() {
+            if oneTime {
+                value.error("a one-time price (type: one_time) has no `recurring`")
+            } else {
+                recurring = value.mapping(readRecurring) ?? nil
+            }
+        } else if oneTime {
+            // A one-time price bills only as an invoice item: no interval, no meter (Docs/ENGINE-RULES.md, "Invoice items").
+            recurring = (BillingInterval(.month), .licensed)
+        } else {
+            fields.sink.report(
+                fields.path, "missing `recurring` (or `type: one_time` for a price billed only as an invoice item)", at: fields.location)
         }
         let scheme = readScheme(fields)
+        switch (oneTime, scheme) {
+        case (true, .graduated?), (true, .volume?):
+            (fields.optional("billing_scheme") ?? fields.value).error("a one-time price is per_unit (Stripe allows tiers on recurring prices only)")
+        default: break
+        }
         guard let id, let product, let currency, let recurring, let scheme else { return nil }
-        return Price(id: id, product: product.id, currency: currency, interval: recurring.interval, usageType: recurring.usageType, scheme: scheme)
+        return Price(
+            id: id, product: product.id, currency: currency, interval: recurring.interval, usageType: recurring.usageType, scheme: scheme,
+            isOneTime: oneTime)
     }
 
     func readRecurring(_ fields: Fields) -> (interval: BillingInterval, usageType: UsageType)? {

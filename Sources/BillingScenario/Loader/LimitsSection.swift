@@ -72,4 +72,6 @@ enum StripeLimits {
     /// The largest licensed quantity: Stripe documents none; billsim takes the same eight digits, so
     /// that a licensed line (≤ 99999999 × 99999999 < 10¹⁶) and 250 of them on one invoice fit `Int64`.
     static let maxQuantity: Int64 = 99_999_999
+    /// `add_invoice_items` per subscription (BILLING-SEMANTICS §5.11).
+    static let maxAddInvoiceItems = 20
 }

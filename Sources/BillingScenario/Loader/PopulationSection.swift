@@ -190,6 +190,9 @@ extension ScenarioReader {
                             item.ignore(["quantity"])
                             return nil
                         }
+                        if price.isOneTime, let value = item.optional("price") {
+                            value.error("price `\(price.id)` is one-time: it bills only as an invoice item, not as a subscription item")
+                        }
                         var quantity = QuantitySpec.fixed(1)
                         if let value = item.optional("quantity") {
                             if price.isMetered { value.error("a metered item has no quantity (its usage comes from the meter)") }

@@ -190,7 +190,7 @@ enum StripeFields {
         fields: [
             "id": .billed,
             "object": objectType,
-            "add_invoice_items": .notSupportedYet("add_invoice_items is not supported yet"),  // a create parameter
+            "add_invoice_items": .billed,  // a create parameter
             "application": connect,
             "application_fee_percent": connect,
             // Stripe writes a disabled automatic_tax as { enabled: false, liability: { type: account } } or with liability: null.
@@ -232,7 +232,7 @@ enum StripeFields {
             "on_behalf_of": connect,
             "pause_collection": .notSupportedYet("pause_collection is not supported yet"),
             "payment_settings": .ignored("which payment methods invoices offer, not what they bill"),
-            "pending_invoice_item_interval": .notSupportedYet("pending_invoice_item_interval is not supported yet"),
+            "pending_invoice_item_interval": .billed,
             "pending_setup_intent": state,
             "pending_update": .notSupportedYet("pending_update (updates waiting for a payment) is not supported yet"),
             "plan": .ignored("older API versions: the single item's plan; `items` is read"),
@@ -413,13 +413,24 @@ enum FormatFields {
         object: "add_invoice_item",
         fields: [
             "customer": .billed, "subscription": .billed, "amount": .billed, "currency": .billed, "description": .billed,
-            "price": .notSupportedYet("one-time prices are not supported yet (give amount and currency)"),
-            "quantity": .notSupportedYet("one-time prices are not supported yet (give amount and currency)", defaults: ["1"]),
+            "price": .billed, "quantity": .billed,
             "price_data": .notSupportedYet("price_data is not supported yet (give amount and currency)"),
             "invoice": .notSupportedYet("adding an item to a given draft invoice is not supported yet"),
             "period": .notSupportedYet("an invoice item's period is not supported yet"),
             "discounts": .notSupportedYet("discounts on an invoice item are not supported yet (give the subscription or customer a coupon)"),
             "tax_rates": .notSupportedYet(money),
+            "metadata": .ignored("your key-value pairs; Stripe never bills them"),
+        ])
+
+    /// `subscriptions[].add_invoice_items[]`: the create parameter's entries.
+    static let addInvoiceItems = FieldTable(
+        object: "add_invoice_items",
+        fields: [
+            "price": .billed, "quantity": .billed,
+            "price_data": .notSupportedYet("price_data is not supported yet (give a one-time price)"),
+            "discounts": .notSupportedYet(money),
+            "tax_rates": .notSupportedYet(money),
+            "period": .notSupportedYet("an invoice item's period is not supported yet"),
             "metadata": .ignored("your key-value pairs; Stripe never bills them"),
         ])
 

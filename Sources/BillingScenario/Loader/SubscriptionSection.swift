@@ -92,15 +92,31 @@ extension ScenarioReader {
                 "customer `\(customer.id)`'s coupon `\(coupon.id)` takes \(couponCurrency) off, but this subscription bills in \(currency)",
                 at: fields.location)
         }
+        // The items' currency: the customer's when it has one (readItems checks the items against it).
+        let billed: (currency: Currency, payer: String)? =
+            if let customer, let currency = customer.currency {
+                (currency, "customer `\(customer.id)` pays in")
+            } else {
+                items?.first.flatMap { priceObject($0.price)?.currency }.map { ($0, "subscription `\(id ?? "")` bills in") }
+            }
+        let addInvoiceItems = fields.read("add_invoice_items", default: [InvoiceItem]()) { value in
+            readAddInvoiceItems(value, subscription: id ?? "", billed: billed)
+        }
+        let pendingInterval = fields.optional("pending_invoice_item_interval").flatMap { value in
+            value.isOff() ? nil : value.mapping(readPendingItemInterval) ?? nil
+        }
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
-            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts
+            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts, let addInvoiceItems
         else { return nil }
         subscriptionLocations[id] = fields.location
-        return Subscription(
+        var subscription = Subscription(
             id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
             collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd,
             trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior, cancelAt: cancelAt,
             billingThresholds: thresholds.value, discounts: discounts, source: "\(fields.location)")
+        subscription.addInvoiceItems = addInvoiceItems
+        subscription.pendingInvoiceItemInterval = pendingInterval
+        return subscription
     }
 
     /// `billing_thresholds: { amount_gte, reset_billing_cycle_anchor }` of a subscription or an update
@@ -139,6 +155,66 @@ extension ScenarioReader {
         if ExactDecimal(amount) <= cost {
             value.error("amount_gte \(amount) must exceed the licensed items' amount per period (\(cost.rounded().description)): Stripe refuses it")
         }
+    }
+
+    /// `add_invoice_items`: at most 20 `{ price, quantity }` of one-time prices in the subscription's currency.
+    func readAddInvoiceItems(_ value: YAMLValue, subscription: String, billed: (currency: Currency, payer: String)?) -> [InvoiceItem]? {
+        sink.clean { () -> [InvoiceItem]? in
+            guard let list = value.list() else { return nil }
+            if list.count > StripeLimits.maxAddInvoiceItems {
+                value.error("at most \(StripeLimits.maxAddInvoiceItems) add_invoice_items (Stripe's limit), found \(list.count)")
+            }
+            return list.compactMap { entry in
+                entry.mapping { fields -> InvoiceItem? in
+                    fields.apply(FormatFields.addInvoiceItems)
+                    let price = fields.required("price").flatMap { invoiceItemPrice($0, billed: billed) }
+                    let quantity = invoiceItemQuantity(fields)
+                    guard let price, let quantity else { return nil }
+                    return InvoiceItem(subscription: subscription, price: price.id, quantity: quantity)
+                } ?? nil
+            }
+        }
+    }
+
+    /// A price billed as an invoice item: a one-time price (Stripe refuses a recurring one), in the
+    /// `billed` currency when known (`payer` names whose currency it is, for the message).
+    func invoiceItemPrice(_ value: YAMLValue, billed: (currency: Currency, payer: String)?) -> Price? {
+        guard let value = reference(value), let price = prices.resolve(value)?.object else { return nil }
+        guard price.isOneTime else {
+            value.error("price `\(price.id)` is recurring: an invoice item bills a one-time price (type: one_time)")
+            return nil
+        }
+        if let billed, price.currency != billed.currency {
+            value.error("price `\(price.id)` is in \(price.currency), but \(billed.payer) \(billed.currency)")
+            return nil
+        }
+        return price
+    }
+
+    /// An invoice item's `quantity`: 1 to 99999999 (default 1).
+    func invoiceItemQuantity(_ fields: Fields) -> Int64? {
+        fields.read("quantity", default: Int64(1)) { $0.integer(1...StripeLimits.maxQuantity, "an integer from 1 to 99999999") }
+    }
+
+    /// `pending_invoice_item_interval: { interval, interval_count }`: at most one year (§5.10: 1 year,
+    /// 12 months, 52 weeks; billsim: 365 days).
+    func readPendingItemInterval(_ fields: Fields) -> BillingInterval? {
+        let unit = fields.required("interval")?.oneOf(BillingInterval.Unit.self)
+        let countValue = fields.optional("interval_count")
+        let count = fields.read("interval_count", default: 1) { $0.int(1...Int64(Int32.max)) }
+        guard let unit, let count else { return nil }
+        let limit =
+            switch unit {
+            case .day: 365
+            case .week: 52
+            case .month: 12
+            case .year: 1
+            }
+        guard count <= limit else {
+            (countValue ?? fields.value).error("at most one year (\(limit) \(unit.rawValue)s, Stripe's limit), found \(count)")
+            return nil
+        }
+        return BillingInterval(unit, count: count)
     }
 
     /// `trial_end` (a timestamp, or `now`: no trial) or `trial_period_days`: the trial's end, at most two
@@ -187,6 +263,10 @@ extension ScenarioReader {
                     guard let priceValue = fields.required("price").flatMap(reference), let price = prices.resolve(priceValue)?.object else {
                         fields.ignore(["quantity"])
                         return nil
+                    }
+                    if price.isOneTime {
+                        priceValue.error(
+                            "price `\(price.id)` is one-time: it bills only as an invoice item (add_invoice_items), not as a subscription item")
                     }
                     let quantity = fields.read("quantity", default: Int64(1)) { value in
                         if price.isMetered { value.error("a metered item has no quantity (its usage comes from the meter)") }

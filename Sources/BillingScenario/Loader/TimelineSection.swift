@@ -189,8 +189,9 @@ extension ScenarioReader {
             endsTrial: endsTrial, billingThresholds: thresholds.value, discounts: discounts ?? nil)
     }
 
-    /// `add_invoice_item` with `amount`, `currency` and `description`, pending until `subscription`'s next
-    /// invoice: the customer must be the subscription's, the currency the subscription's.
+    /// `add_invoice_item`, pending until `subscription`'s next invoice: a one-time `price` and a `quantity`,
+    /// or an `amount` and a `currency`, with an optional `description`; the customer must be the
+    /// subscription's, the currency the subscription's.
     func readInvoiceItem(_ fields: Fields, at: Instant?) -> InvoiceItem? {
         fields.apply(FormatFields.addInvoiceItem)
         let customerValue = fields.required("customer")
@@ -198,24 +199,46 @@ extension ScenarioReader {
         guard let subscriptionValue = fields.optional("subscription") else {
             fields.sink.report(
                 fields.path, "an invoice item without `subscription` is not supported yet (it would wait for a one-off invoice)", at: fields.location)
-            fields.ignore(["amount", "currency", "description"])
+            fields.ignore(["amount", "currency", "description", "price", "quantity"])
             return nil
         }
         let subscription = subscriptions.resolve(subscriptionValue)?.object
-        let amount = fields.required("amount")?.integer()
-        let currencyValue = fields.required("currency")
-        let currency = currencyValue?.parse("a three-letter currency code like usd") { Currency(code: $0) }
-        let description = fields.read("description", default: "Invoice item") { $0.string() }
-        guard let customer, let customerValue, let subscription, let at, let amount, let currency, let currencyValue, let description,
-            let state = timelineState(of: subscription, changedAt: at, by: "add_invoice_item", at: subscriptionValue)
+        let descriptionValue = fields.optional("description")
+        let description = descriptionValue?.string()
+        let state = subscription.flatMap { subscription in
+            at.flatMap { timelineState(of: subscription, changedAt: $0, by: "add_invoice_item", at: subscriptionValue) }
+        }
+        let billed = state?.items.first?.price.currency
+        let item: InvoiceItem?
+        if let priceValue = fields.optional("price") {
+            if let amount = fields.optional("amount") { amount.error("give `price` (and `quantity`) or `amount` (and `currency`), not both") }
+            let price = invoiceItemPrice(priceValue, billed: billed.map { ($0, "subscription `\(subscription?.id ?? "")` bills in") })
+            let quantity = invoiceItemQuantity(fields)
+            if let currencyValue = fields.optional("currency"), let price,
+                let currency = currencyValue.parse("a three-letter currency code like usd", { Currency(code: $0) }), currency != price.currency
+            {
+                currencyValue.error("price `\(price.id)` is in \(price.currency), not \(currency)")
+            }
+            item = price.flatMap { price in quantity.map { InvoiceItem(subscription: subscription?.id ?? "", price: price.id, quantity: $0) } }
+        } else {
+            if let quantity = fields.optional("quantity") { quantity.error("a quantity needs a one-time `price`") }
+            let amount = fields.required("amount")?.integer()
+            let currencyValue = fields.required("currency")
+            let currency = currencyValue?.parse("a three-letter currency code like usd") { Currency(code: $0) }
+            if let billed, let currency, let currencyValue, billed != currency, let subscription {
+                currencyValue.error("subscription `\(subscription.id)` bills in \(billed), not \(currency)")
+            }
+            item = amount.flatMap { amount in
+                currency.map { _ in InvoiceItem(subscription: subscription?.id ?? "", amount: amount, description: nil) }
+            }
+        }
+        guard let customer, let customerValue, let subscription, state != nil, var item, descriptionValue == nil || description != nil
         else { return nil }
         if subscription.customer != customer.id {
             customerValue.error("subscription `\(subscription.id)` belongs to customer `\(subscription.customer)`, not `\(customer.id)`")
         }
-        if let billed = state.items.first?.price.currency, billed != currency {
-            currencyValue.error("subscription `\(subscription.id)` bills in \(billed), not \(currency)")
-        }
-        return InvoiceItem(subscription: subscription.id, amount: amount, description: description)
+        item.description = description ?? (item.price == nil ? "Invoice item" : nil)
+        return item
     }
 
     /// `preview_invoice.subscription_details`: read as an update of `subscription` at `at`, checked
@@ -322,6 +345,10 @@ extension ScenarioReader {
 
     /// A price joining a subscription shares its currency and interval and is not on another of its items.
     func check(_ price: Price, at value: YAMLValue, joining state: TimelineSubscription, replacing index: Int?) {
+        if price.isOneTime {
+            value.error("price `\(price.id)` is one-time: it bills only as an invoice item (add_invoice_item), not as a subscription item")
+            return
+        }
         let others = state.items.indices.filter { $0 != index }.map { state.items[$0] }
         if let other = others.first(where: { $0.price.id == price.id }) {
             value.error("price `\(price.id)` is already on item `\(other.id)` (each price appears once in a subscription)")

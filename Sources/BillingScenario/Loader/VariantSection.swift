@@ -112,6 +112,10 @@ extension ScenarioReader {
 
     /// A price that takes another's place on subscription items bills in its currency, interval and usage type.
     func checkCompatible(_ price: Price, replacing old: Price, at value: YAMLValue) {
+        if price.isOneTime != old.isOneTime {
+            value.error("price `\(price.id)` is \(price.isOneTime ? "one-time" : "recurring"), but `\(old.id)` it replaces is not")
+            return
+        }
         if price.currency != old.currency {
             value.error("price `\(price.id)` is in \(price.currency), but `\(old.id)` it replaces is in \(old.currency)")
         }
