@@ -9,6 +9,8 @@ struct EventIntake {
     var sequence: Int64 = 0
     /// (meter, customer) key → periods whose usage is on a finalized invoice.
     var billedPeriods: [Int: [Period]] = [:]
+    /// When each event was received, kept only when the run keeps its usage (``BillingEngine/runKeepingUsage(events:)``).
+    var receipts: ReceiptCurve?
 
     init(validator: MeterEventValidator) { self.validator = validator }
 
@@ -21,6 +23,7 @@ struct EventIntake {
     mutating func receive(_ event: MeterEvent, at arrival: Instant) {
         usage.received += 1
         sequence += 1
+        receipts?.note(clock: arrival.seconds, sequence: sequence)
         switch validator.check(event, receivedAt: arrival, sequence: sequence) {
         case .rejected(let code, let message):
             usage.record(MeterEventRejection(code: code, message: message, event: event))
