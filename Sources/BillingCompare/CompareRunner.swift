@@ -6,26 +6,31 @@ import InvoiceDiff
 
 /// Runs a scenario's base and variants and compares them.
 ///
-/// Each variant runs as the whole scenario with its patch, over the same usage (its streams are
-/// reopened, so generated and file usage is the same event for event). Correct first: the usage is
-/// ingested once per plan, not once for all (README, "What-if": the speed target is not reached yet).
+/// The base runs over the scenario's usage and keeps it (``ReceivedUsage``); each variant whose
+/// meters, customers, event window and clock are the base's is re-rated from it: only its rating and
+/// invoicing run, over the aggregates of the events the base had received at each instant. Any other
+/// variant runs as the whole scenario with its patch (its streams are reopened, so generated and file
+/// usage is the same event for event). Both give the same invoices (README, "What-if").
 public struct CompareRunner: Sendable {
     let runner: ScenarioRunner
+    /// Whether a variant that fits the base's usage is re-rated from it (else every variant runs whole, as before re-rating: `billsim bench` measures both).
+    let rerates: Bool
 
-    public init(runner: ScenarioRunner) { self.runner = runner }
+    public init(runner: ScenarioRunner, rerates: Bool = true) {
+        self.runner = runner
+        self.rerates = rerates
+    }
 
     /// `selected`: variant names to run (all when empty); they must exist (the caller checks with ``unknown(_:in:)``).
     public func compare(_ scenario: Scenario, selected: [String] = []) async throws -> Comparison {
         let customers = scenario.simulation.customers.map(\.id)
-        let baseOutcome = try await runner.simulate(scenario)
+        let (baseOutcome, usage) = try await runner.simulateKeepingUsage(scenario)
         let base = try PlanRevenue(
             name: "base", description: scenario.description, invoices: baseOutcome.invoices, customers: customers,
             catalog: scenario.simulation.catalog, differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome))
         var variants: [VariantComparison] = []
         for variant in scenario.variants where selected.isEmpty || selected.contains(variant.name) {
-            var patched = scenario
-            patched.simulation = variant.simulation
-            let outcome = try await runner.simulate(patched)
+            let outcome = try await run(variant, of: scenario, over: usage)
             let expected = scenario.expectation.variants.first { $0.name == variant.name }
             let plan = try PlanRevenue(
                 name: variant.name, description: variant.description, invoices: outcome.invoices, customers: customers,
@@ -43,6 +48,14 @@ public struct CompareRunner: Sendable {
         }
         let currency = currencies.first ?? scenario.simulation.catalog.prices.first?.currency ?? Currency(code: "usd")!
         return Comparison(path: scenario.path, name: scenario.name, currency: currency, base: base, variants: variants)
+    }
+
+    /// The variant re-rated from the base's usage when it fits, else run whole.
+    func run(_ variant: ScenarioVariant, of scenario: Scenario, over usage: ReceivedUsage) async throws -> SimulationOutcome {
+        if rerates, usage.fits(variant.simulation) { return try await runner.rerate(variant.simulation, over: usage) }
+        var patched = scenario
+        patched.simulation = variant.simulation
+        return try await runner.simulate(patched)
     }
 
     /// The names in `selected` that are not variants of `scenario`.

@@ -172,12 +172,30 @@ public struct ScenarioRunner: Sendable {
     /// Runs the scenario's clock over a fresh store, closes the store, and returns what it produced.
     public func simulate(_ scenario: Scenario) async throws -> SimulationOutcome {
         var source = try UsageSources.open(scenario.usage).get()
+        return try await withStore { store in try await BillingEngine(simulation: scenario.simulation, store: store).run(events: &source) }
+    }
+
+    /// Runs the scenario as ``simulate(_:)`` does and keeps its usage, to re-rate variants from (``rerate(_:over:)``).
+    public func simulateKeepingUsage(_ scenario: Scenario) async throws -> (outcome: SimulationOutcome, usage: ReceivedUsage) {
+        var source = try UsageSources.open(scenario.usage).get()
+        return try await withStore { store in
+            try await BillingEngine(simulation: scenario.simulation, store: store).runKeepingUsage(events: &source)
+        }
+    }
+
+    /// Runs `simulation` over usage another run received (`usage.fits(simulation)` must hold): its store
+    /// keeps the invoices; no event is read again.
+    public func rerate(_ simulation: Simulation, over usage: ReceivedUsage) async throws -> SimulationOutcome {
+        try await withStore { store in try await BillingEngine(simulation: simulation, store: store, rerating: usage).rerate() }
+    }
+
+    /// `body` over a fresh store, closed afterwards whatever happens.
+    func withStore<Result>(_ body: (any BillingStore) async throws -> Result) async throws -> Result {
         let store = try await makeStore()
         do {
-            let engine = try BillingEngine(simulation: scenario.simulation, store: store)
-            let outcome = try await engine.run(events: &source)
+            let result = try await body(store)
             try await store.close()
-            return outcome
+            return result
         } catch {
             try? await store.close()
             throw error

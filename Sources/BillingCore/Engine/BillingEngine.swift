@@ -40,9 +40,13 @@ public final class BillingEngine {
     /// The latest threshold check on the queue, by subscription.
     var thresholdScheduled: [Int: Instant] = [:]
 
-    public init(simulation: Simulation, store: any BillingStore) throws {
+    /// `usage`: re-rate over another run's usage (``rerate()``) rather than receive events (``run(events:)``).
+    public init(simulation: Simulation, store: any BillingStore, rerating usage: ReceivedUsage? = nil) throws {
+        if let usage, !usage.fits(simulation) {
+            throw EngineError("cannot re-rate: the meters, customers, event window or clock differ from the run whose usage this is")
+        }
         self.simulation = simulation
-        storage = StoreSession(store: store, saveBatchSize: Self.saveBatchSize)
+        storage = StoreSession(store: store, saveBatchSize: Self.saveBatchSize, shared: usage)
         now = simulation.clockStart
         customers = Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         intake = EventIntake(
@@ -75,6 +79,28 @@ public final class BillingEngine {
         }
     }
 
+    /// Runs the clock as ``run(events:)`` does and keeps the accepted events and when each was received,
+    /// to re-rate variants from (``init(simulation:store:rerating:)``).
+    public func runKeepingUsage(events source: inout some MeterEventSource) async throws -> (outcome: SimulationOutcome, usage: ReceivedUsage) {
+        storage.keepUsage()
+        intake.receipts = ReceiptCurve()
+        let outcome = try await run(events: &source)
+        let usage = ReceivedUsage(
+            buckets: try await storage.keptUsage(), receipts: intake.receipts ?? ReceiptCurve(), report: outcome.usage, simulation: simulation)
+        return (outcome, usage)
+    }
+
+    /// Runs the clock over the usage given at ``init(simulation:store:rerating:)``: no event is received,
+    /// validated or stored; each instant's work reads the aggregates of the events that run had received
+    /// by then. The outcome's `usage` report is that run's.
+    public func rerate() async throws -> SimulationOutcome {
+        guard let shared = storage.shared else { throw EngineError("rerate() needs the usage to re-rate over (init(simulation:store:rerating:))") }
+        var none = ArrayMeterEventSource([])
+        var outcome = try await run(events: &none)
+        outcome.usage = shared.report
+        return outcome
+    }
+
     func advance(over source: inout some MeterEventSource) async throws -> SimulationOutcome {
         let (start, until) = (simulation.clockStart, simulation.clockUntil)
         var events = try SourceCursor(&source)
@@ -105,6 +131,7 @@ public final class BillingEngine {
             }
             guard let at = queue.nextInstant, at <= until else { break }
             now = max(now, at)
+            if storage.receive(through: now) { prefetchedAt = nil }
             if prefetchedAt != now { try await prefetchUsage() }
             try await perform(queue.takeNext())
         }

@@ -12,6 +12,8 @@ struct EventIntake {
     /// Accepted events in a period some finalized invoice billed: late unless another subscription still
     /// bills them (``BillingEngine/countLateEvents()`` decides, before the clock's next work).
     var lateCandidates: [RecordedMeterEvent] = []
+    /// When each event was received, kept only when the run keeps its usage (``BillingEngine/runKeepingUsage(events:)``).
+    var receipts: ReceiptCurve?
 
     init(validator: MeterEventValidator) { self.validator = validator }
 
@@ -24,6 +26,7 @@ struct EventIntake {
     mutating func receive(_ event: MeterEvent, at arrival: Instant) {
         usage.received += 1
         sequence += 1
+        receipts?.note(clock: arrival.seconds, sequence: sequence)
         switch validator.check(event, receivedAt: arrival, sequence: sequence) {
         case .rejected(let code, let message):
             usage.record(MeterEventRejection(code: code, message: message, event: event))

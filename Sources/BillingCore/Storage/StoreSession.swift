@@ -6,6 +6,8 @@
 ///   work due at one instant asks for its aggregates in one call (``prefetch(_:)``).
 /// - Invoices: saves are queued and written in one call per instant (``flush()``), in chunks of at most
 ///   `saveBatchSize`.
+/// - Re-rating: a session over another run's usage (``ReceivedUsage``) ingests nothing and reads the
+///   aggregates from it as received by the clock (``receive(through:)``); its store keeps the invoices only.
 final class StoreSession {
     let store: any BillingStore
     let saveBatchSize: Int
@@ -15,10 +17,16 @@ final class StoreSession {
     /// Invoices created or changed at the current instant, not saved yet, in first-saved order.
     var unsaved: [Invoice] = []
     var unsavedIndex: [String: Int] = [:]
+    /// Re-rating: the usage read instead of the store's, and the last sequence received by the clock.
+    let shared: ReceivedUsage?
+    var receivedThrough: Int64 = 0
+    /// Keeping the usage (``keptUsage()``) of a store that is not the memory store: a copy of its events.
+    var kept: UsageBuckets?
 
-    init(store: any BillingStore, saveBatchSize: Int) {
+    init(store: any BillingStore, saveBatchSize: Int, shared: ReceivedUsage? = nil) {
         self.store = store
         self.saveBatchSize = saveBatchSize
+        self.shared = shared
     }
 
     // MARK: Events
@@ -27,6 +35,7 @@ final class StoreSession {
     func ingest(_ batch: [RecordedMeterEvent]) async throws {
         usageCache.removeAll(keepingCapacity: true)
         try await settle()
+        kept?.ingest(batch)
         let store = self.store
         ingesting = Task { try await store.ingest(batch) }
     }
@@ -40,6 +49,37 @@ final class StoreSession {
 
     // MARK: Usage
 
+    /// Starts keeping the events ingested from now on, for ``keptUsage()``: the memory store's own are
+    /// read at the end; another store's are copied as they are ingested.
+    func keepUsage() {
+        if !(store is InMemoryBillingStore) { kept = UsageBuckets() }
+    }
+
+    /// The events kept (see ``keepUsage()``), all of them in the store.
+    func keptUsage() async throws -> UsageBuckets {
+        try await settle()
+        if let kept { return kept }
+        return (store as? InMemoryBillingStore)?.settledUsage() ?? UsageBuckets()
+    }
+
+    /// Re-rating: the usage received by clock time `now` is what is read from now on; `true` when it
+    /// changed (cached aggregates were dropped, as when events reach a store).
+    func receive(through now: Instant) -> Bool {
+        guard let shared else { return false }
+        let through = shared.receivedThrough(now)
+        guard through != receivedThrough else { return false }
+        receivedThrough = through
+        usageCache.removeAll(keepingCapacity: true)
+        return true
+    }
+
+    /// Each query's aggregate: from the store, or when re-rating from the shared usage received so far.
+    func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
+        guard let shared else { return try await store.aggregate(queries) }
+        let through = receivedThrough
+        return try queries.map { query throws(AmountOverflow) in try shared.aggregate(query, receivedThrough: through) }
+    }
+
     /// Whether `query`'s aggregate is cached.
     func isCached(_ query: UsageQuery) -> Bool { usageCache[query] != nil }
 
@@ -50,7 +90,7 @@ final class StoreSession {
         if let cached = usageCache[query] {
             value = cached
         } else {
-            value = try await store.aggregate(query)
+            value = try await aggregate([query])[0]
             usageCache[query] = value
         }
         return max(value.exact, .zero)
@@ -59,7 +99,7 @@ final class StoreSession {
     /// Aggregates `queries` in one store call and caches the results (none when `queries` is empty).
     func prefetch(_ queries: [UsageQuery]) async throws {
         guard !queries.isEmpty else { return }
-        for (query, value) in zip(queries, try await store.aggregate(queries)) { usageCache[query] = value }
+        for (query, value) in zip(queries, try await aggregate(queries)) { usageCache[query] = value }
     }
 
     // MARK: Invoices

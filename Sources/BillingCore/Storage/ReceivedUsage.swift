@@ -1,0 +1,78 @@
+/// A run's accepted events, frozen, with the clock time at which each was received: what a variant
+/// is re-rated from (``BillingEngine/rerate(over:)``) instead of ingesting the same events again.
+///
+/// At clock time `t` a run's store holds exactly the events received by `t`; a re-rated variant reads
+/// the aggregates over those same events (the events of sequence ≤ ``receivedThrough(_:)``), so it
+/// bills what it would have billed had it received them itself. That holds while everything that
+/// decides which events are accepted, their keys and when they are received is the base's: the meters,
+/// the customers, the event window and the clock (``fits(_:)``).
+public struct ReceivedUsage: Sendable {
+    var buckets: UsageBuckets
+    let receipts: ReceiptCurve
+    /// The run's usage report (received, rejected, late: a re-rated variant reports the base's).
+    public let report: UsageReport
+    let meters: [Meter]
+    let customers: [Customer]
+    let eventWindow: EventWindow
+    let clockStart: Instant
+    let clockUntil: Instant
+
+    init(buckets: UsageBuckets, receipts: ReceiptCurve, report: UsageReport, simulation: Simulation) {
+        self.buckets = buckets
+        self.buckets.settle()
+        self.receipts = receipts
+        self.report = report
+        meters = simulation.catalog.meters
+        customers = simulation.customers
+        eventWindow = simulation.settings.eventWindow
+        clockStart = simulation.clockStart
+        clockUntil = simulation.clockUntil
+    }
+
+    /// Whether `simulation` receives, accepts and keys the same events as the run this usage comes from:
+    /// the same meters, customers, event window and clock (prices, settings other than the event window,
+    /// subscriptions' prices, coupons, tax rates and the timeline may differ), and with no billing
+    /// thresholds: they are checked as events are received, which a re-rated run does not do.
+    public func fits(_ simulation: Simulation) -> Bool {
+        simulation.catalog.meters == meters && simulation.customers == customers && simulation.settings.eventWindow == eventWindow
+            && simulation.clockStart == clockStart && simulation.clockUntil == clockUntil && BillingEngine.thresholdWatch(simulation).isEmpty
+    }
+
+    /// The greatest sequence received by clock time `now`.
+    func receivedThrough(_ now: Instant) -> Int64 { receipts.through(now.seconds) }
+
+    /// The query's aggregate over the events received through sequence `receivedThrough`.
+    func aggregate(_ query: UsageQuery, receivedThrough: Int64) throws(AmountOverflow) -> Decimal12 {
+        try buckets.aggregate(query, receivedThrough: receivedThrough)
+    }
+}
+
+/// When a run received its events: the clock times at which the receipt sequence moved on, in order.
+struct ReceiptCurve: Sendable {
+    /// Clock times, strictly increasing.
+    var clocks: [Int64] = []
+    /// `firsts[i]`: the sequence of the first event received at `clocks[i]`.
+    var firsts: [Int64] = []
+    /// The last sequence received.
+    var last: Int64 = 0
+
+    /// Notes that the event of `sequence` was received at clock time `clock` (sequences increase, clocks never decrease).
+    mutating func note(clock: Int64, sequence: Int64) {
+        if clocks.last != clock {
+            clocks.append(clock)
+            firsts.append(sequence)
+        }
+        last = sequence
+    }
+
+    /// The greatest sequence received by clock time `now` (0 when none).
+    func through(_ now: Int64) -> Int64 {
+        var low = 0
+        var high = clocks.count
+        while low < high {
+            let mid = (low + high) / 2
+            if clocks[mid] <= now { low = mid + 1 } else { high = mid }
+        }
+        return low < clocks.count ? firsts[low] - 1 : last
+    }
+}
