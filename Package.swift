@@ -45,7 +45,8 @@ let package = Package(
         .target(name: "BillingShrink", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness"]),
         // What-if pricing: runs a scenario's base and variants and builds the Comparison (text and JSON renderings).
         .target(
-            name: "BillingCompare", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "InvoiceDiff"]),
+            name: "BillingCompare",
+            dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "InvoiceDiff"]),
         // Renderings of a RunResult (text, JSON, JUnit XML).
         .target(name: "BillingReports", dependencies: ["BillingCore", "BillingDocument", "BillingHarness"]),
         // The one row encoding of invoices (tables, columns, encode and decode) that the SQL stores share; no database library.
