@@ -116,7 +116,7 @@ let package = Package(
             ]),
         // Every file of Tests/FuzzCorpus/<target>/ through its fuzz target.
         .testTarget(name: "BillingFuzzTargetsTests", dependencies: ["BillingFuzzTargets", "BillingScenario"]),
-        .testTarget(name: "billsimTests", dependencies: ["billsim", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "billsimTests", dependencies: ["billsim", "BillingHarness", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

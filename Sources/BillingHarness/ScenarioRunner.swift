@@ -98,8 +98,13 @@ public struct ScenarioRunner: Sendable {
     public typealias StoreFactory = @Sendable () async throws -> any BillingStore
 
     let makeStore: StoreFactory
+    /// Told how far each run has got, for a progress line (none: no progress is kept).
+    let progress: ScenarioProgress?
 
-    public init(makeStore: @escaping StoreFactory) { self.makeStore = makeStore }
+    public init(makeStore: @escaping StoreFactory, progress: ScenarioProgress? = nil) {
+        self.makeStore = makeStore
+        self.progress = progress
+    }
 
     /// Every `.yaml`/`.yml` file under the paths (files as given, folders recursively, each folder's
     /// files sorted), in the order of the paths. A path that does not exist is kept as it is, so that
@@ -171,11 +176,19 @@ public struct ScenarioRunner: Sendable {
 
     /// Runs the scenario's clock over a fresh store, closes the store, and returns what it produced.
     public func simulate(_ scenario: Scenario) async throws -> SimulationOutcome {
-        var source = try UsageSources.open(scenario.usage).get()
+        let opened = try UsageSources.open(scenario.usage).get()
         let store = try await makeStore()
         do {
             let engine = try BillingEngine(simulation: scenario.simulation, store: store)
-            let outcome = try await engine.run(events: &source)
+            let outcome: SimulationOutcome
+            if let progress {
+                progress.begin(start: scenario.simulation.clockStart, until: scenario.simulation.clockUntil)
+                var source = ProgressEventSource(base: opened, progress: progress)
+                outcome = try await engine.run(events: &source)
+            } else {
+                var source = opened
+                outcome = try await engine.run(events: &source)
+            }
             try await store.close()
             return outcome
         } catch {
