@@ -12,64 +12,73 @@ import BillingDocument
 //   diurnal profile whose share is a whole number, each burst of `on × rate` events), events never fall
 //   where the rate is 0, and a customer's events depend on its own key only.
 // - Nothing is kept between events: the next event after second p is found from Λ(p + 1), so memory does
-//   not grow with the number of events. A customer sends at most one event a second (a rate above 3600/h
-//   is cut there).
+//   not grow with the number of events; the shape's tables are shared by every customer of a stream. A
+//   customer sends at most one event a second (a drawn rate whose busiest hour passes 3600/h is lowered
+//   to it, keeping the shape's proportions).
 // Only integers here: no `Double` but `expectedCount`, the estimate for `settings.limits`.
 
-/// A rate that repeats every period: consecutive segments, each with a constant rate in parts per second.
-struct PeriodicIntensity: Sendable {
-    /// Where a period starts (Unix seconds).
-    let anchor: Int64
+/// The shape of a rate that repeats every period: consecutive segments, each with a constant weight
+/// (parts per second at a rate of one unit). Shared by every customer of a stream (its arrays are
+/// copied on write, never per customer).
+struct PeriodicShape: Sendable {
     let period: Int64
     /// Each segment's first second within the period, then the period's length.
     let starts: [Int64]
-    let perSecond: [Int128]
-    /// Parts before each segment within the period, then a whole period's.
+    let weights: [Int128]
+    /// The weight before each segment within the period (Σ seconds × weight), then a whole period's.
     let before: [Int128]
-    /// Parts in one event.
-    let perEvent: Int128
 
-    /// Segments as (seconds, parts per second); a rate above one event a second is cut to one.
-    init(anchor: Int64, segments: [(seconds: Int64, perSecond: Int128)], perEvent: Int128) {
+    init(segments: [(seconds: Int64, weight: Int128)]) {
         var starts: [Int64] = [0]
         var before: [Int128] = [0]
         for segment in segments {
             starts.append(starts.last! + segment.seconds)
-            before.append(before.last! + Int128(segment.seconds) * min(segment.perSecond, perEvent))
+            before.append(before.last! + Int128(segment.seconds) * segment.weight)
         }
-        self.anchor = anchor
         period = starts.last!
         self.starts = starts
-        perSecond = segments.map { min($0.perSecond, perEvent) }
+        weights = segments.map(\.weight)
         self.before = before
-        self.perEvent = perEvent
     }
+}
 
-    var perPeriod: Int128 { before.last! }
+/// One customer's periodic rate: the shape at `rate` units, its periods starting at `anchor`, counted in
+/// parts (one event = `perEvent` parts).
+struct PeriodicIntensity: Sendable {
+    let shape: PeriodicShape
+    /// Where a period starts (Unix seconds).
+    let anchor: Int64
+    /// The multiplier of the shape's weights (> 0).
+    let rate: Int128
+    let perEvent: Int128
+
+    var period: Int64 { shape.period }
+    var perPeriod: Int128 { shape.before.last! * rate }
 
     /// Λ(t): the parts from the anchor to second t (negative before the anchor).
     func parts(at second: Int64) -> Int128 {
-        let (cycles, offset) = floorDivision(second - anchor, period)
+        let (cycles, offset) = floorDivision(second - anchor, shape.period)
         var low = 0
-        var high = perSecond.count - 1
+        var high = shape.weights.count - 1
         while low < high {  // the last segment starting at or before `offset`
             let middle = (low + high + 1) / 2
-            if starts[middle] <= offset { low = middle } else { high = middle - 1 }
+            if shape.starts[middle] <= offset { low = middle } else { high = middle - 1 }
         }
-        return Int128(cycles) * perPeriod + before[low] + Int128(offset - starts[low]) * perSecond[low]
+        return rate * (Int128(cycles) * shape.before.last! + shape.before[low] + Int128(offset - shape.starts[low]) * shape.weights[low])
     }
 
-    /// The second t with Λ(t) ≤ x < Λ(t + 1): where Λ passes x (needs `perPeriod > 0`).
+    /// The second t with Λ(t) ≤ x < Λ(t + 1): where Λ passes x (needs `perPeriod > 0`). Λ = rate × U with U
+    /// an integer, so U(t) ≤ x / rate < U(t + 1) is U(t) ≤ ⌊x / rate⌋ < U(t + 1).
     func second(reaching x: Int128) -> Int64 {
-        let (cycles, remainder) = floorDivision(x, perPeriod)
+        let (cycles, remainder) = floorDivision(floorDivision(x, rate).0, shape.before.last!)
         var low = 0
-        var high = perSecond.count - 1
-        while low < high {  // the last segment with parts before it ≤ remainder: its rate is > 0
+        var high = shape.weights.count - 1
+        while low < high {  // the last segment with weight before it ≤ remainder: its weight is > 0
             let middle = (low + high + 1) / 2
-            if before[middle] <= remainder { low = middle } else { high = middle - 1 }
+            if shape.before[middle] <= remainder { low = middle } else { high = middle - 1 }
         }
-        let into = Int64((remainder - before[low]) / perSecond[low])
-        return anchor + Int64(cycles) * period + starts[low] + into
+        let into = Int64((remainder - shape.before[low]) / shape.weights[low])
+        return anchor + Int64(cycles) * shape.period + shape.starts[low] + into
     }
 }
 
@@ -122,8 +131,12 @@ struct ShapedArrivals: ArrivalProcess {
 struct ShapedArrivalPlugin: ArrivalProcess {
     /// Events per hour, or the distribution each customer's is drawn from.
     let rate: Rate
-    /// The customer's periodic rate for a rate in events per hour (`random`: the customer's own source).
-    let shape: @Sendable (Decimal12, inout SplitMix64) -> PeriodicIntensity
+    let shape: PeriodicShape
+    /// Parts in one event: one unit of a rate in events per hour over a second of weight w gives w parts.
+    let perEvent: Int128
+    /// Where periods start: Monday for `diurnal`; for `bursty`, each customer's own seeded phase.
+    let anchor: Int64
+    let phased: Bool
 
     enum Rate: Sendable {
         case fixed(Decimal12)
@@ -137,12 +150,15 @@ struct ShapedArrivalPlugin: ArrivalProcess {
         case .drawn(let distribution): perHour = distribution.value(random: &random)
         }
         let key = random.next()
-        // A rate drawn at or below 0 gives that customer no events; above 3600/h is cut by the intensity.
-        guard perHour > .zero else { return NoArrivals() }
-        return ShapedArrivals(intensity: shape(Decimal12(units: min(perHour.units, Self.maxPerHour.units)), &random), key: key)
+        // A rate drawn at or below 0 gives that customer no events; one whose busiest second would pass one
+        // event is lowered to one (the whole shape, so it keeps its proportions).
+        guard perHour > .zero, let busiest = shape.weights.max(), busiest > 0 else { return NoArrivals() }
+        let phase = phased ? Int64(random.next(below: UInt64(shape.period))) : 0
+        let intensity = PeriodicIntensity(shape: shape, anchor: anchor + phase, rate: min(perHour.units, perEvent / busiest), perEvent: perEvent)
+        return ShapedArrivals(intensity: intensity, key: key)
     }
 
-    /// One event a second; also keeps every product below far inside `Int128`.
+    /// One event a second.
     static let maxPerHour = Decimal12(3600)
 
     // Used only through `forCustomer`, like `PerCustomerPoisson`.
@@ -175,12 +191,9 @@ struct ShapedArrivalPlugin: ArrivalProcess {
         for (key, seconds) in [("on", on), ("off", off)] where seconds > 366 * 86_400 {
             throw GeneratorParameters.Problem(location: try parameters.text(key).location, message: "\(key): at most 366d, found \(seconds)s")
         }
-        return ShapedArrivalPlugin(rate: rate) { perHour, random in
-            // Parts: 1/3600 of an event per unit of `perHour`, so a second at `perHour` holds `perHour.units` parts.
-            PeriodicIntensity(
-                anchor: Int64(random.next(below: UInt64(on + off))), segments: [(on, perHour.units), (off, 0)],
-                perEvent: 3600 * Decimal12.scale)
-        }
+        // A second of a burst at `perHour` holds `perHour.units` parts: 3600 · 10¹² of them make an event.
+        return ShapedArrivalPlugin(
+            rate: rate, shape: PeriodicShape(segments: [(on, 1), (off, 0)]), perEvent: 3600 * Decimal12.scale, anchor: 0, phased: true)
     }
 
     /// 1970-01-05, a Monday: where a week of the diurnal profile starts.
@@ -200,11 +213,10 @@ struct ShapedArrivalPlugin: ArrivalProcess {
         let busiest = Int128(max(weekdays.max()!, weekends.max()!))
         let rate = try rate(&parameters) { Decimal12(units: $0.units * 24 * busiest / total) }
         let week: [Int64] = (0..<7).flatMap { day in day < 5 ? weekdays : weekends }
-        return ShapedArrivalPlugin(rate: rate) { perHour, _ in
-            // Parts: 1/(3600 · Σ weekdays) of an event per unit of `perHour`.
-            let segments: [(seconds: Int64, perSecond: Int128)] = week.map { (3600, perHour.units * 24 * Int128($0)) }
-            return PeriodicIntensity(anchor: monday, segments: segments, perEvent: 3600 * Decimal12.scale * total)
-        }
+        // A second of hour h at `perHour` holds perHour.units × 24 × w[h] parts; 3600 · 10¹² · Σ weekdays make an event.
+        let segments: [(seconds: Int64, weight: Int128)] = week.map { (3600, 24 * Int128($0)) }
+        return ShapedArrivalPlugin(
+            rate: rate, shape: PeriodicShape(segments: segments), perEvent: 3600 * Decimal12.scale * total, anchor: monday, phased: false)
     }
 
     /// 24 whole numbers from 0 to 1,000,000, one per UTC hour from 00 to 23.

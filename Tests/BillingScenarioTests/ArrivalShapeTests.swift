@@ -122,6 +122,19 @@ struct ArrivalShapeTests {
         #expect(Set(counts.values) == [2820, 5640])
     }
 
+    /// A drawn rate of 2/s is lowered to one event a second: each one-minute burst is then 60 events in
+    /// 60 consecutive seconds (a fixed 2/s is an error, see `badParameters`).
+    @Test func aDrawnRateAboveOneASecondIsLowered() throws {
+        let arrivals = "{ kind: bursty, rate: { kind: constant, value: 2/s }, on: 1m, off: 59m }"
+        let seconds = try #require(Self.byCustomer(try Self.events(Self.scenario(arrivals: arrivals, customers: "cus_a")))["cus_a"])
+        var bursts: [[Int64]] = [[seconds[0]]]
+        for (previous, second) in zip(seconds, seconds.dropFirst()) {
+            if second - previous > 1 { bursts.append([second]) } else { bursts[bursts.count - 1].append(second) }
+        }
+        #expect((743...745).contains(bursts.count))
+        for burst in bursts.dropFirst().dropLast() { #expect(burst.count == 60 && burst.last! - burst.first! == 59) }
+    }
+
     /// The limit check's estimate: a week of the diurnal profile holds 5 × 240 + 2 × 40 = 1280 events.
     @Test func expectedCountsFollowTheShape() throws {
         var random = SplitMix64(seed: 1)
