@@ -45,7 +45,8 @@ let package = Package(
         .target(name: "BillingShrink", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness"]),
         // What-if pricing: runs a scenario's base and variants and builds the Comparison (text and JSON renderings).
         .target(
-            name: "BillingCompare", dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "InvoiceDiff"]),
+            name: "BillingCompare",
+            dependencies: ["BillingCore", "BillingDocument", "BillingScenario", "BillingHarness", "BillingReports", "InvoiceDiff"]),
         // Renderings of a RunResult (text, JSON, JUnit XML).
         .target(name: "BillingReports", dependencies: ["BillingCore", "BillingDocument", "BillingHarness"]),
         // The one row encoding of invoices (tables, columns, encode and decode) that the SQL stores share; no database library.
@@ -115,7 +116,7 @@ let package = Package(
             ]),
         // Every file of Tests/FuzzCorpus/<target>/ through its fuzz target.
         .testTarget(name: "BillingFuzzTargetsTests", dependencies: ["BillingFuzzTargets", "BillingScenario"]),
-        .testTarget(name: "billsimTests", dependencies: ["billsim", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "billsimTests", dependencies: ["billsim", "BillingHarness", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -98,8 +98,13 @@ public struct ScenarioRunner: Sendable {
     public typealias StoreFactory = @Sendable () async throws -> any BillingStore
 
     let makeStore: StoreFactory
+    /// Told how far each run has got, for a progress line (none: no progress is kept).
+    let progress: ScenarioProgress?
 
-    public init(makeStore: @escaping StoreFactory) { self.makeStore = makeStore }
+    public init(makeStore: @escaping StoreFactory, progress: ScenarioProgress? = nil) {
+        self.makeStore = makeStore
+        self.progress = progress
+    }
 
     /// Every `.yaml`/`.yml` file under the paths (files as given, folders recursively, each folder's
     /// files sorted), in the order of the paths. A path that does not exist is kept as it is, so that
@@ -171,8 +176,17 @@ public struct ScenarioRunner: Sendable {
 
     /// Runs the scenario's clock over a fresh store, closes the store, and returns what it produced.
     public func simulate(_ scenario: Scenario) async throws -> SimulationOutcome {
-        var source = try UsageSources.open(scenario.usage).get()
-        return try await withStore { store in try await BillingEngine(simulation: scenario.simulation, store: store).run(events: &source) }
+        let opened = try UsageSources.open(scenario.usage).get()
+        return try await withStore { store in
+            let engine = try BillingEngine(simulation: scenario.simulation, store: store)
+            guard let progress else {
+                var source = opened
+                return try await engine.run(events: &source)
+            }
+            progress.begin(start: scenario.simulation.clockStart, until: scenario.simulation.clockUntil)
+            var source = ProgressEventSource(base: opened, progress: progress)
+            return try await engine.run(events: &source)
+        }
     }
 
     /// Runs the scenario as ``simulate(_:)`` does and keeps its usage, to re-rate variants from (``rerate(_:over:)``).

@@ -35,6 +35,8 @@ public enum HTMLPage {
             return "<div class=\"figures\">\n" + tiles.joined() + "</div>\n"
         case .table(let table): return render(table)
         case .barChart(let chart): return render(chart)
+        case .histogram(let histogram): return render(histogram)
+        case .lineChart(let chart): return render(chart)
         }
     }
 
@@ -56,7 +58,8 @@ public enum HTMLPage {
 
     /// Bars `slot` wide on a `plot`-high scale, the value over each bar and its label under it.
     static func render(_ chart: BarChart) -> String {
-        let slot = 72
+        // Wide enough for the longest label at about 6 px a character (a plan's name).
+        let slot = max(72, 6 * (chart.bars.flatMap { [$0.label.count, $0.display.count] }.max() ?? 0) + 12)
         let plot = 160
         let top = 24
         let width = max(chart.bars.count, 1) * slot + 16
@@ -75,6 +78,76 @@ public enum HTMLPage {
             out += "<text x=\"\(middle)\" y=\"\(top + plot + 18)\" class=\"label\">\(xml(bar.label))</text>\n"
         }
         return out + "</svg>\n</figure>\n"
+    }
+
+    /// Bars side by side, the count over each and the bin's bounds under it (one value: one bound).
+    static func render(_ histogram: Histogram) -> String {
+        let longest = histogram.bins.flatMap { [$0.low.count, $0.high.count] }.max() ?? 0
+        let slot = max(56, 6 * longest + 12)
+        let plot = 140
+        let top = 22
+        let width = max(histogram.bins.count, 1) * slot + 16
+        let height = top + plot + 44
+        let largest = ExactDecimal(histogram.bins.map(\.count).max() ?? 0)
+        var out = "<figure class=\"chart\">\n<figcaption>\(xml(histogram.title)) (\(xml(histogram.unit)))</figcaption>\n"
+        out += "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\">\n"
+        out += "<title>\(xml(histogram.title))</title>\n"
+        out += "<line x1=\"8\" y1=\"\(top + plot)\" x2=\"\(width - 8)\" y2=\"\(top + plot)\" class=\"axis\"/>\n"
+        for (index, bin) in histogram.bins.enumerated() {
+            let barHeight = BarChart.height(of: ExactDecimal(bin.count), largest: largest, full: plot)
+            let x = 8 + index * slot
+            let middle = x + slot / 2
+            out +=
+                "<rect x=\"\(x + 3)\" y=\"\(top + plot - barHeight)\" width=\"\(slot - 6)\" height=\"\(barHeight)\" class=\"bar \(bin.tone.rawValue)\"/>\n"
+            out += "<text x=\"\(middle)\" y=\"\(top + plot - barHeight - 6)\" class=\"value\">\(bin.count)</text>\n"
+            out += "<text x=\"\(middle)\" y=\"\(top + plot + 16)\" class=\"label\">\(xml(bin.low))</text>\n"
+            if bin.high != bin.low { out += "<text x=\"\(middle)\" y=\"\(top + plot + 32)\" class=\"label\">to \(xml(bin.high))</text>\n" }
+        }
+        let note =
+            "Each bar counts the \(histogram.counted) whose change falls in its range: below 0 from the first bound up to (not including) the second, above 0 from after the first bound up to and including the second."
+        return out + "</svg>\n<p class=\"note\">\(xml(note))</p>\n</figure>\n"
+    }
+
+    /// One polyline per series over the labels, a dot per value (its figure in the dot's title), the value
+    /// axis from 0 to the largest value, and a legend that wraps.
+    static func render(_ chart: LineChart) -> String {
+        // The value axis's labels sit in the left margin, right-aligned.
+        let left = 6 * max(chart.largestDisplay.count, 1) + 18
+        let plotWidth = max(560, (chart.labels.count - 1) * 90)
+        let plot = 180
+        let top = 16
+        let width = left + plotWidth + 24
+        let height = top + plot + 30
+        let largest = chart.series.flatMap(\.values).max() ?? .zero
+        func x(_ index: Int) -> Int {
+            chart.labels.count == 1 ? left + plotWidth / 2 : left + 30 + index * (plotWidth - 60) / (chart.labels.count - 1)
+        }
+        func y(_ value: ExactDecimal) -> Int { top + plot - BarChart.height(of: value, largest: largest, full: plot) }
+        var out = "<figure class=\"chart\">\n<figcaption>\(xml(chart.title)) (\(xml(chart.unit)))</figcaption>\n"
+        out += "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\">\n"
+        out += "<title>\(xml(chart.title))</title>\n"
+        out += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(width - 8)\" y2=\"\(top)\" class=\"grid\"/>\n"
+        out += "<text x=\"\(left - 6)\" y=\"\(top + 4)\" class=\"label end\">\(xml(chart.largestDisplay))</text>\n"
+        out += "<line x1=\"\(left)\" y1=\"\(top + plot)\" x2=\"\(width - 8)\" y2=\"\(top + plot)\" class=\"axis\"/>\n"
+        out += "<text x=\"\(left - 6)\" y=\"\(top + plot + 4)\" class=\"label end\">0</text>\n"
+        for (index, label) in chart.labels.enumerated() {
+            out += "<text x=\"\(x(index))\" y=\"\(top + plot + 18)\" class=\"label\">\(xml(label))</text>\n"
+        }
+        // The first series (the base) last, dashed, so that a plan equal to it still shows beneath.
+        for (number, series) in chart.series.enumerated().reversed() {
+            let points = series.values.enumerated().map { "\(x($0.offset)),\(y($0.element))" }.joined(separator: " ")
+            out += "<g class=\"series s\(number % 6)\">\n<polyline points=\"\(points)\"/>\n"
+            for (index, value) in series.values.enumerated() {
+                let shown = index < series.displays.count ? series.displays[index] : value.description
+                let label = index < chart.labels.count ? chart.labels[index] : ""
+                out +=
+                    "<circle cx=\"\(x(index))\" cy=\"\(y(value))\" r=\"4\"><title>\(xml(series.name)) \(xml(label)): \(xml(shown))</title></circle>\n"
+            }
+            out += "</g>\n"
+        }
+        out += "</svg>\n<ul class=\"legend\">"
+        out += chart.series.enumerated().map { "<li><span class=\"swatch s\($0.offset % 6)\"></span>\(xml($0.element.name))</li>" }.joined()
+        return out + "</ul>\n</figure>\n"
     }
 
     /// System fonts only; wide tables and diagnostics (whose carets must stay under their column) scroll
@@ -112,7 +185,19 @@ public enum HTMLPage {
         svg { max-width: 100%; height: auto; }
         svg .bar { fill: #0969da; } svg .axis { stroke: #8c959f; stroke-width: 1; }
         svg text { font: 11px system-ui, sans-serif; fill: #1f2328; text-anchor: middle; }
-        svg .label { fill: var(--neutral); }
+        svg .label { fill: var(--neutral); } svg .end { text-anchor: end; }
+        svg .bar.good { fill: var(--good); } svg .bar.warning { fill: #bc4c00; } svg .bar.neutral { fill: #8c959f; }
+        svg .grid { stroke: var(--line); stroke-dasharray: 4 3; }
+        svg polyline { fill: none; stroke-width: 2.5; } svg circle { stroke: #fff; stroke-width: 1.5; }
+        .s0 polyline { stroke: #57606a; stroke-dasharray: 7 5; } .s0 circle, .swatch.s0 { fill: #57606a; background: #57606a; }
+        .s1 polyline { stroke: #0969da; } .s1 circle, .swatch.s1 { fill: #0969da; background: #0969da; }
+        .s2 polyline { stroke: #bc4c00; } .s2 circle, .swatch.s2 { fill: #bc4c00; background: #bc4c00; }
+        .s3 polyline { stroke: #1a7f37; } .s3 circle, .swatch.s3 { fill: #1a7f37; background: #1a7f37; }
+        .s4 polyline { stroke: #8250df; } .s4 circle, .swatch.s4 { fill: #8250df; background: #8250df; }
+        .s5 polyline { stroke: #bf3989; } .s5 circle, .swatch.s5 { fill: #bf3989; background: #bf3989; }
+        .legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: .9em; }
+        .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
+        .note { margin: 2px 0; color: var(--neutral); font-size: .85em; }
         @media (max-width: 600px) {
           body { font-size: 14px; } header, main { padding: 8px; } section { padding: 10px; border-radius: 6px; }
           th, td { padding: 3px 5px; white-space: nowrap; } .scroll table { min-width: 0; } .figure { min-width: 0; flex: 1 1 40%; } section .figure { flex: 1 1 28%; }
@@ -121,7 +206,7 @@ public enum HTMLPage {
           body { background: #fff; font-size: 11pt; } header, main { max-width: none; padding: 0; } header { margin-bottom: 12px; }
           section { border: none; border-top: 1px solid #8c959f; border-radius: 0; padding: 8px 0; }
           pre { white-space: pre-wrap; overflow-wrap: anywhere; } .scroll, figure.chart { overflow: visible; } .scroll table { min-width: 0; } tr, figure, .figure { break-inside: avoid; } h2, h3 { break-after: avoid; }
-          .badge, .figure, svg .bar { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+          .badge, .figure, svg .bar, .swatch, svg polyline, svg circle { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
         }
 
         """
@@ -154,8 +239,21 @@ public enum MarkdownPage {
         case .barChart(let chart):
             return table(
                 ReportTable(
-                    caption: "\(chart.title) (\(chart.unit))", columns: [.init("Period"), .init(chart.unit, numeric: true)],
+                    caption: "\(chart.title) (\(chart.unit))", columns: [.init(chart.category), .init(chart.unit, numeric: true)],
                     rows: chart.bars.map { .init([$0.label, $0.display]) }))
+        case .histogram(let histogram):
+            return table(
+                ReportTable(
+                    caption: "\(histogram.title) (\(histogram.unit))",
+                    columns: [.init("From", numeric: true), .init("To", numeric: true), .init(histogram.counted, numeric: true)],
+                    rows: histogram.bins.map { .init([$0.low, $0.high, "\($0.count)"]) }))
+        case .lineChart(let chart):
+            return table(
+                ReportTable(
+                    caption: "\(chart.title) (\(chart.unit))", columns: [.init("Period")] + chart.series.map { .init($0.name, numeric: true) },
+                    rows: chart.labels.indices.map { index in
+                        .init([chart.labels[index]] + chart.series.map { index < $0.displays.count ? $0.displays[index] : "" })
+                    }))
         }
     }
 

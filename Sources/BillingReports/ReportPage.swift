@@ -44,6 +44,72 @@ public enum ReportBlock: Sendable, Hashable {
     case figures([ReportFigure])
     case table(ReportTable)
     case barChart(BarChart)
+    /// How many of something fall in each range (a comparison's per-customer deltas).
+    case histogram(Histogram)
+    /// Values over time, one line per series (a comparison's revenue per plan per month).
+    case lineChart(LineChart)
+}
+
+/// Counts per range of values, each bin with its bounds as written and the tone its bar is drawn in.
+public struct Histogram: Sendable, Hashable {
+    public struct Bin: Sendable, Hashable {
+        /// The bounds as shown (`-230.00`, `-207.00`); `low == high` for a bin of one value.
+        public var low: String
+        public var high: String
+        public var count: Int
+        public var tone: ReportBadge.Tone
+        public init(low: String, high: String, count: Int, tone: ReportBadge.Tone) {
+            self.low = low
+            self.high = high
+            self.count = count
+            self.tone = tone
+        }
+    }
+
+    public var title: String
+    /// What the bounds are in (`USD`).
+    public var unit: String
+    /// What is counted (`customers`).
+    public var counted: String
+    public var bins: [Bin]
+
+    public init(title: String, unit: String, counted: String, bins: [Bin]) {
+        self.title = title
+        self.unit = unit
+        self.counted = counted
+        self.bins = bins
+    }
+}
+
+/// Series of exact values over the same labels (periods), drawn as lines.
+public struct LineChart: Sendable, Hashable {
+    public struct Series: Sendable, Hashable {
+        public var name: String
+        /// One value per label, and how each is written.
+        public var values: [ExactDecimal]
+        public var displays: [String]
+        public init(name: String, values: [ExactDecimal], displays: [String]) {
+            self.name = name
+            self.values = values
+            self.displays = displays
+        }
+    }
+
+    public var title: String
+    public var unit: String
+    /// The x axis: what each value is for (`2026-02`).
+    public var labels: [String]
+    public var series: [Series]
+    /// How the largest value is written, for the value axis.
+    public var largestDisplay: String
+
+    public init(title: String, unit: String, labels: [String], series: [Series], largestDisplay: String) {
+        self.title = title
+        self.unit = unit
+        self.labels = labels
+        self.series = series
+        self.largestDisplay = largestDisplay
+    }
 }
 
 /// A labelled number.
@@ -108,11 +174,14 @@ public struct BarChart: Sendable, Hashable {
     /// What the values count (`units`, `USD`), for the value axis.
     public var unit: String
     public var bars: [Bar]
+    /// What the bars are (`Period`, `Plan`): the label column's title in a table.
+    public var category: String
 
-    public init(title: String, unit: String, bars: [Bar]) {
+    public init(title: String, unit: String, bars: [Bar], category: String = "Period") {
         self.title = title
         self.unit = unit
         self.bars = bars
+        self.category = category
     }
 
     /// The height of `value` on a scale where the largest bar is `full` high, rounded down, computed

@@ -280,6 +280,8 @@ public enum GeneratorRegistry {
             }
             return PoissonArrivals(meanGap: gap)
         },
+        "bursty": ShapedArrivalPlugin.bursty,
+        "diurnal": ShapedArrivalPlugin.diurnal,
     ]
 
     public static let values: [String: ValueFactory] = builtInValues.merging(Distributions.factories) { own, _ in own }

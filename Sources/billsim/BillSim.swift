@@ -193,8 +193,9 @@ extension BillSim {
                     for line in finished.notes.split(separator: "\n") { printError(TerminalText.escaped(String(line), limit: 500)) }
                 }
             }
-            let notRun = await ScenarioProcesses.run(files: files, arguments: arguments, jobs: jobs, timeout: limit, folder: folder) {
-                index, finished in
+            let notRun = await ScenarioProcesses.run(
+                files: files, arguments: arguments, jobs: jobs, timeout: limit, folder: folder, progress: { progress.running(worker: $0, $1) }
+            ) { index, finished in
                 arrived[index] = finished
                 show()
             }

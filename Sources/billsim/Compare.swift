@@ -26,6 +26,12 @@ extension BillSim {
         @Option(help: "Output format: text or json.")
         var format = "text"
 
+        @Option(help: "Folder under which the comparison's report folder (NAME--compare) is written.")
+        var reports = "Reports"
+
+        @Flag(help: "Do not write report files.")
+        var noReports = false
+
         @OptionGroup var storeOptions: StoreOptions
 
         func validate() throws {
@@ -56,6 +62,20 @@ extension BillSim {
                 throw ExitCode(1)
             }
             print(format == "json" ? comparison.document.json(pretty: true) : comparison.text, terminator: format == "json" ? "\n" : "")
+            if !noReports {
+                let files = [
+                    (name: "report.html", text: comparison.html), (name: "summary.md", text: comparison.markdown),
+                    (name: "comparison.json", text: comparison.document.json(pretty: true) + "\n"),
+                ]
+                do {
+                    try ReportFolder.write(parent: reports, name: ReportFolder.compareName(scenario: scenario, variants: variant), files: files)
+                } catch {
+                    printError(
+                        "error: cannot write the reports to \(TerminalText.escaped(reports, limit: nil)): \(reason(error)) (--reports DIR writes them elsewhere, --no-reports skips them)"
+                    )
+                    throw ExitCode(2)
+                }
+            }
             if comparison.exitCode != 0 { throw ExitCode(comparison.exitCode) }
         }
     }

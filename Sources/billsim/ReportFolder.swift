@@ -39,6 +39,13 @@ enum ReportFolder {
         return name
     }
 
+    /// `billsim compare Scenarios/whatif/x.yaml --variant a` → `Scenarios-whatif-x--compare--variant-a`.
+    static func compareName(scenario: String, variants: [String]) -> String {
+        name(
+            paths: [name(paths: [scenario], filter: nil, tags: []) + "--compare" + variants.map { "--variant-" + $0 }.joined()], filter: nil, tags: []
+        )
+    }
+
     /// `Reports/README.md`: what a run's folder holds, from the formats themselves.
     static var readme: String {
         var out = """
@@ -57,6 +64,17 @@ enum ReportFolder {
         for format in ReportRegistry.names.compactMap({ ReportRegistry.formats[$0] }).sorted(by: { $0.fileName < $1.fileName }) {
             out += "- `\(format.fileName)`: \(format.about).\n"
         }
+        out += """
+
+            A `billsim compare SCENARIO` folder (`NAME--compare`, `--variant-V` for each variant chosen) holds:
+
+            - `report.html`: one self-contained page (inline CSS and SVG): revenue per plan with the delta against \
+            the base, revenue by month per plan as a line chart, and per variant the per-customer deltas \
+            (quartiles, a histogram, the biggest movers each way), then revenue by month and by price.
+            - `summary.md`: the same figures in Markdown (charts as tables).
+            - `comparison.json`: what `billsim compare --format json` prints.
+
+            """
         return out
     }
 

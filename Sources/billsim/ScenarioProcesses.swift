@@ -5,6 +5,7 @@ import BillingHarness
 import BillingReports
 import Dispatch
 import Foundation
+import Synchronization
 
 /// `billsim run` runs the scenario files in child processes of this same binary
 /// (`billsim run-worker`, hidden), at most `--jobs` at a time, with a deadline for each file.
@@ -58,7 +59,8 @@ enum ScenarioProcesses {
     /// end as `interrupted` errors and no more start: returns then how many were not run (else `nil`),
     /// and the caller still reports and writes everything that finished.
     static func run(
-        files: [String], arguments: [String], jobs: Int, timeout: Duration, folder: URL, deliver: (Int, Finished?) -> Void
+        files: [String], arguments: [String], jobs: Int, timeout: Duration, folder: URL,
+        progress: @escaping @Sendable (_ worker: Int, ScenarioProgress.Snapshot?) -> Void = { _, _ in }, deliver: (Int, Finished?) -> Void
     ) async -> Int? {
         // A worker that died leaves a closed pipe: writing to it must fail (and be reported), not kill this process.
         signal(SIGPIPE, SIG_IGN)
@@ -84,7 +86,11 @@ enum ScenarioProcesses {
                     var worker: Worker?
                     while let index = await queue.take() {
                         let log = folder.appendingPathComponent("worker-\(number).err")
-                        sink.yield((index, await run(files[index], on: &worker, arguments: arguments, timeout: timeout, log: log, queue: queue)))
+                        let finished = await run(files[index], on: &worker, arguments: arguments, timeout: timeout, log: log, queue: queue) {
+                            progress(number, $0)
+                        }
+                        progress(number, nil)
+                        sink.yield((index, finished))
                     }
                     if let worker {
                         worker.finish()
@@ -135,7 +141,10 @@ enum ScenarioProcesses {
 
     /// One file on a worker (started if there is none). A worker that runs past `timeout`, crashes or
     /// exits gives an `error` result naming what happened, and is gone.
-    static func run(_ file: String, on worker: inout Worker?, arguments: [String], timeout: Duration, log: URL, queue: Queue) async -> Finished? {
+    static func run(
+        _ file: String, on worker: inout Worker?, arguments: [String], timeout: Duration, log: URL, queue: Queue,
+        progress: (ScenarioProgress.Snapshot) -> Void
+    ) async -> Finished? {
         func failed(_ message: String, notes: String = "") -> Finished {
             let result = ScenarioResult(path: file, name: file, status: .error, errorMessage: message)
             return Finished(status: .error, hasExpectations: true, parts: parts(result), notes: notes)
@@ -157,7 +166,7 @@ enum ScenarioProcesses {
             try await Task.sleep(for: timeout)
             kill(pid, SIGKILL)
         }
-        let answer = await running.ask(file)
+        let answer = await running.ask(file, progress: progress)
         // Cancelled as soon as the answer (or the end of the worker) is seen: a pid is reused only long after.
         timer.cancel()
         let notes = running.newLog()
@@ -235,8 +244,8 @@ enum ScenarioProcesses {
             }
         }
 
-        /// The answer for `file`, or `nil` when the worker ended first.
-        func ask(_ file: String) async -> Data? {
+        /// The answer for `file`, or `nil` when the worker ended first; the progress lines before it go to `progress`.
+        func ask(_ file: String, progress: (ScenarioProgress.Snapshot) -> Void) async -> Data? {
             guard var request = try? JSONEncoder().encode([file]) else { return nil }
             request.append(UInt8(ascii: "\n"))
             do {
@@ -244,7 +253,11 @@ enum ScenarioProcesses {
             } catch {
                 return nil
             }
-            return await iterator.next()
+            while let line = await iterator.next() {
+                guard line.starts(with: ProgressLine.prefix) else { return line }
+                if let snapshot = ProgressLine.decode(line) { progress(snapshot) }
+            }
+            return nil
         }
 
         /// What the worker wrote on its standard error since the last call.
@@ -283,6 +296,23 @@ extension String? {
     var orEmpty: String { self ?? "" }
 }
 
+/// A worker's progress line, `{"progress":[events,permille]}`: told apart from an answer (a
+/// `ChildReport`, whose JSON never starts so) by its first bytes.
+enum ProgressLine {
+    static let prefix = Data(#"{"progress":["#.utf8)
+
+    static func encode(_ snapshot: ScenarioProgress.Snapshot) -> Data {
+        Data(#"{"progress":[\#(snapshot.events),\#(snapshot.permille)]}"#.utf8) + Data([UInt8(ascii: "\n")])
+    }
+
+    static func decode(_ line: Data) -> ScenarioProgress.Snapshot? {
+        guard let object = try? JSONDecoder().decode([String: [Int]].self, from: line), let pair = object["progress"], pair.count == 2 else {
+            return nil
+        }
+        return ScenarioProgress.Snapshot(events: pair[0], permille: pair[1])
+    }
+}
+
 extension BillSim {
     /// Runs scenario files for `billsim run` in a child process (see `ScenarioProcesses`): reads one
     /// JSON `[path]` line at a time on its standard input, answers one `ChildReport` JSON line.
@@ -301,18 +331,39 @@ extension BillSim {
                 while getppid() == parent { sleep(1) }
                 Foundation.exit(1)
             }
-            let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request))
+            // While a scenario runs, a line `{"progress":[events,permille]}` every quarter second tells the
+            // parent how far it has got (one lock keeps it from landing inside an answer).
+            let progress = ScenarioProgress()
+            let output = Mutex(false)  // whether a scenario is running
+            Thread.detachNewThread {
+                var last: ScenarioProgress.Snapshot?
+                while true {
+                    usleep(250_000)
+                    let snapshot = progress.snapshot
+                    output.withLock { running in
+                        guard running, snapshot != last else { return }
+                        last = snapshot
+                        FileHandle.standardOutput.write(ProgressLine.encode(snapshot))
+                    }
+                }
+            }
+            let runner = ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request), progress: progress)
             while let line = readLine() {
                 guard let path = try JSONDecoder().decode([String].self, from: Data(line.utf8)).first else { continue }
                 var report = ScenarioProcesses.ChildReport()
-                if let ran = await runner.run(file: path, filter: filter, tags: tag) {
+                output.withLock { $0 = true }
+                let result = await runner.run(file: path, filter: filter, tags: tag)
+                if let ran = result {
                     report = ScenarioProcesses.ChildReport(
                         status: ran.status.rawValue, hasExpectations: ran.hasExpectations, parts: ScenarioProcesses.parts(ran),
                         events: ran.outcome?.usage.received ?? 0)
                 }
                 var answer = try JSONEncoder().encode(report)
                 answer.append(UInt8(ascii: "\n"))
-                FileHandle.standardOutput.write(answer)
+                output.withLock { running in
+                    running = false
+                    FileHandle.standardOutput.write(answer)
+                }
             }
         }
     }

@@ -35,14 +35,18 @@ enum Terminal {
     }
 }
 
-/// `[#######.........] 12/40 scenarios · 1234567 events · 410000 events/s · 0:03 elapsed · ~0:07 left`
-/// on standard error, redrawn in place; shown after two seconds, and only on a terminal. The time
-/// left is the elapsed time per finished scenario times the scenarios left.
+/// `[#######.........] 31% · 12/40 scenarios · 1234567 events · 410000 events/s · 0:03 elapsed · ~0:07 left`
+/// on standard error, redrawn in place; shown after two seconds, and only on a terminal. A scenario
+/// counts as done in whole when it finishes and, while it runs, by the share of its clock its events
+/// have reached (reported by the worker running it), so one long scenario moves the bar too; the time
+/// left is the elapsed time per share done times the share left.
 final class Progress: Sendable {
     struct State {
         var done = 0
         var events = 0
         var shown = false
+        /// The scenarios running, by worker: events read and thousandths of the clock reached.
+        var running: [Int: ScenarioProgress.Snapshot] = [:]
     }
 
     let total: Int
@@ -65,6 +69,11 @@ final class Progress: Sendable {
         }
     }
 
+    /// Worker `worker`'s scenario has got this far (`nil`: it has finished).
+    func running(worker: Int, _ snapshot: ScenarioProgress.Snapshot?) {
+        state.withLock { $0.running[worker] = snapshot }
+    }
+
     /// Redraws the line (after the first two seconds).
     func draw() {
         guard enabled else { return }
@@ -72,7 +81,10 @@ final class Progress: Sendable {
         guard elapsed >= Self.delay else { return }
         let line = state.withLock { state -> String in
             state.shown = true
-            return Self.line(done: state.done, total: total, events: state.events, elapsed: elapsed)
+            let running = state.running.values
+            return Self.line(
+                done: state.done, total: total, events: state.events + running.reduce(0) { $0 + $1.events },
+                runningPermille: running.reduce(0) { $0 + $1.permille }, elapsed: elapsed)
         }
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
     }
@@ -83,18 +95,22 @@ final class Progress: Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 
-    static func line(done: Int, total: Int, events: Int, elapsed: Duration) -> String {
+    /// The line for `done` of `total` scenarios finished and the running ones `runningPermille`
+    /// thousandths of a scenario along (summed), `events` read in all, after `elapsed`.
+    static func line(done: Int, total: Int, events: Int, runningPermille: Int = 0, elapsed: Duration) -> String {
         let width = 24
-        let filled = total > 0 ? width * done / total : 0
+        let units = min(done * 1000 + runningPermille, total * 1000)  // thousandths of a scenario
+        let filled = total > 0 ? width * units / (total * 1000) : 0
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        var parts = ["[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]", "\(done)/\(total) scenarios"]
+        var parts = ["[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"]
+        if total > 0 { parts[0] += " \(units * 100 / (total * 1000))%" }
+        parts.append("\(done)/\(total) scenarios")
         parts.append("\(events) events")
         if seconds > 0 { parts.append("\(Int(Double(events) / seconds)) events/s") }
         parts.append("\(clockText(seconds)) elapsed")
-        if done > 0, done < total { parts.append("~\(clockText(seconds / Double(done) * Double(total - done))) left") }
+        if units > 0, units < total * 1000 { parts.append("~\(clockText(seconds / Double(units) * Double(total * 1000 - units))) left") }
         return parts.joined(separator: " · ")
     }
-
     /// `1:05` (minutes:seconds).
     static func clockText(_ seconds: Double) -> String {
         let whole = Int(seconds.rounded())

@@ -92,3 +92,20 @@ private let location = SourceLocation(file: "x.yaml", line: 3, column: 5)
     #expect(TextReport().render(RunResult(results: [result])).contains("sub_pause: trialing 2026-01-01T00:00:00Z → paused 2026-01-08T00:00:00Z"))
     #expect(JSONReport().render(RunResult(results: [result])).contains("\"status_history\""))
 }
+
+/// A run tells its `ScenarioProgress` the events read and the share of the clock they reach:
+/// generate-constant.yaml sends 744 events, the last at Jan 31 23:00, on a clock from Jan 1 00:00 to
+/// Feb 1 02:00: 2,674,800 of 2,685,600 seconds = 995.98 thousandths, 995 rounded down. The outcome is
+/// the same with and without progress.
+@Test func aRunReportsItsProgress() async throws {
+    let progress = ScenarioProgress()
+    #expect(progress.snapshot == ScenarioProgress.Snapshot(events: 0, permille: 0))
+    let scenario = try ScenarioLoader.load(path: root.appendingPathComponent("Scenarios/sources/generate-constant.yaml").path).get()
+    let watched = ScenarioRunner(makeStore: { InMemoryBillingStore() }, progress: progress)
+    let outcome = try await watched.simulate(scenario)
+    #expect(progress.snapshot == ScenarioProgress.Snapshot(events: 744, permille: 995))
+    #expect(rendered(outcome) == rendered(try await memory.simulate(scenario)))
+    // A second run starts again from nothing.
+    _ = try await watched.simulate(scenario)
+    #expect(progress.snapshot.events == 744)
+}

@@ -861,15 +861,15 @@ func column(of text: String, in yaml: String) -> Int {
         """
 
     @Test func anUnknownGeneratorKindListsTheKnownOnes() throws {
-        let yaml = generate(Self.generator + "      arrivals: { kind: bursty, every: 1m }\n      value: { kind: gaussian, mean: 5 }\n")
+        let yaml = generate(Self.generator + "      arrivals: { kind: sporadic, every: 1m }\n      value: { kind: gaussian, mean: 5 }\n")
         let found = diagnostics(yaml)
         #expect(
             found.map(\.message) == [
-                "usage[1].generate.arrivals.kind: unknown arrivals kind `bursty` (known: constant, poisson)",
+                "usage[1].generate.arrivals.kind: unknown arrivals kind `sporadic` (known: bursty, constant, diurnal, poisson)",
                 "usage[1].generate.value.kind: unknown value kind `gaussian` (known: choice, constant, lognormal, normal, pareto, uniform)",
             ])
-        #expect(found.first?.location.line == line(of: "kind: bursty", in: yaml))
-        #expect(found.first?.location.column == column(of: "bursty", in: yaml))
+        #expect(found.first?.location.line == line(of: "kind: sporadic", in: yaml))
+        #expect(found.first?.location.column == column(of: "sporadic", in: yaml))
     }
 
     @Test func anUnknownGeneratorParameterIsAnError() throws {

@@ -6,13 +6,13 @@ struct CompareCLITests {
     static let file = "Scenarios/whatif/cheaper-overage.yaml"
 
     @Test func compareExitsZeroAndIsByteIdentical() throws {
-        let first = try CLI.run(["compare", Self.file])
-        let second = try CLI.run(["compare", Self.file])
+        let first = try CLI.run(["compare", Self.file, "--no-reports"])
+        let second = try CLI.run(["compare", Self.file, "--no-reports"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout == second.stdout)
         #expect(first.stdout.contains("cheaper_overage         6    81000 (USD 810.00)  -31000 (USD -310.00)  -27.68%"))
         #expect(first.stdout.hasSuffix("PASS  every expectation holds\n"))
-        let json = try CLI.run(["compare", Self.file, "--format", "json", "--variant", "cheaper_overage"])
+        let json = try CLI.run(["compare", Self.file, "--format", "json", "--variant", "cheaper_overage", "--no-reports"])
         #expect(json.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect((object?["base"] as? [String: Any])?["total"] as? Int == 112_000)
@@ -23,7 +23,7 @@ struct CompareCLITests {
         let text = try String(contentsOf: CLI.root.appendingPathComponent(Self.file), encoding: .utf8)
         let wrong = folder.appendingPathComponent("wrong.yaml")
         try text.replacingOccurrences(of: "      total: 81000", with: "      total: 81001").write(to: wrong, atomically: true, encoding: .utf8)
-        let failed = try CLI.run(["compare", wrong.path])
+        let failed = try CLI.run(["compare", wrong.path, "--no-reports"])
         #expect(failed.status == 1)
         #expect(failed.stdout.contains("variants.cheaper_overage.total: expected 81001 (USD 810.01), got 81000 (USD 810.00)"))
         let invalid = folder.appendingPathComponent("invalid.yaml")
@@ -31,12 +31,39 @@ struct CompareCLITests {
             of: "  - name: cheaper_overage\n", with: "  - name: cheaper_overage\n    replace_prices: { price_nope: price_tokens }\n"
         )
         .write(to: invalid, atomically: true, encoding: .utf8)
-        let bad = try CLI.run(["compare", invalid.path])
+        let bad = try CLI.run(["compare", invalid.path, "--no-reports"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("invalid.yaml:58:"), "\(bad.stderr)")
         #expect(bad.stderr.contains("no price `price_nope`"))
-        let unknown = try CLI.run(["compare", Self.file, "--variant", "nope"])
+        let unknown = try CLI.run(["compare", Self.file, "--variant", "nope", "--no-reports"])
         #expect(unknown.status == 64 && unknown.stderr.contains("no variant nope"))
+    }
+
+    /// `compare` writes `NAME--compare/` with the page, the summary and the JSON (the same bytes each time),
+    /// and the README saying what they are; `--no-reports` writes nothing.
+    @Test func compareWritesItsReportFolder() throws {
+        let reports = try CLI.temporaryFolder().appendingPathComponent("reports")
+        let first = try CLI.run(["compare", Self.file, "--reports", reports.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let folder = reports.appendingPathComponent("Scenarios-whatif-cheaper-overage--compare")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(names == ["comparison.json", "report.html", "summary.md"])
+        let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<svg"))
+        #expect(!html.contains("<script") && !html.contains("https://") && !html.contains("src="))
+        let readme = try String(contentsOf: reports.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("`comparison.json`"))
+        let again = try CLI.run(["compare", Self.file, "--reports", reports.path])
+        #expect(again.status == 0)
+        #expect(try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8) == html)
+        let chosen = try CLI.run(["compare", Self.file, "--variant", "cheaper_overage", "--reports", reports.path])
+        #expect(chosen.status == 0)
+        #expect(
+            FileManager.default.fileExists(
+                atPath: reports.appendingPathComponent("Scenarios-whatif-cheaper-overage--compare--variant-cheaper_overage").path))
+        let none = try CLI.temporaryFolder().appendingPathComponent("none")
+        #expect(try CLI.run(["compare", Self.file, "--no-reports", "--reports", none.path]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: none.path))
     }
 
     @Test func exportPrintsTheGeneratedInputs() throws {

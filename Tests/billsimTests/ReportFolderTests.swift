@@ -1,5 +1,7 @@
+import BillingHarness
 import Foundation
 import FoundationXML
+import Synchronization
 import Testing
 
 @testable import billsim
@@ -187,7 +189,28 @@ struct ReportingUnitTests {
     @Test func progressLine() {
         #expect(
             Progress.line(done: 1, total: 4, events: 50_000, elapsed: .seconds(10))
-                == "[######..................] · 1/4 scenarios · 50000 events · 5000 events/s · 0:10 elapsed · ~0:30 left")
+                == "[######..................] 25% · 1/4 scenarios · 50000 events · 5000 events/s · 0:10 elapsed · ~0:30 left")
+        // One long scenario, 250 thousandths of its clock reached after 20 s: a quarter done, 60 s left
+        // (20 s per quarter × 3 quarters); 6 of 24 marks.
+        #expect(
+            Progress.line(done: 0, total: 1, events: 1_000_000, runningPermille: 250, elapsed: .seconds(20))
+                == "[######..................] 25% · 0/1 scenarios · 1000000 events · 50000 events/s · 0:20 elapsed · ~1:00 left")
+        // Two scenarios done of three and the third 500 thousandths along at 25 s: 2.5 done, 5 s a half, 5 s left.
+        #expect(Progress.line(done: 2, total: 3, events: 10, runningPermille: 500, elapsed: .seconds(25)).hasSuffix("0:25 elapsed · ~0:05 left"))
+        // The running scenarios are counted and drawn from what the workers report, and forgotten when they finish.
+        let progress = Progress(total: 2, enabled: false)
+        progress.running(worker: 0, ScenarioProgress.Snapshot(events: 7, permille: 400))
+        progress.running(worker: 1, ScenarioProgress.Snapshot(events: 5, permille: 100))
+        #expect(progress.state.withLock { $0.running.values.reduce(0) { $0 + $1.permille } } == 500)
+        progress.running(worker: 0, nil)
+        progress.finished(events: 9)
+        #expect(progress.state.withLock { ($0.done, $0.events, $0.running.count) } == (1, 9, 1))
+        // A worker's progress line round-trips, and an answer is never taken for one.
+        let line = ProgressLine.encode(ScenarioProgress.Snapshot(events: 1_234_567, permille: 998))
+        #expect(String(decoding: line, as: UTF8.self) == "{\"progress\":[1234567,998]}\n")
+        #expect(ProgressLine.decode(line.dropLast()) == ScenarioProgress.Snapshot(events: 1_234_567, permille: 998))
+        let answer = try! JSONEncoder().encode(ScenarioProcesses.ChildReport(status: "passed", parts: ["text": "{\"progress\":[1,2]}"]))
+        #expect(!answer.starts(with: ProgressLine.prefix))
         #expect(Progress.line(done: 0, total: 2, events: 0, elapsed: .seconds(65)).hasSuffix("0 events/s · 1:05 elapsed"))
         #expect(!Progress(total: 3, enabled: false).enabled)
     }
