@@ -151,8 +151,10 @@ public struct MergedEventSource: MeterEventSource {
     }
 }
 
-/// A seeded synthetic stream: each customer has its own arrival process and random source, and the
-/// customers' events are interleaved by time (ties in customer order).
+/// A seeded synthetic stream: each customer has its own arrival process and random source, keyed by
+/// the stream's seed and the customer's id (so adding, removing or reordering customers never changes
+/// another customer's events), and the customers' events are interleaved by time (ties in customer order).
+/// Identifiers are the stream's prefix, the customer and the customer's event count.
 public struct GeneratedEventSource: MeterEventSource {
     struct Arrival: Comparable {
         var at: Instant
@@ -165,13 +167,13 @@ public struct GeneratedEventSource: MeterEventSource {
     /// Each customer's arrival process (its own rate, when the rate is drawn per customer).
     let processes: [any ArrivalProcess]
     var arrivals = Heap<Arrival>()
-    var emitted: Int64 = 0
+    /// Events emitted so far, per customer.
+    var emitted: [Int64]
 
     public init(_ spec: GeneratorSpec) {
         self.spec = spec
-        randoms = spec.customers.indices.map { index in
-            SplitMix64(seed: spec.seed &+ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
-        }
+        randoms = spec.customers.map { SplitMix64(seed: spec.seed, stream: "events", key: $0) }
+        emitted = Array(repeating: 0, count: spec.customers.count)
         processes = spec.customerArrivals
         for index in spec.customers.indices {
             arrivals.insert(Arrival(at: processes[index].first(from: spec.from, random: &randoms[index]), customer: index))
@@ -183,11 +185,12 @@ public struct GeneratedEventSource: MeterEventSource {
         let index = arrival.customer
         let value = spec.values.value(random: &randoms[index])
         arrivals.insert(Arrival(at: processes[index].next(after: arrival.at, random: &randoms[index]), customer: index))
-        emitted += 1
+        emitted[index] += 1
         var payload = MeterEventPayload()
         payload[spec.customerKey] = spec.customers[index]
         payload[spec.valueKey] = value.description
-        return MeterEvent(eventName: spec.eventName, timestamp: arrival.at, identifier: spec.identifierPrefix + String(emitted), payload: payload)
+        let identifier = spec.identifierPrefix + spec.customers[index] + "_" + String(emitted[index])
+        return MeterEvent(eventName: spec.eventName, timestamp: arrival.at, identifier: identifier, payload: payload)
     }
 }
 

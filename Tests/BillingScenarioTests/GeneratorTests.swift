@@ -22,7 +22,7 @@ struct GeneratorTests {
     }
 
     /// Constant arrivals every 1h from Jan 1 (inclusive) to Feb 1 (exclusive): 31 × 24 = 744 events per customer,
-    /// interleaved by time, ties in customer order; identifiers numbered in emission order.
+    /// interleaved by time, ties in customer order; identifiers are the prefix, the customer and its own count.
     @Test func constantArrivalsForTwoCustomers() throws {
         let events = try Self.drain(
             Self.spec(arrivals: ConstantArrivals(every: .hours(1)), values: ConstantValue(value: Decimal12(2)), customers: ["cus_a", "cus_b"]))
@@ -30,7 +30,7 @@ struct GeneratorTests {
         #expect(events[0].timestamp == Self.jan && events[0].payload["stripe_customer_id"] == "cus_a")
         #expect(events[1].timestamp == Self.jan && events[1].payload["stripe_customer_id"] == "cus_b")
         #expect(events.last?.timestamp == Self.feb - .hours(1))
-        #expect(events.map(\.identifier) == (1...1488).map { "gen0_\($0)" })
+        #expect(events.map(\.identifier) == (1...744).flatMap { ["gen0_cus_a_\($0)", "gen0_cus_b_\($0)"] })
         #expect(events.allSatisfy { $0.payload["value"] == "2" })
         #expect(zip(events, events.dropFirst()).allSatisfy { $0.arrival <= $1.arrival })
     }
@@ -44,6 +44,22 @@ struct GeneratorTests {
         var other = spec
         other.seed = 43
         #expect(first != (try Self.drain(other)))
+    }
+
+    /// Each customer's events come from a source keyed by the seed and its id: adding a customer before
+    /// it, or reordering the list, changes none of its events (arrival times, values, identifiers).
+    @Test func aCustomersEventsDoNotDependOnTheOthers() throws {
+        let gap = try #require(PoissonArrivals.meanGap(rate: "12/h"))
+        func events(of customer: String, among customers: [String]) throws -> [MeterEvent] {
+            let spec = Self.spec(
+                arrivals: PoissonArrivals(meanGap: gap), values: UniformValue(min: Decimal12(1), max: Decimal12(500), decimals: 0),
+                customers: customers)
+            return try Self.drain(spec).filter { $0.payload["stripe_customer_id"] == customer }
+        }
+        let alone = try events(of: "cus_b", among: ["cus_b"])
+        #expect(alone.count > 8000)
+        #expect(try events(of: "cus_b", among: ["cus_a", "cus_b", "cus_c"]) == alone)
+        #expect(try events(of: "cus_b", among: ["cus_c", "cus_b"]) == alone)
     }
 
     /// A Poisson stream at 12/h over 744 hours has mean 8928 events and standard deviation √8928 ≈ 94;
