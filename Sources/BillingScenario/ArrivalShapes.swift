@@ -58,12 +58,8 @@ struct PeriodicIntensity: Sendable {
     /// Λ(t): the parts from the anchor to second t (negative before the anchor).
     func parts(at second: Int64) -> Int128 {
         let (cycles, offset) = floorDivision(second - anchor, shape.period)
-        var low = 0
-        var high = shape.weights.count - 1
-        while low < high {  // the last segment starting at or before `offset`
-            let middle = (low + high + 1) / 2
-            if shape.starts[middle] <= offset { low = middle } else { high = middle - 1 }
-        }
+        // The last segment starting at or before `offset` (the first starts at 0).
+        let low = shape.starts.prefix(shape.weights.count).partitioningIndex { $0 > offset } - 1
         return rate * (Int128(cycles) * shape.before.last! + shape.before[low] + Int128(offset - shape.starts[low]) * shape.weights[low])
     }
 
@@ -71,12 +67,8 @@ struct PeriodicIntensity: Sendable {
     /// an integer, so U(t) ≤ x / rate < U(t + 1) is U(t) ≤ ⌊x / rate⌋ < U(t + 1).
     func second(reaching x: Int128) -> Int64 {
         let (cycles, remainder) = floorDivision(floorDivision(x, rate).0, shape.before.last!)
-        var low = 0
-        var high = shape.weights.count - 1
-        while low < high {  // the last segment with weight before it ≤ remainder: its weight is > 0
-            let middle = (low + high + 1) / 2
-            if shape.before[middle] <= remainder { low = middle } else { high = middle - 1 }
-        }
+        // The last segment with weight before it ≤ remainder (the first has 0): its weight is > 0.
+        let low = shape.before.prefix(shape.weights.count).partitioningIndex { $0 > remainder } - 1
         let into = Int64((remainder - shape.before[low]) / shape.weights[low])
         return anchor + Int64(cycles) * shape.period + shape.starts[low] + into
     }

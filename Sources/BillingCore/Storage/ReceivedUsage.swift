@@ -67,12 +67,7 @@ struct ReceiptCurve: Sendable {
 
     /// The greatest sequence received by clock time `now` (0 when none).
     func through(_ now: Int64) -> Int64 {
-        var low = 0
-        var high = clocks.count
-        while low < high {
-            let mid = (low + high) / 2
-            if clocks[mid] <= now { low = mid + 1 } else { high = mid }
-        }
-        return low < clocks.count ? firsts[low] - 1 : last
+        let later = clocks.partitioningIndex { $0 > now }
+        return later < clocks.count ? firsts[later] - 1 : last
     }
 }

@@ -35,13 +35,7 @@ struct UsageBuckets: Sendable {
 
         /// The first index whose timestamp is ≥ `bound`.
         func lowerBound(_ bound: Int64) -> Int {
-            var low = 0
-            var high = entries.count
-            while low < high {
-                let mid = (low + high) / 2
-                if entries[mid].timestamp < bound { low = mid + 1 } else { high = mid }
-            }
-            return low
+            entries.partitioningIndex { $0.timestamp >= bound }
         }
     }
 
