@@ -85,6 +85,25 @@ import Testing
             ])
     }
 
+    /// `trial_end: now` on a subscription that is not trialing (none, or one already ended early) is an
+    /// error at the value, not a silent no-op.
+    @Test func endingATrialThatIsNotRunningIsAnError() {
+        let entries =
+            "    preview_invoice: { subscription: sub_john, as: feb_preview }\n"
+            + "  - at: 2026-01-10T00:00:00Z\n    update_subscription: { subscription: sub_john, trial_end: now }\n"
+            + "  - at: 2026-01-12T00:00:00Z\n    update_subscription: { subscription: sub_john, trial_end: now }\n"
+        let withTrial = patched(replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n", with: entries)
+            .replacingOccurrences(of: "    customer: cus_john\n    items:", with: Self.trial)
+        let found = diagnostics(withTrial)
+        #expect(
+            found.map(\.message) == [
+                "timeline[2].update_subscription.trial_end: subscription `sub_john` is not trialing at 2026-01-12T00:00:00Z: `trial_end: now` ends a trial"
+            ])
+        #expect(found.first?.location.line == line(of: "2026-01-12T00:00:00Z", in: withTrial) + 1)
+        let withoutTrial = patched(replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n", with: entries)
+        #expect(diagnostics(withoutTrial).count == 2)
+    }
+
     /// Ending early a trial set to cancel at its end is refused (Stripe's docs do not settle it).
     @Test func endingATrialSetToCancelAtItsEndIsAnError() {
         let entries =

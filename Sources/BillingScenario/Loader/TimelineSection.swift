@@ -171,6 +171,10 @@ extension ScenarioReader {
                 "subscription `\(subscription.id)` is set to cancel at its trial's end (\(trialEnd)): undo cancel_at_period_end (or cancel_at) in an earlier update before ending the trial early"
             )
         }
+        if endsTrial, !state.isTrialing(at: at), let value = fields.optional("trial_end") {
+            // Stripe's docs define `now` only as ending a trial; billsim does not guess what it does otherwise.
+            value.error("subscription `\(subscription.id)` is not trialing at \(at): `trial_end: now` ends a trial")
+        }
         if endsTrial, state.isTrialing(at: at) { state.endTrial(at: at) }
         if resetsAnchor { state.resetAnchor(at: at) }
         state.lastChange = at
