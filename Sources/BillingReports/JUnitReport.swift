@@ -61,7 +61,7 @@ public struct JUnitReport: ReportFormat {
 
 /// Text as XML character data or an attribute value: the five special characters escaped, and
 /// control characters XML 1.0 cannot carry (even as references) replaced by U+FFFD.
-func xml(_ text: String) -> String {
+public func xml(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for scalar in text.unicodeScalars {

@@ -66,6 +66,7 @@ extension BillSim {
                 let files = [
                     (name: "report.html", text: comparison.html), (name: "summary.md", text: comparison.markdown),
                     (name: "comparison.json", text: comparison.document.json(pretty: true) + "\n"),
+                    (name: "invoices.json", text: comparison.invoicesJSON), (name: "junit.xml", text: comparison.junitXML),
                 ]
                 do {
                     try ReportFolder.write(parent: reports, name: ReportFolder.compareName(scenario: scenario, variants: variant), files: files)

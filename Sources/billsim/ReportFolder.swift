@@ -73,6 +73,9 @@ enum ReportFolder {
             (quartiles, a histogram, the biggest movers each way), then revenue by month and by price.
             - `summary.md`: the same figures in Markdown (charts as tables).
             - `comparison.json`: what `billsim compare --format json` prints.
+            - `invoices.json`: every plan's invoices (the base, then each variant): \
+            `{"path", "name", "plans": [{"name", "invoices"}]}`, each `invoices` the list `billsim invoices` prints.
+            - `junit.xml`: a testcase per plan, with a `<failure>` listing its differences from `expect` / `expect.variants`.
 
             """
         return out

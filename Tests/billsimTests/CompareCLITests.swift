@@ -1,4 +1,5 @@
 import Foundation
+import FoundationXML
 import Testing
 
 /// `billsim compare` and `billsim export`, end to end.
@@ -47,7 +48,23 @@ struct CompareCLITests {
         #expect(first.status == 0, "\(first.stderr)")
         let folder = reports.appendingPathComponent("Scenarios-whatif-cheaper-overage--compare")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        #expect(names == ["comparison.json", "report.html", "summary.md"])
+        #expect(names == ["comparison.json", "invoices.json", "junit.xml", "report.html", "summary.md"])
+        // junit.xml: a real XML parser reads it, one testcase per plan (the base and its one variant).
+        let junit = try Data(contentsOf: folder.appendingPathComponent("junit.xml"))
+        let cases = TestcaseCounter()
+        let parser = XMLParser(data: junit)
+        parser.delegate = cases
+        #expect(parser.parse())
+        #expect(cases.names == ["base", "cheaper_overage"])
+        // invoices.json: each plan's invoices, whose totals sum to the plan's total in comparison.json.
+        let invoices = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("invoices.json"))) as? [String: Any]
+        let plans = try #require(invoices?["plans"] as? [[String: Any]])
+        let comparison = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("comparison.json"))) as? [String: Any]
+        #expect(plans.map { $0["name"] as? String } == ["base", "cheaper_overage"])
+        let totals = plans.map { plan in ((plan["invoices"] as? [[String: Any]]) ?? []).reduce(0) { $0 + (($1["total"] as? Int) ?? 0) } }
+        let base = comparison?["base"] as? [String: Any]
+        let variants = comparison?["variants"] as? [[String: Any]]
+        #expect(totals == [base?["total"] as? Int, variants?.first?["total"] as? Int].compactMap { $0 })
         let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("<svg"))
         #expect(!html.contains("<script") && !html.contains("https://") && !html.contains("src="))
@@ -72,5 +89,15 @@ struct CompareCLITests {
         #expect(usage.stdout.hasPrefix("event_name,timestamp,identifier,customer,value\ntokens,"))
         let subscriptions = try CLI.run(["export", "subscriptions", "Scenarios/whatif/generated-population.yaml"])
         #expect(subscriptions.stdout.split(separator: "\n").count == 401)
+    }
+}
+
+/// Collects the `name` of every `<testcase>` an XMLParser reads.
+final class TestcaseCounter: NSObject, XMLParserDelegate {
+    var names: [String] = []
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
+        if elementName == "testcase", let name = attributes["name"] { names.append(name) }
     }
 }
