@@ -12,6 +12,8 @@ struct EventIntake {
     /// Accepted events in a period some finalized invoice billed: late unless another subscription still
     /// bills them (``BillingEngine/countLateEvents()`` decides, before the clock's next work).
     var lateCandidates: [RecordedMeterEvent] = []
+    /// The running usage of customers with billing thresholds (`nil` when no subscription has any).
+    var tallies: ThresholdTallies?
 
     init(validator: MeterEventValidator) { self.validator = validator }
 
@@ -33,8 +35,12 @@ struct EventIntake {
                 lateCandidates.append(recorded)
             }
             pending.append(recorded)
+            tallies?.receive(recorded, at: arrival)
         }
     }
+
+    /// The instant of the next threshold check due (events arriving after it wait until it is made).
+    var nextCheck: Instant { tallies?.nextCheck ?? .distantFuture }
 
     /// Takes the pending batch, leaving room for the next one.
     mutating func takeBatch(capacity: Int) -> [RecordedMeterEvent] {

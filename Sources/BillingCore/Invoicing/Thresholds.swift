@@ -84,6 +84,13 @@ enum Threshold {
         subscription.meteredItems.flatMap { subscription.usageLines(of: $0, until: instant) }
     }
 
+    /// The amount so far of a threshold invoice's `lines` (the priced usage lines, then the held lines).
+    static func amount(of lines: [InvoiceLine]) throws(AmountOverflow) -> Int64 {
+        var amount: Int64 = 0
+        for line in lines { amount = try amount.adding(line.amount, "the amount so far") }
+        return amount
+    }
+
     /// Whether the lines priced for a threshold invoice reach a threshold: the next invoice's amount
     /// so far (`amount`: those lines plus the held ones) reaches `amount_gte`, or an item's usage since
     /// the last threshold invoice (`usage` by slot) reaches its `usage_gte`.
