@@ -39,7 +39,7 @@ extension BillingEngine {
     func mayReachThreshold(_ index: Int, at instant: Instant, tallies: ThresholdTallies, keys: MeterEventValidator) -> Bool {
         let subscription = subscriptions[index]
         guard Threshold.isEvaluated(subscription, at: instant) else { return false }
-        var lines = subscription.pending
+        var amounts = subscription.pending.map(\.amount)
         var usage: [Int: ExactDecimal] = [:]
         for plan in Threshold.plan(subscription, at: instant) {
             var used = ExactDecimal.zero
@@ -50,10 +50,17 @@ extension BillingEngine {
                 used = max(value.exact, .zero)
                 usage[plan.item] = used - (plan.billed?.quantity ?? .zero)
             }
-            guard let line = try? plan.priced(for: subscription, usage: used) else { return true }
-            lines.append(line)
+            // Rated as the line would be, without its description.
+            let amount: Int64?
+            if let rated = plan.amount(for: subscription, usage: used) {
+                amount = try? rated.amount
+            } else {
+                amount = try? plan.priced(for: subscription, usage: used).amount
+            }
+            guard let amount else { return true }
+            amounts.append(amount)
         }
-        guard let amount = try? Threshold.amount(of: lines) else { return true }
+        guard let amount = try? Threshold.amount(of: amounts) else { return true }
         return Threshold.isReached(subscription, amount: amount, usage: usage)
     }
 
@@ -92,7 +99,7 @@ extension BillingEngine {
                     usage[plan.item] = used - (plan.billed?.quantity ?? .zero)
                 }
             }
-            amount = try Threshold.amount(of: lines + subscription.pending)
+            amount = try Threshold.amount(of: (lines + subscription.pending).map(\.amount))
         } catch let overflow as AmountOverflow {
             throw Self.located(overflow, subscription.definition)
         }

@@ -84,10 +84,10 @@ enum Threshold {
         subscription.meteredItems.flatMap { subscription.usageLines(of: $0, until: instant) }
     }
 
-    /// The amount so far of a threshold invoice's `lines` (the priced usage lines, then the held lines).
-    static func amount(of lines: [InvoiceLine]) throws(AmountOverflow) -> Int64 {
+    /// The amount so far of a threshold invoice: its lines' `amounts` (the priced usage lines, then the held lines).
+    static func amount(of amounts: [Int64]) throws(AmountOverflow) -> Int64 {
         var amount: Int64 = 0
-        for line in lines { amount = try amount.adding(line.amount, "the amount so far") }
+        for line in amounts { amount = try amount.adding(line, "the amount so far") }
         return amount
     }
 
