@@ -94,7 +94,7 @@ struct PlannedLine: Sendable, Hashable {
     /// line itself, as ``priced(for:usage:)`` rates it: what a threshold check adds up; `nil` for other kinds.
     func amount(for subscription: BilledSubscription, usage: ExactDecimal) -> RatedAmount? {
         switch kind {
-        case .usage: ThresholdRating.rate(subscription.prices[item].scheme, usage: usage, after: billed).rated
+        case .usage: RatedAmount(exact: ThresholdRating.exact(subscription.prices[item].scheme, usage: usage, after: billed))
         case .previouslyBilled: RatedAmount(exact: ExactDecimal(-(billed?.amount ?? 0)))
         default: nil
         }

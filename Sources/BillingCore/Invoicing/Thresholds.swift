@@ -59,6 +59,17 @@ enum ThresholdRating {
     }
 }
 
+extension ThresholdRating {
+    /// The exact amount of ``rate(_:usage:after:)`` alone (what a threshold check adds up), rating
+    /// `usage` once: `billed.exact` is already `rate(billed)` at the slot's price.
+    static func exact(_ scheme: PricingScheme, usage: ExactDecimal, after billed: BilledUsage?) -> ExactDecimal {
+        let full = Rating.rate(scheme, quantity: usage).exact
+        guard let billed else { return full }
+        if case .volume = scheme { return full }
+        return full - billed.exact
+    }
+}
+
 /// When thresholds are evaluated and what a threshold invoice bills.
 enum Threshold {
     /// Thresholds are not evaluated in the last 24 hours of a period (§5.9).
