@@ -8,8 +8,8 @@ enum Work: Sendable, Hashable {
     /// A `cancel_at` inside the current period (Docs/ENGINE-RULES.md, "cancel_at").
     case cancelAt(subscription: Int)
     case timeline(entry: Int)
-    /// The billing thresholds of a subscription, one second after its customer's events were received
-    /// (Docs/ENGINE-RULES.md, "Billing thresholds").
+    /// The billing thresholds of a subscription, one second after its customer's events were received,
+    /// when the running usage says they are reached (Docs/ENGINE-RULES.md, "Billing thresholds").
     case threshold(subscription: Int)
 
     /// The order of kinds at one instant (Docs/ENGINE-RULES.md, "Time and the test clock"):
