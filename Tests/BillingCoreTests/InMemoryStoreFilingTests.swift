@@ -54,4 +54,29 @@ struct InMemoryStoreFilingTests {
         #expect(try await store.aggregate(Self.query(key: 2, .sum)) == Decimal12(299_997 + 1000 + 9))
         #expect(try await store.aggregate(Self.query(key: 2, .count)) == Decimal12(100_002))
     }
+
+    /// A few events among many keys are filed by sorting them (not by a count over every key): key
+    /// 5,000 exists from the first batch, then two batches of 3 events: key 4,999 value 1 at base + 5 s,
+    /// key 7 value 2 at base, key 4,999 value 3 at base + 15 s, with base 10 s then 5 s (the second
+    /// batch timestamped before the first: the bucket must be sorted again). By hand: key 4,999 has
+    /// timestamps 15, 25, 10, 20: sum 1 + 3 + 1 + 3 = 8, count 4, latest (25 s) 3; key 7 sums 2 + 2 = 4.
+    @Test func fewEventsAmongManyKeysAreSorted() async throws {
+        let store = InMemoryBillingStore()
+        try await store.ingest([Self.event(key: 5_000, second: 0, sequence: 1, value: 9)])
+        #expect(try await store.aggregate(Self.query(key: 5_000, .sum)) == Decimal12(9))
+        var sequence: Int64 = 1
+        for base in [Int64(10), 5] {
+            var events: [RecordedMeterEvent] = []
+            for (key, value) in [(4_999, 1), (7, 2), (4_999, 3)] {
+                sequence += 1
+                events.append(Self.event(key: key, second: base + (key == 7 ? 0 : Int64(value) * 5), sequence: sequence, value: value))
+            }
+            try await store.ingest(events)
+            _ = try await store.aggregate([Self.query(key: 7, .count)])
+        }
+        let results = try await store.aggregate([
+            Self.query(key: 4_999, .sum), Self.query(key: 4_999, .count), Self.query(key: 4_999, .last), Self.query(key: 7, .sum),
+        ])
+        #expect(results == [Decimal12(8), Decimal12(4), Decimal12(3), Decimal12(4)])
+    }
 }

@@ -16,16 +16,64 @@ extension BillingEngine {
         return watch
     }
 
-    /// Schedules the threshold checks of the subscriptions whose customer's events were received at
-    /// `now`, one second later, so that the usage of `[usage start, check)` includes every event
-    /// timestamped up to `now` (periods are half-open).
-    func scheduleThresholdChecks() {
-        let at = now + TimeSpan(seconds: 1)
-        for index in thresholdTouched.sorted() where thresholdScheduled[index] != at {
-            thresholdScheduled[index] = at
-            queue.schedule(.threshold(subscription: index), at: at)
+    /// Makes the threshold checks due at the intake's next check instant `T + 1s` (every event received
+    /// by then is in `intake`) from the running usage: those that reach a threshold, or that the running
+    /// usage cannot answer, are scheduled as work at that instant (``checkThreshold(_:)`` then bills from
+    /// the store); the others change nothing. Returns whether any was scheduled.
+    func scheduleReachedThresholds(_ intake: inout EventIntake) -> Bool {
+        guard var tallies = intake.tallies.take() else { return false }
+        defer { intake.tallies = tallies }
+        let instant = tallies.nextCheck
+        var scheduled = false
+        for index in tallies.takeDue() where mayReachThreshold(index, at: instant, tallies: tallies, keys: intake.validator) {
+            queue.schedule(.threshold(subscription: index), at: instant)
+            scheduled = true
         }
-        thresholdTouched = []
+        return scheduled
+    }
+
+    /// Whether a check of `index` at `instant` reaches a threshold, priced from the running usage as
+    /// ``checkThreshold(_:)`` prices from the store; `true` too when the running usage cannot tell
+    /// (a backdated usage start, an amount out of range: the check itself decides and reports).
+    /// `keys`: the intake's validator (the engine's intake is the hot loop's while it runs).
+    func mayReachThreshold(_ index: Int, at instant: Instant, tallies: ThresholdTallies, keys: MeterEventValidator) -> Bool {
+        let subscription = subscriptions[index]
+        guard Threshold.isEvaluated(subscription, at: instant) else { return false }
+        var amounts = subscription.pending.map(\.amount)
+        var usage: [Int: ExactDecimal] = [:]
+        for plan in Threshold.plan(subscription, at: instant) {
+            var used = ExactDecimal.zero
+            if plan.kind == .usage {
+                guard let query = try? plan.usageQuery(of: subscription, catalog: simulation.catalog, keys: keys),
+                    let value = tallies.usage(query, subscription: index, slot: plan.item)
+                else { return true }
+                used = max(value.exact, .zero)
+                usage[plan.item] = used - (plan.billed?.quantity ?? .zero)
+            }
+            // Rated as the line would be, without its description.
+            let amount: Int64?
+            if let rated = plan.amount(for: subscription, usage: used) {
+                amount = try? rated.amount
+            } else {
+                amount = try? plan.priced(for: subscription, usage: used).amount
+            }
+            guard let amount else { return true }
+            amounts.append(amount)
+        }
+        guard let amount = try? Threshold.amount(of: amounts) else { return true }
+        return Threshold.isReached(subscription, amount: amount, usage: usage)
+    }
+
+    /// Counts the usage of `index`'s metered items from their usage starts, when it is watched (after
+    /// each work that concerns it: a start, a renewal or an update moves a usage start).
+    func trackUsage(of index: Int) {
+        let subscription = subscriptions[index]
+        let customer = subscription.definition.customer
+        guard thresholdWatch[customer]?.contains(index) == true else { return }
+        for slot in subscription.meteredItems {
+            guard let meter = subscription.prices[slot].meterID, let key = intake.validator.key(meter: meter, customer: customer) else { continue }
+            intake.tallies?.track(subscription: index, slot: slot, key: key, from: subscription.usageStart(of: slot))
+        }
     }
 
     /// One subscription's thresholds at `now`: the lines a threshold invoice would bill are priced; when
@@ -40,9 +88,10 @@ extension BillingEngine {
         var invoiced: [Int: Int64] = [:]
         var aggregate: [Int: ExactDecimal] = [:]
         do {
+            var lines: [InvoiceLine] = []
             for plan in planned {
                 let (line, query) = try await price(plan, of: subscription)
-                amount = try amount.adding(line.amount, "the amount so far")
+                lines.append(line)
                 invoiced[plan.item] = try (invoiced[plan.item] ?? 0).adding(line.amount, "the amount so far")
                 if let query {
                     let used = try await storage.usage(query)
@@ -50,7 +99,7 @@ extension BillingEngine {
                     usage[plan.item] = used - (plan.billed?.quantity ?? .zero)
                 }
             }
-            for line in subscription.pending { amount = try amount.adding(line.amount, "the amount so far") }
+            amount = try Threshold.amount(of: (lines + subscription.pending).map(\.amount))
         } catch let overflow as AmountOverflow {
             throw Self.located(overflow, subscription.definition)
         }

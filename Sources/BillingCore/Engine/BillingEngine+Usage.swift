@@ -4,9 +4,6 @@ extension BillingEngine {
     func ingest(_ batch: [RecordedMeterEvent]) async throws {
         guard !batch.isEmpty else { return }
         prefetchedAt = nil
-        if !thresholdWatch.isEmpty {
-            for event in batch { if let watched = thresholdWatch[event.customer] { thresholdTouched.formUnion(watched) } }
-        }
         try await storage.ingest(batch)
     }
 

@@ -32,13 +32,10 @@ public final class BillingEngine {
     var customerDiscounts: [String: AppliedDiscount] = [:]
     /// The instant whose due work has had its usage aggregated in one batch (``prefetchUsage()``).
     var prefetchedAt: Instant?
-    /// Customer → the subscriptions (indices) that have or will have billing thresholds: events are then
-    /// received one instant at a time, and each instant of a watched customer's is checked one second later.
+    /// Customer → the subscriptions (indices) that have or will have billing thresholds: the intake keeps
+    /// their customers' running usage (``EventIntake/tallies``), and each instant their events are received
+    /// at is checked one second later.
     var thresholdWatch: [String: [Int]] = [:]
-    /// Subscriptions whose customer's usage reached the store since their thresholds were last checked.
-    var thresholdTouched: Set<Int> = []
-    /// The latest threshold check on the queue, by subscription.
-    var thresholdScheduled: [Int: Instant] = [:]
 
     /// `usage`: re-rate over another run's usage (``rerate()``) rather than receive events (``run(events:)``).
     public init(simulation: Simulation, store: any BillingStore, rerating usage: ReceivedUsage? = nil) throws {
@@ -66,6 +63,9 @@ public final class BillingEngine {
             queue.schedule(.timeline(entry: index), at: entry.at)
         }
         thresholdWatch = Self.thresholdWatch(simulation)
+        if !thresholdWatch.isEmpty {
+            intake.tallies = ThresholdTallies(watch: thresholdWatch, validator: intake.validator, meters: simulation.catalog.meters.map(\.id))
+        }
     }
 
     /// Runs the clock from `clock.start` to `clock.until` over the events of `source`.
@@ -108,27 +108,26 @@ public final class BillingEngine {
             let nextWork = queue.nextInstant ?? Instant.distantFuture
             // The instant's work is done: its invoices reach the store together, before the clock moves on.
             if nextWork > now { try await storage.flush() }
-            var horizon = min(nextWork, until)
-            // Thresholds are checked after each instant their customers' events are received (ENGINE-RULES "Billing thresholds").
-            if !thresholdWatch.isEmpty, let arrival = events.nextArrival { horizon = min(horizon, max(arrival, start)) }
+            let horizon = min(nextWork, until)
             // The hot loop owns the intake while it runs.
             var local = EventIntake.empty
             swap(&local, &intake)
             var clock = now
-            while let arrival = events.nextArrival, max(arrival, start) <= horizon {
-                events.receive(into: &local, start: start, horizon: horizon, clock: &clock, limit: Self.batchSize)
-                if events.isDone { try events.refill(from: &source) }
-                if local.pending.count >= Self.batchSize { try await ingest(local.takeBatch(capacity: Self.batchSize)) }
+            while true {
+                while let arrival = events.nextArrival, max(arrival, start) <= min(horizon, local.nextCheck) {
+                    events.receive(into: &local, start: start, horizon: horizon, clock: &clock, limit: Self.batchSize)
+                    if events.isDone { try events.refill(from: &source) }
+                    if local.pending.count >= Self.batchSize { try await ingest(local.takeBatch(capacity: Self.batchSize)) }
+                }
+                // Every event received by the next threshold check is in: the checks that reach a threshold
+                // are made as work at their instant (ENGINE-RULES "Billing thresholds"); the others do nothing.
+                guard local.nextCheck <= horizon, !scheduleReachedThresholds(&local) else { break }
             }
             now = clock
             try await ingest(local.takeBatch(capacity: 0))
             swap(&local, &intake)
             if !intake.lateCandidates.isEmpty { countLateEvents() }
             try await storage.settle()
-            if !thresholdTouched.isEmpty { scheduleThresholdChecks() }
-            if !thresholdWatch.isEmpty, let arrival = events.nextArrival, max(arrival, start) <= min(queue.nextInstant ?? .distantFuture, until) {
-                continue
-            }
             guard let at = queue.nextInstant, at <= until else { break }
             now = max(now, at)
             if storage.receive(through: now) { prefetchedAt = nil }
@@ -161,7 +160,9 @@ public final class BillingEngine {
     func perform(_ work: Work) async throws {
         let index = subscriptionIndex(concernedBy: work)
         try await performWork(work)
-        if let index { subscriptions[index].noteStatus(at: now) }
+        guard let index else { return }
+        subscriptions[index].noteStatus(at: now)
+        if intake.tallies != nil { trackUsage(of: index) }
     }
 
     /// The subscription `work` concerns, if any.
@@ -192,7 +193,6 @@ public final class BillingEngine {
         case .renew(let index):
             try await renew(index)
         case .threshold(let index):
-            if thresholdScheduled[index] == now { thresholdScheduled[index] = nil }
             try await checkThreshold(index)
         case .invoicePendingItems(let index):
             try await invoicePendingItems(index)

@@ -14,6 +14,8 @@ struct EventIntake {
     var lateCandidates: [RecordedMeterEvent] = []
     /// When each event was received, kept only when the run keeps its usage (``BillingEngine/runKeepingUsage(events:)``).
     var receipts: ReceiptCurve?
+    /// The running usage of customers with billing thresholds (`nil` when no subscription has any).
+    var tallies: ThresholdTallies?
 
     init(validator: MeterEventValidator) { self.validator = validator }
 
@@ -36,8 +38,12 @@ struct EventIntake {
                 lateCandidates.append(recorded)
             }
             pending.append(recorded)
+            tallies?.receive(recorded, at: arrival)
         }
     }
+
+    /// The instant of the next threshold check due (events arriving after it wait until it is made).
+    var nextCheck: Instant { tallies?.nextCheck ?? .distantFuture }
 
     /// Takes the pending batch, leaving room for the next one.
     mutating func takeBatch(capacity: Int) -> [RecordedMeterEvent] {

@@ -35,8 +35,8 @@ struct SourceCursor {
     var isDone: Bool { index == batch.count }
 
     /// Hands the batch's next events to `intake` in order, each received at clock time
-    /// `max(arrival, start, clock)`, while they arrive by `horizon` and fewer than `limit` accepted
-    /// events wait in the intake; stops at the end of the batch.
+    /// `max(arrival, start, clock)`, while they arrive by `horizon` and by the intake's next threshold
+    /// check, and fewer than `limit` accepted events wait in the intake; stops at the end of the batch.
     ///
     /// The events stay in the batch the source made (returned one by one through the read-ahead source
     /// and the merge, each ~170-byte event was copied two or three times: `memmove` was 8% of a 5M-row
@@ -51,7 +51,7 @@ struct SourceCursor {
                     intake.validator.touch(UnsafeBufferPointer(rebasing: events[position..<touchedUpTo]))
                 }
                 let arrival = events[position].arrival
-                guard max(arrival, start) <= horizon else { return }
+                guard max(arrival, start) <= horizon, max(arrival, start) <= intake.nextCheck else { return }
                 clock = max(arrival, start, clock)
                 intake.receive(events[position], at: clock)
                 position += 1

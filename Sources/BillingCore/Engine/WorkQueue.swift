@@ -10,8 +10,8 @@ enum Work: Sendable, Hashable {
     /// A tick of `pending_invoice_item_interval` (Docs/ENGINE-RULES.md, "Invoice items").
     case invoicePendingItems(subscription: Int)
     case timeline(entry: Int)
-    /// The billing thresholds of a subscription, one second after its customer's events were received
-    /// (Docs/ENGINE-RULES.md, "Billing thresholds").
+    /// The billing thresholds of a subscription, one second after its customer's events were received,
+    /// when the running usage says they are reached (Docs/ENGINE-RULES.md, "Billing thresholds").
     case threshold(subscription: Int)
 
     /// The order of kinds at one instant (Docs/ENGINE-RULES.md, "Time and the test clock"):

@@ -94,7 +94,17 @@ struct PlannedLine: Sendable, Hashable {
             let description = LineDescription.previouslyBilled(unitAmount: billed?.unitAmount ?? .zero, currency: price.currency)
             return try InvoiceLine(
                 price: price.id, subscriptionItem: item.id, description: description, period: period, quantity: quantity,
-                rated: RatedAmount(exact: ExactDecimal(-(billed?.amount ?? 0))), proration: false, metered: false)
+                rated: RatedAmount(exact: self.amount(for: subscription, usage: usage)?.exact ?? .zero), proration: false, metered: false)
+        }
+    }
+
+    /// The rated amount of a `usage` or `previouslyBilled` line (a threshold invoice's kinds) without the
+    /// line itself, as ``priced(for:usage:)`` rates it: what a threshold check adds up; `nil` for other kinds.
+    func amount(for subscription: BilledSubscription, usage: ExactDecimal) -> RatedAmount? {
+        switch kind {
+        case .usage: RatedAmount(exact: ThresholdRating.exact(subscription.prices[item].scheme, usage: usage, after: billed))
+        case .previouslyBilled: RatedAmount(exact: ExactDecimal(-(billed?.amount ?? 0)))
+        default: nil
         }
     }
 }

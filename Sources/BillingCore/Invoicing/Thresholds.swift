@@ -59,6 +59,17 @@ enum ThresholdRating {
     }
 }
 
+extension ThresholdRating {
+    /// The exact amount of ``rate(_:usage:after:)`` alone (what a threshold check adds up), rating
+    /// `usage` once: `billed.exact` is already `rate(billed)` at the slot's price.
+    static func exact(_ scheme: PricingScheme, usage: ExactDecimal, after billed: BilledUsage?) -> ExactDecimal {
+        let full = Rating.rate(scheme, quantity: usage).exact
+        guard let billed else { return full }
+        if case .volume = scheme { return full }
+        return full - billed.exact
+    }
+}
+
 /// When thresholds are evaluated and what a threshold invoice bills.
 enum Threshold {
     /// Thresholds are not evaluated in the last 24 hours of a period (§5.9).
@@ -82,6 +93,13 @@ enum Threshold {
     /// invoice follow them when it is made.
     static func plan(_ subscription: BilledSubscription, at instant: Instant) -> [PlannedLine] {
         subscription.meteredItems.flatMap { subscription.usageLines(of: $0, until: instant) }
+    }
+
+    /// The amount so far of a threshold invoice: its lines' `amounts` (the priced usage lines, then the held lines).
+    static func amount(of amounts: [Int64]) throws(AmountOverflow) -> Int64 {
+        var amount: Int64 = 0
+        for line in amounts { amount = try amount.adding(line, "the amount so far") }
+        return amount
     }
 
     /// Whether the lines priced for a threshold invoice reach a threshold: the next invoice's amount

@@ -70,6 +70,23 @@ struct UsageBuckets: Sendable {
         guard !received.isEmpty else { return }
         let keys = max(buckets.count, received.reduce(0) { max($0, $1.key) } + 1)
         if keys > buckets.count { buckets.append(contentsOf: repeatElement(Bucket(), count: keys - buckets.count)) }
+        if received.count * 16 < keys {
+            // A few events among many keys (a threshold check's batch: one instant of one customer) are
+            // sorted instead, stably by key, so that filing costs nothing per key.
+            let order = received.indices.sorted { (received[$0].key, $0) < (received[$1].key, $1) }
+            var position = 0
+            while position < order.count {
+                let key = received[order[position]].key
+                var run: [Entry] = []
+                while position < order.count, received[order[position]].key == key {
+                    run.append(received[order[position]].entry)
+                    position += 1
+                }
+                buckets[key].append(run[...])
+            }
+            received.removeAll(keepingCapacity: true)
+            return
+        }
         var next = [Int](repeating: 0, count: keys + 1)
         for event in received { next[event.key + 1] += 1 }
         for key in 0..<keys { next[key + 1] += next[key] }
