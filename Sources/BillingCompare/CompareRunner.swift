@@ -21,16 +21,28 @@ public struct CompareRunner: Sendable {
         self.rerates = rerates
     }
 
+    /// The variants `compare` runs, in order, and whether each is re-rated from the base's usage (else run whole).
+    public func plan(_ scenario: Scenario, selected: [String] = []) -> [(variant: ScenarioVariant, rerated: Bool)] {
+        scenario.variants.filter { selected.isEmpty || selected.contains($0.name) }.map { variant in
+            (variant, rerates && ReceivedUsage.rerates(variant.simulation, from: scenario.simulation))
+        }
+    }
+
     /// `selected`: variant names to run (all when empty); they must exist (the caller checks with ``unknown(_:in:)``).
-    public func compare(_ scenario: Scenario, selected: [String] = []) async throws -> Comparison {
+    /// `finished` is told after each run (the base, then each variant of ``plan(_:selected:)``) how many events it read.
+    public func compare(
+        _ scenario: Scenario, selected: [String] = [], finished: @Sendable (_ events: Int) -> Void = { _ in }
+    ) async throws -> Comparison {
         let customers = scenario.simulation.customers.map(\.id)
         let (baseOutcome, usage) = try await runner.simulateKeepingUsage(scenario)
+        finished(baseOutcome.usage.received)
         let base = try PlanRevenue(
             name: "base", description: scenario.description, invoices: baseOutcome.invoices, customers: customers,
             catalog: scenario.simulation.catalog, differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome))
         var variants: [VariantComparison] = []
-        for variant in scenario.variants where selected.isEmpty || selected.contains(variant.name) {
-            let outcome = try await run(variant, of: scenario, over: usage)
+        for (variant, rerated) in plan(scenario, selected: selected) {
+            let outcome = try await run(variant, of: scenario, over: usage, rerated: rerated)
+            finished(rerated ? 0 : outcome.usage.received)
             let expected = scenario.expectation.variants.first { $0.name == variant.name }
             let plan = try PlanRevenue(
                 name: variant.name, description: variant.description, invoices: outcome.invoices, customers: customers,
@@ -50,9 +62,9 @@ public struct CompareRunner: Sendable {
         return Comparison(path: scenario.path, name: scenario.name, currency: currency, base: base, variants: variants)
     }
 
-    /// The variant re-rated from the base's usage when it fits, else run whole.
-    func run(_ variant: ScenarioVariant, of scenario: Scenario, over usage: ReceivedUsage) async throws -> SimulationOutcome {
-        if rerates, usage.fits(variant.simulation) { return try await runner.rerate(variant.simulation, over: usage) }
+    /// The variant re-rated from the base's usage (`rerated`, which implies it fits), else run whole.
+    func run(_ variant: ScenarioVariant, of scenario: Scenario, over usage: ReceivedUsage, rerated: Bool) async throws -> SimulationOutcome {
+        if rerated { return try await runner.rerate(variant.simulation, over: usage) }
         var patched = scenario
         patched.simulation = variant.simulation
         return try await runner.simulate(patched)

@@ -40,6 +40,9 @@ public final class ScenarioProgress: Sendable {
         }
     }
 
+    /// Nothing is running: the snapshot is zero until the next run begins.
+    public func reset() { state.withLock { $0 = State() } }
+
     public var snapshot: Snapshot {
         state.withLock { state in
             // Int128: an arrival anywhere in RFC 3339's range times 1000 fits.

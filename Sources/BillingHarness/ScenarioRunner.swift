@@ -176,25 +176,30 @@ public struct ScenarioRunner: Sendable {
 
     /// Runs the scenario's clock over a fresh store, closes the store, and returns what it produced.
     public func simulate(_ scenario: Scenario) async throws -> SimulationOutcome {
-        let opened = try UsageSources.open(scenario.usage).get()
-        return try await withStore { store in
-            let engine = try BillingEngine(simulation: scenario.simulation, store: store)
-            guard let progress else {
-                var source = opened
-                return try await engine.run(events: &source)
-            }
-            progress.begin(start: scenario.simulation.clockStart, until: scenario.simulation.clockUntil)
-            var source = ProgressEventSource(base: opened, progress: progress)
-            return try await engine.run(events: &source)
+        try await withStore { store in
+            try await reading(scenario) { source in try await BillingEngine(simulation: scenario.simulation, store: store).run(events: &source) }
         }
     }
 
     /// Runs the scenario as ``simulate(_:)`` does and keeps its usage, to re-rate variants from (``rerate(_:over:)``).
     public func simulateKeepingUsage(_ scenario: Scenario) async throws -> (outcome: SimulationOutcome, usage: ReceivedUsage) {
-        var source = try UsageSources.open(scenario.usage).get()
-        return try await withStore { store in
-            try await BillingEngine(simulation: scenario.simulation, store: store).runKeepingUsage(events: &source)
+        try await withStore { store in
+            try await reading(scenario) { source in
+                try await BillingEngine(simulation: scenario.simulation, store: store).runKeepingUsage(events: &source)
+            }
         }
+    }
+
+    /// `body` over the scenario's usage, opened; what it reads is reported to ``progress`` when there is one.
+    func reading<Result>(_ scenario: Scenario, _ body: (inout any MeterEventSource) async throws -> Result) async throws -> Result {
+        let opened = try UsageSources.open(scenario.usage).get()
+        guard let progress else {
+            var source: any MeterEventSource = opened
+            return try await body(&source)
+        }
+        progress.begin(start: scenario.simulation.clockStart, until: scenario.simulation.clockUntil)
+        var source: any MeterEventSource = ProgressEventSource(base: opened, progress: progress)
+        return try await body(&source)
     }
 
     /// Runs `simulation` over usage another run received (`usage.fits(simulation)` must hold): its store

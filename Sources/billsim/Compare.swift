@@ -50,10 +50,29 @@ extension BillSim {
                 )
                 throw ExitCode(64)
             }
-            let runner = CompareRunner(runner: ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request)))
+            let reading = ScenarioProgress()
+            let runner = CompareRunner(runner: ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request), progress: reading))
+            // A re-rated variant reads no event: about a tenth of the base run (billsim bench's compare row:
+            // three re-rated variants add 0.26–0.47 of the base's time), so it weighs 100 thousandths.
+            let plan = runner.plan(loaded, selected: variant)
+            let progress = Progress(total: 1 + plan.count, unit: "runs", weights: [1000] + plan.map { $0.rerated ? 100 : 1000 })
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(250))
+                    progress.running(worker: 0, reading.snapshot)
+                    progress.draw()
+                }
+            }
             let comparison: Comparison
             do {
-                comparison = try await runner.compare(loaded, selected: variant)
+                defer {
+                    ticker.cancel()
+                    progress.clear()
+                }
+                comparison = try await runner.compare(loaded, selected: variant) { events in
+                    reading.reset()
+                    progress.finished(events: events)
+                }
             } catch let error as ScenarioLoadError {
                 printError(error.description)
                 throw ExitCode(2)

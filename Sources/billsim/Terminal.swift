@@ -37,9 +37,11 @@ enum Terminal {
 
 /// `[#######.........] 31% · 12/40 scenarios · 1234567 events · 410000 events/s · 0:03 elapsed · ~0:07 left`
 /// on standard error, redrawn in place; shown after two seconds, and only on a terminal. A scenario
-/// counts as done in whole when it finishes and, while it runs, by the share of its clock its events
-/// have reached (reported by the worker running it), so one long scenario moves the bar too; the time
-/// left is the elapsed time per share done times the share left.
+/// (for `billsim compare`: a run, the base or a variant) counts as done in whole when it finishes and,
+/// while it runs, by the share of its clock its events have reached (reported by the worker running it),
+/// so one long scenario moves the bar too; the time left is the elapsed time per share done times the
+/// share left. A comparison's runs are weighted by what they cost (``weights``): a variant re-rated from
+/// the base's usage reads no event and counts a tenth of a run.
 final class Progress: Sendable {
     struct State {
         var done = 0
@@ -50,14 +52,20 @@ final class Progress: Sendable {
     }
 
     let total: Int
+    /// Each item's share of the work, in thousandths of a scenario run, in the order items finish (nil: 1000 each).
+    let weights: [Int]?
+    /// What is counted: `scenarios` (`billsim run`) or `runs` (`billsim compare`).
+    let unit: String
     let enabled: Bool
     let clock = ContinuousClock()
     let started: ContinuousClock.Instant
     let state = Mutex(State())
     static let delay = Duration.seconds(2)
 
-    init(total: Int, enabled: Bool = Terminal.isTerminal(STDERR_FILENO)) {
+    init(total: Int, unit: String = "scenarios", weights: [Int]? = nil, enabled: Bool = Terminal.isTerminal(STDERR_FILENO)) {
         self.total = total
+        self.weights = weights
+        self.unit = unit
         self.enabled = enabled
         started = clock.now
     }
@@ -83,8 +91,8 @@ final class Progress: Sendable {
             state.shown = true
             let running = state.running.values
             return Self.line(
-                done: state.done, total: total, events: state.events + running.reduce(0) { $0 + $1.events },
-                runningPermille: running.reduce(0) { $0 + $1.permille }, elapsed: elapsed)
+                done: state.done, total: total, unit: unit, events: state.events + running.reduce(0) { $0 + $1.events },
+                runningPermille: running.reduce(0) { $0 + $1.permille }, weights: weights, elapsed: elapsed)
         }
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
     }
@@ -95,20 +103,26 @@ final class Progress: Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 
-    /// The line for `done` of `total` scenarios finished and the running ones `runningPermille`
-    /// thousandths of a scenario along (summed), `events` read in all, after `elapsed`.
-    static func line(done: Int, total: Int, events: Int, runningPermille: Int = 0, elapsed: Duration) -> String {
+    /// The line for `done` of `total` items finished and the running ones `runningPermille` thousandths
+    /// of their clock along (summed), `events` read in all, after `elapsed`; items weigh `weights`
+    /// thousandths of a scenario run each (nil: 1000 each; then the running item is the next one).
+    static func line(
+        done: Int, total: Int, unit: String = "scenarios", events: Int, runningPermille: Int = 0, weights: [Int]? = nil, elapsed: Duration
+    ) -> String {
         let width = 24
-        let units = min(done * 1000 + runningPermille, total * 1000)  // thousandths of a scenario
-        let filled = total > 0 ? width * units / (total * 1000) : 0
+        let whole = weights?.reduce(0, +) ?? total * 1000  // thousandths of a scenario run
+        let finished = weights?.prefix(done).reduce(0, +) ?? done * 1000
+        let running = weights.map { done < $0.count ? runningPermille * $0[done] / 1000 : 0 } ?? runningPermille
+        let reached = min(finished + running, whole)
+        let filled = whole > 0 ? width * reached / whole : 0
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         var parts = ["[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"]
-        if total > 0 { parts[0] += " \(units * 100 / (total * 1000))%" }
-        parts.append("\(done)/\(total) scenarios")
+        if whole > 0 { parts[0] += " \(reached * 100 / whole)%" }
+        parts.append("\(done)/\(total) \(unit)")
         parts.append("\(events) events")
         if seconds > 0 { parts.append("\(Int(Double(events) / seconds)) events/s") }
         parts.append("\(clockText(seconds)) elapsed")
-        if units > 0, units < total * 1000 { parts.append("~\(clockText(seconds / Double(units) * Double(total * 1000 - units))) left") }
+        if reached > 0, reached < whole { parts.append("~\(clockText(seconds / Double(reached) * Double(whole - reached))) left") }
         return parts.joined(separator: " · ")
     }
     /// `1:05` (minutes:seconds).

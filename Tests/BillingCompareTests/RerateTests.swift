@@ -38,6 +38,8 @@ struct RerateTests {
             let (_, usage) = try await runner.simulateKeepingUsage(scenario)
             for variant in scenario.variants {
                 #expect(usage.fits(variant.simulation), "\(file) \(variant.name)")
+                // What billsim compare plans before the base runs (its progress line weighs runs by it) agrees.
+                #expect(ReceivedUsage.rerates(variant.simulation, from: scenario.simulation), "\(file) \(variant.name)")
                 let rerated = try await runner.rerate(variant.simulation, over: usage)
                 let whole = try await runner.simulate(patched(scenario, variant.simulation))
                 expectSame(rerated, whole, "\(file) \(variant.name)")
@@ -129,6 +131,7 @@ struct RerateTests {
         var extended = scenario
         for (name, simulation) in changed {
             #expect(!usage.fits(simulation), "\(name)")
+            #expect(!ReceivedUsage.rerates(simulation, from: scenario.simulation), "\(name)")
             #expect(throws: EngineError.self) { try BillingEngine(simulation: simulation, store: InMemoryBillingStore(), rerating: usage) }
             extended.variants.append(ScenarioVariant(name: name, description: "", simulation: simulation, location: scenario.variants[0].location))
         }

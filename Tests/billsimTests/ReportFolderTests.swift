@@ -213,5 +213,16 @@ struct ReportingUnitTests {
         #expect(!answer.starts(with: ProgressLine.prefix))
         #expect(Progress.line(done: 0, total: 2, events: 0, elapsed: .seconds(65)).hasSuffix("0 events/s · 1:05 elapsed"))
         #expect(!Progress(total: 3, enabled: false).enabled)
+        // billsim compare: the base (1000 thousandths) and three re-rated variants (100 each), 1300 in all.
+        // Half the base's clock after 13 s: 500 of 1300, 38 %, 13 s per 500 so 20.8 s left (~0:21); 9 of 24 marks.
+        let weights = [1000, 100, 100, 100]
+        #expect(
+            Progress.line(done: 0, total: 4, unit: "runs", events: 100, runningPermille: 500, weights: weights, elapsed: .seconds(13))
+                == "[#########...............] 38% · 0/4 runs · 100 events · 7 events/s · 0:13 elapsed · ~0:21 left")
+        // The base and one variant done after 22 s: 1100 of 1300, 2 s left; the next variant's reading is its own weight's share.
+        #expect(Progress.line(done: 2, total: 4, unit: "runs", events: 0, weights: weights, elapsed: .seconds(22)).contains("84% · 2/4 runs"))
+        #expect(
+            Progress.line(done: 2, total: 4, unit: "runs", events: 0, runningPermille: 1000, weights: weights, elapsed: .seconds(24))
+                .contains("92% · 2/4 runs"))
     }
 }

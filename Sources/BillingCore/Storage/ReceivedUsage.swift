@@ -11,31 +11,29 @@ public struct ReceivedUsage: Sendable {
     let receipts: ReceiptCurve
     /// The run's usage report (received, rejected, late: a re-rated variant reports the base's).
     public let report: UsageReport
-    let meters: [Meter]
-    let customers: [Customer]
-    let eventWindow: EventWindow
-    let clockStart: Instant
-    let clockUntil: Instant
+    /// What decides which events the run accepted, their keys and when they were received.
+    let shape: UsageShape
 
     init(buckets: UsageBuckets, receipts: ReceiptCurve, report: UsageReport, simulation: Simulation) {
         self.buckets = buckets
         self.buckets.settle()
         self.receipts = receipts
         self.report = report
-        meters = simulation.catalog.meters
-        customers = simulation.customers
-        eventWindow = simulation.settings.eventWindow
-        clockStart = simulation.clockStart
-        clockUntil = simulation.clockUntil
+        shape = UsageShape(simulation)
     }
 
     /// Whether `simulation` receives, accepts and keys the same events as the run this usage comes from:
     /// the same meters, customers, event window and clock (prices, settings other than the event window,
     /// subscriptions' prices, coupons, tax rates and the timeline may differ), and with no billing
     /// thresholds: they are checked as events are received, which a re-rated run does not do.
-    public func fits(_ simulation: Simulation) -> Bool {
-        simulation.catalog.meters == meters && simulation.customers == customers && simulation.settings.eventWindow == eventWindow
-            && simulation.clockStart == clockStart && simulation.clockUntil == clockUntil && BillingEngine.thresholdWatch(simulation).isEmpty
+    public func fits(_ simulation: Simulation) -> Bool { Self.rerates(simulation, shape: shape) }
+
+    /// Whether a variant `simulation` of `base` would be re-rated from the base run's usage (``fits(_:)``),
+    /// known before the base runs.
+    public static func rerates(_ simulation: Simulation, from base: Simulation) -> Bool { rerates(simulation, shape: UsageShape(base)) }
+
+    static func rerates(_ simulation: Simulation, shape: UsageShape) -> Bool {
+        UsageShape(simulation) == shape && BillingEngine.thresholdWatch(simulation).isEmpty
     }
 
     /// The greatest sequence received by clock time `now`.
@@ -44,6 +42,23 @@ public struct ReceivedUsage: Sendable {
     /// The query's aggregate over the events received through sequence `receivedThrough`.
     func aggregate(_ query: UsageQuery, receivedThrough: Int64) throws(AmountOverflow) -> Decimal12 {
         try buckets.aggregate(query, receivedThrough: receivedThrough)
+    }
+}
+
+/// The parts of a simulation that decide which events a run accepts, their keys and when they are received.
+struct UsageShape: Sendable, Equatable {
+    let meters: [Meter]
+    let customers: [Customer]
+    let eventWindow: EventWindow
+    let clockStart: Instant
+    let clockUntil: Instant
+
+    init(_ simulation: Simulation) {
+        meters = simulation.catalog.meters
+        customers = simulation.customers
+        eventWindow = simulation.settings.eventWindow
+        clockStart = simulation.clockStart
+        clockUntil = simulation.clockUntil
     }
 }
 
