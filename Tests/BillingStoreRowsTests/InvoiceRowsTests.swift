@@ -140,7 +140,8 @@ struct InvoiceRowsTests {
     /// The shapes are consistent: unique column names, keys and read orders naming real columns,
     /// foreign keys pointing at the referenced table's primary key, tables after what they reference.
     @Test func shapesAreConsistent() {
-        #expect(InvoiceRows.shapes.map(\.name) == ["invoices", "invoice_lines", "invoice_line_tiers", "invoice_line_discounts"])
+        #expect(
+            InvoiceRows.shapes.map(\.name) == ["invoices", "invoice_lines", "invoice_line_tiers", "invoice_line_discounts", "invoice_line_credits"])
         for (index, table) in InvoiceRows.shapes.enumerated() {
             let names = table.columnNames
             #expect(Set(names).count == names.count, "\(table.name)")
