@@ -9,12 +9,10 @@ public struct CreditLedger: Sendable, Hashable {
     var left: [String: Int64]
 
     public init(grants: [CreditGrant]) {
-        var ordered = grants
         // A stable sort: grants that tie on every rule keep their scenario (creation) order.
-        ordered = ordered.enumerated().sorted { a, b in
+        self.grants = grants.enumerated().sorted { a, b in
             a.element.isSpent(before: b.element) || (!b.element.isSpent(before: a.element) && a.offset < b.offset)
         }.map(\.element)
-        self.grants = ordered
         left = Dictionary(grants.map { ($0.id, $0.amount) }, uniquingKeysWith: { first, _ in first })
     }
 
