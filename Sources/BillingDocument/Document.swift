@@ -111,7 +111,8 @@ public enum InvoiceDocument {
                 ("lines", .list(invoice.lines.map { line(of: $0, currency: currency) })),
                 ("subtotal", money(invoice.subtotal)),
             ]
-                + discounts("total_discount_amounts", invoice.totalDiscountAmounts, currency: currency) + [
+                + discounts("total_discount_amounts", invoice.totalDiscountAmounts, currency: currency)
+                + credits("total_pretax_credit_amounts", invoice.totalPretaxCreditAmounts, currency: currency) + [
                     ("total", money(invoice.total)),
                     ("starting_balance", money(invoice.startingBalance)),
                     ("ending_balance", money(invoice.endingBalance)),
@@ -123,7 +124,27 @@ public enum InvoiceDocument {
 
     /// Fields left out of the document when they are empty lists (so invoices without discounts read as
     /// before); an expectation of `[]` matches their absence.
-    public static let omittedWhenEmpty: Set<String> = ["total_discount_amounts", "discount_amounts"]
+    public static let omittedWhenEmpty: Set<String> = [
+        "total_discount_amounts", "discount_amounts", "total_pretax_credit_amounts", "pretax_credit_amounts",
+    ]
+
+    /// `name: [{ amount, credit_grant, type }, …]` (Stripe's `pretax_credit_amounts`, whose `type` is
+    /// `credit_balance_transaction` for a billing credit), or nothing when `amounts` is empty.
+    static func credits(_ name: String, _ amounts: [CreditAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
+        guard !amounts.isEmpty else { return [] }
+        return [
+            (
+                name,
+                .list(
+                    amounts.map {
+                        .object([
+                            ("amount", .money($0.amount, currency)), ("credit_grant", .string($0.creditGrant)),
+                            ("type", .string("credit_balance_transaction")),
+                        ])
+                    })
+            )
+        ]
+    }
 
     /// `name: [{ amount, discount }, …]` (Stripe's `discount_amounts`), or nothing when `amounts` is empty.
     static func discounts(_ name: String, _ amounts: [DiscountAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
@@ -145,7 +166,8 @@ public enum InvoiceDocument {
                 ("quantity_transformed", line.transformedQuantity.map { .decimal($0, asString: false) } ?? .null),
                 ("amount", .money(line.amount, currency)),
             ]
-                + discounts("discount_amounts", line.discountAmounts, currency: currency) + [
+                + discounts("discount_amounts", line.discountAmounts, currency: currency)
+                + credits("pretax_credit_amounts", line.pretaxCreditAmounts, currency: currency) + [
                     ("amount_decimal", .decimal(line.exactAmount, asString: true)),
                     (
                         "tiers",
@@ -178,12 +200,13 @@ public enum InvoiceDocument {
         return entries.map(\.key)
     }()
 
-    /// An invoice with every field the document can show (a discounted line).
+    /// An invoice with every field the document can show (a discounted, credited line).
     static let sample: Invoice = {
         let period = Period(start: Instant(seconds: 0), end: Instant(seconds: 1))
         let line = InvoiceLine(
             id: "", price: "", subscriptionItem: "", description: "", period: period, quantity: .zero, transformedQuantity: nil, exactAmount: .zero,
-            amount: 0, proration: false, tiers: [], metered: false, discountAmounts: [DiscountAmount(amount: 0, discount: "")])
+            amount: 0, proration: false, tiers: [], metered: false, discountAmounts: [DiscountAmount(amount: 0, discount: "")],
+            pretaxCreditAmounts: [CreditAmount(amount: 0, creditGrant: "")])
         return Invoice(
             id: "", number: 0, customer: "", subscription: "", billingReason: .upcoming, currency: Currency(code: "usd")!,
             collectionMethod: .chargeAutomatically, created: period.start, periodStart: period.start, periodEnd: period.end, lines: [line])
@@ -294,6 +317,17 @@ public enum CustomerDocument {
 
     /// The fields an expected customer may name.
     public static let fields = ["id", "balance"]
+}
+
+/// A credit grant's state as `expect.credit_grants` reads it: `available`, what is left to spend when the
+/// clock stops (0 once expired).
+public enum CreditGrantDocument {
+    public static func document(_ snapshot: CreditGrantSnapshot) -> DocumentValue {
+        .object([("id", .string(snapshot.id)), ("available", .money(snapshot.available, snapshot.currency))])
+    }
+
+    /// The fields an expected credit grant may name.
+    public static let fields = ["id", "available"]
 }
 
 extension ExactDecimal {

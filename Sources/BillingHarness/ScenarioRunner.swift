@@ -257,6 +257,10 @@ public struct ScenarioRunner: Sendable {
             guard let snapshot = outcome.customers.first(where: { $0.id == id }) else { continue }
             differences += InvoiceDiff.compare(expected, with: CustomerDocument.document(snapshot), path: "customers.\(id)")
         }
+        for (id, expected) in expectation.creditGrants {
+            guard let snapshot = outcome.creditGrants.first(where: { $0.id == id }) else { continue }
+            differences += InvoiceDiff.compare(expected, with: CreditGrantDocument.document(snapshot), path: "credit_grants.\(id)")
+        }
         return differences
     }
 }
@@ -265,6 +269,6 @@ extension Expectation {
     /// Whether anything is expected at all.
     var isStated: Bool {
         invoices != nil || invoiceCount != nil || !previews.isEmpty || !meterEventErrors.isEmpty || lateEvents != nil
-            || !subscriptions.isEmpty || !customers.isEmpty
+            || !subscriptions.isEmpty || !customers.isEmpty || !creditGrants.isEmpty
     }
 }

@@ -126,6 +126,8 @@ public struct Expectation: Sendable {
     public var subscriptions: [(id: String, expected: Expected)] = []
     /// `expect.customers`: customer id → its expected fields.
     public var customers: [(id: String, expected: Expected)] = []
+    /// `expect.credit_grants`: credit grant id → its expected fields (`available`).
+    public var creditGrants: [(id: String, expected: Expected)] = []
     /// `expect.variants`, checked by `billsim compare` (not by `run`).
     public var variants: [VariantExpectation] = []
     /// Where `expect:` is (or the top of the file).

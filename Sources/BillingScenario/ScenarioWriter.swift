@@ -36,6 +36,7 @@ public enum ScenarioWriter {
         out.list("subscriptions", simulation.subscriptions) { subscription in
             subscriptionYAML(subscription, catalog: simulation.catalog)
         }
+        out.list("credit_grants", simulation.catalog.creditGrants, creditGrantYAML)
         if !scenario.usage.isEmpty {
             out.line(0, "usage:")
             for stream in scenario.usage {
@@ -66,6 +67,8 @@ public enum ScenarioWriter {
                 "{ at: \(entry.at), preview_invoice: { subscription: \(quote(change.subscription)), as: \(quote(name)), subscription_details: \(flow(updateFields(change, catalog: simulation.catalog))) } }"
             case .addInvoiceItem(let item):
                 invoiceItemYAML(item, at: entry.at, simulation: simulation)
+            case .customerBalanceTransaction(let customer, let amount):
+                "{ at: \(entry.at), customer_balance_transaction: { customer: \(quote(customer)), amount: \(amount) } }"
             }
         }
         writeExpectation(scenario.expectation, to: &out)
@@ -132,6 +135,24 @@ public enum ScenarioWriter {
         case .forever: fields.append("duration: forever")
         }
         if let products = coupon.products { fields.append("applies_to: { products: [\(products.map(quote).joined(separator: ", "))] }") }
+        return flow(fields)
+    }
+
+    /// A credit grant with every field written (`category`, `priority` and `effective_at` too).
+    static func creditGrantYAML(_ grant: CreditGrant) -> String {
+        let scope =
+            switch grant.scope {
+            case .metered: "{ price_type: metered }"
+            case .prices(let ids): "{ prices: [\(ids.map { "{ id: \(quote($0)) }" }.joined(separator: ", "))] }"
+            }
+        var fields = [
+            "id: \(quote(grant.id))", "customer: \(quote(grant.customer))",
+            "amount: { type: monetary, monetary: { currency: \(grant.currency.code), value: \(grant.amount) } }",
+            "applicability_config: { scope: \(scope) }", "category: \(grant.category.rawValue)", "priority: \(grant.priority)",
+            "effective_at: \(grant.effectiveAt)",
+        ]
+        if !grant.name.isEmpty { fields.insert("name: \(quote(grant.name))", at: 2) }
+        if let expiresAt = grant.expiresAt { fields.append("expires_at: \(expiresAt)") }
         return flow(fields)
     }
 
@@ -232,7 +253,7 @@ public enum ScenarioWriter {
         guard
             expectation.invoices != nil || expectation.invoiceCount != nil || !expectation.previews.isEmpty
                 || !expectation.meterEventErrors.isEmpty || expectation.lateEvents != nil || !expectation.subscriptions.isEmpty
-                || !expectation.customers.isEmpty
+                || !expectation.customers.isEmpty || !expectation.creditGrants.isEmpty
         else { return }
         out.line(0, "expect:")
         if let invoices = expectation.invoices {
@@ -253,7 +274,9 @@ public enum ScenarioWriter {
             for (code, count, _) in expectation.meterEventErrors { out.line(2, "\(code.rawValue): \(count)") }
         }
         if let late = expectation.lateEvents { out.line(1, "late_events: \(late)") }
-        for (key, entries) in [("subscriptions", expectation.subscriptions), ("customers", expectation.customers)] where !entries.isEmpty {
+        for (key, entries) in [
+            ("subscriptions", expectation.subscriptions), ("customers", expectation.customers), ("credit_grants", expectation.creditGrants),
+        ] where !entries.isEmpty {
             out.line(1, "\(key):")
             for (id, expected) in entries { out.line(2, "\(quote(id)): \(expectedYAML(expected))") }
         }

@@ -159,10 +159,22 @@ struct Work: Sendable {
         return used
     }
 
+    /// The base's credit grants whose customer and listed prices are still there.
+    var creditGrants: [CreditGrant] {
+        let (customerIDs, priceIDs) = (Set(customers.map(\.id)), Set(prices.map(\.id)))
+        return base.simulation.catalog.creditGrants.filter { grant in
+            guard customerIDs.contains(grant.customer) else { return false }
+            if case .prices(let ids) = grant.scope { return ids.allSatisfy(priceIDs.contains) }
+            return true
+        }
+    }
+
     var scenario: Scenario {
         var scenario = base
         scenario.simulation = Simulation(
-            clockStart: clockStart, clockUntil: clockUntil, catalog: Catalog(meters: meters, products: products, prices: prices, coupons: coupons),
+            clockStart: clockStart, clockUntil: clockUntil,
+            catalog: Catalog(
+                meters: meters, products: products, prices: prices, coupons: coupons, creditGrants: creditGrants),
             customers: customers, subscriptions: subscriptions, timeline: timeline, settings: settings)
         scenario.usage = events.isEmpty ? [] : [.events(events)]
         var expectation = expectation
@@ -185,6 +197,7 @@ struct Work: Sendable {
         case .cancelSubscription(let subscription, _, _), .previewInvoice(let subscription, _): subscription
         case .updateSubscription(let update), .previewChange(_, let update): update.subscription
         case .addInvoiceItem(let item): item.subscription
+        case .customerBalanceTransaction: ""  // a customer's: goes with its customer (``remove(customers:)``)
         }
     }
 
@@ -243,6 +256,9 @@ struct Work: Sendable {
         guard !removed.isEmpty else { return }
         remove(subscriptions: Set(subscriptions.filter { removed.contains($0.customer) }.map(\.id)))
         customers.removeAll { removed.contains($0.id) }
+        timeline.removeAll { entry in
+            if case .customerBalanceTransaction(let customer, _) = entry.action { removed.contains(customer) } else { false }
+        }
         let customerKeys = Dictionary(meters.map { ($0.eventName, $0.customerPayloadKey) }, uniquingKeysWith: { first, _ in first })
         events.removeAll { event in customerKeys[event.eventName].flatMap { event.payload[$0] }.map(removed.contains) ?? false }
     }

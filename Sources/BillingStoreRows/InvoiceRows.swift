@@ -1,7 +1,7 @@
 import BillingCore
 
-/// The one row encoding of invoices that every SQL store uses: four tables (`invoices`,
-/// `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts`), their columns in stored order, how an invoice becomes
+/// The one row encoding of invoices that every SQL store uses: five tables (`invoices`,
+/// `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts`, `invoice_line_credits`), their columns in stored order, how an invoice becomes
 /// rows and how rows become the invoice again.
 ///
 /// Both stores create, write and read these tables from here (SQLite: its migrations create them,
@@ -40,6 +40,14 @@ package enum InvoiceRows {
         package var linePosition: Int
         package var position: Int
         package var discount: DiscountAmount
+    }
+
+    /// A line's billing credit amount with its place: its invoice, line position and 0-based position in the line.
+    package struct LineCredit: Sendable {
+        package var invoiceID: String
+        package var linePosition: Int
+        package var position: Int
+        package var credit: CreditAmount
     }
 
     // MARK: invoices
@@ -161,10 +169,30 @@ package enum InvoiceRows {
         DiscountAmount(amount: try row.integer("amount"), discount: try row.text("discount"))
     }
 
+    // MARK: invoice_line_credits
+
+    /// Each line's `pretax_credit_amounts` (billing credits), in order.
+    package static let credits = Table<LineCredit>(
+        "invoice_line_credits",
+        columns: [
+            .text("invoice_id") { $0.invoiceID },
+            .integer("line_position") { Int64($0.linePosition) },
+            .integer("position") { Int64($0.position) },
+            .text("credit_grant") { $0.credit.creditGrant },
+            .integer("amount") { $0.credit.amount },
+        ],
+        primaryKey: ["invoice_id", "line_position", "position"],
+        foreignKey: .init(columns: ["invoice_id", "line_position"], table: "invoice_lines", referencedColumns: ["invoice_id", "position"]),
+        order: ["invoice_id", "line_position", "position"])
+
+    static func decodeCredit(_ row: StoredRow) throws -> CreditAmount {
+        CreditAmount(amount: try row.integer("amount"), creditGrant: try row.text("credit_grant"))
+    }
+
     // MARK: Whole invoices
 
-    /// The four tables in creation order (a table after the one it references).
-    package static let shapes = [invoices.shape, lines.shape, tiers.shape, discounts.shape]
+    /// The five tables in creation order (a table after the one it references).
+    package static let shapes = [invoices.shape, lines.shape, tiers.shape, discounts.shape, credits.shape]
 
     /// Rows of each table for a batch of invoices, values in column order.
     package struct Rows: Sendable {
@@ -172,6 +200,7 @@ package enum InvoiceRows {
         package var lines: [[ColumnValue]] = []
         package var tiers: [[ColumnValue]] = []
         package var discounts: [[ColumnValue]] = []
+        package var credits: [[ColumnValue]] = []
 
         package init() {}
 
@@ -181,6 +210,7 @@ package enum InvoiceRows {
             case InvoiceRows.invoices.shape.name: invoices
             case InvoiceRows.lines.shape.name: lines
             case InvoiceRows.discounts.shape.name: discounts
+            case InvoiceRows.credits.shape.name: credits
             default: tiers
             }
         }
@@ -208,6 +238,10 @@ package enum InvoiceRows {
                 for (discountPosition, discount) in line.discountAmounts.enumerated() {
                     rows.discounts.append(
                         discounts.row(LineDiscount(invoiceID: invoice.id, linePosition: position, position: discountPosition, discount: discount)))
+                }
+                for (creditPosition, credit) in line.pretaxCreditAmounts.enumerated() {
+                    rows.credits.append(
+                        credits.row(LineCredit(invoiceID: invoice.id, linePosition: position, position: creditPosition, credit: credit)))
                 }
             }
         }
@@ -238,6 +272,17 @@ package enum InvoiceRows {
             }
             discountsByLine[place, default: []].append(try decodeDiscount(row))
         }
+        var creditsByLine: [LinePlace: [CreditAmount]] = [:]
+        let creditPositions = positions(credits.shape)
+        for values in rows.credits {
+            let row = try StoredRow(credits.shape, positions: creditPositions, values: values)
+            let place = LinePlace(invoiceID: try row.text("invoice_id"), position: try row.int("line_position"))
+            let (position, count) = (try row.int("position"), creditsByLine[place]?.count ?? 0)
+            guard position == count else {
+                throw row.failure("position", "credit \(position) of line \(place.position) follows \(count) credits")
+            }
+            creditsByLine[place, default: []].append(try decodeCredit(row))
+        }
         var linesByInvoice: [String: [InvoiceLine]] = [:]
         let linePositions = positions(lines.shape)
         for values in rows.lines {
@@ -248,6 +293,7 @@ package enum InvoiceRows {
             let place = LinePlace(invoiceID: invoiceID, position: position)
             var line = try decodeLine(row, tiers: tiersByLine[place] ?? [])
             line.discountAmounts = discountsByLine[place] ?? []
+            line.pretaxCreditAmounts = creditsByLine[place] ?? []
             linesByInvoice[invoiceID, default: []].append(line)
         }
         let invoicePositions = positions(invoices.shape)

@@ -226,6 +226,7 @@ private func expectSameInvoice(_ actual: Invoice, _ expected: Invoice, _ what: S
         try field(prefix + "proration", a.proration, e.proration)
         try field(prefix + "metered", a.metered, e.metered)
         try field(prefix + "discountAmounts", a.discountAmounts, e.discountAmounts)
+        try field(prefix + "pretaxCreditAmounts", a.pretaxCreditAmounts, e.pretaxCreditAmounts)
         try field(prefix + "tiers.count", a.tiers.count, e.tiers.count)
         for (tierIndex, (at, et)) in zip(a.tiers, e.tiers).enumerated() {
             let tierPrefix = prefix + "tiers[\(tierIndex)]."
@@ -254,17 +255,19 @@ private func exact(_ text: String) throws -> ExactDecimal {
     return value
 }
 
-/// A finalized renewal with everything set: a tiered usage line with its breakdown, a licensed
-/// line with a transformed quantity and two discounts, and a credit proration whose exact amount has 38 digits.
+/// A finalized renewal with everything set: a tiered usage line with its breakdown and two billing
+/// credits, a licensed line with a transformed quantity and two discounts, and a credit proration whose exact amount has 38 digits.
 private func richInvoice(id: String = "in_0002", number: Int = 2, customer: String = "cus_john", text: String = "Hypernian usage") throws -> Invoice {
     let usageTiers = [
         PriceTier(upTo: 1000, unitAmount: .zero, flatAmount: .zero),
         PriceTier(upTo: nil, unitAmount: try exact("4.000000000001"), flatAmount: try exact("25")),
     ]
-    let usage = try InvoiceLine(
+    var usage = try InvoiceLine(
         id: "il_0002_01", price: "price_usage", subscriptionItem: "si_usage", description: "\(text) (Jan 2026)",
         period: period(0, 31 * day), quantity: try exact("3000.5"), rated: Rating.rate(.graduated(usageTiers), quantity: try exact("3000.5")),
         metered: true)
+    // Two billing credits, in order (a store keeps their order).
+    usage.pretaxCreditAmounts = [CreditAmount(amount: 1_000, creditGrant: "cg_promo"), CreditAmount(amount: 500, creditGrant: "cg_paid")]
     var license = try InvoiceLine(
         id: "il_0002_02", price: "price_license", subscriptionItem: "si_license", description: "7 × License (Feb 2026)",
         period: period(31 * day, 59 * day), quantity: ExactDecimal(7),

@@ -578,7 +578,7 @@ func column(of text: String, in yaml: String) -> Int {
     @Test(arguments: [
         Unsupported(
             old: "expect:", new: "variants:\n  - { name: annual, tax_rates: [txr_x] }\nexpect:",
-            message: "variants[0].tax_rates: tax rates and credit grants are not supported yet"),
+            message: "variants[0].tax_rates: tax rates are not supported yet"),
         Unsupported(
             old: "timeline:\n",
             new:
@@ -785,7 +785,8 @@ func column(of text: String, in yaml: String) -> Int {
         let none = patched(replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n", with: "")
         #expect(
             diagnostics(none).map(\.message).contains(
-                "timeline[0]: missing an action (update_subscription or cancel_subscription or preview_invoice or add_invoice_item)"))
+                "timeline[0]: missing an action (update_subscription or cancel_subscription or preview_invoice or add_invoice_item or customer_balance_transaction)"
+            ))
         let two = patched(
             replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",
             with: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n    cancel_subscription: { subscription: sub_john }\n")

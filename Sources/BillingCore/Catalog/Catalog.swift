@@ -128,20 +128,23 @@ public struct Price: Sendable, Hashable {
     public var isMetered: Bool { meterID != nil }
 }
 
-/// Meters, products, prices and coupons, looked up by id (immutable, so the indexes always match the arrays).
+/// Meters, products, prices, coupons and credit grants, looked up by id (immutable, so the indexes always match the arrays).
 public struct Catalog: Sendable {
     public let meters: [Meter]
     public let products: [Product]
     public let prices: [Price]
     public let coupons: [Coupon]
+    /// `credit_grants`, in scenario (creation) order (Docs/ENGINE-RULES.md, "Billing credits").
+    public let creditGrants: [CreditGrant]
     let couponIndex: [String: Int]
     let metersByEventName: [String: Int]
     let meterIndex: [String: Int]
     let priceIndex: [String: Int]
     let productIndex: [String: Int]
 
-    public init(meters: [Meter], products: [Product], prices: [Price], coupons: [Coupon] = []) {
+    public init(meters: [Meter], products: [Product], prices: [Price], coupons: [Coupon] = [], creditGrants: [CreditGrant] = []) {
         self.meters = meters
+        self.creditGrants = creditGrants
         self.products = products
         self.prices = prices
         self.coupons = coupons

@@ -57,6 +57,9 @@ extension BillingEngine {
             intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
         }
         if !draft.usageLines.isEmpty, !draft.coupons.isEmpty { draft.invoice = try discounted(draft.invoice, by: draft.coupons, subscription: index) }
+        // Billing credits, after the discounts: taken now, by the first invoice finalized (ENGINE-RULES "Billing credits").
+        let credited = credits.applied(to: draft.invoice, at: now, catalog: simulation.catalog)
+        draft.invoice = credited.invoice
         let customer = customers[draft.invoice.customer]
         let finalized: Finalization.Finalized
         do {
@@ -67,15 +70,18 @@ extension BillingEngine {
             throw Self.located(error, definition, invoice: id)
         }
         customers[draft.invoice.customer]?.balance = finalized.balance
+        credits = credited.ledger
         if case .scheduleExpiry(let at) = subscriptions[index].lifecycle.invoiceFinalized(finalized.invoice, at: now) {
             queue.schedule(.expire(subscription: index), at: at)
         }
         try await storage.save(finalized.invoice)
     }
 
-    /// Voids an incomplete subscription's unpaid first invoice and gives back the balance it used.
+    /// Voids an incomplete subscription's unpaid first invoice and gives back the balance and the billing
+    /// credits it used (``CreditLedger/giveBack(_:)``).
     func void(_ invoice: Invoice) async throws {
         let (voided, givenBack) = Finalization.voidingUnpaidFirstInvoice(invoice)
+        credits.giveBack(invoice)
         if let balance = customers[invoice.customer]?.balance {
             do {
                 customers[invoice.customer]?.balance = try balance.adding(givenBack, "the customer balance")

@@ -270,7 +270,7 @@ extension BillingEngine {
             }
             var invoice = Invoice.preview(of: subscription, lines: lines, balance: balance)
             invoice.created = now
-            return try discounted(invoice, by: activeCoupons(for: index), subscription: index)
+            return tentativelyCredited(try discounted(invoice, by: activeCoupons(for: index), subscription: index))
         }
         subscription.pendingUsage += plan.usage
         for planned in plan.prorations { subscription.pending.append(try await price(planned, of: subscription).line) }
@@ -295,6 +295,7 @@ extension BillingEngine {
         if let index = subscriptionIndexByID[subscription.definition.id] {
             preview = try discounted(preview, by: activeCoupons(for: index, at: preview.created), subscription: index)
         }
+        preview = tentativelyCredited(preview)
         do { try preview.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: preview.id) }
         return preview
     }

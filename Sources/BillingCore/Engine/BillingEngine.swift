@@ -30,6 +30,8 @@ public final class BillingEngine {
     var previews: [String: Invoice] = [:]
     /// Each customer's `discount`, applied at the clock's start (Docs/ENGINE-RULES.md, "Discounts").
     var customerDiscounts: [String: AppliedDiscount] = [:]
+    /// What is left of each billing credit grant (Docs/ENGINE-RULES.md, "Billing credits").
+    var credits: CreditLedger
     /// The instant whose due work has had its usage aggregated in one batch (``prefetchUsage()``).
     var prefetchedAt: Instant?
     /// Customer → the subscriptions (indices) that have or will have billing thresholds: the intake keeps
@@ -46,6 +48,7 @@ public final class BillingEngine {
         storage = StoreSession(store: store, saveBatchSize: Self.saveBatchSize, shared: usage)
         now = simulation.clockStart
         customers = Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        credits = CreditLedger(grants: simulation.catalog.creditGrants)
         intake = EventIntake(
             validator: MeterEventValidator(
                 catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
@@ -141,7 +144,7 @@ public final class BillingEngine {
             invoices: try await storage.invoices(), previews: previews, usage: intake.usage, subscriptions: subscriptions.map(\.snapshot),
             customers: simulation.customers.map { customer in
                 CustomerSnapshot(id: customer.id, balance: customers[customer.id]?.balance ?? customer.balance, currency: customer.currency)
-            })
+            }, creditGrants: creditGrantSnapshots())
     }
 
     /// Drafts left when the clock stops show the customer's balance now as `starting_balance` (and in
@@ -150,6 +153,7 @@ public final class BillingEngine {
         for id in drafts.keys.sorted() {
             guard var invoice = drafts[id]?.invoice else { continue }
             invoice.startingBalance = customers[invoice.customer]?.balance ?? 0
+            invoice = tentativelyCredited(invoice)
             try await storage.save(invoice)
         }
     }
@@ -178,6 +182,7 @@ public final class BillingEngine {
             case .updateSubscription(let update): subscriptionIndexByID[update.subscription]
             case .addInvoiceItem(let item): subscriptionIndexByID[item.subscription]
             case .previewChange(_, let change): subscriptionIndexByID[change.subscription]
+            case .customerBalanceTransaction: nil
             }
         }
     }
@@ -220,6 +225,8 @@ public final class BillingEngine {
                 previews[name] = try await preview(try subscriptionIndex(change.subscription), changedBy: change)
             case .previewInvoice(let id, let name):
                 previews[name] = try await preview(try subscriptionIndex(id))
+            case .customerBalanceTransaction(let customer, let amount):
+                try adjustBalance(of: customer, by: amount)
             }
         }
     }

@@ -9,11 +9,14 @@ public struct SimulationOutcome: Sendable {
     public var subscriptions: [SubscriptionSnapshot]
     /// Each customer's state when the clock stopped, in scenario order.
     public var customers: [CustomerSnapshot]
+    /// Each credit grant's state when the clock stopped, in scenario order.
+    public var creditGrants: [CreditGrantSnapshot]
 
     public init(
         invoices: [Invoice], previews: [String: Invoice], usage: UsageReport, subscriptions: [SubscriptionSnapshot] = [],
-        customers: [CustomerSnapshot] = []
+        customers: [CustomerSnapshot] = [], creditGrants: [CreditGrantSnapshot] = []
     ) {
+        self.creditGrants = creditGrants
         self.invoices = invoices
         self.previews = previews
         self.usage = usage
@@ -77,6 +80,20 @@ public struct CustomerSnapshot: Sendable, Hashable {
     public init(id: String, balance: Int64, currency: Currency?) {
         self.id = id
         self.balance = balance
+        self.currency = currency
+    }
+}
+
+/// A credit grant's state when the clock stopped (`expect.credit_grants`).
+public struct CreditGrantSnapshot: Sendable, Hashable {
+    public var id: String
+    /// Stripe's available balance in minor units of `currency`: what is left, 0 once expired or while pending.
+    public var available: Int64
+    public var currency: Currency
+
+    public init(id: String, available: Int64, currency: Currency) {
+        self.id = id
+        self.available = available
         self.currency = currency
     }
 }

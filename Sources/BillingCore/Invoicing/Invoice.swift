@@ -55,8 +55,14 @@ public struct InvoiceLine: Sendable, Hashable {
     /// Stripe's `discount_amounts`: what each discount took off this line (Docs/ENGINE-RULES.md, "Discounts").
     public var discountAmounts: [DiscountAmount] = []
 
+    /// Stripe's `pretax_credit_amounts`: what each credit grant paid of this line, after its discounts
+    /// and before taxes (Docs/ENGINE-RULES.md, "Billing credits"); set at finalization (``CreditLedger``).
+    public var pretaxCreditAmounts: [CreditAmount] = []
+
     /// The sum of ``discountAmounts``.
     public var discountTotal: Int64 { discountAmounts.reduce(0) { $0 + $1.amount } }
+    /// The sum of ``pretaxCreditAmounts`` (never more than the line's amount less its discounts).
+    public var creditTotal: Int64 { pretaxCreditAmounts.reduce(0) { $0 + $1.amount } }
 
     public init(
         id: String = "", price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
@@ -157,17 +163,37 @@ public struct Invoice: Sendable, Hashable {
     /// The sum of every line's discounts.
     public var discountTotal: Int64 { lines.reduce(0) { $0 + $1.discountTotal } }
 
+    /// Stripe's `total_pretax_credit_amounts`: per credit grant, in the order the lines first name them,
+    /// the sum of what it paid of every line.
+    public var totalPretaxCreditAmounts: [CreditAmount] {
+        var totals: [CreditAmount] = []
+        for part in lines.flatMap(\.pretaxCreditAmounts) {
+            if let index = totals.firstIndex(where: { $0.creditGrant == part.creditGrant }) {
+                totals[index].amount += part.amount
+            } else {
+                totals.append(part)
+            }
+        }
+        return totals
+    }
+
+    /// The sum of every line's credits.
+    public var creditTotal: Int64 { lines.reduce(0) { $0 + $1.creditTotal } }
+
     /// Checks that the sums behind every amount of the invoice fit `Int64` minor units: the subtotal,
     /// and the total plus the starting balance (`amount_due`, `ending_balance`). The engine calls it on
     /// every invoice it creates, finalizes or previews, so the computed amounts never overflow.
     public func checkTotals() throws(AmountOverflow) {
         // Discounts are never negative (``InvoiceAdjustments``), so their negation fits.
         let discounts = try lines.lazy.flatMap(\.discountAmounts).map(\.amount).checkedSum("the invoice's discounts")
+        // Credits are never negative either (``CreditLedger``).
+        let credits = try lines.lazy.flatMap(\.pretaxCreditAmounts).map(\.amount).checkedSum("the invoice's credits")
         let total = try lines.lazy.map(\.amount).checkedSum("the invoice total").adding(-discounts, "the invoice total after discounts")
+            .adding(-credits, "the invoice total after credits")
         _ = try total.adding(startingBalance, "the invoice total plus the customer balance")
     }
-    /// `subtotal` less the discounts (billsim models no taxes yet).
-    public var total: Int64 { subtotal - discountTotal }
+    /// `subtotal` less the discounts and the billing credits (billsim models no taxes yet).
+    public var total: Int64 { subtotal - discountTotal - creditTotal }
     /// Whether the finalized invoice owed less than the currency's minimum charge: then it is paid
     /// without a charge and the amount moves to the customer's balance as a debit (BILLING-SEMANTICS §6.5).
     public var isBelowMinimumCharge: Bool {

@@ -1,7 +1,8 @@
 /// What happens to an invoice after its line amounts, in Stripe's order (BILLING-SEMANTICS §6.2: line
 /// amounts → discounts → billing credits → taxes → total → customer balance → amount due). Discounts
-/// are applied here; credits and taxes are the next steps of ``adjusted(_:discounts:catalog:)``, each a
-/// function of the lines the step before left. The customer balance is ``Finalization``'s.
+/// are applied here; billing credits are the next step, ``CreditLedger`` (at finalization: they are
+/// spent, so they live in the ledger the engine keeps; a line's ``InvoiceLine/creditTotal``), then taxes,
+/// each a function of the lines the step before left. The customer balance is ``Finalization``'s.
 /// Pure functions of values (Docs/ENGINE-RULES.md, "Discounts").
 enum InvoiceAdjustments {
     /// `invoice` with its lines' `discount_amounts` set by `coupons`, in order (any earlier discounts

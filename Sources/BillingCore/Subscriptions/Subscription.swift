@@ -234,6 +234,9 @@ public enum TimelineAction: Sendable, Hashable {
     /// `preview_invoice` with `subscription_details`: the upcoming invoice as if `change` were made now,
     /// without making it (Docs/ENGINE-RULES.md, "Preview of a change").
     case previewChange(name: String, change: SubscriptionUpdate)
+    /// Adds `amount` (negative: a credit) to the customer's balance, which the next finalized invoice
+    /// applies (Docs/ENGINE-RULES.md, "Customer balance").
+    case customerBalanceTransaction(customer: String, amount: Int64)
 }
 
 /// A timeline entry: an action at an instant.

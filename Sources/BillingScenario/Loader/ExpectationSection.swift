@@ -77,11 +77,14 @@ extension ScenarioReader {
         expectation.customers = readStates(
             fields.optional("customers"), kind: "customer", isDeclared: customers.isDeclared, listing: customers.listing,
             fields: CustomerDocument.fields)
+        expectation.creditGrants = readStates(
+            fields.optional("credit_grants"), kind: "credit grant", isDeclared: creditGrants.isDeclared, listing: creditGrants.listing,
+            fields: CreditGrantDocument.fields)
         expectation.variants = fields.optional("variants").map(readVariantExpectations) ?? []
         return expectation
     }
 
-    /// `expect.subscriptions` or `expect.customers`: a mapping from ids the file declares to mappings
+    /// `expect.subscriptions`, `expect.customers` or `expect.credit_grants`: a mapping from ids the file declares to mappings
     /// of known fields.
     func readStates(
         _ value: YAMLValue?, kind: String, isDeclared: (String) -> Bool, listing: String, fields known: [String]

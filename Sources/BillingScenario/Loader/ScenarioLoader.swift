@@ -158,6 +158,7 @@ final class ScenarioReader {
     var products = Registry<Product>(kind: "product", plural: "products")
     var prices = Registry<Price>(kind: "price", plural: "prices")
     var coupons = Registry<Coupon>(kind: "coupon", plural: "coupons")
+    var creditGrants = Registry<CreditGrant>(kind: "credit grant", plural: "credit grants")
     var customers = Registry<Customer>(kind: "customer", plural: "customers")
     var subscriptions = Registry<Subscription>(kind: "subscription", plural: "subscriptions")
     var subscriptionItems = Registry<Bool>(kind: "subscription item", plural: "subscription items")
@@ -204,13 +205,16 @@ final class ScenarioReader {
             readEach(top.optional("subscriptions"), readSubscriptions) {
                 for subscription in $0 { subscriptions.store(subscription, for: subscription.id) }
             }
+            // After the customers and subscriptions: a grant names its customer and is in its currency.
+            readEach(top.optional("credit_grants"), readCreditGrant) { creditGrants.store($0, for: $0.id) }
             let usage = (top.optional("usage")?.list() ?? []).enumerated().compactMap { index, stream in
                 stream.mapping { readUsage($0, index: index) } ?? nil
             }
             let timeline = (top.optional("timeline")?.list() ?? []).enumerated().compactMap { index, entry in
                 entry.mapping { readTimelineEntry($0, index: index) } ?? nil
             }
-            let catalog = Catalog(meters: meters.loaded, products: products.loaded, prices: prices.loaded, coupons: coupons.loaded)
+            let catalog = Catalog(
+                meters: meters.loaded, products: products.loaded, prices: prices.loaded, coupons: coupons.loaded, creditGrants: creditGrants.loaded)
             let simulation = Simulation(
                 clockStart: clock?.start ?? Instant(seconds: 0), clockUntil: clock?.until ?? Instant(seconds: 0), catalog: catalog,
                 customers: customers.loaded, subscriptions: subscriptions.loaded, timeline: timeline, settings: settings)

@@ -3,7 +3,9 @@ import BillingDocument
 
 /// `timeline`: actions at given clock times.
 extension ScenarioReader {
-    static let supportedActions = ["update_subscription", "cancel_subscription", "preview_invoice", "add_invoice_item"]
+    static let supportedActions = [
+        "update_subscription", "cancel_subscription", "preview_invoice", "add_invoice_item", "customer_balance_transaction",
+    ]
     static let futureActions = FormatFields.futureActions
 
     func readTimelineEntry(_ fields: Fields, index: Int) -> TimelineEntry? {
@@ -41,6 +43,8 @@ extension ScenarioReader {
                         subscriptionStates[subscription.id] = state
                         return .cancelSubscription(subscription: subscription.id, invoiceNow: invoiceNow, prorate: prorate)
                     } ?? nil
+            case "customer_balance_transaction":
+                parsed = action.value.mapping { readBalanceTransaction($0) } ?? nil
             case "add_invoice_item":
                 parsed = action.value.mapping { readInvoiceItem($0, at: at) }?.map { .addInvoiceItem($0) }
             case "preview_invoice":

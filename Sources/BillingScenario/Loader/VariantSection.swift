@@ -94,7 +94,9 @@ extension ScenarioReader {
         }
         guard let name else { return nil }
         var simulation = base
-        simulation.catalog = Catalog(meters: base.catalog.meters, products: base.catalog.products, prices: catalogPrices, coupons: catalogCoupons)
+        simulation.catalog = Catalog(
+            meters: base.catalog.meters, products: base.catalog.products, prices: catalogPrices, coupons: catalogCoupons,
+            creditGrants: base.catalog.creditGrants)
         simulation.settings = settings
         if !replacements.isEmpty || billingMode != nil || !added.isEmpty {
             simulation.subscriptions = base.subscriptions.map { subscription in
