@@ -152,12 +152,16 @@ struct PaymentsTests {
                 #expect(machine.state == .active)
             }
         }
-        // A later renewal paid at once also makes a past-due subscription active (its latest invoice is paid).
-        var machine = Machine(state: .pastDue(invoice: "in_0002"))
-        var paid = Self.declined()
-        paid.status = .paid
-        #expect(machine.invoiceFinalized(paid, at: Self.feb1) == .none)
-        #expect(machine.state == .active)
+        // A later invoice paid at once (a renewal, or an unpaid subscription's draft finalized by
+        // finalize_invoice) also makes it active: its latest invoice is paid.
+        for state in [Machine.State.pastDue(invoice: "in_0002"), .unpaid(invoice: "in_0002")] {
+            var machine = Machine(state: state)
+            var paid = Self.declined()
+            paid.id = "in_0003"
+            paid.status = .paid
+            #expect(machine.invoiceFinalized(paid, at: Self.feb1) == .none)
+            #expect(machine.state == .active)
+        }
     }
 
     /// pay_invoice on an incomplete subscription's first invoice activates it; void_invoice expires it.

@@ -144,10 +144,13 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     /// subscription `incomplete` for ``incompleteWindow`` (§5.11; a first invoice totaling 0 "needs no
     /// payment", so it stays active even when a debit balance leaves that invoice open). Any other invoice
     /// left open after an attempt is a failed payment; a `send_invoice` one waits for its due date; one
-    /// paid at once makes a `past_due` subscription active again (its latest invoice is paid).
+    /// paid at once makes a `past_due` or `unpaid` subscription active again (its latest invoice is paid).
     mutating func invoiceFinalized(_ invoice: Invoice, at instant: Instant) -> FinalizedAction {
         if invoice.status == .paid {
-            if case .pastDue = state { state = .active }
+            switch state {
+            case .pastDue, .unpaid: state = .active
+            default: break
+            }
             return .none
         }
         guard invoice.status == .open else { return .none }
