@@ -105,4 +105,25 @@ import Testing
                 .invoiceAction(.markUncollectible, invoice: "in_0002"),
             ])
     }
+
+    /// A trial ending without a payment method under `missing_payment_method: cancel` makes a later update
+    /// an error; a payment method attached during the trial lets the trial end with it, so the update loads.
+    @Test func aPaymentMethodAttachedDuringATrialCounts() {
+        let trial = patched(replacing: "    invoice_settings: { default_payment_method: pm_card_visa }\n", with: "")
+            .replacingOccurrences(
+                of: "    customer: cus_john\n    items:",
+                with:
+                    "    customer: cus_john\n    trial_period_days: 30\n    trial_settings: { end_behavior: { missing_payment_method: cancel } }\n    items:"
+            )
+        let update = "  - at: 2026-02-11T00:00:00Z\n    update_subscription: { subscription: sub_john, items: [{ id: si_license, quantity: 2 }] }\n"
+        let attach = "  - at: 2026-01-10T00:00:00Z\n    attach_payment_method: { customer: cus_john, payment_method: pm_card_visa }\n"
+        let without = trial.replacingOccurrences(of: Self.preview, with: Self.preview + update)
+        #expect(
+            diagnostics(without).map(\.message) == [
+                "timeline[1].update_subscription.subscription: update_subscription at 2026-02-11T00:00:00Z: subscription `sub_john` is canceled at its trial's end (2026-01-31T00:00:00Z): its customer has no payment method and missing_payment_method is cancel"
+            ])
+        let with = trial.replacingOccurrences(of: "timeline:\n", with: "timeline:\n" + attach).replacingOccurrences(
+            of: Self.preview, with: Self.preview + update)
+        #expect(diagnostics(with).isEmpty)
+    }
 }

@@ -45,10 +45,11 @@ extension ScenarioReader {
     }
 
     /// `attach_payment_method` / `detach_payment_method`: `{ customer, payment_method }`.
-    func readPaymentMethodAction(_ fields: Fields, attach: Bool) -> TimelineAction? {
+    func readPaymentMethodAction(_ fields: Fields, attach: Bool, at: Instant?) -> TimelineAction? {
         let customer = customers.resolve(fields.required("customer"))
         let method = fields.required("payment_method").flatMap { readPaymentMethod($0) } ?? nil
         guard let customer, let method else { return nil }
+        if let at { notePaymentMethod(of: customer.object, attach ? method : nil, detaching: attach ? nil : method, at: at) }
         return attach
             ? .attachPaymentMethod(customer: customer.id, paymentMethod: method)
             : .detachPaymentMethod(customer: customer.id, paymentMethod: method)
@@ -71,5 +72,21 @@ extension ScenarioReader {
         }
         if action == .void { voidedInvoices[id] = value.location }
         return .invoiceAction(action, invoice: id)
+    }
+
+    /// The customer's payment method changed at `at` (attached, or `detaching` one): a subscription of
+    /// it still in its trial then ends the trial with or without a payment method accordingly, so the
+    /// checks of later entries (``timelineState(of:changedAt:by:at:)``) follow what the run will do.
+    func notePaymentMethod(of customer: Customer, _ attached: String?, detaching: String? = nil, at: Instant) {
+        let current = customerPaymentMethods[customer.id] ?? customer.defaultPaymentMethod
+        let now = attached ?? (current == detaching ? nil : current)
+        customerPaymentMethods[customer.id] = .some(now)
+        for subscription in subscriptions.loaded where subscription.customer == customer.id {
+            var state = initialState(of: subscription)
+            guard let trialEnd = state.trialEnd, at < trialEnd else { continue }
+            let own = subscription.defaultPaymentMethod.flatMap { $0 == detaching ? nil : $0 }
+            state.trialEndsWithout = own != nil || now != nil || subscription.trialEndBehavior == .createInvoice ? nil : subscription.trialEndBehavior
+            subscriptionStates[subscription.id] = state
+        }
     }
 }

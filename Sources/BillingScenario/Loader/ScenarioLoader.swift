@@ -168,6 +168,8 @@ final class ScenarioReader {
     var subscriptionLocations: [String: SourceLocation] = [:]
     /// The expected events of the `generate:` streams read so far.
     var generatedEvents = 0.0
+    /// Each customer's default payment method as the timeline's attach/detach entries read so far leave it.
+    var customerPaymentMethods: [String: String?] = [:]
     /// Invoices a `void_invoice` of the timeline voids, where (no later action can name them).
     var voidedInvoices: [String: SourceLocation] = [:]
     /// Each subscription's items as the timeline read so far changes them.

@@ -62,7 +62,7 @@ extension ScenarioReader {
                         return .previewInvoice(subscription: subscription.id, name: name)
                     } ?? nil
             case "attach_payment_method", "detach_payment_method":
-                parsed = action.value.mapping { readPaymentMethodAction($0, attach: action.key == "attach_payment_method") } ?? nil
+                parsed = action.value.mapping { readPaymentMethodAction($0, attach: action.key == "attach_payment_method", at: at) } ?? nil
             case let key where InvoiceAction(rawValue: key) != nil:
                 parsed = action.value.mapping { readInvoiceAction($0, InvoiceAction(rawValue: key)!, at: at) } ?? nil
             default:
