@@ -107,6 +107,8 @@ public enum InvoiceDocument {
                 ("period_end", .timestamp(invoice.periodEnd)),
                 ("finalized_at", optionalTime(invoice.finalizedAt)),
                 ("paid_at", optionalTime(invoice.paidAt)),
+                ("voided_at", optionalTime(invoice.voidedAt)),
+                ("marked_uncollectible_at", optionalTime(invoice.markedUncollectibleAt)),
                 ("due_date", optionalTime(invoice.dueDate)),
                 ("lines", .list(invoice.lines.map { line(of: $0, currency: currency) })),
                 ("subtotal", money(invoice.subtotal)),
@@ -119,6 +121,9 @@ public enum InvoiceDocument {
                     ("amount_due", money(invoice.amountDue)),
                     ("amount_paid", money(invoice.amountPaid)),
                     ("amount_remaining", money(invoice.amountRemaining)),
+                    ("attempt_count", .integer(Int64(invoice.attemptCount))),
+                    ("attempted", .bool(invoice.attempted)),
+                    ("next_payment_attempt", optionalTime(invoice.nextPaymentAttempt)),
                 ])
     }
 
@@ -218,7 +223,9 @@ public enum InvoiceDocument {
         "collection_method": CollectionMethod.allCases.map(\.rawValue),
     ]
     /// Fields that are null on the sample (a draft), by the kind of value they hold otherwise.
-    static let nullableTimestamps: Set<String> = ["finalized_at", "paid_at", "due_date"]
+    static let nullableTimestamps: Set<String> = [
+        "finalized_at", "paid_at", "due_date", "voided_at", "marked_uncollectible_at", "next_payment_attempt",
+    ]
     static let nullableMoney: Set<String> = ["ending_balance"]
 
     /// Why an expected scalar can never equal the field (`amount: 8000.0`, `status: maybe`), or `nil`.

@@ -19,9 +19,14 @@ public enum ScenarioWriter {
         out.line(0, "clock: { start: \(simulation.clockStart), until: \(simulation.clockUntil) }")
         let settings = simulation.settings
         if settings != EngineSettings() {
+            let retries = settings.paymentRetries
+            let retriesYAML =
+                retries == PaymentRetries()
+                ? ""
+                : ", payment_retries: { days: [\(retries.days.map(String.init).joined(separator: ", "))], subscription_when_exhausted: \(retries.subscriptionWhenExhausted.rawValue), invoice_when_exhausted: \(retries.invoiceWhenExhausted.rawValue) }"
             out.line(
                 0,
-                "settings: { finalization_grace: \(settings.finalizationGrace), event_window: { past: \(settings.eventWindow.past), future: \(settings.eventWindow.future) } }"
+                "settings: { finalization_grace: \(settings.finalizationGrace), event_window: { past: \(settings.eventWindow.past), future: \(settings.eventWindow.future) }\(retriesYAML) }"
             )
         }
         writeCatalog(simulation.catalog, to: &out)
@@ -69,6 +74,12 @@ public enum ScenarioWriter {
                 invoiceItemYAML(item, at: entry.at, simulation: simulation)
             case .customerBalanceTransaction(let customer, let amount):
                 "{ at: \(entry.at), customer_balance_transaction: { customer: \(quote(customer)), amount: \(amount) } }"
+            case .attachPaymentMethod(let customer, let method):
+                "{ at: \(entry.at), attach_payment_method: { customer: \(quote(customer)), payment_method: \(quote(method)) } }"
+            case .detachPaymentMethod(let customer, let method):
+                "{ at: \(entry.at), detach_payment_method: { customer: \(quote(customer)), payment_method: \(quote(method)) } }"
+            case .invoiceAction(let action, let invoice):
+                "{ at: \(entry.at), \(action.rawValue): { invoice: \(quote(invoice)) } }"
             }
         }
         writeExpectation(scenario.expectation, to: &out)
@@ -192,6 +203,7 @@ public enum ScenarioWriter {
         if let interval = subscription.pendingInvoiceItemInterval {
             fields.append("pending_invoice_item_interval: { interval: \(interval.unit.rawValue), interval_count: \(interval.count) }")
         }
+        if let method = subscription.defaultPaymentMethod { fields.append("default_payment_method: \(quote(method))") }
         return flow(fields)
     }
 
@@ -222,6 +234,7 @@ public enum ScenarioWriter {
         if update.endsTrial { fields.append("trial_end: now") }
         if let thresholds = update.billingThresholds { fields.append(thresholdsYAML(thresholds)) }
         if let discounts = update.discounts { fields.append(discountsYAML(discounts)) }
+        if let method = update.defaultPaymentMethod { fields.append("default_payment_method: \(quote(method))") }
         return fields
     }
 

@@ -197,7 +197,16 @@ struct Work: Sendable {
         case .cancelSubscription(let subscription, _, _), .previewInvoice(let subscription, _): subscription
         case .updateSubscription(let update), .previewChange(_, let update): update.subscription
         case .addInvoiceItem(let item): item.subscription
-        case .customerBalanceTransaction: ""  // a customer's: goes with its customer (``remove(customers:)``)
+        // Customer-wide or invoice-wide: kept with the subscriptions (a customer's go with it: ``remove(customers:)``).
+        case .customerBalanceTransaction, .attachPaymentMethod, .detachPaymentMethod, .invoiceAction: ""
+        }
+    }
+
+    /// The customer a customer-wide action names, if any.
+    static func customerID(of entry: TimelineEntry) -> String? {
+        switch entry.action {
+        case .attachPaymentMethod(let customer, _), .detachPaymentMethod(let customer, _), .customerBalanceTransaction(let customer, _): customer
+        default: nil
         }
     }
 
@@ -256,9 +265,7 @@ struct Work: Sendable {
         guard !removed.isEmpty else { return }
         remove(subscriptions: Set(subscriptions.filter { removed.contains($0.customer) }.map(\.id)))
         customers.removeAll { removed.contains($0.id) }
-        timeline.removeAll { entry in
-            if case .customerBalanceTransaction(let customer, _) = entry.action { removed.contains(customer) } else { false }
-        }
+        timeline.removeAll { Self.customerID(of: $0).map(removed.contains) ?? false }
         let customerKeys = Dictionary(meters.map { ($0.eventName, $0.customerPayloadKey) }, uniquingKeysWith: { first, _ in first })
         events.removeAll { event in customerKeys[event.eventName].flatMap { event.payload[$0] }.map(removed.contains) ?? false }
     }

@@ -74,6 +74,11 @@ package enum InvoiceRows {
             .integer("line_count", derived: true) { Int64($0.lines.count) },
             .integer("total", derived: true) { $0.total },
             .integer("amount_due", derived: true) { $0.amountDue },
+            // v5-payments (Docs/ENGINE-RULES.md, "Payments").
+            .integer("attempt_count") { Int64($0.attemptCount) },
+            .optionalInteger("voided_at") { $0.voidedAt?.seconds },
+            .optionalInteger("marked_uncollectible_at") { $0.markedUncollectibleAt?.seconds },
+            .optionalInteger("next_payment_attempt") { $0.nextPaymentAttempt?.seconds },
         ],
         primaryKey: ["id"], indexes: [.init(name: "invoices_by_number", columns: ["number"])], order: ["number", "id"])
 
@@ -88,7 +93,10 @@ package enum InvoiceRows {
             lines: lines, startingBalance: try row.integer("starting_balance"),
             finalizedAt: try row.optionalInteger("finalized_at").map(Instant.init(seconds:)),
             paidAt: try row.optionalInteger("paid_at").map(Instant.init(seconds:)),
-            dueDate: try row.optionalInteger("due_date").map(Instant.init(seconds:)))
+            dueDate: try row.optionalInteger("due_date").map(Instant.init(seconds:)), attemptCount: try row.int("attempt_count"),
+            voidedAt: try row.optionalInteger("voided_at").map(Instant.init(seconds:)),
+            markedUncollectibleAt: try row.optionalInteger("marked_uncollectible_at").map(Instant.init(seconds:)),
+            nextPaymentAttempt: try row.optionalInteger("next_payment_attempt").map(Instant.init(seconds:)))
     }
 
     // MARK: invoice_lines

@@ -176,6 +176,16 @@ public final class SQLiteBillingStore: BillingStore {
                     );
                     """)
         }
+        // Payments: attempts and the status transitions of void and uncollectible invoices (Docs/SQLITE-SCHEMA.md).
+        migrator.registerMigration("v5-payments") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE invoices ADD COLUMN attempt_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE invoices ADD COLUMN voided_at INTEGER;
+                    ALTER TABLE invoices ADD COLUMN marked_uncollectible_at INTEGER;
+                    ALTER TABLE invoices ADD COLUMN next_payment_attempt INTEGER;
+                    """)
+        }
         return migrator
     }
 

@@ -211,6 +211,10 @@ private func expectSameInvoice(_ actual: Invoice, _ expected: Invoice, _ what: S
     try field("finalizedAt", actual.finalizedAt, expected.finalizedAt)
     try field("paidAt", actual.paidAt, expected.paidAt)
     try field("dueDate", actual.dueDate, expected.dueDate)
+    try field("attemptCount", actual.attemptCount, expected.attemptCount)
+    try field("voidedAt", actual.voidedAt, expected.voidedAt)
+    try field("markedUncollectibleAt", actual.markedUncollectibleAt, expected.markedUncollectibleAt)
+    try field("nextPaymentAttempt", actual.nextPaymentAttempt, expected.nextPaymentAttempt)
     try field("lines.count", actual.lines.count, expected.lines.count)
     for (index, (a, e)) in zip(actual.lines, expected.lines).enumerated() {
         let prefix = "lines[\(index)]."
@@ -285,7 +289,7 @@ private func richInvoice(id: String = "in_0002", number: Int = 2, customer: Stri
         id: id, number: number, customer: customer, subscription: "sub_john", billingReason: .subscriptionCycle, status: .paid,
         currency: Currency(code: "usd")!, collectionMethod: .sendInvoice, created: at(31 * day), periodStart: at(0), periodEnd: at(31 * day),
         lines: [usage, license, credit], startingBalance: -1_234, finalizedAt: at(31 * day + 3600), paidAt: at(31 * day + 7200),
-        dueDate: at(61 * day + 3600))
+        dueDate: at(61 * day + 3600), attemptCount: 3)
 }
 
 /// A draft with no optional field set and no lines.
@@ -588,17 +592,23 @@ extension BillingStoreConformance {
             finalized.lines.removeLast()
             finalized.status = .open
             finalized.paidAt = nil
+            finalized.attemptCount = 1
+            finalized.nextPaymentAttempt = at(34 * day + 3600)
             try await store.save(finalized)
             try await expectInvoices(store, [first, finalized], "after saving the finalized invoice under the same id")
             var paid = finalized
             paid.status = .paid
             paid.paidAt = at(40 * day)
+            paid.attemptCount = 2
+            paid.nextPaymentAttempt = nil
             try await store.save(paid)
             try await expectInvoices(store, [first, paid], "after saving it again as paid")
             var void = paid
             void.lines = []
             void.status = .void
             void.dueDate = nil
+            void.voidedAt = at(41 * day)
+            void.markedUncollectibleAt = at(39 * day)
             try await store.save(void)
             try await expectInvoices(store, [first, void], "after saving it again with no lines and no due date")
         },

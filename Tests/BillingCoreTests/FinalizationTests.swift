@@ -57,7 +57,8 @@ struct FinalizationTests {
     func finalize(_ c: Case) throws {
         let at = Self.feb1 + .hours(1)
         let result = try Finalization.finalize(
-            Self.draft(total: c.total, collection: c.collection), at: at, balance: c.balance, hasPaymentMethod: c.card, daysUntilDue: 14)
+            Self.draft(total: c.total, collection: c.collection), at: at, balance: c.balance, paymentMethod: c.card ? "pm_card_visa" : nil,
+            daysUntilDue: 14)
         #expect(result.invoice.status == c.status)
         #expect(result.invoice.startingBalance == c.balance)
         #expect(result.invoice.amountDue == c.amountDue)
@@ -65,6 +66,8 @@ struct FinalizationTests {
         #expect(result.balance == c.balanceAfter)
         #expect(result.invoice.finalizedAt == at)
         #expect(result.invoice.paidAt == (c.status == .paid ? at : nil))
+        // One attempt when something was charged automatically (paid or not); none when nothing was due or under send_invoice.
+        #expect(result.invoice.attemptCount == (c.amountDue > 0 && c.collection == .chargeAutomatically ? 1 : 0))
         // send_invoice: due 14 days after finalization (Feb 15 01:00); charge_automatically has no due date.
         #expect(result.invoice.dueDate == (c.collection == .sendInvoice ? Instant(year: 2026, month: 2, day: 15, hour: 1) : nil))
     }
@@ -73,10 +76,11 @@ struct FinalizationTests {
     /// 1000 credit back (−1000 − ending balance 0), `amount_due` unchanged, `amount_paid` 0.
     @Test func voidingGivesTheUsedBalanceBack() throws {
         let open = try Finalization.finalize(
-            Self.draft(total: 6000, reason: .subscriptionCreate), at: Self.jan1, balance: -1000, hasPaymentMethod: false, daysUntilDue: 30)
+            Self.draft(total: 6000, reason: .subscriptionCreate), at: Self.jan1, balance: -1000, paymentMethod: nil, daysUntilDue: 30)
         #expect(open.invoice.status == .open && open.balance == 0)
-        let (voided, givenBack) = Finalization.voidingUnpaidFirstInvoice(open.invoice)
+        let (voided, givenBack) = Payments.voided(open.invoice, at: Self.jan1 + .hours(23))
         #expect(voided.status == .void)
+        #expect(voided.voidedAt == Self.jan1 + .hours(23))
         #expect(givenBack == -1000)
         #expect(voided.amountDue == 5000)
         #expect(voided.amountPaid == 0)

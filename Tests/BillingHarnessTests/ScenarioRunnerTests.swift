@@ -75,7 +75,8 @@ private let location = SourceLocation(file: "x.yaml", line: 3, column: 5)
 }
 
 /// Each subscription's status history, from the rules (Docs/ENGINE-RULES.md, Trials): trials from
-/// Jan 1 to Jan 8; without a payment method create_invoice activates, cancel cancels, pause pauses;
+/// Jan 1 to Jan 8; without a payment method create_invoice activates, and its invoice's failed payment
+/// at its finalization (Jan 8 01:00) makes it past due (Payments); cancel cancels, pause pauses;
 /// the text report prints each history that changed.
 @Test func statusHistoriesAreRecordedAndReported() async throws {
     let file = root.appendingPathComponent("Scenarios/lifecycle/trial-end-behaviors.yaml").path
@@ -84,7 +85,10 @@ private let location = SourceLocation(file: "x.yaml", line: 3, column: 5)
     let jan8 = Instant(year: 2026, month: 1, day: 8)
     #expect(
         outcome.subscriptions.map(\.history) == [
-            [StatusChange(at: jan1, status: "trialing"), StatusChange(at: jan8, status: "active")],
+            [
+                StatusChange(at: jan1, status: "trialing"), StatusChange(at: jan8, status: "active"),
+                StatusChange(at: jan8 + .hours(1), status: "past_due"),
+            ],
             [StatusChange(at: jan1, status: "trialing"), StatusChange(at: jan8, status: "canceled")],
             [StatusChange(at: jan1, status: "trialing"), StatusChange(at: jan8, status: "paused")],
         ])

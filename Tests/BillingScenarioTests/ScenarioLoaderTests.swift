@@ -582,8 +582,8 @@ func column(of text: String, in yaml: String) -> Int {
         Unsupported(
             old: "timeline:\n",
             new:
-                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    pay_invoice: { invoice: in_0001 }\n",
-            message: "timeline[0].pay_invoice: pay_invoice is not supported yet"),
+                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    customer_balance_transaction: { customer: cus_john, amount: -500 }\n",
+            message: "timeline[0].customer_balance_transaction: customer_balance_transaction is not supported yet"),
         Unsupported(
             old: "timeline:\n",
             new: "timeline:\n  - at: 2026-01-20T00:00:00Z\n    cancel_meter_event: { event_name: hypernian_tokens, identifier: evt_1 }\n",
@@ -592,9 +592,8 @@ func column(of text: String, in yaml: String) -> Int {
             old: "    customer: cus_john\n", new: "    customer: cus_john\n    discount: { coupon: half }\n",
             message: "subscriptions[0].discount: this form of discount is not supported yet (give `discounts: [{ coupon: … }]`)"),
         Unsupported(
-            old: "    customer: cus_john\n", new: "    customer: cus_john\n    default_payment_method: pm_card_visa\n",
-            message:
-                "subscriptions[0].default_payment_method: a subscription's default_payment_method is not supported yet (give the customer's invoice_settings.default_payment_method)"
+            old: "    customer: cus_john\n", new: "    customer: cus_john\n    pause_collection: { behavior: void }\n",
+            message: "subscriptions[0].pause_collection: pause_collection is not supported yet"
         ),
         Unsupported(
             old: "    default_aggregation: { formula: sum }\n", new: "    default_aggregation: { formula: sum }\n    event_time_window: hour\n",
@@ -785,7 +784,7 @@ func column(of text: String, in yaml: String) -> Int {
         let none = patched(replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n", with: "")
         #expect(
             diagnostics(none).map(\.message).contains(
-                "timeline[0]: missing an action (update_subscription or cancel_subscription or preview_invoice or add_invoice_item or customer_balance_transaction)"
+                "timeline[0]: missing an action (update_subscription or cancel_subscription or preview_invoice or add_invoice_item or customer_balance_transaction or attach_payment_method or detach_payment_method or pay_invoice or void_invoice or mark_uncollectible or finalize_invoice)"
             ))
         let two = patched(
             replacing: "    preview_invoice: { subscription: sub_john, as: feb_preview }\n",

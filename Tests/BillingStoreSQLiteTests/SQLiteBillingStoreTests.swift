@@ -93,7 +93,7 @@ struct BillingStoreSQLiteTests {
             )
         }
         #expect(journal == "wal")
-        #expect(migrations == ["v1", "v2", "v4-credits"])
+        #expect(migrations == ["v1", "v2", "v4-credits", "v5-payments"])
         #expect(integrity == ["ok"])
         #expect(foreignKeyErrors == 0)
         #expect(keys == 7)

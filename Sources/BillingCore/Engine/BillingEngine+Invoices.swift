@@ -34,7 +34,10 @@ extension BillingEngine {
         subscriptions[index] = subscription
         useOnceCoupons(of: invoice, subscription: index)
         drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines, coupons: coupons)
-        if finalizeAt <= now {
+        if !subscriptions[index].lifecycle.finalizesInvoices {
+            // Unpaid: the invoice stays a draft until finalize_invoice (Docs/ENGINE-RULES.md, "Payments").
+            try await storage.save(invoice)
+        } else if finalizeAt <= now {
             try await finalize(invoice.id)
         } else {
             try await storage.save(invoice)
@@ -43,10 +46,20 @@ extension BillingEngine {
     }
 
     /// Draft → open → paid: re-aggregates usage (late usage in the grace lands), applies the balance.
-    func finalize(_ id: String) async throws {
-        guard var draft = drafts.removeValue(forKey: id) else { return }
-        guard !frozen.contains(id) else { return }
+    /// A draft of a canceled subscription is parked, one of an unpaid subscription stays a draft, unless
+    /// `finalize_invoice` finalizes it `now`.
+    func finalize(_ id: String, now forced: Bool = false) async throws {
+        guard var draft = drafts.removeValue(forKey: id) ?? (forced ? parked.removeValue(forKey: id) : nil) else { return }
         let index = try subscriptionIndex(draft.invoice.subscription)
+        if !forced, frozen.contains(id) {
+            parked[id] = draft
+            return
+        }
+        if !forced, !subscriptions[index].lifecycle.finalizesInvoices {
+            drafts[id] = draft
+            return
+        }
+        frozen.remove(id)
         let definition = subscriptions[index].definition
         for usageLine in draft.usageLines {
             do {
@@ -64,24 +77,26 @@ extension BillingEngine {
         let finalized: Finalization.Finalized
         do {
             finalized = try Finalization.finalize(
-                draft.invoice, at: now, balance: customer?.balance ?? 0, hasPaymentMethod: customer?.defaultPaymentMethod != nil,
+                draft.invoice, at: now, balance: customer?.balance ?? 0, paymentMethod: paymentMethod(for: index),
                 daysUntilDue: definition.daysUntilDue)
         } catch {
             throw Self.located(error, definition, invoice: id)
         }
         customers[draft.invoice.customer]?.balance = finalized.balance
         credits = credited.ledger
-        if case .scheduleExpiry(let at) = subscriptions[index].lifecycle.invoiceFinalized(finalized.invoice, at: now) {
-            queue.schedule(.expire(subscription: index), at: at)
-        }
-        try await storage.save(finalized.invoice)
+        try await storage.save(try collected(finalized.invoice, of: index))
     }
 
-    /// Voids an incomplete subscription's unpaid first invoice and gives back the balance and the billing
-    /// credits it used (``CreditLedger/giveBack(_:)``).
+    /// Voids an open (or uncollectible) invoice, as it stands now, and gives back the customer balance and
+    /// the billing credits it used (``CreditLedger/giveBack(_:)``): an incomplete subscription's unpaid
+    /// first invoice, or `void_invoice`. A subscription past due on it is active again; an incomplete one
+    /// whose first invoice it is expires.
     func void(_ invoice: Invoice) async throws {
-        let (voided, givenBack) = Finalization.voidingUnpaidFirstInvoice(invoice)
+        let invoice = openInvoices[invoice.id] ?? invoice
+        let (voided, givenBack) = Payments.voided(invoice, at: now)
         credits.giveBack(invoice)
+        if let index = subscriptionIndexByID[invoice.subscription] { subscriptions[index].lifecycle.invoiceSettled(invoice.id, paid: false) }
+        track(voided)
         if let balance = customers[invoice.customer]?.balance {
             do {
                 customers[invoice.customer]?.balance = try balance.adding(givenBack, "the customer balance")

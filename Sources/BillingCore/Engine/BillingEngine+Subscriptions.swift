@@ -99,7 +99,7 @@ extension BillingEngine {
     /// early by `trial_end: now` (subscription_update, and a new anchor at `now` unless one was given).
     func endTrial(_ index: Int, reason: BillingReason) async throws {
         let definition = subscriptions[index].definition
-        let hasPaymentMethod = customers[definition.customer]?.defaultPaymentMethod != nil
+        let hasPaymentMethod = paymentMethod(for: index) != nil
         let trial = subscriptions[index].period
         subscriptions[index].trialEnd = now
         switch subscriptions[index].lifecycle.trialEnded(hasPaymentMethod: hasPaymentMethod, behavior: definition.trialEndBehavior) {
@@ -192,6 +192,7 @@ extension BillingEngine {
         let resetsPeriod = plan.subscription.period != subscriptions[index].period
         subscriptions[index] = plan.subscription
         if let thresholds = update.billingThresholds { subscriptions[index].definition.billingThresholds = thresholds }
+        if let method = update.defaultPaymentMethod { subscriptions[index].definition.defaultPaymentMethod = method }
         if let ids = update.discounts {
             // A discount-only change makes no proration (§5.7); the new coupons discount the invoices from now on.
             subscriptions[index].discounts = try AppliedDiscount.resolve(

@@ -35,7 +35,7 @@ extension BillingEngine {
             let subscription = subscriptions[index]
             guard subscription.lifecycle.periodEnded() == .billRenewal else { return [] }
             return Renewal.plan(subscription).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, of: subscription) }
-        case .expire, .start, .timeline, .cancelAt, .threshold, .invoicePendingItems:
+        case .expire, .start, .timeline, .cancelAt, .threshold, .invoicePendingItems, .retryPayment, .invoiceDue:
             return []
         }
     }
@@ -101,7 +101,7 @@ extension BillingEngine {
             return true
         }
         switch subscription.lifecycle.state {
-        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel: break
+        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel, .pastDue, .unpaid: break
         case .notCreated, .incomplete, .paused, .canceled, .incompleteExpired: return false
         }
         func key(_ slot: Int) -> Int? {

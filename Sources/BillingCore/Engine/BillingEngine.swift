@@ -25,6 +25,15 @@ public final class BillingEngine {
     var drafts: [String: Draft] = [:]
     /// Drafts of canceled subscriptions: never finalized (Stripe turns auto-advance off).
     var frozen: Set<String> = []
+    /// Frozen drafts whose finalization came: only `finalize_invoice` finalizes them.
+    var parked: [String: Draft] = [:]
+    /// Finalized invoices still open or uncollectible: retries and invoice actions change them.
+    var openInvoices: [String: Invoice] = [:]
+    /// The status of every other finalized invoice, for the errors of invoice actions (kept only when the
+    /// timeline names invoices: ``namesInvoices``).
+    var settledStatuses: [String: InvoiceStatus] = [:]
+    /// Whether the timeline has invoice actions.
+    var namesInvoices = false
     var invoiceCount = 0
     var now: Instant
     var previews: [String: Invoice] = [:]
@@ -64,6 +73,9 @@ public final class BillingEngine {
         }
         for (index, entry) in simulation.timeline.enumerated() {
             queue.schedule(.timeline(entry: index), at: entry.at)
+        }
+        namesInvoices = simulation.timeline.contains { entry in
+            if case .invoiceAction = entry.action { true } else { false }
         }
         thresholdWatch = Self.thresholdWatch(simulation)
         if !thresholdWatch.isEmpty {
@@ -173,6 +185,7 @@ public final class BillingEngine {
     func subscriptionIndex(concernedBy work: Work) -> Int? {
         switch work {
         case .finalize(let id): drafts[id].flatMap { subscriptionIndexByID[$0.invoice.subscription] }
+        case .retryPayment(let id, _), .invoiceDue(let id): subscriptionIndex(ofInvoice: id)
         case .expire(let index), .start(let index), .renew(let index), .cancelAt(let index), .threshold(let index),
             .invoicePendingItems(let index):
             index
@@ -183,6 +196,8 @@ public final class BillingEngine {
             case .addInvoiceItem(let item): subscriptionIndexByID[item.subscription]
             case .previewChange(_, let change): subscriptionIndexByID[change.subscription]
             case .customerBalanceTransaction: nil
+            case .invoiceAction(_, let id): subscriptionIndex(ofInvoice: id)
+            case .attachPaymentMethod, .detachPaymentMethod: nil
             }
         }
     }
@@ -193,6 +208,10 @@ public final class BillingEngine {
             try await finalize(id)
         case .expire(let index):
             if case .voidFirstInvoice(let invoice) = subscriptions[index].lifecycle.incompleteWindowEnded() { try await void(invoice) }
+        case .retryPayment(let id, let retry):
+            try await retryPayment(id, retry: retry)
+        case .invoiceDue(let id):
+            invoiceDue(id)
         case .start(let index):
             try await start(index)
         case .renew(let index):
@@ -227,6 +246,12 @@ public final class BillingEngine {
                 previews[name] = try await preview(try subscriptionIndex(id))
             case .customerBalanceTransaction(let customer, let amount):
                 try adjustBalance(of: customer, by: amount)
+            case .attachPaymentMethod(let customer, let paymentMethod):
+                attach(paymentMethod, to: customer)
+            case .detachPaymentMethod(let customer, let paymentMethod):
+                detach(paymentMethod, from: customer)
+            case .invoiceAction(let action, let id):
+                try await perform(action, on: id)
             }
         }
     }

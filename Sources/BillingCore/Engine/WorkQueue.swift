@@ -3,6 +3,10 @@ enum Work: Sendable, Hashable {
     case finalize(invoice: String)
     /// The end of an incomplete subscription's 23 hours (Docs/ENGINE-RULES.md, "Status").
     case expire(subscription: Int)
+    /// Retry `retry` (0-based) of a declined invoice (Docs/ENGINE-RULES.md, "Payments").
+    case retryPayment(invoice: String, retry: Int)
+    /// A `send_invoice` invoice's due date (Docs/ENGINE-RULES.md, "Payments").
+    case invoiceDue(invoice: String)
     case start(subscription: Int)
     case renew(subscription: Int)
     /// A `cancel_at` inside the current period (Docs/ENGINE-RULES.md, "cancel_at").
@@ -15,13 +19,15 @@ enum Work: Sendable, Hashable {
     case threshold(subscription: Int)
 
     /// The order of kinds at one instant (Docs/ENGINE-RULES.md, "Time and the test clock"):
-    /// threshold checks (in subscription order), finalizations, expiries, then starts and renewals in
+    /// threshold checks (in subscription order), finalizations, expiries, payment retries, due dates, then starts and renewals in
     /// subscription order (a subscription's pending-item tick after its renewal), then the timeline in file order.
     var rank: (Int, Int) {
         switch self {
         case .threshold(let index): (-1, index)
         case .finalize: (0, 0)
         case .expire: (0, 1)
+        case .retryPayment: (0, 2)
+        case .invoiceDue: (0, 3)
         case .start(let index), .renew(let index), .cancelAt(let index): (1, 2 * index)
         case .invoicePendingItems(let index): (1, 2 * index + 1)
         case .timeline(let index): (2, index)

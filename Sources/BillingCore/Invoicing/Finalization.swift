@@ -49,16 +49,16 @@ enum Finalization {
 
     /// Finalizes `draft` at `instant` for a customer whose balance is `balance`: applies the balance,
     /// sets the due date, then collects it (``applyingBalance(_:balance:at:)``, ``dueDate(finalizedAt:daysUntilDue:)``,
-    /// ``collected(_:hasPaymentMethod:at:)``).
+    /// ``collected(_:paymentMethod:at:)``).
     /// Totals beyond `Int64` minor units (``Invoice/checkTotals()``) are an ``AmountOverflow``.
     static func finalize(
-        _ draft: Invoice, at instant: Instant, balance: Int64, hasPaymentMethod: Bool, daysUntilDue: Int
+        _ draft: Invoice, at instant: Instant, balance: Int64, paymentMethod: String?, daysUntilDue: Int
     ) throws(AmountOverflow) -> Finalized {
         var invoice = applyingBalance(draft, balance: balance, at: instant)
         try invoice.checkTotals()
         let balanceAfter = invoice.endingBalance ?? balance
         if invoice.collectionMethod == .sendInvoice { invoice.dueDate = dueDate(finalizedAt: instant, daysUntilDue: daysUntilDue) }
-        return Finalized(invoice: collected(invoice, hasPaymentMethod: hasPaymentMethod, at: instant), balance: balanceAfter)
+        return Finalized(invoice: collected(invoice, paymentMethod: paymentMethod, at: instant), balance: balanceAfter)
     }
 
     /// Totals: the invoice opened at `instant` with the customer's `balance` as its starting balance, so
@@ -76,21 +76,12 @@ enum Finalization {
     /// Status, `send_invoice`: due `daysUntilDue` days after finalization.
     static func dueDate(finalizedAt instant: Instant, daysUntilDue: Int) -> Instant { instant + .days(Int64(daysUntilDue)) }
 
-    /// Status: an open invoice is paid at once when nothing is due or it is charged automatically to a
-    /// default payment method; otherwise it stays open.
-    static func collected(_ open: Invoice, hasPaymentMethod: Bool, at instant: Instant) -> Invoice {
-        guard open.amountDue == 0 || (open.collectionMethod == .chargeAutomatically && hasPaymentMethod) else { return open }
-        var invoice = open
-        invoice.status = .paid
-        invoice.paidAt = instant
-        return invoice
-    }
-
-    /// Status, `incomplete_expired` (or canceled while incomplete): the unpaid first invoice voided
-    /// (`amount_due` unchanged, `amount_paid` 0), and the customer balance it used, to give back.
-    static func voidingUnpaidFirstInvoice(_ open: Invoice) -> (invoice: Invoice, balanceGivenBack: Int64) {
-        var invoice = open
-        invoice.status = .void
-        return (invoice, open.startingBalance - (open.endingBalance ?? open.startingBalance))
+    /// Status: an open invoice is paid at once, without an attempt, when nothing is due; under
+    /// `charge_automatically` the payment method on file is charged once (``Payments/attempt(_:paymentMethod:at:)``:
+    /// no method or a declining card leaves it open, with one attempt counted); `send_invoice` waits, open.
+    static func collected(_ open: Invoice, paymentMethod: String?, at instant: Instant) -> Invoice {
+        if open.amountDue == 0 { return Payments.paid(open, at: instant) }
+        guard open.collectionMethod == .chargeAutomatically else { return open }
+        return Payments.attempt(open, paymentMethod: paymentMethod, at: instant)
     }
 }

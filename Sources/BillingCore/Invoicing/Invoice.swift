@@ -116,12 +116,25 @@ public struct Invoice: Sendable, Hashable {
     public var finalizedAt: Instant?
     public var paidAt: Instant?
     public var dueDate: Instant?
+    /// Stripe's `attempt_count`: payment attempts made on it (Docs/ENGINE-RULES.md, "Payments").
+    public var attemptCount: Int = 0
+    /// `status_transitions.voided_at`.
+    public var voidedAt: Instant?
+    /// `status_transitions.marked_uncollectible_at`.
+    public var markedUncollectibleAt: Instant?
+    /// `next_payment_attempt`: the scheduled retry of an open invoice, if any.
+    public var nextPaymentAttempt: Instant?
 
     public init(
         id: String, number: Int, customer: String, subscription: String, billingReason: BillingReason, status: InvoiceStatus = .draft,
         currency: Currency, collectionMethod: CollectionMethod, created: Instant, periodStart: Instant, periodEnd: Instant,
-        lines: [InvoiceLine], startingBalance: Int64 = 0, finalizedAt: Instant? = nil, paidAt: Instant? = nil, dueDate: Instant? = nil
+        lines: [InvoiceLine], startingBalance: Int64 = 0, finalizedAt: Instant? = nil, paidAt: Instant? = nil, dueDate: Instant? = nil,
+        attemptCount: Int = 0, voidedAt: Instant? = nil, markedUncollectibleAt: Instant? = nil, nextPaymentAttempt: Instant? = nil
     ) {
+        self.attemptCount = attemptCount
+        self.voidedAt = voidedAt
+        self.markedUncollectibleAt = markedUncollectibleAt
+        self.nextPaymentAttempt = nextPaymentAttempt
         self.id = id
         self.number = number
         self.customer = customer
@@ -211,4 +224,6 @@ public struct Invoice: Sendable, Hashable {
     }
     public var amountPaid: Int64 { status == .paid ? amountDue : 0 }
     public var amountRemaining: Int64 { amountDue - amountPaid }
+    /// Stripe's `attempted`: whether a payment was attempted.
+    public var attempted: Bool { attemptCount > 0 }
 }

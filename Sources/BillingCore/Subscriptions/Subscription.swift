@@ -95,6 +95,8 @@ public struct Subscription: Sendable, Hashable {
     public var addInvoiceItems: [InvoiceItem] = []
     /// `pending_invoice_item_interval`: pending invoice items are invoiced this often between the regular invoices (§5.10).
     public var pendingInvoiceItemInterval: BillingInterval?
+    /// `default_payment_method`: pays its invoices instead of the customer's (Docs/ENGINE-RULES.md, "Payments").
+    public var defaultPaymentMethod: String?
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
@@ -172,12 +174,15 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     public var billingThresholds: BillingThresholds?
     /// `discounts` when written: the coupons' ids that replace the subscription's, applied at the update.
     public var discounts: [String]?
+    /// `default_payment_method` when written: it pays the subscription's invoices from the update on.
+    public var defaultPaymentMethod: String?
 
     public init(
         subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,
         resetsAnchor: Bool = false, cancelAtPeriodEnd: Bool? = nil, cancelAt: Instant? = nil, endsTrial: Bool = false,
-        billingThresholds: BillingThresholds? = nil, discounts: [String]? = nil
+        billingThresholds: BillingThresholds? = nil, discounts: [String]? = nil, defaultPaymentMethod: String? = nil
     ) {
+        self.defaultPaymentMethod = defaultPaymentMethod
         self.discounts = discounts
         self.billingThresholds = billingThresholds
         self.endsTrial = endsTrial
@@ -237,6 +242,12 @@ public enum TimelineAction: Sendable, Hashable {
     /// Adds `amount` (negative: a credit) to the customer's balance, which the next finalized invoice
     /// applies (Docs/ENGINE-RULES.md, "Customer balance").
     case customerBalanceTransaction(customer: String, amount: Int64)
+    /// `attach_payment_method`: the payment method becomes the customer's default (Docs/ENGINE-RULES.md, "Payments").
+    case attachPaymentMethod(customer: String, paymentMethod: String)
+    /// `detach_payment_method`: the customer's default is removed when it is this one.
+    case detachPaymentMethod(customer: String, paymentMethod: String)
+    /// `pay_invoice`, `void_invoice`, `mark_uncollectible`, `finalize_invoice` (Docs/ENGINE-RULES.md, "Invoice actions").
+    case invoiceAction(InvoiceAction, invoice: String)
 }
 
 /// A timeline entry: an action at an instant.
@@ -255,10 +266,14 @@ public struct EngineSettings: Sendable, Hashable {
     /// Draft → finalize delay of renewal invoices (≤ 72h).
     public var finalizationGrace: TimeSpan
     public var eventWindow: EventWindow
+    /// `payment_retries`: when a declined renewal is retried and what happens after the last retry.
+    public var paymentRetries: PaymentRetries
 
-    public init(finalizationGrace: TimeSpan = .hours(1), eventWindow: EventWindow = EventWindow()) {
+    public init(finalizationGrace: TimeSpan = .hours(1), eventWindow: EventWindow = EventWindow(), paymentRetries: PaymentRetries = PaymentRetries())
+    {
         self.finalizationGrace = finalizationGrace
         self.eventWindow = eventWindow
+        self.paymentRetries = paymentRetries
     }
 }
 

@@ -1,7 +1,6 @@
 /// Stripe's subscription `status` (BILLING-SEMANTICS §5.11).
 ///
-/// billsim reaches `active`, `incomplete`, `incomplete_expired` and `canceled` so far; the others are
-/// here so that a feature that reaches one (trials, failed renewals, pauses) adds transitions, not a type.
+/// Every status is reached: `past_due` and `unpaid` by failed payments (Docs/ENGINE-RULES.md, "Payments").
 enum SubscriptionStatus: String, Sendable, Hashable, CaseIterable {
     case incomplete
     case incompleteExpired = "incomplete_expired"
@@ -43,6 +42,12 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case canceled
         /// The first invoice was still unpaid when the incomplete window ended.
         case incompleteExpired
+        /// Its latest finalized invoice (`invoice`) is unpaid: a declined renewal being retried, or a
+        /// `send_invoice` invoice past its due date. It goes on renewing; paying that invoice makes it active.
+        case pastDue(invoice: String)
+        /// A renewal's retries ran out under `subscription_when_exhausted: mark_unpaid`: `invoice` stays
+        /// open, and later invoices are created as drafts that nothing finalizes.
+        case unpaid(invoice: String)
     }
 
     /// Why an event is not allowed in the current state.
@@ -86,7 +91,15 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .paused: .paused
         case .canceled: .canceled
         case .incompleteExpired: .incompleteExpired
+        case .pastDue: .pastDue
+        case .unpaid: .unpaid
         }
+    }
+
+    /// Whether its new invoices are finalized: not while `unpaid` (they stay drafts until `finalize_invoice`).
+    var finalizesInvoices: Bool {
+        if case .unpaid = state { return false }
+        return true
     }
 
     // MARK: Creation
@@ -106,7 +119,8 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .notCreated:
             state = trial ? .trialing : .active
             return .billFirstInvoice
-        case .incomplete, .trialing, .trialingToCancel, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
+        case .incomplete, .trialing, .trialingToCancel, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired, .pastDue,
+            .unpaid:
             return .reject(.alreadyStarted)
         }
     }
@@ -117,25 +131,91 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case none
         /// The first invoice is unpaid: expire the subscription at this instant unless something pays it.
         case scheduleExpiry(at: Instant)
+        /// A later invoice charged automatically was declined (or had no payment method): the engine asks
+        /// the retry settings and calls ``paymentFailed(_:nextRetry:whenExhausted:)``.
+        case paymentFailed
+        /// A `send_invoice` invoice is open: it is past due at its `due_date` unless paid (``dueDatePassed(_:)``).
+        case watchDueDate(Instant)
     }
 
     /// One of the subscription's invoices was finalized at `instant` (paid or left open).
     ///
     /// A *first* invoice left open with a `total` above 0 under `charge_automatically` makes an active
     /// subscription `incomplete` for ``incompleteWindow`` (§5.11; a first invoice totaling 0 "needs no
-    /// payment", so it stays active even when a debit balance leaves that invoice open). An open renewal
-    /// changes nothing (the subscription goes on).
+    /// payment", so it stays active even when a debit balance leaves that invoice open). Any other invoice
+    /// left open after an attempt is a failed payment; a `send_invoice` one waits for its due date; one
+    /// paid at once makes a `past_due` or `unpaid` subscription active again (its latest invoice is paid).
     mutating func invoiceFinalized(_ invoice: Invoice, at instant: Instant) -> FinalizedAction {
-        switch state {
-        case .active:
-            guard invoice.billingReason == .subscriptionCreate, invoice.collectionMethod == .chargeAutomatically, invoice.status == .open,
-                invoice.total > 0
-            else { return .none }
+        if invoice.status == .paid {
+            switch state {
+            case .pastDue, .unpaid: state = .active
+            default: break
+            }
+            return .none
+        }
+        guard invoice.status == .open else { return .none }
+        if invoice.billingReason == .subscriptionCreate, invoice.collectionMethod == .chargeAutomatically {
+            guard state == .active, invoice.total > 0 else { return .none }
             state = .incomplete(firstInvoice: invoice)
             return .scheduleExpiry(at: instant + Self.incompleteWindow)
-        case .notCreated, .incomplete, .trialing, .trialingToCancel, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
-            // A cancellation's own invoice is finalized after the cancellation: nothing changes.
+        }
+        if invoice.collectionMethod == .sendInvoice, let due = invoice.dueDate { return .watchDueDate(due) }
+        // A cancellation's own invoice is collected like any other; its status change is moot.
+        return invoice.attempted ? .paymentFailed : .none
+    }
+
+    enum DunningAction: Sendable, Hashable {
+        /// Retry the invoice at this instant.
+        case scheduleRetry(at: Instant)
+        /// The retries ran out under `cancel`: end the subscription now, invoicing nothing more.
+        case cancel
+        /// The retries ran out under `mark_unpaid` or `leave_past_due`: nothing more to do for the subscription.
+        case none
+    }
+
+    /// A payment attempt on `invoice` failed; `nextRetry` is when the retry settings retry it (`nil`: they
+    /// are exhausted). An active (or past due) subscription becomes `past_due` on that invoice while
+    /// retries remain; when they are exhausted `whenExhausted` decides: canceled, `unpaid`, or left
+    /// `past_due`. A canceled or ended subscription only has its invoice retried.
+    mutating func paymentFailed(_ invoice: String, nextRetry: Instant?, whenExhausted: SubscriptionWhenExhausted) -> DunningAction {
+        switch state {
+        case .active, .pastDue, .unpaid:
+            if case .unpaid(let unpaidInvoice) = state, unpaidInvoice != invoice { return nextRetry.map { .scheduleRetry(at: $0) } ?? .none }
+            if let nextRetry {
+                state = .pastDue(invoice: invoice)
+                return .scheduleRetry(at: nextRetry)
+            }
+            switch whenExhausted {
+            case .cancel:
+                state = .canceled
+                return .cancel
+            case .markUnpaid:
+                state = .unpaid(invoice: invoice)
+            case .leavePastDue:
+                state = .pastDue(invoice: invoice)
+            }
             return .none
+        case .notCreated, .incomplete, .trialing, .trialingToCancel, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
+            return nextRetry.map { .scheduleRetry(at: $0) } ?? .none
+        }
+    }
+
+    /// A `send_invoice` invoice passed its due date unpaid: an active subscription becomes `past_due` (§5.11).
+    mutating func dueDatePassed(_ invoice: String) {
+        if state == .active { state = .pastDue(invoice: invoice) }
+    }
+
+    /// `invoice` was paid (a retry or `pay_invoice`) or voided (`void_invoice`): a subscription past due or
+    /// unpaid on it is active again; an incomplete one whose first invoice it is becomes active when it is
+    /// paid, and expires (as at the end of the window) when it is voided.
+    mutating func invoiceSettled(_ invoice: String, paid: Bool) {
+        switch state {
+        case .pastDue(let id), .unpaid(let id):
+            if id == invoice { state = .active }
+        case .incomplete(let first):
+            if first.id == invoice { state = paid ? .active : .incompleteExpired }
+        case .notCreated, .trialing, .trialingToCancel, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
+            break
         }
     }
 
@@ -152,7 +232,8 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .incomplete(let invoice):
             state = .incompleteExpired
             return .voidFirstInvoice(invoice)
-        case .notCreated, .trialing, .trialingToCancel, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired:
+        case .notCreated, .trialing, .trialingToCancel, .active, .paused, .cancelingAtPeriodEnd, .canceled, .incompleteExpired, .pastDue,
+            .unpaid:
             return .none
         }
     }
@@ -171,11 +252,11 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case stop
     }
 
-    /// The current period ended: only an active subscription renews (an incomplete one waits to expire);
-    /// one canceling at the period end bills its final invoice.
+    /// The current period ended: an active, past due or unpaid subscription renews (an incomplete one waits
+    /// to expire); one canceling at the period end bills its final invoice.
     func periodEnded() -> RenewalAction {
         switch state {
-        case .active: .billRenewal
+        case .active, .pastDue, .unpaid: .billRenewal
         case .cancelingAtPeriodEnd: .billFinalInvoice
         case .trialing, .trialingToCancel: .endTrial
         case .notCreated, .incomplete, .paused, .canceled, .incompleteExpired: .stop
@@ -225,7 +306,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     /// (§5.6); setting it to what it is changes nothing.
     mutating func cancelAtPeriodEnd(_ on: Bool) {
         switch (state, on) {
-        case (.active, true): state = .cancelingAtPeriodEnd
+        case (.active, true), (.pastDue, true), (.unpaid, true): state = .cancelingAtPeriodEnd
         case (.cancelingAtPeriodEnd, false): state = .active
         case (.trialing, true): state = .trialingToCancel
         case (.trialingToCancel, false): state = .trialing
@@ -236,7 +317,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     /// Whether the upcoming invoice can be previewed: only an active subscription has one.
     func preview() -> Rejection? {
         switch state {
-        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel: nil
+        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel, .pastDue, .unpaid: nil
         case .incomplete: .incomplete
         case .notCreated, .paused, .canceled, .incompleteExpired: .notActive
         }
@@ -246,7 +327,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
     /// incomplete one waits for its first payment; Stripe's `pending_update` is not modeled).
     func update() -> Rejection? {
         switch state {
-        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel: nil
+        case .active, .cancelingAtPeriodEnd, .trialing, .trialingToCancel, .pastDue, .unpaid: nil
         case .incomplete: .incomplete
         case .paused: .notActive
         case .notCreated: .notCreated
@@ -276,7 +357,7 @@ struct SubscriptionStateMachine: Sendable, Hashable {
         case .incomplete(let invoice):
             state = .canceled
             return .voidFirstInvoice(invoice)
-        case .active, .cancelingAtPeriodEnd:
+        case .active, .cancelingAtPeriodEnd, .pastDue, .unpaid:
             state = .canceled
             return .billCancellation
         case .trialing, .trialingToCancel, .paused:

@@ -169,6 +169,10 @@ final class ScenarioReader {
     var subscriptionLocations: [String: SourceLocation] = [:]
     /// The expected events of the `generate:` streams read so far.
     var generatedEvents = 0.0
+    /// Each customer's default payment method as the timeline's attach/detach entries read so far leave it.
+    var customerPaymentMethods: [String: String?] = [:]
+    /// Invoices a `void_invoice` of the timeline voids, where (no later action can name them).
+    var voidedInvoices: [String: SourceLocation] = [:]
     /// Each subscription's items as the timeline read so far changes them.
     var subscriptionStates: [String: TimelineSubscription] = [:]
     /// Customers without a `currency`: the subscription whose currency fixed theirs, and that currency.
@@ -260,6 +264,9 @@ final class ScenarioReader {
             settings.finalizationGrace = grace
         }
         if let value = fields.optional("limits") { limits = value.mapping(readLimits) ?? RunLimits() }
+        if let value = fields.optional("payment_retries"), let retries = value.mapping(readPaymentRetries) ?? nil {
+            settings.paymentRetries = retries
+        }
         if let value = fields.optional("event_window") {
             settings.eventWindow =
                 value.mapping { window in

@@ -214,8 +214,7 @@ enum StripeFields {
             "customer": .billed,
             "customer_account": .ignored("a v2 Account id: who the customer is, not what is billed"),
             "days_until_due": .billed,
-            "default_payment_method": .notSupportedYet(
-                "a subscription's default_payment_method is not supported yet (give the customer's invoice_settings.default_payment_method)"),
+            "default_payment_method": .billed,
             "default_source": legacySources,
             "default_tax_rates": .notSupportedYet("tax rates are not supported yet"),
             "description": contact,
@@ -375,7 +374,7 @@ enum FormatFields {
         object: "settings",
         fields: [
             "billing_mode": .billed, "finalization_grace": .billed, "event_window": .billed, "limits": .billed,
-            "payment_retries": .notSupportedYet("payment_retries are not supported yet (every payment attempt is final)"),
+            "payment_retries": .billed,
         ])
 
     /// `expect`.
@@ -425,7 +424,7 @@ enum FormatFields {
             "billing_thresholds": .billed,
             "collection_method": .notSupportedYet("changing collection_method is not supported yet", defaults: ["charge_automatically"]),
             "days_until_due": .notSupportedYet("changing days_until_due is not supported yet"),
-            "default_payment_method": .notSupportedYet("a subscription's default_payment_method is not supported yet"),
+            "default_payment_method": .billed,
             "payment_behavior": .ignored("what happens when an update's payment fails; every update's invoice is collected as a renewal's"),
             "metadata": .ignored("your key-value pairs; Stripe never bills them"),
             "description": .ignored("shown on documents; never changes an amount"),
@@ -458,8 +457,5 @@ enum FormatFields {
         ])
 
     /// Timeline actions the format names that billsim does not run yet: "<action> is not supported yet".
-    static let futureActions = [
-        "cancel_meter_event", "attach_payment_method", "detach_payment_method", "pay_invoice",
-        "void_invoice", "mark_uncollectible", "finalize_invoice",
-    ]
+    static let futureActions = ["cancel_meter_event"]
 }

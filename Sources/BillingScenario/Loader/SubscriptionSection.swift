@@ -105,8 +105,9 @@ extension ScenarioReader {
         let pendingInterval = fields.optional("pending_invoice_item_interval").flatMap { value in
             value.isOff() ? nil : value.mapping(readPendingItemInterval) ?? nil
         }
+        let paymentMethod = fields.optional("default_payment_method").map { readPaymentMethod($0) } ?? .some(nil)
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
-            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts, let addInvoiceItems
+            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts, let addInvoiceItems, let paymentMethod
         else { return nil }
         subscriptionLocations[id] = fields.location
         var subscription = Subscription(
@@ -116,6 +117,7 @@ extension ScenarioReader {
             billingThresholds: thresholds.value, discounts: discounts, source: "\(fields.location)")
         subscription.addInvoiceItems = addInvoiceItems
         subscription.pendingInvoiceItemInterval = pendingInterval
+        subscription.defaultPaymentMethod = paymentMethod
         return subscription
     }
 

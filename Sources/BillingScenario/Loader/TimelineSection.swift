@@ -3,9 +3,9 @@ import BillingDocument
 
 /// `timeline`: actions at given clock times.
 extension ScenarioReader {
-    static let supportedActions = [
-        "update_subscription", "cancel_subscription", "preview_invoice", "add_invoice_item", "customer_balance_transaction",
-    ]
+    static let supportedActions =
+        ["update_subscription", "cancel_subscription", "preview_invoice", "add_invoice_item", "customer_balance_transaction"]
+        + ["attach_payment_method", "detach_payment_method"] + InvoiceAction.allCases.map(\.rawValue)
     static let futureActions = FormatFields.futureActions
 
     func readTimelineEntry(_ fields: Fields, index: Int) -> TimelineEntry? {
@@ -63,6 +63,10 @@ extension ScenarioReader {
                         }
                         return .previewInvoice(subscription: subscription.id, name: name)
                     } ?? nil
+            case "attach_payment_method", "detach_payment_method":
+                parsed = action.value.mapping { readPaymentMethodAction($0, attach: action.key == "attach_payment_method", at: at) } ?? nil
+            case let key where InvoiceAction(rawValue: key) != nil:
+                parsed = action.value.mapping { readInvoiceAction($0, InvoiceAction(rawValue: key)!, at: at) } ?? nil
             default:
                 sink.report(action.value.path, "\(action.key) is not supported yet", at: action.keyLocation)
                 parsed = nil
@@ -149,6 +153,8 @@ extension ScenarioReader {
             return instant
         }
         let thresholds = readBillingThresholds(fields, mode: subscription?.billingMode)
+        let paymentMethodValue = fields.optional("default_payment_method")
+        let paymentMethod = paymentMethodValue.map { readPaymentMethod($0) }
         guard let subscription, let subscriptionValue, let at,
             var state = timelineState(of: subscription, changedAt: at, by: "update_subscription", at: subscriptionValue)
         else {
@@ -159,7 +165,9 @@ extension ScenarioReader {
         let currency = state.items.first?.price.currency
         let discountsValue = fields.optional("discounts")
         let discounts = discountsValue.map { readDiscounts($0, currency: currency) }
-        guard let behavior, let resetsAnchor, let endsTrial, thresholds.valid, discounts.map({ $0 != nil }) ?? true else { return nil }
+        guard let behavior, let resetsAnchor, let endsTrial, thresholds.valid, discounts.map({ $0 != nil }) ?? true,
+            paymentMethod.map({ $0 != nil }) ?? true
+        else { return nil }
         checkProrationDate(prorationDate, at: prorationDateValue, of: state, changedAt: at)
         if resetsAnchor, !endsTrial, state.isTrialing(at: at), let anchorValue, let trialEnd = state.trialEnd {
             // Stripe: subscription_update_trial_after_billing_cycle_anchor.
@@ -194,7 +202,8 @@ extension ScenarioReader {
         return SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
             resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
-            endsTrial: endsTrial, billingThresholds: thresholds.value, discounts: discounts ?? nil)
+            endsTrial: endsTrial, billingThresholds: thresholds.value, discounts: discounts ?? nil,
+            defaultPaymentMethod: paymentMethod.flatMap { $0 } ?? nil)
     }
 
     /// `add_invoice_item`, pending until `subscription`'s next invoice: a one-time `price` and a `quantity`,
@@ -283,7 +292,8 @@ extension ScenarioReader {
         subscriptionStates[subscription.id]
             ?? TimelineSubscription(
                 subscription, prices: prices,
-                hasPaymentMethod: customers.loaded.first { $0.id == subscription.customer }?.defaultPaymentMethod != nil)
+                hasPaymentMethod: subscription.defaultPaymentMethod != nil
+                    || customers.loaded.first { $0.id == subscription.customer }?.defaultPaymentMethod != nil)
     }
 
     /// A `proration_date` must lie in the current period at the change (the engine prorates over
