@@ -27,7 +27,8 @@ public struct CompareRunner: Sendable {
         let (baseOutcome, usage) = try await runner.simulateKeepingUsage(scenario)
         let base = try PlanRevenue(
             name: "base", description: scenario.description, invoices: baseOutcome.invoices, customers: customers,
-            catalog: scenario.simulation.catalog, differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome))
+            catalog: scenario.simulation.catalog,
+            differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome, catalog: scenario.simulation.catalog))
         var variants: [VariantComparison] = []
         for variant in scenario.variants where selected.isEmpty || selected.contains(variant.name) {
             let outcome = try await run(variant, of: scenario, over: usage)
@@ -80,7 +81,7 @@ public struct CompareRunner: Sendable {
                 Difference(path: "\(path).invoice_count", expected: "\(count)", actual: "\(plan.invoices.count)", location: expected.location))
         }
         if let invoices = expected.invoices {
-            differences += InvoiceDiff.compare(invoices: invoices, with: plan.invoices.map(InvoiceDocument.document), path: "\(path).invoices")
+            differences += InvoiceDiff.compare(invoices: invoices, with: plan.invoices, catalog: plan.catalog, path: "\(path).invoices")
         }
         return differences
     }
