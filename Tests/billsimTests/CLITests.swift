@@ -156,6 +156,7 @@ struct CLI {
 
     @Test(arguments: [
         "Scenarios/seed/classic.yaml", "Scenarios/invoices/coupon-proration-flexible.yaml", "Scenarios/invoices/amount-off-allocation.yaml",
+        "Scenarios/lifecycle/invoice-items.yaml",
     ])
     func stripeFormatIsStripesShapeAndPastesBackAsExpectations(path: String) throws {
         let first = try CLI.run(["invoices", "--format", "stripe", path])
