@@ -90,7 +90,7 @@ let package = Package(
             name: "BillingShrinkTests", dependencies: ["BillingShrink", "BillingHarness", "BillingScenario", "BillingDocument", "BillingCore"]),
         .testTarget(
             name: "BillingCompareTests", dependencies: ["BillingCompare", "BillingHarness", "BillingScenario", "BillingDocument", "BillingCore"]),
-        .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingDocument", "BillingCore"]),
+        .testTarget(name: "InvoiceDiffTests", dependencies: ["InvoiceDiff", "BillingDocument", "BillingCore"], exclude: ["StripeFixtures"]),
         .testTarget(
             name: "BillingHarnessTests",
             dependencies: [

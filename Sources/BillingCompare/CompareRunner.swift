@@ -38,7 +38,8 @@ public struct CompareRunner: Sendable {
         finished(baseOutcome.usage.received)
         let base = try PlanRevenue(
             name: "base", description: scenario.description, invoices: baseOutcome.invoices, customers: customers,
-            catalog: scenario.simulation.catalog, differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome))
+            catalog: scenario.simulation.catalog,
+            differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome, catalog: scenario.simulation.catalog))
         var variants: [VariantComparison] = []
         for (variant, rerated) in plan(scenario, selected: selected) {
             let outcome = try await run(variant, of: scenario, over: usage, rerated: rerated)
@@ -92,7 +93,7 @@ public struct CompareRunner: Sendable {
                 Difference(path: "\(path).invoice_count", expected: "\(count)", actual: "\(plan.invoices.count)", location: expected.location))
         }
         if let invoices = expected.invoices {
-            differences += InvoiceDiff.compare(invoices: invoices, with: plan.invoices.map(InvoiceDocument.document), path: "\(path).invoices")
+            differences += InvoiceDiff.compare(invoices: invoices, with: plan.invoices, catalog: plan.catalog, path: "\(path).invoices")
         }
         return differences
     }

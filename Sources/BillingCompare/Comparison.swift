@@ -17,6 +17,8 @@ public struct PlanRevenue: Sendable {
     public var byPrice: [(price: String, product: String, amount: Int64)]
     /// Where the plan's own expectations (the base's `expect`, or `expect.variants.<name>`) differ.
     public var differences: [Difference]
+    /// The plan's catalog (a variant's may replace prices): its invoices' lines' products in Stripe's shape.
+    public var catalog: Catalog
 }
 
 /// One customer's bill under the base and under a variant.
@@ -130,6 +132,7 @@ extension PlanRevenue {
         self.byPeriod = byPeriod.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         self.byPrice = catalog.prices.compactMap { price in byPrice[price.id].map { (price.id, price.product, $0) } }
         self.differences = differences
+        self.catalog = catalog
     }
 }
 

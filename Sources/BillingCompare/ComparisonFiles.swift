@@ -7,13 +7,16 @@ extension Comparison {
     /// Every plan's name and invoices: the base first, then each variant in the file's order.
     var plans: [PlanRevenue] { [base] + variants.map(\.plan) }
 
-    /// `invoices.json`: `{"path", "name", "plans": [{"name", "invoices"}]}`, each `invoices` the list
-    /// `billsim invoices` prints for that plan (what `expect.invoices` takes).
+    /// `invoices.json`: `{"path", "name", "plans": [{"name", "invoices"}]}`, each `invoices` the array of
+    /// Stripe invoice objects `billsim invoices --format stripe` prints for that plan (what `expect.invoices` takes).
     public var invoicesJSON: String {
         let plans = plans.map { plan in
-            DocumentValue.object([("name", .string(plan.name)), ("invoices", .list(plan.invoices.map(InvoiceDocument.document)))])
+            DocumentValue.object([
+                ("name", .string(plan.name)), ("invoices", .list(plan.invoices.map { StripeInvoice.object($0, catalog: plan.catalog) })),
+            ])
         }
-        return DocumentValue.object([("path", .string(path)), ("name", .string(name)), ("plans", .list(plans))]).json(pretty: true) + "\n"
+        let document = DocumentValue.object([("path", .string(path)), ("name", .string(name)), ("plans", .list(plans))])
+        return document.unixTimestamps.json(pretty: true) + "\n"
     }
 
     /// `junit.xml`: one `<testcase>` per plan (class: the scenario's path), with a `<failure>` listing

@@ -27,6 +27,10 @@ public struct ScenarioResult: Sendable {
     public var outcome: SimulationOutcome?
     /// Whether the scenario states any expectation at all.
     public var hasExpectations: Bool
+    /// What the report says once about the expectations (``Expectation/notes``: Stripe fields not compared).
+    public var notes: [String] = []
+    /// The scenario's catalog, for the invoices in Stripe's shape (each line's product and unit amount).
+    public var catalog: Catalog?
 
     public init(
         path: String, name: String, status: ScenarioStatus, differences: [Difference] = [], diagnostics: [Diagnostic] = [],
@@ -161,7 +165,9 @@ public struct ScenarioRunner: Sendable {
         do {
             let outcome = try await simulate(scenario)
             result.outcome = outcome
-            result.differences = Self.check(scenario.expectation, against: outcome)
+            result.catalog = scenario.simulation.catalog
+            result.notes = scenario.expectation.notes
+            result.differences = Self.check(scenario.expectation, against: outcome, catalog: scenario.simulation.catalog)
             result.hasExpectations = scenario.expectation.isStated
             result.status = result.differences.isEmpty ? .passed : .failed
         } catch let error as ScenarioLoadError {
@@ -222,22 +228,22 @@ public struct ScenarioRunner: Sendable {
     }
 
     /// Every difference between the expectations and the outcome.
-    public static func check(_ expectation: Expectation, against outcome: SimulationOutcome) -> [Difference] {
+    /// `catalog` gives the lines' products when an expected invoice is in Stripe's shape.
+    public static func check(_ expectation: Expectation, against outcome: SimulationOutcome, catalog: Catalog?) -> [Difference] {
         var differences: [Difference] = []
-        let documents = outcome.invoices.map(InvoiceDocument.document)
         if let count = expectation.invoiceCount, count != outcome.invoices.count {
             differences.append(
                 Difference(path: "invoice_count", expected: "\(count)", actual: "\(outcome.invoices.count)", location: expectation.location))
         }
         if let invoices = expectation.invoices {
-            differences += InvoiceDiff.compare(invoices: invoices, with: documents)
+            differences += InvoiceDiff.compare(invoices: invoices, with: outcome.invoices, catalog: catalog)
         }
         for (name, expected) in expectation.previews {
             guard let preview = outcome.previews[name] else {
                 differences.append(Difference(path: "previews.\(name)", expected: "a preview", actual: "none recorded", location: expected.location))
                 continue
             }
-            differences += InvoiceDiff.compare(expected, with: InvoiceDocument.document(preview), path: "previews.\(name)")
+            differences += InvoiceDiff.compare(invoice: expected, with: preview, catalog: catalog, path: "previews.\(name)")
         }
         for (code, count, location) in expectation.meterEventErrors {
             let actual = outcome.usage.rejected[code] ?? 0

@@ -81,7 +81,7 @@ public struct TextReport: ReportFormat {
     public var name: String { "text" }
     public var fileName: String { "output.txt" }
     public var about: String {
-        "what the terminal showed: PASS/FAIL per scenario with each difference and where it is expected, then the summary line"
+        "what the terminal showed: PASS/FAIL per scenario with each difference and where it is expected, a note listing once what an invoice pasted from Stripe holds that was not compared (fields billsim does not model, ids Stripe generated), then the summary line"
     }
 
     public func render(_ result: ScenarioResult) -> String {
@@ -101,6 +101,9 @@ public struct TextReport: ReportFormat {
         if let outcome = result.outcome {
             out += "        \(outcomeSummary(outcome))\n"
             out += statusHistories(outcome.subscriptions)
+        }
+        for note in result.notes { out += "        note: \(TerminalText.escaped(note, limit: nil))\n" }
+        if let outcome = result.outcome {
             for (code, samples) in outcome.usage.samples.sorted(by: { $0.key < $1.key }) where result.status != .passed {
                 for sample in samples.prefix(2) {
                     let identifier = TerminalText.escaped(sample.event.identifier ?? "none")
@@ -137,7 +140,7 @@ public struct JSONReport: ReportFormat {
     public var name: String { "json" }
     public var fileName: String { "results.json" }
     public var about: String {
-        "the run as JSON: per scenario its status, differences, diagnostics, usage summary (received, accepted, rejected by Stripe code with samples, late, not received), generated invoices and previews"
+        "the run as JSON: per scenario its status, differences, diagnostics, `notes` (what was not compared, when an expectation was pasted from Stripe), usage summary (received, accepted, rejected by Stripe code with samples, late, not received), generated invoices and previews"
     }
 
     public func render(_ result: ScenarioResult) -> String {
@@ -161,6 +164,7 @@ public struct JSONReport: ReportFormat {
             ("diagnostics", .list(result.diagnostics.map { .string($0.description) })),
             ("error", result.errorMessage.map { .string($0) } ?? .null),
         ]
+        if !result.notes.isEmpty { entries.append(("notes", .list(result.notes.map { .string($0) }))) }
         if let outcome = result.outcome {
             entries.append(("usage", usageDocument(outcome.usage)))
             entries.append(("invoices", .list(outcome.invoices.map(InvoiceDocument.document))))

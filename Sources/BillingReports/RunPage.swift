@@ -52,6 +52,10 @@ public enum RunPage {
             blocks.append(.preformatted(result.diagnostics.map(\.description).joined(separator: "\n")))
         }
         if let message = result.errorMessage { blocks.append(.preformatted("error: \(message)")) }
+        if !result.notes.isEmpty {
+            blocks.append(.heading("Not compared"))
+            blocks += result.notes.map { .text($0) }
+        }
         if let outcome = result.outcome {
             blocks += usageBlocks(outcome)
             blocks += invoiceBlocks(outcome.invoices)
@@ -140,7 +144,7 @@ public struct HTMLReport: ReportFormat {
     public var name: String { "html" }
     public var fileName: String { "report.html" }
     public var about: String {
-        "one self-contained page (no scripts, nothing from the network; readable on a phone and printed): the run's counts, then per scenario its verdict with every difference (field, expected, actual, where the expectation is written), its usage with the billed quantity per period as a bar chart, and its invoices per customer (lines, totals, status, amount due)"
+        "one self-contained page (no scripts, nothing from the network; readable on a phone and printed): the run's counts, then per scenario its verdict with every difference (field, expected, actual, where the expectation is written), what an invoice pasted from Stripe holds that was not compared, its usage with the billed quantity per period as a bar chart, and its invoices per customer (lines, totals, status, amount due)"
     }
     public func render(_ result: ScenarioResult) -> String { HTMLPage.render(RunPage.section(result)) }
     public func assemble(_ parts: [String], summary: RunSummary) -> String {
@@ -162,18 +166,19 @@ public struct MarkdownReport: ReportFormat {
     }
 }
 
-/// `invoices.json`: every scenario's invoices, each list the document `billsim invoices` prints.
+/// `invoices.json`: every scenario's invoices as Stripe's invoice objects (``StripeInvoice``), each list
+/// what `billsim invoices --format stripe` prints.
 public struct InvoicesReport: ReportFormat {
     public init() {}
     public var name: String { "invoices" }
     public var fileName: String { "invoices.json" }
     public var about: String {
-        "every scenario's generated invoices: `{\"scenarios\": [{\"path\", \"name\", \"invoices\"}]}`, each `invoices` the list `billsim invoices SCENARIO` prints (what `expect.invoices` takes)"
+        "every scenario's generated invoices: `{\"scenarios\": [{\"path\", \"name\", \"invoices\"}]}`, each `invoices` an array of invoice objects in the shape of Stripe's API (version 2025-03-31.basil and later: Unix timestamps, `lines` a list object, each line's `pricing` and `parent`), what `billsim invoices --format stripe SCENARIO` prints; `expect.invoices` takes one as it is (README, \"Pasting an invoice from Stripe\")"
     }
     public func render(_ result: ScenarioResult) -> String {
-        let invoices = result.outcome.map { DocumentValue.list($0.invoices.map(InvoiceDocument.document)) } ?? .null
+        let invoices = result.outcome.map { DocumentValue.list($0.invoices.map { StripeInvoice.object($0, catalog: result.catalog) }) } ?? .null
         return DocumentValue.object([("path", .string(result.path)), ("name", .string(result.name)), ("invoices", invoices)])
-            .json(pretty: true, indent: JSONReport.partIndent)
+            .unixTimestamps.json(pretty: true, indent: JSONReport.partIndent)
     }
     public func assemble(_ parts: [String], summary: RunSummary) -> String {
         "{\n  \"scenarios\": \(JSONReport.list(parts))\n}\n"

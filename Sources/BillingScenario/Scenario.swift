@@ -130,6 +130,9 @@ public struct Expectation: Sendable {
     public var creditGrants: [(id: String, expected: Expected)] = []
     /// `expect.variants`, checked by `billsim compare` (not by `run`).
     public var variants: [VariantExpectation] = []
+    /// What the report says once about the expectations: the fields of invoices pasted from Stripe that
+    /// billsim does not model, and the ids Stripe generated (``StripeExpectation/notes(for:)``); neither is compared.
+    public var notes: [String] = []
     /// Where `expect:` is (or the top of the file).
     public var location: SourceLocation
 

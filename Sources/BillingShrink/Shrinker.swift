@@ -475,7 +475,8 @@ struct Session {
         guard !all.isEmpty else { return }
         if case .differences = target, let outcome {
             let differing = Set(
-                ScenarioRunner.check(work.scenario.expectation, against: outcome).compactMap { difference -> Item? in
+                ScenarioRunner.check(work.scenario.expectation, against: outcome, catalog: work.scenario.simulation.catalog).compactMap {
+                    difference -> Item? in
                     let path = difference.path
                     if path.hasPrefix("invoices["), let index = Int(path.dropFirst(9).prefix { $0 != "]" }) { return .invoice(index) }
                     if path == "invoice_count" { return .count }

@@ -265,17 +265,33 @@ extension BillSim {
 
     struct Invoices: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run one scenario and print its invoices as Stripe-shaped JSON (what `expect.invoices` takes).")
+            abstract: "Run one scenario and print its invoices as JSON (what `expect.invoices` takes, in either format).")
 
         @Argument(help: "A scenario file.")
         var scenario: String
 
+        @Option(
+            help:
+                "billsim: billsim's readable document (RFC 3339 times, `lines` a list, each line's tiers). stripe: a JSON array of invoice objects as Stripe's API returns them (Unix timestamps, `lines` a list object, `pricing`, `parent`)."
+        )
+        var format = "billsim"
+
         @OptionGroup var storeOptions: StoreOptions
+
+        func validate() throws {
+            guard ["billsim", "stripe"].contains(format) else {
+                throw ValidationError("unknown format \"\(TerminalText.escaped(format))\" (known: billsim, stripe)")
+            }
+        }
 
         func run() async throws {
             let loaded = try loadOrExit(scenario, command: "invoices")
             let outcome = try await simulateOrExit(loaded, store: storeOptions.request)
-            print(DocumentValue.list(outcome.invoices.map(InvoiceDocument.document)).json(pretty: true))
+            if format == "stripe" {
+                print(StripeInvoice.json(outcome.invoices, catalog: loaded.simulation.catalog), terminator: "")
+            } else {
+                print(DocumentValue.list(outcome.invoices.map(InvoiceDocument.document)).json(pretty: true))
+            }
         }
     }
 

@@ -74,7 +74,8 @@ enum ReportFolder {
             - `summary.md`: the same figures in Markdown (charts as tables).
             - `comparison.json`: what `billsim compare --format json` prints.
             - `invoices.json`: every plan's invoices (the base, then each variant): \
-            `{"path", "name", "plans": [{"name", "invoices"}]}`, each `invoices` the list `billsim invoices` prints.
+            `{"path", "name", "plans": [{"name", "invoices"}]}`, each `invoices` an array of Stripe invoice objects, \
+            what `billsim invoices --format stripe` prints.
             - `junit.xml`: a testcase per plan, with a `<failure>` listing its differences from `expect` / `expect.variants`.
 
             """

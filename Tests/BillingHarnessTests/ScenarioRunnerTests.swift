@@ -52,7 +52,7 @@ private let location = SourceLocation(file: "x.yaml", line: 3, column: 5)
     let expectation = Expectation(
         invoiceCount: 1, previews: [("p", .map([], location))],
         meterEventErrors: [(.noMeter, 2, location), (.duplicateMeterEvent, 1, location)], lateEvents: 0, location: location)
-    let differences = ScenarioRunner.check(expectation, against: outcome).map(\.description)
+    let differences = ScenarioRunner.check(expectation, against: outcome, catalog: nil).map(\.description)
     #expect(
         differences == [
             "invoice_count: expected 1, got 0",

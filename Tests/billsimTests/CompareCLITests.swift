@@ -61,6 +61,10 @@ struct CompareCLITests {
         let plans = try #require(invoices?["plans"] as? [[String: Any]])
         let comparison = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("comparison.json"))) as? [String: Any]
         #expect(plans.map { $0["name"] as? String } == ["base", "cheaper_overage"])
+        // Each plan's invoices in Stripe's shape (Unix timestamps, `lines` a list object).
+        let objects = plans.flatMap { ($0["invoices"] as? [[String: Any]]) ?? [] }
+        #expect(
+            !objects.isEmpty && objects.allSatisfy { $0["object"] as? String == "invoice" && $0["created"] is Int && $0["lines"] is [String: Any] })
         let totals = plans.map { plan in ((plan["invoices"] as? [[String: Any]]) ?? []).reduce(0) { $0 + (($1["total"] as? Int) ?? 0) } }
         let base = comparison?["base"] as? [String: Any]
         let variants = comparison?["variants"] as? [[String: Any]]

@@ -62,6 +62,17 @@ import Testing
         for figure in figures.sorted() { #expect(html.contains(figure), "\(figure) is in summary.md, not in report.html") }
         // The flexible seed's three invoices: 10000 + 18000 + 10000 = 38000.
         #expect(markdown.contains("USD 380.00") && html.contains("USD 380.00"))
+
+        // invoices.json: the scenario's invoices in Stripe's shape, what `billsim invoices --format stripe` prints.
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("invoices.json"))) as? [String: Any]
+        let scenario = try #require(
+            (json?["scenarios"] as? [[String: Any]])?.first { ($0["path"] as? String)?.hasSuffix("seed/flexible.yaml") == true })
+        let invoices = try #require(scenario["invoices"] as? [[String: Any]])
+        let printed = try CLI.run(["invoices", "--format", "stripe", "Scenarios/seed/flexible.yaml"])
+        let stripe = try #require(try JSONSerialization.jsonObject(with: Data(printed.stdout.utf8)) as? [[String: Any]])
+        #expect(invoices.map { NSDictionary(dictionary: $0) } == stripe.map { NSDictionary(dictionary: $0) })
+        #expect(invoices.map { $0["total"] as? Int } == [10000, 18000, 10000])
+        #expect(invoices.allSatisfy { $0["object"] as? String == "invoice" && ($0["lines"] as? [String: Any])?["object"] as? String == "list" })
     }
 
     @Test func textOfTheScenarioIsEscapedInEveryFormat() throws {

@@ -44,9 +44,7 @@ extension ScenarioReader {
         var expectation = Expectation(location: location)
         if let value = fields.optional("invoices"), let list = value.list() {
             let invoices = list.map { $0.expected() }
-            for (index, invoice) in invoices.enumerated() {
-                report(InvoiceDocument.problems(in: invoice, path: "expect.invoices[\(index)]"))
-            }
+            for (index, invoice) in invoices.enumerated() { report(problems(in: invoice, path: "expect.invoices[\(index)]")) }
             expectation.invoices = .list(invoices, value.location)
         }
         expectation.invoiceCount = fields.optional("invoice_count")?.int(0...Int64(Int32.max))
@@ -56,7 +54,7 @@ extension ScenarioReader {
                     sink.report(value.path, "no preview_invoice is named `\(entry.key)` \(previews.listing)", at: entry.keyLocation)
                 }
                 let expected = entry.value.expected()
-                report(InvoiceDocument.problems(in: expected, path: entry.value.path))
+                report(problems(in: expected, path: entry.value.path))
                 expectation.previews.append((entry.key, expected))
             }
         }
@@ -81,7 +79,16 @@ extension ScenarioReader {
             fields.optional("credit_grants"), kind: "credit grant", isDeclared: creditGrants.isDeclared, listing: creditGrants.listing,
             fields: CreditGrantDocument.fields)
         expectation.variants = fields.optional("variants").map(readVariantExpectations) ?? []
+        var pasted = expectation.previews.map(\.expected) + expectation.variants.compactMap(\.invoices)
+        if case .list(let invoices, _) = expectation.invoices { pasted = invoices + pasted }
+        expectation.notes = StripeExpectation.notes(for: pasted.flatMap { if case .list(let items, _) = $0 { items } else { [$0] } })
         return expectation
+    }
+
+    /// The problems of an expected invoice, in billsim's shape or in Stripe's (``StripeExpectation``).
+    func problems(in invoice: Expected, path: String) -> [(location: SourceLocation, message: String)] {
+        StripeExpectation.isStripeShaped(invoice)
+            ? StripeExpectation.problems(in: invoice, path: path) : InvoiceDocument.problems(in: invoice, path: path)
     }
 
     /// `expect.subscriptions`, `expect.customers` or `expect.credit_grants`: a mapping from ids the file declares to mappings

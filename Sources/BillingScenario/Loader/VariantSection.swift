@@ -145,7 +145,7 @@ extension ScenarioReader {
                 if let invoices = fields.optional("invoices"), let list = invoices.list() {
                     let documents = list.map { $0.expected() }
                     for (index, invoice) in documents.enumerated() {
-                        report(InvoiceDocument.problems(in: invoice, path: "\(entry.value.path).invoices[\(index)]"))
+                        report(problems(in: invoice, path: "\(entry.value.path).invoices[\(index)]"))
                     }
                     expected.invoices = .list(documents, invoices.location)
                 }
