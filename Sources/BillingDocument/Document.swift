@@ -111,7 +111,10 @@ public enum InvoiceDocument {
                 ("lines", .list(invoice.lines.map { line(of: $0, currency: currency) })),
                 ("subtotal", money(invoice.subtotal)),
             ]
-                + discounts("total_discount_amounts", invoice.totalDiscountAmounts, currency: currency) + [
+                + (invoice.hasTaxes ? [("subtotal_excluding_tax", money(invoice.subtotalExcludingTax))] : [])
+                + discounts("total_discount_amounts", invoice.totalDiscountAmounts, currency: currency)
+                + taxes("total_taxes", invoice.totalTaxes, currency: currency)
+                + (invoice.hasTaxes ? [("total_excluding_tax", money(invoice.totalExcludingTax))] : []) + [
                     ("total", money(invoice.total)),
                     ("starting_balance", money(invoice.startingBalance)),
                     ("ending_balance", money(invoice.endingBalance)),
@@ -121,9 +124,30 @@ public enum InvoiceDocument {
                 ])
     }
 
-    /// Fields left out of the document when they are empty lists (so invoices without discounts read as
-    /// before); an expectation of `[]` matches their absence.
-    public static let omittedWhenEmpty: Set<String> = ["total_discount_amounts", "discount_amounts"]
+    /// Fields left out of the document when they are empty lists (so invoices without discounts or taxes
+    /// read as before); an expectation of `[]` matches their absence.
+    public static let omittedWhenEmpty: Set<String> = ["total_discount_amounts", "discount_amounts", "total_taxes", "taxes"]
+
+    /// Fields left out of an invoice without taxes, where each equals the field named beside it: an
+    /// expectation of them is compared with that field.
+    public static let omittedWithoutTaxes: [String: String] = ["subtotal_excluding_tax": "subtotal", "total_excluding_tax": "total"]
+
+    /// `name: [{ amount, tax_rate, inclusive, taxable_amount }, …]` (Stripe's `taxes`), or nothing when `amounts` is empty.
+    static func taxes(_ name: String, _ amounts: [TaxAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
+        guard !amounts.isEmpty else { return [] }
+        return [
+            (
+                name,
+                .list(
+                    amounts.map {
+                        .object([
+                            ("amount", .money($0.amount, currency)), ("tax_rate", .string($0.taxRate)), ("inclusive", .bool($0.inclusive)),
+                            ("taxable_amount", .money($0.taxableAmount, currency)),
+                        ])
+                    })
+            )
+        ]
+    }
 
     /// `name: [{ amount, discount }, …]` (Stripe's `discount_amounts`), or nothing when `amounts` is empty.
     static func discounts(_ name: String, _ amounts: [DiscountAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
@@ -145,7 +169,8 @@ public enum InvoiceDocument {
                 ("quantity_transformed", line.transformedQuantity.map { .decimal($0, asString: false) } ?? .null),
                 ("amount", .money(line.amount, currency)),
             ]
-                + discounts("discount_amounts", line.discountAmounts, currency: currency) + [
+                + discounts("discount_amounts", line.discountAmounts, currency: currency)
+                + taxes("taxes", line.taxes, currency: currency) + [
                     ("amount_decimal", .decimal(line.exactAmount, asString: true)),
                     (
                         "tiers",
@@ -178,12 +203,13 @@ public enum InvoiceDocument {
         return entries.map(\.key)
     }()
 
-    /// An invoice with every field the document can show (a discounted line).
+    /// An invoice with every field the document can show (a discounted, taxed line).
     static let sample: Invoice = {
         let period = Period(start: Instant(seconds: 0), end: Instant(seconds: 1))
         let line = InvoiceLine(
             id: "", price: "", subscriptionItem: "", description: "", period: period, quantity: .zero, transformedQuantity: nil, exactAmount: .zero,
-            amount: 0, proration: false, tiers: [], metered: false, discountAmounts: [DiscountAmount(amount: 0, discount: "")])
+            amount: 0, proration: false, tiers: [], metered: false, discountAmounts: [DiscountAmount(amount: 0, discount: "")],
+            taxes: [TaxAmount(amount: 0, taxRate: "", inclusive: false, taxableAmount: 0)])
         return Invoice(
             id: "", number: 0, customer: "", subscription: "", billingReason: .upcoming, currency: Currency(code: "usd")!,
             collectionMethod: .chargeAutomatically, created: period.start, periodStart: period.start, periodEnd: period.end, lines: [line])

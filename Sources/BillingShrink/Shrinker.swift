@@ -119,6 +119,8 @@ struct Work: Sendable {
     var products: [Product]
     var prices: [Price]
     var coupons: [Coupon]
+    /// Kept whole: the shrinker does not remove tax rates (few, and every line may name them).
+    var taxRates: [TaxRate]
     var customers: [Customer]
     var subscriptions: [Subscription]
     var timeline: [TimelineEntry]
@@ -139,6 +141,7 @@ struct Work: Sendable {
         products = simulation.catalog.products
         prices = simulation.catalog.prices
         coupons = simulation.catalog.coupons
+        taxRates = simulation.catalog.taxRates
         customers = simulation.customers
         subscriptions = simulation.subscriptions
         timeline = simulation.timeline
@@ -162,7 +165,8 @@ struct Work: Sendable {
     var scenario: Scenario {
         var scenario = base
         scenario.simulation = Simulation(
-            clockStart: clockStart, clockUntil: clockUntil, catalog: Catalog(meters: meters, products: products, prices: prices, coupons: coupons),
+            clockStart: clockStart, clockUntil: clockUntil,
+            catalog: Catalog(meters: meters, products: products, prices: prices, coupons: coupons, taxRates: taxRates),
             customers: customers, subscriptions: subscriptions, timeline: timeline, settings: settings)
         scenario.usage = events.isEmpty ? [] : [.events(events)]
         var expectation = expectation

@@ -1,7 +1,7 @@
 import BillingCore
 
-/// The one row encoding of invoices that every SQL store uses: four tables (`invoices`,
-/// `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts`), their columns in stored order, how an invoice becomes
+/// The one row encoding of invoices that every SQL store uses: five tables (`invoices`,
+/// `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts`, `invoice_line_taxes`), their columns in stored order, how an invoice becomes
 /// rows and how rows become the invoice again.
 ///
 /// Both stores create, write and read these tables from here (SQLite: its migrations create them,
@@ -40,6 +40,14 @@ package enum InvoiceRows {
         package var linePosition: Int
         package var position: Int
         package var discount: DiscountAmount
+    }
+
+    /// A line's tax amount with its place: its invoice, line position and 0-based position in the line.
+    package struct LineTax: Sendable {
+        package var invoiceID: String
+        package var linePosition: Int
+        package var position: Int
+        package var tax: TaxAmount
     }
 
     // MARK: invoices
@@ -161,10 +169,34 @@ package enum InvoiceRows {
         DiscountAmount(amount: try row.integer("amount"), discount: try row.text("discount"))
     }
 
+    // MARK: invoice_line_taxes
+
+    /// Each line's `taxes`, in order (Docs/ENGINE-RULES.md, "Taxes").
+    package static let taxes = Table<LineTax>(
+        "invoice_line_taxes",
+        columns: [
+            .text("invoice_id") { $0.invoiceID },
+            .integer("line_position") { Int64($0.linePosition) },
+            .integer("position") { Int64($0.position) },
+            .text("tax_rate") { $0.tax.taxRate },
+            .boolean("inclusive") { $0.tax.inclusive },
+            .integer("taxable_amount") { $0.tax.taxableAmount },
+            .integer("amount") { $0.tax.amount },
+        ],
+        primaryKey: ["invoice_id", "line_position", "position"],
+        foreignKey: .init(columns: ["invoice_id", "line_position"], table: "invoice_lines", referencedColumns: ["invoice_id", "position"]),
+        order: ["invoice_id", "line_position", "position"])
+
+    static func decodeTax(_ row: StoredRow) throws -> TaxAmount {
+        TaxAmount(
+            amount: try row.integer("amount"), taxRate: try row.text("tax_rate"), inclusive: try row.boolean("inclusive"),
+            taxableAmount: try row.integer("taxable_amount"))
+    }
+
     // MARK: Whole invoices
 
-    /// The four tables in creation order (a table after the one it references).
-    package static let shapes = [invoices.shape, lines.shape, tiers.shape, discounts.shape]
+    /// The five tables in creation order (a table after the one it references).
+    package static let shapes = [invoices.shape, lines.shape, tiers.shape, discounts.shape, taxes.shape]
 
     /// Rows of each table for a batch of invoices, values in column order.
     package struct Rows: Sendable {
@@ -172,6 +204,7 @@ package enum InvoiceRows {
         package var lines: [[ColumnValue]] = []
         package var tiers: [[ColumnValue]] = []
         package var discounts: [[ColumnValue]] = []
+        package var taxes: [[ColumnValue]] = []
 
         package init() {}
 
@@ -181,6 +214,7 @@ package enum InvoiceRows {
             case InvoiceRows.invoices.shape.name: invoices
             case InvoiceRows.lines.shape.name: lines
             case InvoiceRows.discounts.shape.name: discounts
+            case InvoiceRows.taxes.shape.name: taxes
             default: tiers
             }
         }
@@ -208,6 +242,9 @@ package enum InvoiceRows {
                 for (discountPosition, discount) in line.discountAmounts.enumerated() {
                     rows.discounts.append(
                         discounts.row(LineDiscount(invoiceID: invoice.id, linePosition: position, position: discountPosition, discount: discount)))
+                }
+                for (taxPosition, tax) in line.taxes.enumerated() {
+                    rows.taxes.append(taxes.row(LineTax(invoiceID: invoice.id, linePosition: position, position: taxPosition, tax: tax)))
                 }
             }
         }
@@ -238,6 +275,15 @@ package enum InvoiceRows {
             }
             discountsByLine[place, default: []].append(try decodeDiscount(row))
         }
+        var taxesByLine: [LinePlace: [TaxAmount]] = [:]
+        let taxPositions = positions(taxes.shape)
+        for values in rows.taxes {
+            let row = try StoredRow(taxes.shape, positions: taxPositions, values: values)
+            let place = LinePlace(invoiceID: try row.text("invoice_id"), position: try row.int("line_position"))
+            let (position, count) = (try row.int("position"), taxesByLine[place]?.count ?? 0)
+            guard position == count else { throw row.failure("position", "tax \(position) of line \(place.position) follows \(count) taxes") }
+            taxesByLine[place, default: []].append(try decodeTax(row))
+        }
         var linesByInvoice: [String: [InvoiceLine]] = [:]
         let linePositions = positions(lines.shape)
         for values in rows.lines {
@@ -248,6 +294,7 @@ package enum InvoiceRows {
             let place = LinePlace(invoiceID: invoiceID, position: position)
             var line = try decodeLine(row, tiers: tiersByLine[place] ?? [])
             line.discountAmounts = discountsByLine[place] ?? []
+            line.taxes = taxesByLine[place] ?? []
             linesByInvoice[invoiceID, default: []].append(line)
         }
         let invoicePositions = positions(invoices.shape)

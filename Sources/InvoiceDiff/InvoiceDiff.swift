@@ -37,7 +37,9 @@ public enum InvoiceDiff {
             var differences: [Difference] = []
             for entry in entries where !InvoiceDocument.ignoredFields.contains(entry.key) {
                 let childPath = "\(path).\(entry.key)"
-                let absent: DocumentValue? = InvoiceDocument.omittedWhenEmpty.contains(entry.key) ? .list([]) : nil
+                let absent: DocumentValue? =
+                    InvoiceDocument.omittedWhenEmpty.contains(entry.key)
+                    ? .list([]) : InvoiceDocument.omittedWithoutTaxes[entry.key].flatMap { actual[$0] }
                 guard let child = actual[entry.key] ?? absent else {
                     differences.append(
                         Difference(path: childPath, expected: describe(entry.value), actual: "no such field", location: entry.keyLocation))

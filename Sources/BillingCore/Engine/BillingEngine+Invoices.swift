@@ -27,13 +27,15 @@ extension BillingEngine {
         }
         var invoice = Invoice.draft(number: invoiceCount, of: subscription, reason: reason, created: now, period: period, lines: lines)
         invoice = try discounted(invoice, by: coupons, subscription: index)
+        let taxRates = lineTaxRates(of: invoice, subscription: subscription)
+        invoice = try taxed(invoice, rates: taxRates, subscription: subscription.definition)
         // What each licensed line charged, net of its discounts, for flexible credits (the invoice's first lines are the planned ones).
         for (position, plan) in (planned + held).enumerated() { subscription.recordCharge(invoice.lines[position], for: plan) }
         do { try invoice.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: invoice.id) }
         subscription.pending = []
         subscriptions[index] = subscription
         useOnceCoupons(of: invoice, subscription: index)
-        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines, coupons: coupons)
+        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines, coupons: coupons, taxRates: taxRates)
         if finalizeAt <= now {
             try await finalize(invoice.id)
         } else {
@@ -57,6 +59,7 @@ extension BillingEngine {
             intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
         }
         if !draft.usageLines.isEmpty, !draft.coupons.isEmpty { draft.invoice = try discounted(draft.invoice, by: draft.coupons, subscription: index) }
+        if !draft.usageLines.isEmpty { draft.invoice = try taxed(draft.invoice, rates: draft.taxRates, subscription: definition) }
         let customer = customers[draft.invoice.customer]
         let finalized: Finalization.Finalized
         do {

@@ -9,7 +9,7 @@ extension InvoiceLine {
     package init(
         id: String, price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
         transformedQuantity: ExactDecimal?, exactAmount: ExactDecimal, amount: Int64, proration: Bool, tiers: [TierAmount], metered: Bool,
-        discountAmounts: [DiscountAmount] = []
+        discountAmounts: [DiscountAmount] = [], taxes: [TaxAmount] = []
     ) {
         self.id = id
         self.price = price
@@ -24,6 +24,7 @@ extension InvoiceLine {
         self.tiers = tiers
         self.metered = metered
         self.discountAmounts = discountAmounts
+        self.taxes = taxes
     }
 }
 

@@ -105,8 +105,9 @@ extension ScenarioReader {
         let pendingInterval = fields.optional("pending_invoice_item_interval").flatMap { value in
             value.isOff() ? nil : value.mapping(readPendingItemInterval) ?? nil
         }
+        let defaultTaxRates = fields.read("default_tax_rates", default: [String](), readTaxRateIDs)
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
-            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts, let addInvoiceItems
+            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts, let addInvoiceItems, let defaultTaxRates
         else { return nil }
         subscriptionLocations[id] = fields.location
         var subscription = Subscription(
@@ -116,6 +117,7 @@ extension ScenarioReader {
             billingThresholds: thresholds.value, discounts: discounts, source: "\(fields.location)")
         subscription.addInvoiceItems = addInvoiceItems
         subscription.pendingInvoiceItemInterval = pendingInterval
+        subscription.defaultTaxRates = defaultTaxRates
         return subscription
     }
 
@@ -290,8 +292,9 @@ extension ScenarioReader {
                     }
                     if first == nil { first = (price, priceValue.path) }
                     let usageGTE = readUsageThreshold(fields, price: price, mode: mode)
-                    guard let id, let quantity, usageGTE.valid else { return nil }
-                    return SubscriptionItem(id: id, price: price.id, quantity: quantity, usageGTE: usageGTE.value)
+                    let taxRates = fields.read("tax_rates", default: [String](), readTaxRateIDs)
+                    guard let id, let quantity, usageGTE.valid, let taxRates else { return nil }
+                    return SubscriptionItem(id: id, price: price.id, quantity: quantity, usageGTE: usageGTE.value, taxRates: taxRates)
                 } ?? nil
             }
         }
