@@ -291,6 +291,13 @@ struct Placement: Sendable {
                 "price", "quantity", "subscription", "tax_rates",
             ]
         ),
+        (
+            StripeFields.taxRate,
+            [
+                "active", "country", "created", "description", "display_name", "effective_percentage", "flat_amount", "id", "inclusive",
+                "jurisdiction", "jurisdiction_level", "livemode", "metadata", "object", "percentage", "rate_type", "state", "tax_type",
+            ]
+        ),
     ]
 
     @Test func everyFieldOfStripesObjectsIsClassified() {

@@ -206,7 +206,12 @@ public struct Invoice: Sendable, Hashable {
         for rate in rates {
             _ = try taxes.filter { $0.taxRate == rate }.map(\.taxableAmount).checkedSum("the amounts tax rate \(rate) taxed")
         }
-        // A tax's magnitude is at most its taxable amount's (a rate ≤ 100 %), whose sums are checked above.
+        // A tax's magnitude is at most its taxable amount's (a rate ≤ 100 %); a line's sums (``InvoiceLine/taxTotal(inclusive:)``)
+        // and the invoice's, in line order (``taxTotal(inclusive:)``), are checked.
+        for line in lines {
+            _ = try line.taxes.filter { !$0.inclusive }.map(\.amount).checkedSum("line \(line.id)'s exclusive taxes")
+            _ = try line.taxes.filter(\.inclusive).map(\.amount).checkedSum("line \(line.id)'s inclusive taxes")
+        }
         let exclusive = try taxes.filter { !$0.inclusive }.map(\.amount).checkedSum("the invoice's exclusive taxes")
         let inclusive = try taxes.filter(\.inclusive).map(\.amount).checkedSum("the invoice's inclusive taxes")
         _ = try subtotal.adding(-inclusive, "the invoice subtotal excluding tax")
