@@ -120,5 +120,12 @@ import Testing
         // Two lines whose taxable amounts fit one by one but not summed for their rate.
         let two = try InvoiceAdjustments.taxed(try makeInvoice([Int64.max / 2 + 1, Int64.max / 2 + 1]), rates: [[rate("t", 0)], [rate("t", 0)]])
         #expect(throws: AmountOverflow.self) { try two.checkTotals() }
+        // A rate's taxes that overflow summed while its taxable amounts do not (taxes set by hand: Int64.max
+        // then 1 of tax, on Int64.max then −5): the error names the rate's taxes.
+        var handMade = try makeInvoice([0, 0])
+        handMade.lines[0].taxes = [TaxAmount(amount: Int64.max, taxRate: "t", inclusive: false, taxableAmount: Int64.max)]
+        handMade.lines[1].taxes = [TaxAmount(amount: 1, taxRate: "t", inclusive: false, taxableAmount: -5)]
+        let error = #expect(throws: AmountOverflow.self) { try handMade.checkTotals() }
+        #expect(error?.message.hasPrefix("the taxes of rate t") == true, "\(String(describing: error))")
     }
 }

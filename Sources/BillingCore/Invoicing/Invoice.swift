@@ -203,11 +203,13 @@ public struct Invoice: Sendable, Hashable {
         let taxes = lines.lazy.flatMap(\.taxes)
         var rates: [String] = []
         for tax in taxes where !rates.contains(tax.taxRate) { rates.append(tax.taxRate) }
+        // `total_taxes`: each rate's amounts and taxable amounts, summed in line order (``totalTaxes``).
         for rate in rates {
-            _ = try taxes.filter { $0.taxRate == rate }.map(\.taxableAmount).checkedSum("the amounts tax rate \(rate) taxed")
+            let ofRate = taxes.filter { $0.taxRate == rate }
+            _ = try ofRate.map(\.taxableAmount).checkedSum("the amounts tax rate \(rate) taxed")
+            _ = try ofRate.map(\.amount).checkedSum("the taxes of rate \(rate)")
         }
-        // A tax's magnitude is at most its taxable amount's (a rate ≤ 100 %); a line's sums (``InvoiceLine/taxTotal(inclusive:)``)
-        // and the invoice's, in line order (``taxTotal(inclusive:)``), are checked.
+        // Each line's sums (``InvoiceLine/taxTotal(inclusive:)``) and the invoice's, in line order (``taxTotal(inclusive:)``).
         for line in lines {
             _ = try line.taxes.filter { !$0.inclusive }.map(\.amount).checkedSum("line \(line.id)'s exclusive taxes")
             _ = try line.taxes.filter(\.inclusive).map(\.amount).checkedSum("line \(line.id)'s inclusive taxes")
