@@ -62,19 +62,19 @@ import Testing
     /// after `customer: cus_john` is where `subscription` goes.
     @Test(arguments: [
         (
-            "    default_tax_rates: [txr_nope]\n", "default_tax_rates: [", 0,
+            "    default_tax_rates: [txr_nope]\n", "default_tax_rates: [",
             "subscriptions[0].default_tax_rates[0]: no tax rate `txr_nope` (tax rates: txr_a, txr_b, txr_c, txr_d, txr_e, txr_f)"
         ),
         (
-            "    default_tax_rates: [txr_a, txr_b, txr_c, txr_d, txr_e, txr_f]\n", "default_tax_rates: ", 0,
+            "    default_tax_rates: [txr_a, txr_b, txr_c, txr_d, txr_e, txr_f]\n", "default_tax_rates: ",
             "subscriptions[0].default_tax_rates: at most 5 tax rates apply to a line (Stripe's limit), found 6"
         ),
         (
-            "    default_tax_rates: [txr_a, txr_b, txr_a]\n", "default_tax_rates: [txr_a, txr_b, ", 0,
+            "    default_tax_rates: [txr_a, txr_b, txr_a]\n", "default_tax_rates: [txr_a, txr_b, ",
             "subscriptions[0].default_tax_rates[2]: tax rate `txr_a` is already in this list"
         ),
     ])
-    func badDefaultTaxRates(_ field: String, _ before: String, _ unused: Int, _ message: String) throws {
+    func badDefaultTaxRates(_ field: String, _ before: String, _ message: String) throws {
         let text = yaml(rates: sixRates, subscription: field)
         let row = line(of: "default_tax_rates", in: text)
         // The value starts after `before` and the line's 4 spaces of indentation.
