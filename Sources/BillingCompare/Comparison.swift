@@ -13,7 +13,8 @@ public struct PlanRevenue: Sendable {
     public var perCustomer: [(customer: String, total: Int64)]
     /// Invoice totals by the month (UTC) each invoice was created, `2026-02`, in time order.
     public var byPeriod: [(period: String, amount: Int64)]
-    /// Line amounts net of their discounts by price, in the catalog's price order.
+    /// What the lines of each price add to the invoices' totals (amounts less discounts plus exclusive
+    /// taxes), in the catalog's price order.
     public var byPrice: [(price: String, product: String, amount: Int64)]
     /// Where the plan's own expectations (the base's `expect`, or `expect.variants.<name>`) differ.
     public var differences: [Difference]
@@ -113,8 +114,9 @@ extension PlanRevenue {
         for invoice in invoices {
             var invoiceTotal: Int64 = 0
             for line in invoice.lines {
-                // Net of the line's discounts (0 ≤ discounts ≤ amount: no overflow), so totals are the invoices' `total`.
-                let net = line.amount - line.discountTotal
+                // Net of the line's discounts (0 ≤ discounts ≤ amount: no overflow), plus its exclusive taxes (each at
+                // most the taxable amount, checked by the engine's checkTotals), so totals are the invoices' `total`.
+                let net = try add(line.amount - line.discountTotal, line.taxTotal(inclusive: false), "invoice \(invoice.id)'s total")
                 invoiceTotal = try add(invoiceTotal, net, "invoice \(invoice.id)'s total")
                 byPrice[line.price] = try add(byPrice[line.price] ?? 0, net, "revenue of price \(line.price)")
             }

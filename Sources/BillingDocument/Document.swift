@@ -113,8 +113,11 @@ public enum InvoiceDocument {
                 ("lines", .list(invoice.lines.map { line(of: $0, currency: currency) })),
                 ("subtotal", money(invoice.subtotal)),
             ]
+                + (invoice.hasTaxes ? [("subtotal_excluding_tax", money(invoice.subtotalExcludingTax))] : [])
                 + discounts("total_discount_amounts", invoice.totalDiscountAmounts, currency: currency)
-                + credits("total_pretax_credit_amounts", invoice.totalPretaxCreditAmounts, currency: currency) + [
+                + credits("total_pretax_credit_amounts", invoice.totalPretaxCreditAmounts, currency: currency)
+                + taxes("total_taxes", invoice.totalTaxes, currency: currency)
+                + (invoice.hasTaxes ? [("total_excluding_tax", money(invoice.totalExcludingTax))] : []) + [
                     ("total", money(invoice.total)),
                     ("starting_balance", money(invoice.startingBalance)),
                     ("ending_balance", money(invoice.endingBalance)),
@@ -127,11 +130,32 @@ public enum InvoiceDocument {
                 ])
     }
 
-    /// Fields left out of the document when they are empty lists (so invoices without discounts read as
-    /// before); an expectation of `[]` matches their absence.
+    /// Fields left out of the document when they are empty lists (so invoices without discounts, credits
+    /// or taxes read as before); an expectation of `[]` matches their absence.
     public static let omittedWhenEmpty: Set<String> = [
-        "total_discount_amounts", "discount_amounts", "total_pretax_credit_amounts", "pretax_credit_amounts",
+        "total_discount_amounts", "discount_amounts", "total_pretax_credit_amounts", "pretax_credit_amounts", "total_taxes", "taxes",
     ]
+
+    /// Fields left out of an invoice without taxes, where each equals the field named beside it: an
+    /// expectation of them is compared with that field.
+    public static let omittedWithoutTaxes: [String: String] = ["subtotal_excluding_tax": "subtotal", "total_excluding_tax": "total"]
+
+    /// `name: [{ amount, tax_rate, inclusive, taxable_amount }, …]` (Stripe's `taxes`), or nothing when `amounts` is empty.
+    static func taxes(_ name: String, _ amounts: [TaxAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
+        guard !amounts.isEmpty else { return [] }
+        return [
+            (
+                name,
+                .list(
+                    amounts.map {
+                        .object([
+                            ("amount", .money($0.amount, currency)), ("tax_rate", .string($0.taxRate)), ("inclusive", .bool($0.inclusive)),
+                            ("taxable_amount", .money($0.taxableAmount, currency)),
+                        ])
+                    })
+            )
+        ]
+    }
 
     /// `name: [{ amount, credit_grant, type }, …]` (Stripe's `pretax_credit_amounts`, whose `type` is
     /// `credit_balance_transaction` for a billing credit), or nothing when `amounts` is empty.
@@ -172,7 +196,8 @@ public enum InvoiceDocument {
                 ("amount", .money(line.amount, currency)),
             ]
                 + discounts("discount_amounts", line.discountAmounts, currency: currency)
-                + credits("pretax_credit_amounts", line.pretaxCreditAmounts, currency: currency) + [
+                + credits("pretax_credit_amounts", line.pretaxCreditAmounts, currency: currency)
+                + taxes("taxes", line.taxes, currency: currency) + [
                     ("amount_decimal", .decimal(line.exactAmount, asString: true)),
                     (
                         "tiers",
@@ -205,13 +230,14 @@ public enum InvoiceDocument {
         return entries.map(\.key)
     }()
 
-    /// An invoice with every field the document can show (a discounted, credited line).
+    /// An invoice with every field the document can show (a discounted, credited, taxed line).
     static let sample: Invoice = {
         let period = Period(start: Instant(seconds: 0), end: Instant(seconds: 1))
         let line = InvoiceLine(
             id: "", price: "", subscriptionItem: "", description: "", period: period, quantity: .zero, transformedQuantity: nil, exactAmount: .zero,
             amount: 0, proration: false, tiers: [], metered: false, discountAmounts: [DiscountAmount(amount: 0, discount: "")],
-            pretaxCreditAmounts: [CreditAmount(amount: 0, creditGrant: "")])
+            pretaxCreditAmounts: [CreditAmount(amount: 0, creditGrant: "")],
+            taxes: [TaxAmount(amount: 0, taxRate: "", inclusive: false, taxableAmount: 0)])
         return Invoice(
             id: "", number: 0, customer: "", subscription: "", billingReason: .upcoming, currency: Currency(code: "usd")!,
             collectionMethod: .chargeAutomatically, created: period.start, periodStart: period.start, periodEnd: period.end, lines: [line])

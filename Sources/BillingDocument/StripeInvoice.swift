@@ -5,8 +5,8 @@ import BillingCore
 /// prints and the reports' `invoices.json` holds, and what a pasted Stripe invoice in `expect.invoices`
 /// is compared with (README, "Pasting an invoice from Stripe").
 ///
-/// Each group of fields is one function below. A group billsim does not model yet gives what Stripe
-/// gives for an invoice without it (`total_taxes: []`), never an invented value. Timestamps are
+/// Each group of fields is one function below; an invoice without taxes, discounts or credits gives
+/// what Stripe gives for one (`total_taxes: []`), never an invented value. Timestamps are
 /// typed (``DocumentValue/timestamp(_:)``) so that an expectation may write either form;
 /// ``json(_:catalog:)`` prints them as Unix seconds, as Stripe does. Ids: billsim's own already carry
 /// Stripe's prefixes (`in_0001`, `il_0001_01`, the author's `sub_…`, `si_…`, `price_…`); an invoice
@@ -60,11 +60,10 @@ public enum StripeInvoice {
     }
 
     static func totals(_ invoice: Invoice) -> Fields {
-        // Without taxes (not modelled yet) the amounts excluding tax are the amounts.
         let currency = invoice.currency
         return [
-            ("subtotal", .money(invoice.subtotal, currency)), ("subtotal_excluding_tax", .money(invoice.subtotal, currency)),
-            ("total", .money(invoice.total, currency)), ("total_excluding_tax", .money(invoice.total, currency)),
+            ("subtotal", .money(invoice.subtotal, currency)), ("subtotal_excluding_tax", .money(invoice.subtotalExcludingTax, currency)),
+            ("total", .money(invoice.total, currency)), ("total_excluding_tax", .money(invoice.totalExcludingTax, currency)),
         ]
     }
 
@@ -82,8 +81,21 @@ public enum StripeInvoice {
         .list(amounts.map { .object([("amount", .money($0.amount, currency)), ("discount", .string($0.discount))]) })
     }
 
-    /// `total_taxes`: none until tax rates are modelled.
-    static func taxes(_ invoice: Invoice) -> Fields { [("total_taxes", .list([]))] }
+    /// `total_taxes`: per tax rate, what it charged over every line (Docs/ENGINE-RULES.md, "Taxes").
+    static func taxes(_ invoice: Invoice) -> Fields { [("total_taxes", taxAmounts(invoice.totalTaxes, currency: invoice.currency))] }
+
+    /// Stripe's tax entries (`total_taxes`, a line's `taxes`) for tax rates: `type: tax_rate_details`.
+    /// `taxability_reason` is Stripe Tax's finding, which a tax rate does not make: `not_available`.
+    static func taxAmounts(_ amounts: [TaxAmount], currency: Currency) -> DocumentValue {
+        .list(
+            amounts.map { tax in
+                .object([
+                    ("amount", .money(tax.amount, currency)), ("tax_behavior", .string(tax.inclusive ? "inclusive" : "exclusive")),
+                    ("tax_rate_details", .object([("tax_rate", .string(tax.taxRate))])), ("taxability_reason", .string("not_available")),
+                    ("taxable_amount", .money(tax.taxableAmount, currency)), ("type", .string("tax_rate_details")),
+                ])
+            })
+    }
 
     /// `total_pretax_credit_amounts`: as Stripe, every pre-tax reduction, discounts first (`type: discount`,
     /// named by the coupon as in `discount_amounts`), then billing credits (`type: credit_balance_transaction`).
@@ -152,7 +164,7 @@ public enum StripeInvoice {
                 ("period", .object([("end", .timestamp(line.period.end)), ("start", .timestamp(line.period.start))])),
                 ("quantity", .decimal(line.quantity, asString: false)), ("subscription", id(invoice.subscription)),
                 ("pricing", pricing(line, catalog: catalog)), ("parent", parent(line, of: invoice)),
-            ] + lineDiscounts(line, currency: currency) + lineTaxes(line) + lineCredits(line, of: invoice))
+            ] + lineDiscounts(line, currency: currency) + lineTaxes(line, currency: currency) + lineCredits(line, of: invoice))
     }
 
     /// `pricing`: the price and its product, and the price's unit amount (`null` for tiers, as Stripe).
@@ -198,8 +210,8 @@ public enum StripeInvoice {
         ]
     }
 
-    /// `taxes`: none until tax rates are modelled.
-    static func lineTaxes(_ line: InvoiceLine) -> Fields { [("taxes", .list([]))] }
+    /// `taxes`: what each tax rate charged on the line.
+    static func lineTaxes(_ line: InvoiceLine, currency: Currency) -> Fields { [("taxes", taxAmounts(line.taxes, currency: currency))] }
 
     /// `pretax_credit_amounts`: the line's discounts and billing credits (``pretaxCredits(_:_:of:)``).
     static func lineCredits(_ line: InvoiceLine, of invoice: Invoice) -> Fields {

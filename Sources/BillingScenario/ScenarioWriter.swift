@@ -131,7 +131,17 @@ public enum ScenarioWriter {
             return flow(fields)
         }
         out.list("coupons", catalog.coupons, couponYAML)
+        out.list("tax_rates", catalog.taxRates) { rate in
+            var fields = [
+                "id: \(quote(rate.id))", "percentage: \(ExactDecimal(rate.percentage).scaled(by: 1, over: 10_000))", "inclusive: \(rate.inclusive)",
+            ]
+            if !rate.displayName.isEmpty { fields.insert("display_name: \(quote(rate.displayName))", at: 1) }
+            return flow(fields)
+        }
     }
+
+    /// `name: [txr_a, …]` (`default_tax_rates`, an item's `tax_rates`).
+    static func taxRatesYAML(_ name: String, _ ids: [String]) -> String { "\(name): [\(ids.map(quote).joined(separator: ", "))]" }
 
     /// A coupon with every field written (`duration` too, whose default is `once`).
     static func couponYAML(_ coupon: Coupon) -> String {
@@ -184,6 +194,7 @@ public enum ScenarioWriter {
             var itemFields = ["id: \(quote(item.id))", "price: \(quote(item.price))"]
             if catalog.price(item.price)?.isMetered == false { itemFields.append("quantity: \(item.quantity)") }
             if let usage = item.usageGTE { itemFields.append("billing_thresholds: { usage_gte: \(usage) }") }
+            if !item.taxRates.isEmpty { itemFields.append(taxRatesYAML("tax_rates", item.taxRates)) }
             return flow(itemFields)
         }
         fields.append("items: [\(items.joined(separator: ", "))]")
@@ -196,6 +207,7 @@ public enum ScenarioWriter {
         if subscription.prorationBehavior != .createProrations { fields.append("proration_behavior: \(subscription.prorationBehavior.rawValue)") }
         if let thresholds = subscription.billingThresholds { fields.append(thresholdsYAML(thresholds)) }
         if !subscription.discounts.isEmpty { fields.append(discountsYAML(subscription.discounts)) }
+        if !subscription.defaultTaxRates.isEmpty { fields.append(taxRatesYAML("default_tax_rates", subscription.defaultTaxRates)) }
         if !subscription.addInvoiceItems.isEmpty {
             let items = subscription.addInvoiceItems.map { flow(["price: \(quote($0.price ?? ""))", "quantity: \($0.quantity)"]) }
             fields.append("add_invoice_items: [\(items.joined(separator: ", "))]")
@@ -216,14 +228,19 @@ public enum ScenarioWriter {
     /// The fields of `update_subscription` (or a preview's `subscription_details`) after `subscription`.
     static func updateFields(_ update: SubscriptionUpdate, catalog: Catalog) -> [String] {
         var fields = ["proration_behavior: \(update.prorationBehavior.rawValue)"]
+        func itemTaxRates(_ item: String) -> [String] { update.itemTaxRates[item].map { [taxRatesYAML("tax_rates", $0)] } ?? [] }
         let items = update.items.map { change in
             switch change {
             case .change(let item, let price, let quantity):
-                flow(["id: \(quote(item))"] + (price.map { ["price: \(quote($0))"] } ?? []) + (quantity.map { ["quantity: \($0)"] } ?? []))
+                flow(
+                    ["id: \(quote(item))"] + (price.map { ["price: \(quote($0))"] } ?? []) + (quantity.map { ["quantity: \($0)"] } ?? [])
+                        + itemTaxRates(item))
             case .remove(let item): flow(["id: \(quote(item))", "deleted: true"])
             case .add(let item, let price, let quantity):
                 // A metered item has no quantity in the file (the loader refuses one).
-                flow(["id: \(quote(item))", "price: \(quote(price))"] + (catalog.price(price)?.isMetered == true ? [] : ["quantity: \(quantity)"]))
+                flow(
+                    ["id: \(quote(item))", "price: \(quote(price))"] + (catalog.price(price)?.isMetered == true ? [] : ["quantity: \(quantity)"])
+                        + itemTaxRates(item))
             }
         }
         if !items.isEmpty { fields.append("items: [\(items.joined(separator: ", "))]") }
@@ -235,6 +252,7 @@ public enum ScenarioWriter {
         if let thresholds = update.billingThresholds { fields.append(thresholdsYAML(thresholds)) }
         if let discounts = update.discounts { fields.append(discountsYAML(discounts)) }
         if let method = update.defaultPaymentMethod { fields.append("default_payment_method: \(quote(method))") }
+        if let rates = update.defaultTaxRates { fields.append(taxRatesYAML("default_tax_rates", rates)) }
         return fields
     }
 

@@ -119,6 +119,8 @@ struct Work: Sendable {
     var products: [Product]
     var prices: [Price]
     var coupons: [Coupon]
+    /// Kept whole: the shrinker does not remove tax rates (few, and every line may name them).
+    var taxRates: [TaxRate]
     var customers: [Customer]
     var subscriptions: [Subscription]
     var timeline: [TimelineEntry]
@@ -139,6 +141,7 @@ struct Work: Sendable {
         products = simulation.catalog.products
         prices = simulation.catalog.prices
         coupons = simulation.catalog.coupons
+        taxRates = simulation.catalog.taxRates
         customers = simulation.customers
         subscriptions = simulation.subscriptions
         timeline = simulation.timeline
@@ -174,7 +177,7 @@ struct Work: Sendable {
         scenario.simulation = Simulation(
             clockStart: clockStart, clockUntil: clockUntil,
             catalog: Catalog(
-                meters: meters, products: products, prices: prices, coupons: coupons, creditGrants: creditGrants),
+                meters: meters, products: products, prices: prices, coupons: coupons, taxRates: taxRates, creditGrants: creditGrants),
             customers: customers, subscriptions: subscriptions, timeline: timeline, settings: settings)
         scenario.usage = events.isEmpty ? [] : [.events(events)]
         var expectation = expectation

@@ -174,6 +174,7 @@
                 rows.lines = try await values(InvoiceRows.lines.shape)
                 rows.tiers = try await values(InvoiceRows.tiers.shape)
                 rows.discounts = try await values(InvoiceRows.discounts.shape)
+                rows.taxes = try await values(InvoiceRows.taxes.shape)
                 rows.credits = try await values(InvoiceRows.credits.shape)
                 return try InvoiceRows.invoices(from: rows)
             }

@@ -13,9 +13,10 @@
     /// invoice_lines       (invoice_id, position) → a line; exact amounts as numeric
     /// invoice_line_tiers  (invoice_id, line_position, position) → a tier of a line's breakdown
     /// invoice_line_discounts (invoice_id, line_position, position) → one of a line's discount_amounts
+    /// invoice_line_taxes  (invoice_id, line_position, position) → one of a line's taxes
     /// invoice_line_credits (invoice_id, line_position, position) → one of a line's pretax_credit_amounts
     /// ```
-    /// The five invoice tables are the shared codec's (`InvoiceRows`, target `BillingStoreRows`): created
+    /// The six invoice tables are the shared codec's (`InvoiceRows`, target `BillingStoreRows`): created
     /// from its shapes in each run's fresh schema, so they have the SQLite store's columns in its order,
     /// written by COPY from its rows and read back through its decoder. A field added there needs nothing here.
     /// Text columns compare bytewise (`COLLATE "C"`), as the other stores do, whatever the database's locale.

@@ -1,7 +1,7 @@
 import BillingCore
 
 /// The one row encoding of invoices that every SQL store uses: five tables (`invoices`,
-/// `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts`, `invoice_line_credits`), their columns in stored order, how an invoice becomes
+/// `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts`, `invoice_line_taxes`, `invoice_line_credits`), their columns in stored order, how an invoice becomes
 /// rows and how rows become the invoice again.
 ///
 /// Both stores create, write and read these tables from here (SQLite: its migrations create them,
@@ -40,6 +40,14 @@ package enum InvoiceRows {
         package var linePosition: Int
         package var position: Int
         package var discount: DiscountAmount
+    }
+
+    /// A line's tax amount with its place: its invoice, line position and 0-based position in the line.
+    package struct LineTax: Sendable {
+        package var invoiceID: String
+        package var linePosition: Int
+        package var position: Int
+        package var tax: TaxAmount
     }
 
     /// A line's billing credit amount with its place: its invoice, line position and 0-based position in the line.
@@ -177,6 +185,30 @@ package enum InvoiceRows {
         DiscountAmount(amount: try row.integer("amount"), discount: try row.text("discount"))
     }
 
+    // MARK: invoice_line_taxes
+
+    /// Each line's `taxes`, in order (Docs/ENGINE-RULES.md, "Taxes").
+    package static let taxes = Table<LineTax>(
+        "invoice_line_taxes",
+        columns: [
+            .text("invoice_id") { $0.invoiceID },
+            .integer("line_position") { Int64($0.linePosition) },
+            .integer("position") { Int64($0.position) },
+            .text("tax_rate") { $0.tax.taxRate },
+            .boolean("inclusive") { $0.tax.inclusive },
+            .integer("taxable_amount") { $0.tax.taxableAmount },
+            .integer("amount") { $0.tax.amount },
+        ],
+        primaryKey: ["invoice_id", "line_position", "position"],
+        foreignKey: .init(columns: ["invoice_id", "line_position"], table: "invoice_lines", referencedColumns: ["invoice_id", "position"]),
+        order: ["invoice_id", "line_position", "position"])
+
+    static func decodeTax(_ row: StoredRow) throws -> TaxAmount {
+        TaxAmount(
+            amount: try row.integer("amount"), taxRate: try row.text("tax_rate"), inclusive: try row.boolean("inclusive"),
+            taxableAmount: try row.integer("taxable_amount"))
+    }
+
     // MARK: invoice_line_credits
 
     /// Each line's `pretax_credit_amounts` (billing credits), in order.
@@ -199,8 +231,8 @@ package enum InvoiceRows {
 
     // MARK: Whole invoices
 
-    /// The five tables in creation order (a table after the one it references).
-    package static let shapes = [invoices.shape, lines.shape, tiers.shape, discounts.shape, credits.shape]
+    /// The six tables in creation order (a table after the one it references).
+    package static let shapes = [invoices.shape, lines.shape, tiers.shape, discounts.shape, taxes.shape, credits.shape]
 
     /// Rows of each table for a batch of invoices, values in column order.
     package struct Rows: Sendable {
@@ -208,6 +240,7 @@ package enum InvoiceRows {
         package var lines: [[ColumnValue]] = []
         package var tiers: [[ColumnValue]] = []
         package var discounts: [[ColumnValue]] = []
+        package var taxes: [[ColumnValue]] = []
         package var credits: [[ColumnValue]] = []
 
         package init() {}
@@ -218,6 +251,7 @@ package enum InvoiceRows {
             case InvoiceRows.invoices.shape.name: invoices
             case InvoiceRows.lines.shape.name: lines
             case InvoiceRows.discounts.shape.name: discounts
+            case InvoiceRows.taxes.shape.name: taxes
             case InvoiceRows.credits.shape.name: credits
             default: tiers
             }
@@ -246,6 +280,9 @@ package enum InvoiceRows {
                 for (discountPosition, discount) in line.discountAmounts.enumerated() {
                     rows.discounts.append(
                         discounts.row(LineDiscount(invoiceID: invoice.id, linePosition: position, position: discountPosition, discount: discount)))
+                }
+                for (taxPosition, tax) in line.taxes.enumerated() {
+                    rows.taxes.append(taxes.row(LineTax(invoiceID: invoice.id, linePosition: position, position: taxPosition, tax: tax)))
                 }
                 for (creditPosition, credit) in line.pretaxCreditAmounts.enumerated() {
                     rows.credits.append(
@@ -280,6 +317,15 @@ package enum InvoiceRows {
             }
             discountsByLine[place, default: []].append(try decodeDiscount(row))
         }
+        var taxesByLine: [LinePlace: [TaxAmount]] = [:]
+        let taxPositions = positions(taxes.shape)
+        for values in rows.taxes {
+            let row = try StoredRow(taxes.shape, positions: taxPositions, values: values)
+            let place = LinePlace(invoiceID: try row.text("invoice_id"), position: try row.int("line_position"))
+            let (position, count) = (try row.int("position"), taxesByLine[place]?.count ?? 0)
+            guard position == count else { throw row.failure("position", "tax \(position) of line \(place.position) follows \(count) taxes") }
+            taxesByLine[place, default: []].append(try decodeTax(row))
+        }
         var creditsByLine: [LinePlace: [CreditAmount]] = [:]
         let creditPositions = positions(credits.shape)
         for values in rows.credits {
@@ -302,6 +348,7 @@ package enum InvoiceRows {
             var line = try decodeLine(row, tiers: tiersByLine[place] ?? [])
             line.discountAmounts = discountsByLine[place] ?? []
             line.pretaxCreditAmounts = creditsByLine[place] ?? []
+            line.taxes = taxesByLine[place] ?? []
             linesByInvoice[invoiceID, default: []].append(line)
         }
         let invoicePositions = positions(invoices.shape)

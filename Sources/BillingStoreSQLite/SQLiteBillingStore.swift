@@ -21,8 +21,9 @@ import Synchronization
 ///   `WITHOUT ROWID` table clustered on `(key, timestamp, sequence)`, so aggregations are range scans.
 ///   A value is `whole_hi·10¹² + whole + micros·10⁻⁶ + picos·10⁻¹²`, every part carrying the value's
 ///   sign: each column fits an SQLite `INTEGER` and is summed exactly in SQL, recombined in `Int128`.
-/// - `invoices`, `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts` (migration `v2`), `invoice_line_credits`
-///   (migration `v4-credits`): one row per invoice, line, tier breakdown, line discount and line billing credit,
+/// - `invoices`, `invoice_lines`, `invoice_line_tiers`, `invoice_line_discounts` (migration `v2`), `invoice_line_taxes`
+///   (migration `v3-taxes`), `invoice_line_credits` (migration `v4-credits`): one row per invoice, line, tier breakdown,
+///   line discount, line tax and line billing credit,
 ///   in the shape of the codec both SQL stores share (`InvoiceRows`, target `BillingStoreRows`), which
 ///   also encodes and decodes their rows; instants are Unix seconds, exact amounts decimal text.
 public final class SQLiteBillingStore: BillingStore {
@@ -59,7 +60,7 @@ public final class SQLiteBillingStore: BillingStore {
         try database.write { db in
             try db.execute(
                 sql: """
-                    DELETE FROM invoice_line_credits; DELETE FROM invoice_line_discounts; DELETE FROM invoice_line_tiers; DELETE FROM invoice_lines; DELETE FROM invoices;
+                    DELETE FROM invoice_line_credits; DELETE FROM invoice_line_taxes; DELETE FROM invoice_line_discounts; DELETE FROM invoice_line_tiers; DELETE FROM invoice_lines; DELETE FROM invoices;
                     DELETE FROM meter_events; DELETE FROM usage_keys;
                     """)
         }
@@ -155,6 +156,23 @@ public final class SQLiteBillingStore: BillingStore {
                         line_position INTEGER NOT NULL,
                         position INTEGER NOT NULL,
                         discount TEXT NOT NULL,
+                        amount INTEGER NOT NULL,
+                        PRIMARY KEY (invoice_id, line_position, position),
+                        FOREIGN KEY (invoice_id, line_position) REFERENCES invoice_lines (invoice_id, position) ON DELETE CASCADE
+                    );
+                    """)
+        }
+        // Each line's taxes (Docs/SQLITE-SCHEMA.md).
+        migrator.registerMigration("v3-taxes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE invoice_line_taxes (
+                        invoice_id TEXT NOT NULL,
+                        line_position INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        tax_rate TEXT NOT NULL,
+                        inclusive INTEGER NOT NULL,
+                        taxable_amount INTEGER NOT NULL,
                         amount INTEGER NOT NULL,
                         PRIMARY KEY (invoice_id, line_position, position),
                         FOREIGN KEY (invoice_id, line_position) REFERENCES invoice_lines (invoice_id, position) ON DELETE CASCADE
@@ -380,6 +398,7 @@ public final class SQLiteBillingStore: BillingStore {
                 rows.lines = try Self.values(InvoiceRows.lines.shape, db)
                 rows.tiers = try Self.values(InvoiceRows.tiers.shape, db)
                 rows.discounts = try Self.values(InvoiceRows.discounts.shape, db)
+                rows.taxes = try Self.values(InvoiceRows.taxes.shape, db)
                 rows.credits = try Self.values(InvoiceRows.credits.shape, db)
                 return try InvoiceRows.invoices(from: rows)
             }

@@ -231,6 +231,7 @@ private func expectSameInvoice(_ actual: Invoice, _ expected: Invoice, _ what: S
         try field(prefix + "metered", a.metered, e.metered)
         try field(prefix + "discountAmounts", a.discountAmounts, e.discountAmounts)
         try field(prefix + "pretaxCreditAmounts", a.pretaxCreditAmounts, e.pretaxCreditAmounts)
+        try field(prefix + "taxes", a.taxes, e.taxes)
         try field(prefix + "tiers.count", a.tiers.count, e.tiers.count)
         for (tierIndex, (at, et)) in zip(a.tiers, e.tiers).enumerated() {
             let tierPrefix = prefix + "tiers[\(tierIndex)]."
@@ -260,7 +261,8 @@ private func exact(_ text: String) throws -> ExactDecimal {
 }
 
 /// A finalized renewal with everything set: a tiered usage line with its breakdown and two billing
-/// credits, a licensed line with a transformed quantity and two discounts, and a credit proration whose exact amount has 38 digits.
+/// credits, a licensed line with a transformed quantity, two discounts and two taxes (exclusive,
+/// inclusive), and a credit proration whose exact amount has 38 digits and a negative tax.
 private func richInvoice(id: String = "in_0002", number: Int = 2, customer: String = "cus_john", text: String = "Hypernian usage") throws -> Invoice {
     let usageTiers = [
         PriceTier(upTo: 1000, unitAmount: .zero, flatAmount: .zero),
@@ -280,11 +282,17 @@ private func richInvoice(id: String = "in_0002", number: Int = 2, customer: Stri
         metered: false)
     // Two discounts, in order (a store keeps their order).
     license.discountAmounts = [DiscountAmount(amount: 250, discount: "co_25pct"), DiscountAmount(amount: 166, discount: "co_5usd")]
+    // Two taxes, in order: 19 % exclusive on 2000 − 416, and 5 % inclusive.
+    license.taxes = [
+        TaxAmount(amount: 301, taxRate: "txr_vat", inclusive: false, taxableAmount: 1584),
+        TaxAmount(amount: 75, taxRate: "txr_incl", inclusive: true, taxableAmount: 1509),
+    ]
     // −10000 × 17/31: a non-terminating fraction carried to 38 digits, as the engine's prorations are.
-    let credit = try InvoiceLine(
+    var credit = try InvoiceLine(
         id: "il_0002_03", price: "price_license", subscriptionItem: "si_license", description: "Unused time on 1 × License",
         period: period(14 * day, 31 * day), quantity: ExactDecimal(1),
         rated: RatedAmount(exact: -(ExactDecimal(10_000).scaled(by: 17, over: 31))), proration: true, metered: false)
+    credit.taxes = [TaxAmount(amount: -1042, taxRate: "txr_vat", inclusive: false, taxableAmount: -5484)]
     return Invoice(
         id: id, number: number, customer: customer, subscription: "sub_john", billingReason: .subscriptionCycle, status: .paid,
         currency: Currency(code: "usd")!, collectionMethod: .sendInvoice, created: at(31 * day), periodStart: at(0), periodEnd: at(31 * day),

@@ -84,7 +84,11 @@ public enum InvoiceDiff {
             for entry in entries where !InvoiceDocument.ignoredFields.contains(entry.key) {
                 if style == .stripe && StripeExpectation.notCompared.contains(entry.key) { continue }
                 let childPath = "\(path).\(entry.key)"
-                let absent: DocumentValue? = InvoiceDocument.omittedWhenEmpty.contains(entry.key) && style == .billsim ? .list([]) : nil
+                let absent: DocumentValue? =
+                    style != .billsim
+                    ? nil
+                    : InvoiceDocument.omittedWhenEmpty.contains(entry.key)
+                        ? .list([]) : InvoiceDocument.omittedWithoutTaxes[entry.key].flatMap { actual[$0] }
                 guard let child = actual[entry.key] ?? absent else {
                     // Stripe's fields that billsim does not encode: listed once in the report (StripeExpectation.notes).
                     if style == .stripe { continue }

@@ -577,8 +577,8 @@ func column(of text: String, in yaml: String) -> Int {
 
     @Test(arguments: [
         Unsupported(
-            old: "expect:", new: "variants:\n  - { name: annual, tax_rates: [txr_x] }\nexpect:",
-            message: "variants[0].tax_rates: tax rates are not supported yet"),
+            old: "    balance: 0\n", new: "    balance: 0\n    tax_exempt: reverse\n",
+            message: "customers[0].tax_exempt: a customer's tax exemption is not supported yet"),
         Unsupported(
             old: "timeline:\n",
             new:
@@ -602,8 +602,8 @@ func column(of text: String, in yaml: String) -> Int {
             old: "    unit_amount: 10000\n", new: "    unit_amount: 10000\n    type: one_time\n",
             message: "prices[0].recurring: a one-time price (type: one_time) has no `recurring`"),
         Unsupported(
-            old: "    unit_amount: 10000\n", new: "    unit_amount: 10000\n    tax_behavior: exclusive\n",
-            message: "prices[0].tax_behavior: taxes are not supported yet (only tax_behavior: unspecified is accepted)"),
+            old: "expect:", new: "tax_rates: [{ id: txr_flat, percentage: 0, rate_type: flat_amount }]\nexpect:",
+            message: "tax_rates[0].rate_type: flat-amount tax rates are not supported yet"),
     ])
     func unsupportedFeaturesAreNamed(_ test: Unsupported) {
         let found = diagnostics(patched(replacing: test.old, with: test.new))

@@ -23,14 +23,14 @@ enum Fixtures {
 
     static func line(
         _ index: Int, tiers: [TierAmount] = [], transformed: ExactDecimal? = nil, amount: Int64 = 0, discounts: [DiscountAmount] = [],
-        credits: [CreditAmount] = []
+        credits: [CreditAmount] = [], taxes: [TaxAmount] = []
     ) -> InvoiceLine {
         let decimal = decimals[index % decimals.count]
         return InvoiceLine(
             id: "il_\(index)", price: texts[(index + 1) % texts.count], subscriptionItem: texts[(index + 2) % texts.count],
             description: texts[index % texts.count], period: Period(start: at(Int64(index)), end: at(Int64(index) + 86_400)), quantity: decimal,
             transformedQuantity: transformed, exactAmount: -decimal, amount: amount, proration: index % 2 == 0, tiers: tiers, metered: index % 3 == 0,
-            discountAmounts: discounts, pretaxCreditAmounts: credits)
+            discountAmounts: discounts, pretaxCreditAmounts: credits, taxes: taxes)
     }
 
     /// Tier parts whose stored `amount` is not `quantity × unit_amount + flat_amount` (the codec must keep what was stored).
@@ -63,7 +63,11 @@ enum Fixtures {
                     discounts: [DiscountAmount(amount: Int64(index) * 7, discount: text), DiscountAmount(amount: 99_999_999, discount: "co_b")]),
                 line(
                     index + 2, tiers: tiers(1),
-                    credits: [CreditAmount(amount: 99_999_999, creditGrant: text), CreditAmount(amount: Int64(index) * 3, creditGrant: "cg_b")]),
+                    credits: [CreditAmount(amount: 99_999_999, creditGrant: text), CreditAmount(amount: Int64(index) * 3, creditGrant: "cg_b")],
+                    taxes: [
+                        TaxAmount(amount: -Int64(index), taxRate: text, inclusive: index % 2 == 0, taxableAmount: Int64.min + 1),
+                        TaxAmount(amount: 5, taxRate: "txr_b", inclusive: true, taxableAmount: Int64.max),
+                    ]),
             ]
             invoices.append(
                 Invoice(
@@ -144,7 +148,9 @@ struct InvoiceRowsTests {
     /// foreign keys pointing at the referenced table's primary key, tables after what they reference.
     @Test func shapesAreConsistent() {
         #expect(
-            InvoiceRows.shapes.map(\.name) == ["invoices", "invoice_lines", "invoice_line_tiers", "invoice_line_discounts", "invoice_line_credits"])
+            InvoiceRows.shapes.map(\.name) == [
+                "invoices", "invoice_lines", "invoice_line_tiers", "invoice_line_discounts", "invoice_line_taxes", "invoice_line_credits",
+            ])
         for (index, table) in InvoiceRows.shapes.enumerated() {
             let names = table.columnNames
             #expect(Set(names).count == names.count, "\(table.name)")
@@ -209,6 +215,12 @@ struct InvoiceRowsTests {
         rows.credits.remove(at: 0)
         error = #expect(throws: RowDecodingError.self) { try InvoiceRows.invoices(from: rows) }
         #expect(error?.description.contains("credit 1 of line 2 follows 0 credits") == true, "\(String(describing: error))")
+        // A tax missing from a line (the third line of this fixture has two).
+        rows = InvoiceRows.rows(for: [Fixtures.invoices[4]])
+        #expect(rows.taxes.count == 2)
+        rows.taxes.remove(at: 0)
+        error = #expect(throws: RowDecodingError.self) { try InvoiceRows.invoices(from: rows) }
+        #expect(error?.description.contains("tax 1 of line 2 follows 0 taxes") == true, "\(String(describing: error))")
     }
 
     /// DDL and statements follow the column list, in order, in each dialect.

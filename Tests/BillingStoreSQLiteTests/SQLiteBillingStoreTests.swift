@@ -66,11 +66,12 @@ struct BillingStoreSQLiteTests {
         #expect(try await second.aggregate(query(0, .sum, 0, 100)) == .zero)
         #expect(try await second.aggregate(query(1, .count, 0, 100)) == .zero)
         let counts = try await second.database.read { db in
-            try ["usage_keys", "meter_events", "invoices", "invoice_lines", "invoice_line_tiers", "invoice_line_discounts"].map {
+            try ["usage_keys", "meter_events", "invoices", "invoice_lines", "invoice_line_tiers", "invoice_line_discounts", "invoice_line_taxes"].map
+            {
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)")
             }
         }
-        #expect(counts == [0, 0, 0, 0, 0, 0])
+        #expect(counts == [0, 0, 0, 0, 0, 0, 0])
         // The same keys are usable again in the new run.
         try await second.ingest([event(0, 10, 1, "3")])
         #expect(try await second.aggregate(query(0, .sum, 0, 100)) == Decimal12(3))
@@ -93,7 +94,7 @@ struct BillingStoreSQLiteTests {
             )
         }
         #expect(journal == "wal")
-        #expect(migrations == ["v1", "v2", "v4-credits", "v5-payments"])
+        #expect(migrations == ["v1", "v2", "v3-taxes", "v4-credits", "v5-payments"])
         #expect(integrity == ["ok"])
         #expect(foreignKeyErrors == 0)
         #expect(keys == 7)

@@ -99,3 +99,49 @@ func timestampsAreComparedAsInstants(text: String, equal: Bool) {
     let problems = InvoiceDocument.problems(in: m([("totl", s("1")), ("lines", l([m([("amout", s("1"))])]))]), path: "expect.invoices[0]")
     #expect(problems.map(\.message).map { $0.prefix(while: { $0 != ":" }) } == ["expect.invoices[0].totl", "expect.invoices[0].lines[0].amout"])
 }
+
+/// An invoice without taxes leaves its tax fields out: `taxes: []` and `total_taxes: []` match,
+/// `subtotal_excluding_tax` and `total_excluding_tax` are compared with `subtotal` and `total`
+/// (18000 each for the seed's renewal), so a wrong one is still a difference.
+@Test func taxFieldsOfAnInvoiceWithoutTaxes() {
+    let untaxed = InvoiceDocument.document(seedRenewal())
+    let expected = l([
+        m([
+            ("subtotal_excluding_tax", s("18000")), ("total_taxes", l([])), ("total_excluding_tax", s("18000")),
+            ("lines", l([m([("price", s("price_license")), ("taxes", l([]))]), m([("price", s("price_usage"))])])),
+        ])
+    ])
+    #expect(InvoiceDiff.compare(invoices: expected, with: [untaxed]).isEmpty)
+    let wrong = l([m([("total_excluding_tax", s("17999"))])])
+    #expect(
+        InvoiceDiff.compare(invoices: wrong, with: [untaxed]).map(\.description) == [
+            "invoices[0].total_excluding_tax: expected 17999 (USD 179.99), got 18000 (USD 180.00)"
+        ])
+}
+
+/// A taxed line: 19 % exclusive on the license (1900) and 10 % inclusive in the usage (8000 × 10 / 110
+/// = 727.27 → 727, net 7273). subtotal 18000; subtotal_excluding_tax 18000 − 727 = 17273; total
+/// 18000 + 1900 = 19900; a wrong tax amount names the generated line (the license, line 1), its tax entry and field.
+@Test func taxesAreComparedEntryByEntry() {
+    var invoice = seedRenewal()
+    invoice.lines[0].taxes = [TaxAmount(amount: 727, taxRate: "txr_incl", inclusive: true, taxableAmount: 7273)]
+    invoice.lines[1].taxes = [TaxAmount(amount: 1900, taxRate: "txr_vat", inclusive: false, taxableAmount: 10000)]
+    let document = InvoiceDocument.document(invoice)
+    let expected = l([
+        m([
+            ("subtotal_excluding_tax", s("17273")), ("total", s("19900")), ("total_excluding_tax", s("17273")),
+            ("total_taxes", l([m([("amount", s("727")), ("tax_rate", s("txr_incl"))]), m([("amount", s("1900"))])])),
+            (
+                "lines",
+                l([
+                    m([("price", s("price_license")), ("taxes", l([m([("amount", s("1901")), ("inclusive", s("false"))])]))]),
+                    m([("price", s("price_usage"))]),
+                ])
+            ),
+        ])
+    ])
+    #expect(
+        InvoiceDiff.compare(invoices: expected, with: [document]).map(\.description) == [
+            "invoices[0].lines[1].taxes[0].amount: expected 1901 (USD 19.01), got 1900 (USD 19.00)"
+        ])
+}

@@ -58,6 +58,13 @@ struct StripeShapeTests {
         "ending_balance": "number", "total_taxes": "array", "total_pretax_credit_amounts": "array",
         "status_transitions.finalized_at": "number", "status_transitions.paid_at": "number",
         "status_transitions.voided_at": "number", "status_transitions.marked_uncollectible_at": "number",
+        "total_taxes[]": "object", "total_taxes[].amount": "number", "total_taxes[].tax_behavior": "string",
+        "total_taxes[].tax_rate_details": "object", "total_taxes[].tax_rate_details.tax_rate": "string",
+        "total_taxes[].taxability_reason": "string", "total_taxes[].taxable_amount": "number", "total_taxes[].type": "string",
+        "lines.data[].taxes[]": "object", "lines.data[].taxes[].amount": "number", "lines.data[].taxes[].tax_behavior": "string",
+        "lines.data[].taxes[].tax_rate_details": "object", "lines.data[].taxes[].tax_rate_details.tax_rate": "string",
+        "lines.data[].taxes[].taxability_reason": "string", "lines.data[].taxes[].taxable_amount": "number",
+        "lines.data[].taxes[].type": "string",
         "total_pretax_credit_amounts[]": "object", "total_pretax_credit_amounts[].amount": "number",
         "total_pretax_credit_amounts[].credit_balance_transaction": "string", "total_pretax_credit_amounts[].discount": "string",
         "total_pretax_credit_amounts[].type": "string", "lines.data[].pretax_credit_amounts[]": "object",
@@ -81,7 +88,8 @@ struct StripeShapeTests {
 
     /// Fields billsim writes `null` where the fixture has a value: nullable in Stripe's API reference.
     static let nullable: Set<String> = [
-        "parent.quote_details", "due_date", "next_payment_attempt", "lines.data[].parent.invoice_item_details", "lines.data[].parent.subscription_item_details",
+        "parent.quote_details", "due_date", "next_payment_attempt", "lines.data[].parent.invoice_item_details",
+        "lines.data[].parent.subscription_item_details",
         "lines.data[].parent.subscription_item_details.proration_details.credited_items",
         "lines.data[].parent.invoice_item_details.proration_details.credited_items", "lines.data[].parent.invoice_item_details.subscription",
     ]
@@ -110,6 +118,8 @@ struct StripeShapeTests {
                 exactAmount: ExactDecimal(10000), amount: 10000, proration: proration, tiers: [], metered: false, discountAmounts: discounts)
             // The discounted line also takes a billing credit: `pretax_credit_amounts` holds both kinds.
             if !discounts.isEmpty { made.pretaxCreditAmounts = [CreditAmount(amount: 1000, creditGrant: "cg_promo")] }
+            // And 19 % exclusive tax on what discount and credit left: (10000 − 500 − 1000) × 0.19 = 1615.
+            if !discounts.isEmpty { made.taxes = [TaxAmount(amount: 1615, taxRate: "txr_vat", inclusive: false, taxableAmount: 8500)] }
             return made
         }
         let invoice = Invoice(
@@ -207,8 +217,9 @@ struct StripeShapeTests {
         // 2026-02-01T00:00:00Z = 1769904000 (20485 days × 86400 s).
         #expect(invoice["created"] == .number(1_769_904_000))
         #expect(invoice["subtotal"] == .number(30000))
-        // 30000 less the 500 discount and the 1000 billing credit on the first line.
-        #expect(invoice["total"] == .number(28500))
+        // 30000 less the 500 discount and the 1000 billing credit on the first line, plus its 1615 of tax.
+        #expect(invoice["total"] == .number(30115))
+        #expect(invoice["total_excluding_tax"] == .number(28500))
         // Stripe's total_pretax_credit_amounts holds both: the discount, then the credit.
         guard case .array(let credits) = invoice["total_pretax_credit_amounts"], credits.count == 2,
             case .object(let discount) = credits[0], case .object(let credit) = credits[1]

@@ -128,26 +128,32 @@ public struct Price: Sendable, Hashable {
     public var isMetered: Bool { meterID != nil }
 }
 
-/// Meters, products, prices, coupons and credit grants, looked up by id (immutable, so the indexes always match the arrays).
+/// Meters, products, prices, coupons, tax rates and credit grants, looked up by id (immutable, so the indexes always match the arrays).
 public struct Catalog: Sendable {
     public let meters: [Meter]
     public let products: [Product]
     public let prices: [Price]
     public let coupons: [Coupon]
+    public let taxRates: [TaxRate]
     /// `credit_grants`, in scenario (creation) order (Docs/ENGINE-RULES.md, "Billing credits").
     public let creditGrants: [CreditGrant]
     let couponIndex: [String: Int]
+    let taxRateIndex: [String: Int]
     let metersByEventName: [String: Int]
     let meterIndex: [String: Int]
     let priceIndex: [String: Int]
     let productIndex: [String: Int]
 
-    public init(meters: [Meter], products: [Product], prices: [Price], coupons: [Coupon] = [], creditGrants: [CreditGrant] = []) {
+    public init(
+        meters: [Meter], products: [Product], prices: [Price], coupons: [Coupon] = [], taxRates: [TaxRate] = [], creditGrants: [CreditGrant] = []
+    ) {
         self.meters = meters
         self.creditGrants = creditGrants
         self.products = products
         self.prices = prices
         self.coupons = coupons
+        self.taxRates = taxRates
+        taxRateIndex = Dictionary(taxRates.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         couponIndex = Dictionary(coupons.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         metersByEventName = Dictionary(meters.enumerated().map { ($1.eventName, $0) }, uniquingKeysWith: { first, _ in first })
         meterIndex = Dictionary(meters.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -159,4 +165,5 @@ public struct Catalog: Sendable {
     public func meter(_ id: String) -> Meter? { meterIndex[id].map { meters[$0] } }
     public func product(_ id: String) -> Product? { productIndex[id].map { products[$0] } }
     public func coupon(_ id: String) -> Coupon? { couponIndex[id].map { coupons[$0] } }
+    public func taxRate(_ id: String) -> TaxRate? { taxRateIndex[id].map { taxRates[$0] } }
 }

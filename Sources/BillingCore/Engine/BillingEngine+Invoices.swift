@@ -27,13 +27,15 @@ extension BillingEngine {
         }
         var invoice = Invoice.draft(number: invoiceCount, of: subscription, reason: reason, created: now, period: period, lines: lines)
         invoice = try discounted(invoice, by: coupons, subscription: index)
+        let taxRates = lineTaxRates(of: invoice, subscription: subscription)
+        invoice = try taxed(invoice, rates: taxRates, subscription: subscription.definition)
         // What each licensed line charged, net of its discounts, for flexible credits (the invoice's first lines are the planned ones).
         for (position, plan) in (planned + held).enumerated() { subscription.recordCharge(invoice.lines[position], for: plan) }
         do { try invoice.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: invoice.id) }
         subscription.pending = []
         subscriptions[index] = subscription
         useOnceCoupons(of: invoice, subscription: index)
-        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines, coupons: coupons)
+        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines, coupons: coupons, taxRates: taxRates)
         if !subscriptions[index].lifecycle.finalizesInvoices {
             // Unpaid: the invoice stays a draft until finalize_invoice (Docs/ENGINE-RULES.md, "Payments").
             try await storage.save(invoice)
@@ -70,9 +72,10 @@ extension BillingEngine {
             intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
         }
         if !draft.usageLines.isEmpty, !draft.coupons.isEmpty { draft.invoice = try discounted(draft.invoice, by: draft.coupons, subscription: index) }
-        // Billing credits, after the discounts: taken now, by the first invoice finalized (ENGINE-RULES "Billing credits").
+        // Billing credits, after the discounts: taken now, by the first invoice finalized (ENGINE-RULES "Billing credits");
+        // then the taxes, on what discounts and credits left (BILLING-SEMANTICS §6.2).
         let credited = credits.applied(to: draft.invoice, at: now, catalog: simulation.catalog)
-        draft.invoice = credited.invoice
+        draft.invoice = try taxed(credited.invoice, rates: draft.taxRates, subscription: definition)
         let customer = customers[draft.invoice.customer]
         let finalized: Finalization.Finalized
         do {

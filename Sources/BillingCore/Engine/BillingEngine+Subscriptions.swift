@@ -198,6 +198,8 @@ extension BillingEngine {
             subscriptions[index].discounts = try AppliedDiscount.resolve(
                 ids, at: now, catalog: simulation.catalog, for: "update_subscription \(definition.id)")
         }
+        // Like discounts: no proration; the new rates tax the lines invoiced from now on, this update's included.
+        try applyTaxRates(of: update, to: &subscriptions[index])
         let lines = plan.usage + plan.advance + plan.prorations
         let nothingToInvoice = lines.isEmpty && subscriptions[index].pending.isEmpty && subscriptions[index].pendingUsage.isEmpty
         if let period = plan.invoicePeriod, !nothingToInvoice {
@@ -262,6 +264,7 @@ extension BillingEngine {
         }
         let plan = try Update.plan(change, of: subscription, at: now, catalog: simulation.catalog)
         subscription = plan.subscription
+        try applyTaxRates(of: change, to: &subscription)
         if let on = change.cancelAtPeriodEnd { subscription.lifecycle.cancelAtPeriodEnd(on) }
         let balance = customers[definition.customer]?.balance ?? 0
         guard plan.invoicePeriod == nil else {
@@ -271,7 +274,8 @@ extension BillingEngine {
             }
             var invoice = Invoice.preview(of: subscription, lines: lines, balance: balance)
             invoice.created = now
-            return tentativelyCredited(try discounted(invoice, by: activeCoupons(for: index), subscription: index))
+            invoice = tentativelyCredited(try discounted(invoice, by: activeCoupons(for: index), subscription: index))
+            return try taxed(invoice, of: subscription)
         }
         subscription.pendingUsage += plan.usage
         for planned in plan.prorations { subscription.pending.append(try await price(planned, of: subscription).line) }
@@ -296,7 +300,7 @@ extension BillingEngine {
         if let index = subscriptionIndexByID[subscription.definition.id] {
             preview = try discounted(preview, by: activeCoupons(for: index, at: preview.created), subscription: index)
         }
-        preview = tentativelyCredited(preview)
+        preview = try taxed(tentativelyCredited(preview), of: subscription)
         do { try preview.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: preview.id) }
         return preview
     }

@@ -163,9 +163,12 @@ public final class BillingEngine {
     /// `amount_due`), as Stripe's draft invoices do (Docs/ENGINE-RULES.md, "Totals").
     func showBalanceOnDrafts() async throws {
         for id in drafts.keys.sorted() {
-            guard var invoice = drafts[id]?.invoice else { continue }
+            guard let draft = drafts[id] else { continue }
+            var invoice = draft.invoice
             invoice.startingBalance = customers[invoice.customer]?.balance ?? 0
-            invoice = tentativelyCredited(invoice)
+            // Tentative credits, and the taxes on what they leave (BILLING-SEMANTICS §6.2).
+            let definition = subscriptions[try subscriptionIndex(invoice.subscription)].definition
+            invoice = try taxed(tentativelyCredited(invoice), rates: draft.taxRates, subscription: definition)
             try await storage.save(invoice)
         }
     }

@@ -17,6 +17,8 @@ struct Draft: Sendable, Hashable {
     var usageLines: [UsageLine]
     /// The coupons applied when it was created, applied again when its usage is re-rated.
     var coupons: [Coupon] = []
+    /// Each line's tax rates when it was created, applied again when its usage is re-rated.
+    var taxRates: [[TaxRate]] = []
 
     /// Late usage: the metered line at `usageLine` billed again for `quantity`, the period's aggregate
     /// at finalization (events received during the grace land on the invoice).

@@ -9,7 +9,7 @@ extension InvoiceLine {
     package init(
         id: String, price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
         transformedQuantity: ExactDecimal?, exactAmount: ExactDecimal, amount: Int64, proration: Bool, tiers: [TierAmount], metered: Bool,
-        discountAmounts: [DiscountAmount] = [], pretaxCreditAmounts: [CreditAmount] = []
+        discountAmounts: [DiscountAmount] = [], pretaxCreditAmounts: [CreditAmount] = [], taxes: [TaxAmount] = []
     ) {
         self.id = id
         self.price = price
@@ -25,6 +25,7 @@ extension InvoiceLine {
         self.metered = metered
         self.discountAmounts = discountAmounts
         self.pretaxCreditAmounts = pretaxCreditAmounts
+        self.taxes = taxes
     }
 }
 

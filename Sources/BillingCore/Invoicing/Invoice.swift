@@ -58,11 +58,21 @@ public struct InvoiceLine: Sendable, Hashable {
     /// Stripe's `pretax_credit_amounts`: what each credit grant paid of this line, after its discounts
     /// and before taxes (Docs/ENGINE-RULES.md, "Billing credits"); set at finalization (``CreditLedger``).
     public var pretaxCreditAmounts: [CreditAmount] = []
+    /// Stripe's `taxes`: what each tax rate charged on this line (Docs/ENGINE-RULES.md, "Taxes").
+    public var taxes: [TaxAmount] = []
 
     /// The sum of ``discountAmounts``.
     public var discountTotal: Int64 { discountAmounts.reduce(0) { $0 + $1.amount } }
     /// The sum of ``pretaxCreditAmounts`` (never more than the line's amount less its discounts).
     public var creditTotal: Int64 { pretaxCreditAmounts.reduce(0) { $0 + $1.amount } }
+
+    /// What the line's taxes are computed on: its amount less its discounts and its billing credits
+    /// (BILLING-SEMANTICS §6.2: credits apply after discounts, before taxes). The invoice's sums are
+    /// checked to fit by ``Invoice/checkTotals()``, so a line's never overflows.
+    public var taxableAmount: Int64 { amount - discountTotal - creditTotal }
+
+    /// The sum of the line's exclusive taxes (added to the total) or inclusive ones (inside its amount).
+    public func taxTotal(inclusive: Bool) -> Int64 { taxes.reduce(0) { $0 + ($1.inclusive == inclusive ? $1.amount : 0) } }
 
     public init(
         id: String = "", price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
@@ -190,10 +200,34 @@ public struct Invoice: Sendable, Hashable {
         return totals
     }
 
+    /// Stripe's `total_taxes`: per tax rate, in the order the lines first name them, the sums of its
+    /// amounts and taxable amounts over every line.
+    public var totalTaxes: [TaxAmount] {
+        var totals: [TaxAmount] = []
+        for line in lines {
+            for tax in line.taxes {
+                if let index = totals.firstIndex(where: { $0.taxRate == tax.taxRate }) {
+                    totals[index].amount += tax.amount
+                    totals[index].taxableAmount += tax.taxableAmount
+                } else {
+                    totals.append(tax)
+                }
+            }
+        }
+        return totals
+    }
+
     /// The sum of every line's credits.
     public var creditTotal: Int64 { lines.reduce(0) { $0 + $1.creditTotal } }
 
+    /// Whether any line has taxes (a rate at 0 % counts: it is shown).
+    public var hasTaxes: Bool { lines.contains { !$0.taxes.isEmpty } }
+
+    /// The sum of every line's exclusive taxes (`inclusive: false`) or inclusive ones (`true`).
+    public func taxTotal(inclusive: Bool) -> Int64 { lines.reduce(0) { $0 + $1.taxTotal(inclusive: inclusive) } }
+
     /// Checks that the sums behind every amount of the invoice fit `Int64` minor units: the subtotal,
+    /// the discounts, each tax rate's amounts and taxable amounts, the subtotal and total excluding tax,
     /// and the total plus the starting balance (`amount_due`, `ending_balance`). The engine calls it on
     /// every invoice it creates, finalizes or previews, so the computed amounts never overflow.
     public func checkTotals() throws(AmountOverflow) {
@@ -201,12 +235,36 @@ public struct Invoice: Sendable, Hashable {
         let discounts = try lines.lazy.flatMap(\.discountAmounts).map(\.amount).checkedSum("the invoice's discounts")
         // Credits are never negative either (``CreditLedger``).
         let credits = try lines.lazy.flatMap(\.pretaxCreditAmounts).map(\.amount).checkedSum("the invoice's credits")
-        let total = try lines.lazy.map(\.amount).checkedSum("the invoice total").adding(-discounts, "the invoice total after discounts")
-            .adding(-credits, "the invoice total after credits")
+        let subtotal = try lines.lazy.map(\.amount).checkedSum("the invoice total")
+        let reduced = try subtotal.adding(-discounts, "the invoice total after discounts").adding(-credits, "the invoice total after credits")
+        let taxes = lines.lazy.flatMap(\.taxes)
+        var rates: [String] = []
+        for tax in taxes where !rates.contains(tax.taxRate) { rates.append(tax.taxRate) }
+        // `total_taxes`: each rate's amounts and taxable amounts, summed in line order (``totalTaxes``).
+        for rate in rates {
+            let ofRate = taxes.filter { $0.taxRate == rate }
+            _ = try ofRate.map(\.taxableAmount).checkedSum("the amounts tax rate \(rate) taxed")
+            _ = try ofRate.map(\.amount).checkedSum("the taxes of rate \(rate)")
+        }
+        // Each line's sums (``InvoiceLine/taxTotal(inclusive:)``) and the invoice's, in line order (``taxTotal(inclusive:)``).
+        for line in lines {
+            _ = try line.taxes.filter { !$0.inclusive }.map(\.amount).checkedSum("line \(line.id)'s exclusive taxes")
+            _ = try line.taxes.filter(\.inclusive).map(\.amount).checkedSum("line \(line.id)'s inclusive taxes")
+        }
+        let exclusive = try taxes.filter { !$0.inclusive }.map(\.amount).checkedSum("the invoice's exclusive taxes")
+        let inclusive = try taxes.filter(\.inclusive).map(\.amount).checkedSum("the invoice's inclusive taxes")
+        _ = try subtotal.adding(-inclusive, "the invoice subtotal excluding tax")
+        _ = try reduced.adding(-inclusive, "the invoice total excluding tax")
+        let total = try reduced.adding(exclusive, "the invoice total with taxes")
         _ = try total.adding(startingBalance, "the invoice total plus the customer balance")
     }
-    /// `subtotal` less the discounts and the billing credits (billsim models no taxes yet).
-    public var total: Int64 { subtotal - discountTotal - creditTotal }
+    /// Stripe's `subtotal_excluding_tax`: `subtotal` less the inclusive taxes (Docs/ENGINE-RULES.md, "Taxes").
+    public var subtotalExcludingTax: Int64 { subtotal - taxTotal(inclusive: true) }
+    /// Stripe's `total_excluding_tax`: `subtotal` less the discounts, the billing credits and the inclusive taxes.
+    public var totalExcludingTax: Int64 { subtotal - discountTotal - creditTotal - taxTotal(inclusive: true) }
+    /// `subtotal` less the discounts and the billing credits, plus the exclusive taxes (inclusive ones are
+    /// already in the amounts): Stripe's order, BILLING-SEMANTICS §6.2.
+    public var total: Int64 { subtotal - discountTotal - creditTotal + taxTotal(inclusive: false) }
     /// Whether the finalized invoice owed less than the currency's minimum charge: then it is paid
     /// without a charge and the amount moves to the customer's balance as a debit (BILLING-SEMANTICS §6.5).
     public var isBelowMinimumCharge: Bool {

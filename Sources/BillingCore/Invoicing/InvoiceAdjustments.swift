@@ -1,9 +1,10 @@
 /// What happens to an invoice after its line amounts, in Stripe's order (BILLING-SEMANTICS §6.2: line
 /// amounts → discounts → billing credits → taxes → total → customer balance → amount due). Discounts
-/// are applied here; billing credits are the next step, ``CreditLedger`` (at finalization: they are
-/// spent, so they live in the ledger the engine keeps; a line's ``InvoiceLine/creditTotal``), then taxes,
-/// each a function of the lines the step before left. The customer balance is ``Finalization``'s.
-/// Pure functions of values (Docs/ENGINE-RULES.md, "Discounts").
+/// are applied by ``adjusted(_:discounts:catalog:)``; billing credits are the next step, ``CreditLedger``
+/// (at finalization: they are spent, so they live in the ledger the engine keeps; a line's
+/// ``InvoiceLine/creditTotal``); then taxes, by ``taxed(_:rates:)`` on what the steps before left of each
+/// line (``InvoiceLine/taxableAmount``). The customer balance is ``Finalization``'s.
+/// Pure functions of values (Docs/ENGINE-RULES.md, "Discounts", "Taxes").
 enum InvoiceAdjustments {
     /// `invoice` with its lines' `discount_amounts` set by `coupons`, in order (any earlier discounts
     /// replaced): each coupon discounts what the coupons before it left of each discountable line.
@@ -69,5 +70,42 @@ enum InvoiceAdjustments {
             left -= (try? discounts(of: coupon, on: [left]).first) ?? 0
         }
         return amount - left
+    }
+
+    /// `invoice` with each line's `taxes` set by its tax rates (`rates[i]` for line `i`, at most
+    /// ``TaxRate/maxPerLine``; any earlier taxes replaced), computed by ``taxes(on:rates:)`` on the line's
+    /// ``InvoiceLine/taxableAmount``.
+    static func taxed(_ invoice: Invoice, rates: [[TaxRate]]) throws(AmountOverflow) -> Invoice {
+        var invoice = invoice
+        for index in invoice.lines.indices {
+            let lineRates = index < rates.count ? rates[index] : []
+            invoice.lines[index].taxes = try taxes(on: invoice.lines[index].taxableAmount, rates: lineRates)
+        }
+        return invoice
+    }
+
+    /// What `rates` charge on a line whose taxable amount is `taxable` (negative for a credit: its taxes
+    /// are negative too), one entry per rate in order, each rounded once, half away from zero.
+    ///
+    /// Exclusive rate p (added to the line): `taxable × p ÷ 100` (Stripe's 15 % on 0.43 and 4.84:
+    /// 0.0645 → 0.06, 0.726 → 0.73), its `taxable_amount` the taxable amount.
+    /// Inclusive rates (inside the amount): `taxable = net × (1 + Σ pⱼ ÷ 100)` over the line's
+    /// inclusive rates, so rate i's tax is `taxable × pᵢ ÷ (100 + Σ pⱼ)` (10 % inside 600.00:
+    /// 54.5454… → 54.55), and their `taxable_amount` is the net, `taxable` less the inclusive taxes.
+    static func taxes(on taxable: Int64, rates: [TaxRate]) throws(AmountOverflow) -> [TaxAmount] {
+        // Each percentage is at most 100 % and a line has at most 5 rates: the sum fits.
+        let inclusiveSum = rates.filter(\.inclusive).reduce(Int64(0)) { $0 + $1.percentage }
+        var taxes = try rates.map { rate throws(AmountOverflow) in
+            let denominator = rate.inclusive ? TaxRate.maxPercentage + inclusiveSum : TaxRate.maxPercentage
+            // |tax| ≤ |taxable|: it fits whenever the taxable amount does.
+            guard let amount = ExactDecimal(taxable).scaled(by: rate.percentage, over: denominator).roundedToMinorUnits() else {
+                throw AmountOverflow("the tax of rate \(rate.id) on \(taxable)")
+            }
+            return TaxAmount(amount: amount, taxRate: rate.id, inclusive: rate.inclusive, taxableAmount: taxable)
+        }
+        // The inclusive taxes together are at most `taxable` × Σ ÷ (100 + Σ) rounded per rate: |net| ≤ |taxable| + 3.
+        let net = taxable - taxes.reduce(0) { $0 + ($1.inclusive ? $1.amount : 0) }
+        for index in taxes.indices where taxes[index].inclusive { taxes[index].taxableAmount = net }
+        return taxes
     }
 }

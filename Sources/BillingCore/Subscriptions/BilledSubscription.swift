@@ -53,6 +53,11 @@ struct BilledSubscription: Sendable, Hashable {
     /// The coupons of its last invoice: what its proration lines are net of (Docs/ENGINE-RULES.md,
     /// "Discounts and prorations"; Stripe's "the last discounts used").
     var lastCoupons: [Coupon] = []
+    /// Its `default_tax_rates` (Docs/ENGINE-RULES.md, "Taxes").
+    var defaultTaxRates: [TaxRate] = []
+    /// Each item's own `tax_rates`, by item id, kept after the item is removed (its credit lines are taxed
+    /// at them); an item without its own has none here and gets ``defaultTaxRates``.
+    var itemTaxRates: [String: [TaxRate]] = [:]
 
     /// A subscription that has not started: its period is empty at its start until the first invoice is planned.
     /// `prices` (one per item, at least one) set the schedule's interval; `productNames` default to the product ids.
@@ -75,6 +80,10 @@ struct BilledSubscription: Sendable, Hashable {
         guard !prices.isEmpty else { throw EngineError("subscription \(definition.id) has no items") }
         self.init(definition: definition, prices: prices, productNames: prices.map { catalog.product($0.product)?.name ?? $0.product })
         discounts = try AppliedDiscount.resolve(definition.discounts, at: definition.created, catalog: catalog, for: "subscription \(definition.id)")
+        defaultTaxRates = try TaxRate.resolve(definition.defaultTaxRates, catalog: catalog, for: "subscription \(definition.id)")
+        for item in definition.items where !item.taxRates.isEmpty {
+            itemTaxRates[item.id] = try TaxRate.resolve(item.taxRates, catalog: catalog, for: "subscription item \(item.id)")
+        }
     }
 
     /// The end of the period that starts at `start`: the schedule's next boundary, or ``endsAt`` when

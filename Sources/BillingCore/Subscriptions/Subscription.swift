@@ -42,8 +42,12 @@ public struct SubscriptionItem: Sendable, Hashable {
     public var quantity: Int64
     /// `billing_thresholds.usage_gte` of a metered item (Docs/ENGINE-RULES.md, "Billing thresholds").
     public var usageGTE: Int64?
+    /// `tax_rates`: the tax rates' ids for this item's lines, instead of the subscription's
+    /// `default_tax_rates`; empty: the defaults (Docs/ENGINE-RULES.md, "Taxes").
+    public var taxRates: [String]
 
-    public init(id: String, price: String, quantity: Int64 = 1, usageGTE: Int64? = nil) {
+    public init(id: String, price: String, quantity: Int64 = 1, usageGTE: Int64? = nil, taxRates: [String] = []) {
+        self.taxRates = taxRates
         self.id = id
         self.price = price
         self.quantity = quantity
@@ -97,6 +101,9 @@ public struct Subscription: Sendable, Hashable {
     public var pendingInvoiceItemInterval: BillingInterval?
     /// `default_payment_method`: pays its invoices instead of the customer's (Docs/ENGINE-RULES.md, "Payments").
     public var defaultPaymentMethod: String?
+    /// `default_tax_rates`: the tax rates' ids for its lines whose item has no `tax_rates`, and for its
+    /// invoice items (Docs/ENGINE-RULES.md, "Taxes").
+    public var defaultTaxRates: [String] = []
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
@@ -176,6 +183,11 @@ public struct SubscriptionUpdate: Sendable, Hashable {
     public var discounts: [String]?
     /// `default_payment_method` when written: it pays the subscription's invoices from the update on.
     public var defaultPaymentMethod: String?
+    /// `default_tax_rates` when written: the tax rates' ids that replace the subscription's, from the update on.
+    public var defaultTaxRates: [String]? = nil
+    /// Items' `tax_rates` when written, by item id (an added item's too): they replace the item's; empty
+    /// gives the item the subscription's defaults again.
+    public var itemTaxRates: [String: [String]] = [:]
 
     public init(
         subscription: String, items: [ItemChange] = [], prorationBehavior: ProrationBehavior = .createProrations, prorationDate: Instant? = nil,

@@ -159,6 +159,7 @@ final class ScenarioReader {
     var prices = Registry<Price>(kind: "price", plural: "prices")
     var coupons = Registry<Coupon>(kind: "coupon", plural: "coupons")
     var creditGrants = Registry<CreditGrant>(kind: "credit grant", plural: "credit grants")
+    var taxRates = Registry<TaxRate>(kind: "tax rate", plural: "tax rates")
     var customers = Registry<Customer>(kind: "customer", plural: "customers")
     var subscriptions = Registry<Subscription>(kind: "subscription", plural: "subscriptions")
     var subscriptionItems = Registry<Bool>(kind: "subscription item", plural: "subscription items")
@@ -205,6 +206,7 @@ final class ScenarioReader {
             readEach(top.optional("products"), readProduct) { products.store($0, for: $0.id) }
             readEach(top.optional("prices"), readPrice) { prices.store($0, for: $0.id) }
             readEach(top.optional("coupons"), readCoupon) { coupons.store($0, for: $0.id) }
+            readEach(top.optional("tax_rates"), readTaxRate) { taxRates.store($0, for: $0.id) }
             readEach(top.optional("customers"), readCustomers) { for customer in $0 { customers.store(customer, for: customer.id) } }
             readEach(top.optional("subscriptions"), readSubscriptions) {
                 for subscription in $0 { subscriptions.store(subscription, for: subscription.id) }
@@ -218,7 +220,8 @@ final class ScenarioReader {
                 entry.mapping { readTimelineEntry($0, index: index) } ?? nil
             }
             let catalog = Catalog(
-                meters: meters.loaded, products: products.loaded, prices: prices.loaded, coupons: coupons.loaded, creditGrants: creditGrants.loaded)
+                meters: meters.loaded, products: products.loaded, prices: prices.loaded, coupons: coupons.loaded, taxRates: taxRates.loaded,
+                creditGrants: creditGrants.loaded)
             let simulation = Simulation(
                 clockStart: clock?.start ?? Instant(seconds: 0), clockUntil: clock?.until ?? Instant(seconds: 0), catalog: catalog,
                 customers: customers.loaded, subscriptions: subscriptions.loaded, timeline: timeline, settings: settings)

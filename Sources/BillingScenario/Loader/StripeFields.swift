@@ -56,7 +56,7 @@ enum StripeFields {
     private static let connect = FieldPolicy.ignored("Connect: which account collects or settles, not what is billed")
     private static let testClock = FieldPolicy.ignored("the scenario's clock is the test clock")
     private static let state = FieldPolicy.ignored("Stripe's state when the object was retrieved; the run computes its own")
-    private static let noTaxes = FieldPolicy.ignored("tax details; no tax is computed, so they change nothing")
+    private static let noTaxes = FieldPolicy.ignored("tax details for Stripe Tax; billsim applies tax rates (`tax_rates`) only")
     private static let discounts = FieldPolicy.notSupportedYet("this form of discount is not supported yet (give `discounts: [{ coupon: … }]`)")
     private static let legacySources = FieldPolicy.notSupportedYet(
         "default_source (legacy payment sources) is not supported yet; give invoice_settings.default_payment_method")
@@ -93,7 +93,7 @@ enum StripeFields {
             "sources": .ignored("the payment sources Stripe lists; only default_source would pay (not supported yet)"),
             "subscriptions": .ignored("Stripe's list of the customer's subscriptions; a scenario gives them under `subscriptions`"),
             "tax": noTaxes,
-            "tax_exempt": noTaxes,
+            "tax_exempt": .notSupportedYet("a customer's tax exemption is not supported yet", defaults: ["none"]),
             "tax_ids": noTaxes,
             "test_clock": testClock,
         ])
@@ -141,7 +141,8 @@ enum StripeFields {
             "nickname": .ignored("a name shown in the Dashboard"),
             "product": .billed,
             "recurring": .billed,
-            "tax_behavior": .notSupportedYet("taxes are not supported yet (only tax_behavior: unspecified is accepted)", defaults: ["unspecified"]),
+            // Stripe Tax's setting; with Tax Rates each rate's `inclusive` decides (Docs/ENGINE-RULES.md, "Taxes").
+            "tax_behavior": .ignored("for Stripe Tax; with tax rates, each rate's `inclusive` decides"),
             "tiers": .billed,
             "tiers_mode": .billed,
             "transform_quantity": .billed,
@@ -216,7 +217,7 @@ enum StripeFields {
             "days_until_due": .billed,
             "default_payment_method": .billed,
             "default_source": legacySources,
-            "default_tax_rates": .notSupportedYet("tax rates are not supported yet"),
+            "default_tax_rates": .billed,
             "description": contact,
             "discount": discounts,  // older API versions
             "discounts": .billed,
@@ -310,7 +311,7 @@ enum StripeFields {
             "price": .billed,
             "quantity": .billed,
             "subscription": .ignored("the subscription it is written under"),
-            "tax_rates": .notSupportedYet("tax rates are not supported yet"),
+            "tax_rates": .billed,
         ])
 
     /// `update_subscription.items[]`: Stripe's `items[]` parameter of a subscription update.
@@ -322,7 +323,7 @@ enum StripeFields {
             "price_data": .notSupportedYet("price_data (an inline price) is not supported yet; define the price under `prices`"),
             "billing_thresholds": .notSupportedYet("billing_thresholds are not supported yet"),
             "discounts": .notSupportedYet("item-level discounts are not supported yet (give the subscription a coupon)"),
-            "tax_rates": .notSupportedYet("tax rates are not supported yet"),
+            "tax_rates": .billed,
             "metadata": .ignored("your key-value pairs; Stripe never bills them"),
         ])
 
@@ -337,16 +338,40 @@ enum StripeFields {
             "url": .ignored("where Stripe serves the list"),
         ])
 
+    /// `tax_rates[]`: Stripe's `tax_rate`.
+    static let taxRate = FieldTable(
+        object: "tax_rate",
+        fields: [
+            "id": .billed,
+            "object": objectType,
+            "active": .ignored("whether new objects may use it; a scenario applies it where it says"),
+            "country": .ignored("where the tax applies; a scenario applies it where it says"),
+            "created": created,
+            "description": contact,
+            "display_name": .billed,
+            "effective_percentage": state,
+            "flat_amount": .notSupportedYet("flat-amount tax rates are not supported yet"),
+            "inclusive": .billed,
+            "jurisdiction": .ignored("where the tax applies; a scenario applies it where it says"),
+            "jurisdiction_level": .ignored("where the tax applies; a scenario applies it where it says"),
+            "livemode": livemode,
+            "metadata": metadata,
+            "percentage": .billed,
+            "rate_type": .notSupportedYet("flat-amount tax rates are not supported yet", defaults: ["percentage"]),
+            "state": .ignored("where the tax applies; a scenario applies it where it says"),
+            "tax_type": .ignored("the kind of tax shown on documents; never changes an amount"),
+        ])
+
     /// Every table, for the table tests.
-    static let all = [customer, product, price, meter, meterEvent, subscription, subscriptionItem, subscriptionItemUpdate, list, coupon, creditGrant]
+    static let all = [
+        customer, product, price, meter, meterEvent, subscription, subscriptionItem, subscriptionItemUpdate, list, coupon, taxRate, creditGrant,
+    ]
 
 }
 
 /// The scenario format's own sections (SCENARIO-FORMAT.md) that later issues build: written, they
 /// get the same clear "not supported yet"; empty, they are accepted.
 enum FormatFields {
-    static let money = "tax rates are not supported yet"
-
     /// The top level of a scenario file.
     static let scenario = FieldTable(
         object: "scenario",
@@ -355,7 +380,7 @@ enum FormatFields {
             "meters": .billed, "products": .billed, "prices": .billed, "customers": .billed, "subscriptions": .billed,
             "usage": .billed, "timeline": .billed, "expect": .billed,
             "coupons": .billed,
-            "tax_rates": .notSupportedYet(money),
+            "tax_rates": .billed,
             "credit_grants": .billed,
             "variants": .billed,
         ])
@@ -366,7 +391,7 @@ enum FormatFields {
         fields: [
             "name": .billed, "description": .billed, "prices": .billed, "replace_prices": .billed, "settings": .billed,
             "coupons": .billed,
-            "tax_rates": .notSupportedYet(money),
+            "tax_rates": .billed,
         ])
 
     /// `settings`.
@@ -404,7 +429,7 @@ enum FormatFields {
             "billing_cycle_anchor": .billed,
             "cancel_at": .notSupportedYet("previewing cancel_at is not supported yet"),
             "trial_end": .notSupportedYet("previewing a trial change is not supported yet"),
-            "default_tax_rates": .notSupportedYet(money),
+            "default_tax_rates": .billed,
             "billing_mode": .notSupportedYet("previewing another billing_mode is not supported yet"),
             "start_date": .notSupportedYet("previewing a new subscription is not supported yet"),
             "resume_at": .notSupportedYet("pausing and resuming are not supported yet"),
@@ -420,7 +445,7 @@ enum FormatFields {
             "cancel_at": .billed,
             "trial_end": .billed,
             "discounts": .billed,
-            "default_tax_rates": .notSupportedYet(money),
+            "default_tax_rates": .billed,
             "billing_thresholds": .billed,
             "collection_method": .notSupportedYet("changing collection_method is not supported yet", defaults: ["charge_automatically"]),
             "days_until_due": .notSupportedYet("changing days_until_due is not supported yet"),
@@ -440,7 +465,7 @@ enum FormatFields {
             "invoice": .notSupportedYet("adding an item to a given draft invoice is not supported yet"),
             "period": .notSupportedYet("an invoice item's period is not supported yet"),
             "discounts": .notSupportedYet("discounts on an invoice item are not supported yet (give the subscription or customer a coupon)"),
-            "tax_rates": .notSupportedYet(money),
+            "tax_rates": .notSupportedYet("an invoice item's own tax rates are not supported yet (it gets the subscription's default_tax_rates)"),
             "metadata": .ignored("your key-value pairs; Stripe never bills them"),
         ])
 
@@ -450,8 +475,8 @@ enum FormatFields {
         fields: [
             "price": .billed, "quantity": .billed,
             "price_data": .notSupportedYet("price_data is not supported yet (give a one-time price)"),
-            "discounts": .notSupportedYet(money),
-            "tax_rates": .notSupportedYet(money),
+            "discounts": .notSupportedYet("discounts on an invoice item are not supported yet (give the subscription or customer a coupon)"),
+            "tax_rates": .notSupportedYet("an invoice item's own tax rates are not supported yet (it gets the subscription's default_tax_rates)"),
             "period": .notSupportedYet("an invoice item's period is not supported yet"),
             "metadata": .ignored("your key-value pairs; Stripe never bills them"),
         ])

@@ -106,8 +106,9 @@ extension ScenarioReader {
             value.isOff() ? nil : value.mapping(readPendingItemInterval) ?? nil
         }
         let paymentMethod = fields.optional("default_payment_method").map { readPaymentMethod($0) } ?? .some(nil)
+        let defaultTaxRates = fields.read("default_tax_rates", default: [String](), readTaxRateIDs)
         guard let id, let customer, let created, let mode, let collection, let daysUntilDue, let items, let cancelAtPeriodEnd, trialEnd.valid,
-            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts, let addInvoiceItems, let paymentMethod
+            let trialEndBehavior, let prorationBehavior, thresholds.valid, let discounts, let addInvoiceItems, let paymentMethod, let defaultTaxRates
         else { return nil }
         subscriptionLocations[id] = fields.location
         var subscription = Subscription(
@@ -118,6 +119,7 @@ extension ScenarioReader {
         subscription.addInvoiceItems = addInvoiceItems
         subscription.pendingInvoiceItemInterval = pendingInterval
         subscription.defaultPaymentMethod = paymentMethod
+        subscription.defaultTaxRates = defaultTaxRates
         return subscription
     }
 
@@ -292,8 +294,9 @@ extension ScenarioReader {
                     }
                     if first == nil { first = (price, priceValue.path) }
                     let usageGTE = readUsageThreshold(fields, price: price, mode: mode)
-                    guard let id, let quantity, usageGTE.valid else { return nil }
-                    return SubscriptionItem(id: id, price: price.id, quantity: quantity, usageGTE: usageGTE.value)
+                    let taxRates = fields.read("tax_rates", default: [String](), readTaxRateIDs)
+                    guard let id, let quantity, usageGTE.valid, let taxRates else { return nil }
+                    return SubscriptionItem(id: id, price: price.id, quantity: quantity, usageGTE: usageGTE.value, taxRates: taxRates)
                 } ?? nil
             }
         }

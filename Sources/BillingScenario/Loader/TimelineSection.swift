@@ -161,12 +161,14 @@ extension ScenarioReader {
             fields.ignore(["items"])
             return nil
         }
-        let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
+        var itemTaxRates: [String: [String]] = [:]
+        let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state, taxRates: &itemTaxRates) } ?? []
         let currency = state.items.first?.price.currency
         let discountsValue = fields.optional("discounts")
         let discounts = discountsValue.map { readDiscounts($0, currency: currency) }
+        let defaultTaxRates = fields.optional("default_tax_rates").map(readTaxRateIDs)
         guard let behavior, let resetsAnchor, let endsTrial, thresholds.valid, discounts.map({ $0 != nil }) ?? true,
-            paymentMethod.map({ $0 != nil }) ?? true
+            paymentMethod.map({ $0 != nil }) ?? true, defaultTaxRates.map({ $0 != nil }) ?? true
         else { return nil }
         checkProrationDate(prorationDate, at: prorationDateValue, of: state, changedAt: at)
         if resetsAnchor, !endsTrial, state.isTrialing(at: at), let anchorValue, let trialEnd = state.trialEnd {
@@ -199,11 +201,14 @@ extension ScenarioReader {
             if cancelAtPeriodEnd { state.cancelAt = nil }
         }
         subscriptionStates[subscription.id] = state
-        return SubscriptionUpdate(
+        var update = SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate,
             resetsAnchor: resetsAnchor, cancelAtPeriodEnd: cancelAtPeriodEnd, cancelAt: cancelAt,
             endsTrial: endsTrial, billingThresholds: thresholds.value, discounts: discounts ?? nil,
             defaultPaymentMethod: paymentMethod.flatMap { $0 } ?? nil)
+        update.defaultTaxRates = defaultTaxRates ?? nil
+        update.itemTaxRates = itemTaxRates
+        return update
     }
 
     /// `add_invoice_item`, pending until `subscription`'s next invoice: a one-time `price` and a `quantity`,
@@ -276,15 +281,20 @@ extension ScenarioReader {
             return nil
         }
         var state = initialState(of: subscription)
-        let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state) } ?? []
-        guard let behavior, let resetsAnchor else { return nil }
+        var itemTaxRates: [String: [String]] = [:]
+        let changes = fields.optional("items").flatMap { readItemChanges($0, state: &state, taxRates: &itemTaxRates) } ?? []
+        let defaultTaxRates = fields.optional("default_tax_rates").map(readTaxRateIDs)
+        guard let behavior, let resetsAnchor, defaultTaxRates.map({ $0 != nil }) ?? true else { return nil }
         checkProrationDate(prorationDate, at: prorationDateValue, of: state, changedAt: at)
         if resetsAnchor, state.isTrialing(at: at), let trialEnd = state.trialEnd, let anchorValue = fields.optional("billing_cycle_anchor") {
             anchorValue.error("a trialing subscription's anchor cannot move before its trial_end (\(trialEnd)); end the trial first (trial_end: now)")
         }
-        return SubscriptionUpdate(
+        var update = SubscriptionUpdate(
             subscription: subscription.id, items: changes, prorationBehavior: behavior, prorationDate: prorationDate, resetsAnchor: resetsAnchor,
             cancelAtPeriodEnd: cancelAtPeriodEnd)
+        update.defaultTaxRates = defaultTaxRates ?? nil
+        update.itemTaxRates = itemTaxRates
+        return update
     }
 
     /// The timeline's view of `subscription` before its next entry: its items, schedule and end so far.
@@ -306,13 +316,19 @@ extension ScenarioReader {
 
     /// An update's `items`: `{ id, price?, quantity? }` changes an item, `{ id, deleted: true }` removes
     /// it, an entry without the id of a current item adds one (id given, or `si_<subscription>_<n>`).
-    func readItemChanges(_ value: YAMLValue, state: inout TimelineSubscription) -> [ItemChange]? {
+    /// Items' `tax_rates` written go to `taxRates` by item id (a new item's under its new id).
+    func readItemChanges(_ value: YAMLValue, state: inout TimelineSubscription, taxRates: inout [String: [String]]) -> [ItemChange]? {
         guard let list = value.list() else { return nil }
         return list.compactMap { itemValue in
             itemValue.mapping { fields -> ItemChange? in
                 fields.apply(StripeFields.subscriptionItemUpdate)
                 let idValue = fields.optional("id")
                 let id = idValue?.identifier()
+                let rates = fields.optional("tax_rates").map(readTaxRateIDs)
+                if case .some(.none) = rates {
+                    fields.ignore(["deleted", "price", "quantity"])
+                    return nil
+                }
                 let deleted = fields.read("deleted", default: false) { $0.bool() } ?? false
                 let priceValue = fields.optional("price").flatMap(reference)
                 let price = priceValue.flatMap { prices.resolve($0)?.object }
@@ -339,6 +355,7 @@ extension ScenarioReader {
                     }
                     if let price, let priceValue { check(price, at: priceValue, joining: state, replacing: current) }
                     state.items[current].price = newPrice
+                    if case .some(.some(let ids)) = rates { taxRates[state.items[current].id] = ids }
                     return .change(item: state.items[current].id, price: price?.id, quantity: newPrice.isMetered ? nil : quantity)
                 }
                 if let idValue, let id, !state.wasEverAdded(id), subscriptionItems.isDeclared(id) {
@@ -356,6 +373,7 @@ extension ScenarioReader {
                 let newID = idValue.flatMap { subscriptionItems.declare($0) } ?? subscriptionItems.declare(state.nextItemID(), at: itemValue)
                 guard let newID else { return nil }
                 state.add(newID, price: price)
+                if case .some(.some(let ids)) = rates { taxRates[newID] = ids }
                 return .add(item: newID, price: price.id, quantity: price.isMetered ? 1 : quantity ?? 1)
             } ?? nil
         }

@@ -59,6 +59,27 @@ extension ScenarioReader {
         }
         coupons = baseCoupons
 
+        // `tax_rates`: replace a base tax rate by id (a rate change), or add one, which then joins every
+        // subscription's `default_tax_rates` (Docs/ENGINE-RULES.md, "Taxes").
+        let baseTaxRates = taxRates
+        taxRates = Registry(kind: "tax rate", plural: "tax rates")
+        var catalogTaxRates = base.catalog.taxRates
+        var addedTaxRates: [String] = []
+        for element in fields.optional("tax_rates")?.list() ?? [] {
+            guard let rate = sink.clean({ element.mapping(readTaxRate) ?? nil }) else { continue }
+            if let index = catalogTaxRates.firstIndex(where: { $0.id == rate.id }) {
+                catalogTaxRates[index] = rate
+            } else {
+                catalogTaxRates.append(rate)
+                addedTaxRates.append(rate.id)
+                let full = base.subscriptions.first { $0.defaultTaxRates.count + addedTaxRates.count > TaxRate.maxPerLine }
+                if let full {
+                    element.error("tax rate `\(rate.id)` would give subscription `\(full.id)` more than \(TaxRate.maxPerLine) default tax rates")
+                }
+            }
+        }
+        taxRates = baseTaxRates
+
         // `replace_prices: { old: new }` on every subscription item using `old`.
         var replacements: [String: String] = [:]
         if let value = fields.optional("replace_prices"), let map = value.fields() {
@@ -95,14 +116,15 @@ extension ScenarioReader {
         guard let name else { return nil }
         var simulation = base
         simulation.catalog = Catalog(
-            meters: base.catalog.meters, products: base.catalog.products, prices: catalogPrices, coupons: catalogCoupons,
+            meters: base.catalog.meters, products: base.catalog.products, prices: catalogPrices, coupons: catalogCoupons, taxRates: catalogTaxRates,
             creditGrants: base.catalog.creditGrants)
         simulation.settings = settings
-        if !replacements.isEmpty || billingMode != nil || !added.isEmpty {
+        if !replacements.isEmpty || billingMode != nil || !added.isEmpty || !addedTaxRates.isEmpty {
             simulation.subscriptions = base.subscriptions.map { subscription in
                 var subscription = subscription
                 if let billingMode, !explicitBillingMode.contains(subscription.id) { subscription.billingMode = billingMode }
                 subscription.discounts += added
+                subscription.defaultTaxRates += addedTaxRates
                 for index in subscription.items.indices {
                     if let new = replacements[subscription.items[index].price] { subscription.items[index].price = new }
                 }
