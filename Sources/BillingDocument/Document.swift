@@ -142,43 +142,32 @@ public enum InvoiceDocument {
 
     /// `name: [{ amount, tax_rate, inclusive, taxable_amount }, …]` (Stripe's `taxes`), or nothing when `amounts` is empty.
     static func taxes(_ name: String, _ amounts: [TaxAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
-        guard !amounts.isEmpty else { return [] }
-        return [
-            (
-                name,
-                .list(
-                    amounts.map {
-                        .object([
-                            ("amount", .money($0.amount, currency)), ("tax_rate", .string($0.taxRate)), ("inclusive", .bool($0.inclusive)),
-                            ("taxable_amount", .money($0.taxableAmount, currency)),
-                        ])
-                    })
-            )
-        ]
+        breakdown(name, amounts) {
+            [
+                ("amount", .money($0.amount, currency)), ("tax_rate", .string($0.taxRate)), ("inclusive", .bool($0.inclusive)),
+                ("taxable_amount", .money($0.taxableAmount, currency)),
+            ]
+        }
     }
 
     /// `name: [{ amount, credit_grant, type }, …]` (Stripe's `pretax_credit_amounts`, whose `type` is
     /// `credit_balance_transaction` for a billing credit), or nothing when `amounts` is empty.
     static func credits(_ name: String, _ amounts: [CreditAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
-        guard !amounts.isEmpty else { return [] }
-        return [
-            (
-                name,
-                .list(
-                    amounts.map {
-                        .object([
-                            ("amount", .money($0.amount, currency)), ("credit_grant", .string($0.creditGrant)),
-                            ("type", .string("credit_balance_transaction")),
-                        ])
-                    })
-            )
-        ]
+        breakdown(name, amounts) {
+            [("amount", .money($0.amount, currency)), ("credit_grant", .string($0.creditGrant)), ("type", .string("credit_balance_transaction"))]
+        }
     }
 
     /// `name: [{ amount, discount }, …]` (Stripe's `discount_amounts`), or nothing when `amounts` is empty.
     static func discounts(_ name: String, _ amounts: [DiscountAmount], currency: Currency) -> [(key: String, value: DocumentValue)] {
-        guard !amounts.isEmpty else { return [] }
-        return [(name, .list(amounts.map { .object([("amount", .money($0.amount, currency)), ("discount", .string($0.discount))]) }))]
+        breakdown(name, amounts) { [("amount", .money($0.amount, currency)), ("discount", .string($0.discount))] }
+    }
+
+    /// `name: [{ fields of each part }, …]`, one of an amount's breakdowns, or nothing when `parts` is empty.
+    static func breakdown<Part>(_ name: String, _ parts: [Part], fields: (Part) -> [(key: String, value: DocumentValue)])
+        -> [(key: String, value: DocumentValue)]
+    {
+        parts.isEmpty ? [] : [(name, .list(parts.map { .object(fields($0)) }))]
     }
 
     static func line(of line: InvoiceLine, currency: Currency) -> DocumentValue {
