@@ -1,4 +1,5 @@
 import BillingCore
+import BillingDocument
 import Testing
 
 @testable import BillingScenario
@@ -100,6 +101,39 @@ struct UsageRowsTests {
         func billed(_ customer: String) -> Int64 { fromRows.invoices.filter { $0.customer == customer }.reduce(0) { $0 + $1.total } }
         #expect(billed("cus_a") == 23)
         #expect(billed("cus_b") == 10)
+    }
+
+    /// The rows of a file with malformed rows come first, then its problems, at their line and column, as
+    /// reading it event by event reports them.
+    @Test func problemsComeAfterTheRows() throws {
+        let text = """
+            event_name,timestamp,identifier,stripe_customer_id,value
+            tokens,2026-01-02T00:00:01Z,e1,cus_a,1
+            tokens,2026-01-02T00:00:02Z,e2,cus_a,2
+            tokens,2026-01-02T00:00:03Z,e3,cus_a,3
+            tokens,nope,e4,cus_a,4
+            tokens,2026-01-02T00:00:05Z,e5,cus_a,5
+            tokens,2026-01-02T00:00:06Z,e6,cus_a
+
+            """
+        func open() throws -> UsageFileSource { try UsageFileSource.open(bytes: Array(text.utf8), path: "u.csv", format: .csv).get() }
+        var source = ReadAheadEventSource(try open())
+        guard case .rows(let rows) = try source.nextEventBatch() else {
+            Issue.record("a CSV file's read-ahead source hands over rows")
+            return
+        }
+        var strings = UsageRowStrings()
+        strings.take(rows)
+        #expect((0..<rows.count).map { rows.event($0, strings: strings.strings).identifier } == ["e1", "e2", "e3", "e5"])
+        var fromRows: ScenarioLoadError?
+        do { _ = try source.nextEventBatch() } catch { fromRows = error as? ScenarioLoadError }
+        var reader = try open()
+        var fromEvents: ScenarioLoadError?
+        do { while try reader.nextEvent() != nil {} } catch { fromEvents = error }
+        // Line 5's timestamp starts at column 8; line 7 has 4 cells of 5 and ends at column 37.
+        #expect(fromRows?.diagnostics.map { "\($0.location)" } == ["u.csv:5:8", "u.csv:7:37"])
+        #expect(fromRows?.diagnostics.last?.message == "expected 5 cells as in the header, found 4")
+        #expect(fromRows?.diagnostics == fromEvents?.diagnostics)
     }
 
     /// Past `ByteInterner.maxEntries` distinct values the file's table starts afresh, at a batch's start.
