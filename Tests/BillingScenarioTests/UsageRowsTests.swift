@@ -136,6 +136,30 @@ struct UsageRowsTests {
         #expect(fromRows?.diagnostics == fromEvents?.diagnostics)
     }
 
+    /// Merged with another stream, a CSV file's rows are made into its events, in arrival order.
+    @Test func mergedRowsBecomeEvents() throws {
+        let file = try UsageFileSource.open(
+            bytes: Array(
+                "event_name,timestamp,identifier,stripe_customer_id,value\nt,2026-01-02T00:00:01Z,f1,cus_a,1\nt,2026-01-02T00:00:03Z,f3,cus_b,3\n"
+                    .utf8),
+            path: "u.csv", format: .csv
+        ).get()
+        let inline = MeterEvent(
+            eventName: "t", timestamp: Instant(seconds: 1_767_312_002), identifier: "i2", payload: ["stripe_customer_id": "cus_c"])
+        var merged = MergedEventSource([ReadAheadEventSource(file), ArrayMeterEventSource([inline])])
+        guard case .events(let events) = try merged.nextEventBatch() else {
+            Issue.record("merged streams are handed over as events")
+            return
+        }
+        #expect(events.map { $0.identifier ?? "" } == ["f1", "i2", "f3"])
+        #expect(events.map { $0.payload["stripe_customer_id"] ?? "" } == ["cus_a", "cus_c", "cus_b"])
+        #expect(
+            events[2]
+                == MeterEvent(
+                    eventName: "t", timestamp: Instant(seconds: 1_767_312_003), identifier: "f3",
+                    payload: ["stripe_customer_id": "cus_b", "value": "3"]))
+    }
+
     /// Past `ByteInterner.maxEntries` distinct values the file's table starts afresh, at a batch's start.
     @Test func theTableOfValuesRestarts() throws {
         var text = "event_name,timestamp,identifier,stripe_customer_id,value\n"
