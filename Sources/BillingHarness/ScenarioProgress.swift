@@ -68,4 +68,10 @@ struct ProgressEventSource<Base: MeterEventSource>: MeterEventSource {
         if let last = batch.last { progress.read(batch.count, lastArrival: last.arrival) }
         return batch
     }
+
+    mutating func nextEventBatch() throws -> MeterEventBatch {
+        let batch = try base.nextEventBatch()
+        if let last = batch.lastArrival { progress.read(batch.count, lastArrival: last) }
+        return batch
+    }
 }

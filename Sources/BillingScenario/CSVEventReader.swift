@@ -12,9 +12,10 @@
 // reports a malformed row's line and column. The target is 1,500,000 events/s end to end, parsing
 // included (3.3 s for those 5M rows), so both are more than 10× too slow before billing starts. This
 // reader scans bytes in a reused 4 MiB buffer, parses timestamps straight from bytes into `Instant`,
-// and makes a `String` only for what an event keeps: identifiers and customer ids of up to 15 bytes are
-// small strings (no allocation), longer repeated values (event names) come from a byte-keyed interning
-// table. Memory is the buffer plus the table, whatever the file's size. `billsim validate` of that file:
+// and makes no `String` per row: it fills batches of rows in compact form (`UsageRows`: event names and
+// payload values as numbers into a byte-keyed table of the file's distinct values, the identifier's
+// bytes), which the engine validates where they are. Memory is the buffer plus the table (restarted past
+// 65,536 values), whatever the file's size. `billsim validate` of that file:
 // 1.5–2.0 s of CPU (2.5M–3.3M rows/s), 30 MB peak; README "Performance" has the billing figures.
 //
 // The dialect (SCENARIO-FORMAT.md, `usage: - file:`): a header row, then one event per row. The columns
@@ -72,7 +73,18 @@ struct CSVEventReader {
     /// The line the next record starts on.
     var line = 1
     var rows = 0
-    var interner = StringInterner()
+    /// The file's distinct event names and payload values, numbered as ``UsageRows`` carries them.
+    var values = ByteInterner()
+    /// How many of `values` have gone out in a batch of rows.
+    var valuesSent = 0
+    /// The payload keys of the payload columns, and each column's place among them (-1 for the event's fields).
+    var payloadKeys: [String] = []
+    var payloadSlots: [Int] = []
+    /// The current row's payload cells.
+    var rowCells: [Int32] = []
+    /// One row at a time for ``next()``, and the strings of its values.
+    var single = UsageRows(payloadKeys: [])
+    var singleStrings = UsageRowStrings()
     var arrivalOrder = ArrivalOrder(lines: "rows", record: "row")
     var finished = false
 
@@ -83,6 +95,16 @@ struct CSVEventReader {
         problems = UsageFileProblems(path: path)
         cells.reserveCapacity(16)
         readHeader()
+        for column in columns {
+            guard case .payload(let key) = column else {
+                payloadSlots.append(-1)
+                continue
+            }
+            payloadSlots.append(payloadKeys.count)
+            payloadKeys.append(key)
+        }
+        rowCells = Array(repeating: -1, count: payloadKeys.count)
+        single = UsageRows(payloadKeys: payloadKeys)
     }
 
     static let fieldColumns: [String: Column] = [
@@ -127,9 +149,29 @@ struct CSVEventReader {
     }
 
     /// The next well-formed event; at the end of the file, every problem found, thrown as one error.
+    /// (Reading by ``read(into:limit:)`` and by this on the same reader is not supported.)
     mutating func next() throws(ScenarioLoadError) -> MeterEvent? {
-        while !finished, !problems.fatal {
-            guard let record = readRecord() else { break }
+        var row = UsageRows(payloadKeys: payloadKeys)
+        swap(&row, &single)
+        defer { single = row }
+        row.removeAll()
+        try read(into: &row, limit: 1)
+        singleStrings.take(row)
+        return row.isEmpty ? nil : row.event(0, strings: singleStrings.strings)
+    }
+
+    /// Appends the next well-formed rows, up to `limit`, to `batch` (empty), with the values first seen
+    /// in them. At the end of the file `batch` stays empty and every problem found is thrown as one error.
+    mutating func read(into batch: inout UsageRows, limit: Int) throws(ScenarioLoadError) {
+        if values.count >= ByteInterner.maxEntries {
+            (values, valuesSent) = (ByteInterner(), 0)
+            batch.restartTable()
+        }
+        while batch.count < limit {
+            guard !finished, !problems.fatal, let record = readRecord() else {
+                finished = true
+                break
+            }
             if cells.count == 1, !cells[0].quoted, cells[0].start == cells[0].end { continue }
             rows += 1
             if let problem = record.problem {
@@ -146,20 +188,23 @@ struct CSVEventReader {
                         message: "expected \(columns.count) cells as in the header, found \(cells.count)"))
                 continue
             }
-            if let event = event(line: record.line) { return event }
+            appendRow(line: record.line, to: &batch)
         }
-        finished = true
-        if let error = problems.error(rows: rows, lastLine: max(1, line - 1)) { throw error }
-        return nil
+        let (table, sent) = (values, valuesSent)
+        table.bytes.withUnsafeBufferPointer { bytes in
+            for value in sent..<table.count { batch.addValue(UnsafeBufferPointer(rebasing: bytes[table.range(value)])) }
+        }
+        valuesSent = table.count
+        if finished, batch.isEmpty, let error = problems.error(rows: rows, lastLine: max(1, line - 1)) { throw error }
     }
 
-    /// The current record's cells as an event, or `nil` after reporting why not.
-    mutating func event(line rowLine: Int) -> MeterEvent? {
-        var eventName: String?
+    /// Appends the current record's cells to `batch` as a row, or reports why they are not an event.
+    mutating func appendRow(line rowLine: Int, to batch: inout UsageRows) {
+        var eventName: Int32?
         var timestamp: Instant?
-        var identifier: String?
+        var identifier: UnsafeBufferPointer<UInt8>?
         var receivedAt: Instant?
-        var payload = MeterEventPayload()
+        for slot in rowCells.indices { rowCells[slot] = -1 }
         for index in 0..<columns.count where cells[index].start != cells[index].end {
             let bytes = cellBytes(index)
             switch columns[index] {
@@ -167,37 +212,37 @@ struct CSVEventReader {
                 guard let instant = Instant(utf8: bytes) else {
                     let name = columns[index] == .timestamp ? "timestamp" : "received_at"
                     report(cells[index], "\(name): expected RFC 3339, a date or Unix seconds, found \(UsageText.quoted(bytes))")
-                    return nil
+                    return
                 }
                 if columns[index] == .timestamp { timestamp = instant } else { receivedAt = instant }
             case .eventName:
-                eventName = interner.string(bytes)
-                if eventName == nil { return invalidUTF8(index) }
+                guard let name = values.id(bytes) else { return invalidUTF8(index) }
+                eventName = name
             case .identifier:
-                identifier = UsageText.string(bytes)
-                if identifier == nil { return invalidUTF8(index) }
-            case .payload(let key):
-                guard let value = interner.string(bytes) else { return invalidUTF8(index) }
-                payload[key] = value
+                guard UsageText.isValid(bytes) else { return invalidUTF8(index) }
+                identifier = bytes
+            case .payload:
+                guard let value = values.id(bytes) else { return invalidUTF8(index) }
+                rowCells[payloadSlots[index]] = value
             }
         }
         guard let eventName else {
             report(cells[columns.firstIndex(of: .eventName)!], "event_name is empty")
-            return nil
+            return
         }
         guard let timestamp else {
             report(cells[columns.firstIndex(of: .timestamp)!], "timestamp is empty")
-            return nil
+            return
         }
         let arrival = receivedAt ?? timestamp
         if let outOfOrder = arrivalOrder.check(arrival, line: rowLine) {
             report(cells[columns.firstIndex(of: receivedAt == nil ? .timestamp : .receivedAt)!], outOfOrder)
-            return nil
+            return
         }
-        return MeterEvent(eventName: eventName, timestamp: timestamp, identifier: identifier, payload: payload, receivedAt: receivedAt)
+        batch.append(name: eventName, timestamp: timestamp, receivedAt: receivedAt, identifier: identifier, cells: rowCells)
     }
 
-    mutating func invalidUTF8(_ index: Int) -> MeterEvent? {
+    mutating func invalidUTF8(_ index: Int) {
         let name: String =
             switch columns[index] {
             case .eventName: "event_name"
@@ -207,7 +252,6 @@ struct CSVEventReader {
             case .payload(let key): "payload key `\(key)`"
             }
         report(cells[index], "\(name): the cell is not valid UTF-8")
-        return nil
     }
 
     /// The bytes of a cell; a quoted cell's doubled quotes are undoubled in place the first time.

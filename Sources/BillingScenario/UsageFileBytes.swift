@@ -166,54 +166,98 @@ struct ArrivalOrder {
     }
 }
 
-/// Byte-keyed interning of repeated values (event names, payload keys and values such as customer
-/// ids), so one `String` is made per distinct value rather than one per row. Values of up to 15 UTF-8
-/// bytes are small strings, stored inline without an allocation, and skip the table.
-struct StringInterner {
-    /// Distinct values kept at most; past that, values are made afresh (memory stays bounded).
+/// Byte-keyed interning: distinct values numbered in the order they are first added, looked up by
+/// their bytes (FNV-1a, open addressing) without making a `String`.
+struct ByteInterner {
+    /// Distinct values kept at most (memory stays bounded); callers decide what to do past it.
     static let maxEntries = 1 << 16
 
     private var slots: [Int32]
-    private var strings: [String] = []
+    private(set) var bytes: [UInt8] = []
+    private var ends: [Int] = []
     private var hashes: [UInt64] = []
 
     init() { slots = [Int32](repeating: -1, count: 1024) }
 
-    /// The string of valid UTF-8 `bytes`, or `nil` when they are not valid UTF-8.
-    mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        if bytes.count <= 15 { return UsageText.string(bytes) }
+    var count: Int { ends.count }
+
+    /// Where value `id`'s bytes are in ``bytes``.
+    func range(_ id: Int) -> Range<Int> { (id == 0 ? 0 : ends[id - 1])..<ends[id] }
+
+    static func hash(_ value: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in value { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    /// The number of `value`, or `nil` when it was never added.
+    func find(_ value: UnsafeBufferPointer<UInt8>) -> Int? {
+        let hash = Self.hash(value)
         let mask = slots.count - 1
         var index = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
         while slots[index] >= 0 {
             let found = Int(slots[index])
-            if hashes[found] == hash, Self.equal(strings[found], bytes) { return strings[found] }
+            if hashes[found] == hash, equal(found, value) { return found }
             index = (index + 1) & mask
         }
-        guard let made = UsageText.string(bytes) else { return nil }
-        guard strings.count < Self.maxEntries else { return made }
-        slots[index] = Int32(strings.count)
-        strings.append(made)
-        hashes.append(hash)
-        if strings.count * 2 > slots.count { grow() }
-        return made
+        return nil
     }
 
-    private static func equal(_ string: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        string.utf8.withContiguousStorageIfAvailable { stored in
-            stored.count == bytes.count && memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
-        } ?? string.utf8.elementsEqual(bytes)
-    }
-
-    private mutating func grow() {
-        slots = [Int32](repeating: -1, count: slots.count * 2)
-        let mask = slots.count - 1
-        for (position, hash) in hashes.enumerated() {
-            var index = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-            while slots[index] >= 0 { index = (index + 1) & mask }
-            slots[index] = Int32(position)
+    /// Adds `value` (not added before) and returns its number.
+    @discardableResult
+    mutating func add(_ value: UnsafeBufferPointer<UInt8>) -> Int {
+        let id = count
+        bytes.append(contentsOf: value)
+        ends.append(bytes.count)
+        hashes.append(Self.hash(value))
+        if count * 2 > slots.count {
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            for position in hashes.indices { place(position) }
+        } else {
+            place(id)
         }
+        return id
+    }
+
+    /// The number of `value`, added if it is new; `nil` when it is not valid UTF-8 (checked once per distinct value).
+    mutating func id(_ value: UnsafeBufferPointer<UInt8>) -> Int32? {
+        if let found = find(value) { return Int32(found) }
+        guard UsageText.isValid(value) else { return nil }
+        return Int32(add(value))
+    }
+
+    private mutating func place(_ position: Int) {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hashes[position] ^ (hashes[position] >> 29)) & mask
+        while slots[index] >= 0 { index = (index + 1) & mask }
+        slots[index] = Int32(position)
+    }
+
+    private func equal(_ id: Int, _ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        let range = range(id)
+        guard range.count == value.count else { return false }
+        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + range.lowerBound, value.baseAddress!, value.count) == 0 }
+    }
+}
+
+/// Repeated values (event names, payload keys and values such as customer ids) as `String`s, one made
+/// per distinct value rather than one per row. Values of up to 15 UTF-8 bytes are small strings,
+/// stored inline without an allocation, and skip the table; past ``ByteInterner/maxEntries`` distinct
+/// values, values are made afresh (memory stays bounded).
+struct StringInterner {
+    private var table = ByteInterner()
+    private var strings: [String] = []
+
+    /// The string of valid UTF-8 `bytes`, or `nil` when they are not valid UTF-8.
+    mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if bytes.count <= 15 { return UsageText.string(bytes) }
+        if let found = table.find(bytes) { return strings[found] }
+        guard let made = UsageText.string(bytes) else { return nil }
+        if table.count < ByteInterner.maxEntries {
+            table.add(bytes)
+            strings.append(made)
+        }
+        return made
     }
 }
 
@@ -227,6 +271,13 @@ enum UsageText {
         for byte in bytes { high |= byte }
         if high < 0x80 { return String(decoding: bytes, as: UTF8.self) }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Whether `bytes` are valid UTF-8.
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        return high < 0x80 || String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// The 1-based column of byte `offset` in a line starting at byte `lineStart`, counting Unicode

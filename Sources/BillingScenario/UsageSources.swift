@@ -39,7 +39,11 @@ public enum UsageSources {
         for case .file(let path, let format, let location) in streams {
             do {
                 var source = try UsageFileSource.open(path: path, format: format, referencedAt: location).get()
-                while try source.nextEvent() != nil {}
+                while true {
+                    var batch = source.emptyBatch
+                    try source.read(into: &batch, size: ReadAheadEventSource.batchSize)
+                    if batch.isEmpty { break }
+                }
             } catch {
                 diagnostics += error.diagnostics
                 failedPath = error.path
@@ -101,6 +105,27 @@ public struct UsageFileSource: MeterEventSource {
     }
 
     public mutating func next() throws -> MeterEvent? { try nextEvent() }
+
+    /// A batch to ``read(into:size:)`` into: a CSV file's rows in compact form (``UsageRows``), a JSON Lines
+    /// file's events.
+    var emptyBatch: MeterEventBatch { csv.map { MeterEventBatch.rows(UsageRows(payloadKeys: $0.payloadKeys)) } ?? .events([]) }
+
+    /// Adds up to `size` events to `batch` (empty, from ``emptyBatch``); at the end of the file it stays empty.
+    /// The file's problems are thrown at its end, after its last events (maybe after adding some to `batch`).
+    mutating func read(into batch: inout MeterEventBatch, size: Int) throws(ScenarioLoadError) {
+        // The batch is emptied before its arrays are filled, so that they are not shared (no copy on write).
+        if case .rows(var rows) = batch {
+            batch = .events([])
+            rows.reserveCapacity(size)
+            defer { batch = .rows(rows) }
+            try csv!.read(into: &rows, limit: size)
+        } else if case .events(var events) = batch {
+            batch = .events([])
+            events.reserveCapacity(size)
+            defer { batch = .events(events) }
+            while events.count < size, let event = try nextEvent() { events.append(event) }
+        }
+    }
 }
 
 /// A k-way merge of sources by arrival; ties go to the earlier source.
@@ -116,6 +141,15 @@ public struct MergedEventSource: MeterEventSource {
     public mutating func nextBatch() throws -> [MeterEvent] {
         // One source hands over its own batches.
         if sources.count == 1 { return try sources[0].nextBatch() }
+        return try mergedBatch()
+    }
+
+    public mutating func nextEventBatch() throws -> MeterEventBatch {
+        if sources.count == 1 { return try sources[0].nextEventBatch() }
+        return .events(try mergedBatch())
+    }
+
+    mutating func mergedBatch() throws -> [MeterEvent] {
         if let failure {
             self.failure = nil
             throw failure
@@ -197,13 +231,15 @@ public struct GeneratedEventSource: MeterEventSource {
 /// Reads a usage file ahead on its own thread, in batches of ``batchSize`` events, while the engine bills
 /// the batch before: parsing overlaps billing on a second core. At most two batches wait, so memory stays
 /// bounded whatever the file's size. The file's problems come out of `next()` after its last event.
+/// A CSV file's batches are rows in compact form (``UsageRows``), which the engine validates where they
+/// are (`nextEventBatch()`); `next()` and `nextBatch()` make them into events.
 public struct ReadAheadEventSource: MeterEventSource {
     static let batchSize = 8192
 
     /// The batches between the reading thread and the engine.
     final class Queue: @unchecked Sendable {
         let condition = NSCondition()
-        var batches: [[MeterEvent]] = []
+        var batches: [MeterEventBatch] = []
         var failure: ScenarioLoadError?
         var done = false
         var cancelled = false
@@ -231,25 +267,21 @@ public struct ReadAheadEventSource: MeterEventSource {
     /// The batch being read by `next()`.
     var current: [MeterEvent] = []
     var index = 0
+    /// The file's values, for making rows into events (every batch of rows passes through it, in order).
+    var strings = UsageRowStrings()
 
     public init(_ source: UsageFileSource) {
         let queue = Queue()
         owner = Owner(queue)
         let transfer = Transfer(source)
         let thread = Thread {
-            var batch: [MeterEvent] = []
-            batch.reserveCapacity(Self.batchSize)
             var failure: ScenarioLoadError?
             var ended = false
             while !ended {
+                var batch = transfer.source.emptyBatch
                 do throws(ScenarioLoadError) {
-                    while batch.count < Self.batchSize {
-                        guard let event = try transfer.source.nextEvent() else {
-                            ended = true
-                            break
-                        }
-                        batch.append(event)
-                    }
+                    try transfer.source.read(into: &batch, size: Self.batchSize)
+                    if batch.isEmpty { ended = true }
                 } catch {
                     failure = error
                     ended = true
@@ -267,8 +299,6 @@ public struct ReadAheadEventSource: MeterEventSource {
                 }
                 queue.condition.broadcast()
                 queue.condition.unlock()
-                batch = []
-                batch.reserveCapacity(Self.batchSize)
             }
         }
         thread.start()
@@ -284,11 +314,19 @@ public struct ReadAheadEventSource: MeterEventSource {
         return current[index]
     }
 
-    /// The next batch as the reading thread made it (the engine's path: no copy per event); empty at the end.
+    /// The next batch's events (rows made into events); empty at the end.
     public mutating func nextBatch() throws -> [MeterEvent] {
+        switch try nextEventBatch() {
+        case .events(let events): return events
+        case .rows(let rows): return (0..<rows.count).map { rows.event($0, strings: strings.strings) }
+        }
+    }
+
+    /// The next batch as the reading thread made it (the engine's path: no copy per event); empty at the end.
+    public mutating func nextEventBatch() throws -> MeterEventBatch {
         if index < current.count {
             defer { (current, index) = ([], 0) }
-            return index == 0 ? current : Array(current[index...])
+            return .events(index == 0 ? current : Array(current[index...]))
         }
         let queue = owner.queue
         queue.condition.lock()
@@ -298,11 +336,12 @@ public struct ReadAheadEventSource: MeterEventSource {
             queue.failure = nil
             queue.condition.unlock()
             if let failure { throw failure }
-            return []
+            return .events([])
         }
         let batch = queue.batches.removeFirst()
         queue.condition.broadcast()
         queue.condition.unlock()
+        if case .rows(let rows) = batch { strings.take(rows) }
         return batch
     }
 }

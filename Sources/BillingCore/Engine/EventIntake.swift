@@ -29,9 +29,24 @@ struct EventIntake {
         usage.received += 1
         sequence += 1
         receipts?.note(clock: arrival.seconds, sequence: sequence)
-        switch validator.check(event, receivedAt: arrival, sequence: sequence) {
+        take(validator.check(event, receivedAt: arrival, sequence: sequence), at: arrival) { event }
+    }
+
+    /// ``receive(_:at:)`` for row `row` of a usage file (its event is made only if it is rejected).
+    mutating func receive(row: Int, of rows: UsageRows, strings: UsageRowStrings, at arrival: Instant) {
+        usage.received += 1
+        sequence += 1
+        receipts?.note(clock: arrival.seconds, sequence: sequence)
+        take(validator.check(row: row, of: rows, strings: strings, receivedAt: arrival, sequence: sequence), at: arrival) {
+            rows.event(row, strings: strings.strings)
+        }
+    }
+
+    /// Counts a verdict; an accepted event joins `pending`.
+    private mutating func take(_ verdict: MeterEventValidator.Verdict, at arrival: Instant, event: () -> MeterEvent) {
+        switch verdict {
         case .rejected(let code, let message):
-            usage.record(MeterEventRejection(code: code, message: message, event: event))
+            usage.record(MeterEventRejection(code: code, message: message, event: event()))
         case .accepted(let recorded):
             usage.accepted += 1
             if !billedPeriods.isEmpty, let periods = billedPeriods[recorded.key], periods.contains(where: { $0.contains(recorded.timestamp) }) {

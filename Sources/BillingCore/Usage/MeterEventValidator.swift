@@ -50,6 +50,8 @@ public struct MeterEventValidator: Sendable {
     var touchSlots: [(identifier: Int, customer: Int)] = []
     var lastEventName = ""
     var lastMeterIndex: Int?
+    /// What was looked up for the values of a usage file's rows (``check(row:of:strings:receivedAt:sequence:)``).
+    var rowLookups = RowLookups()
 
     public init(catalog: Catalog, customers: [String], window: EventWindow) {
         self.catalog = catalog
@@ -79,6 +81,66 @@ public struct MeterEventValidator: Sendable {
             touchSlots.append((identifier, customer))
         }
         for slot in touchSlots { touched ^= recent.bits(at: slot.identifier) &+ customerIndex.bits(at: slot.customer) }
+    }
+
+    /// Readies ``rowLookups`` for a batch of rows, before its rows are checked.
+    mutating func prepare(for rows: UsageRows, strings: UsageRowStrings) { rowLookups.prepare(for: rows, strings: strings, rules: rules) }
+
+    /// ``touch(_:)`` for a usage file's rows: loads the identifier slots of `range` (customers are found
+    /// through ``RowLookups``, a table the size of the file's distinct values).
+    mutating func touch(_ rows: UsageRows, _ range: Range<Int>) {
+        for row in range { touched ^= recent.bits(at: recent.slot(hash: rows.identifierHashes[row])) }
+    }
+
+    /// Validates row `row` of a usage file received at `now`, as ``check(_:receivedAt:sequence:)`` validates
+    /// the event it stands for (`strings`: the file's table of values, as ``UsageRowStrings`` holds it). An
+    /// event that is accepted, or rejected as a duplicate, is decided from the row's numbers: its meter,
+    /// customer and value were looked up once per distinct value of the file. Any other row is made into
+    /// its ``MeterEvent`` and checked as one, so verdicts and messages are the same on both paths.
+    mutating func check(row: Int, of rows: UsageRows, strings: UsageRowStrings, receivedAt now: Instant, sequence: Int64) -> Verdict {
+        if let verdict = acceptedOrDuplicate(row: row, of: rows, strings: strings, receivedAt: now, sequence: sequence) { return verdict }
+        return check(rows.event(row, strings: strings.strings), receivedAt: now, sequence: sequence)
+    }
+
+    /// The verdict on a row when it is accepted or a duplicate; `nil` (having changed nothing) otherwise.
+    private mutating func acceptedOrDuplicate(
+        row: Int, of rows: UsageRows, strings: UsageRowStrings, receivedAt now: Instant, sequence: Int64
+    ) -> Verdict? {
+        guard let meterIndex = rowLookups.meter(Int(rows.names[row]), strings: strings, catalog: catalog) else { return nil }
+        let meter = rules[meterIndex]
+        guard meter.isActive else { return nil }
+        let timestamp = rows.timestamps[row]
+        let (earliest, beforeAll) = now.seconds.subtractingReportingOverflow(window.past.seconds)
+        let (latest, afterAll) = now.seconds.addingReportingOverflow(window.future.seconds)
+        guard beforeAll || timestamp >= earliest, afterAll || timestamp <= latest else { return nil }
+        let first = row * rows.payloadKeys.count
+        let customerColumn = rowLookups.customerColumns[meterIndex]
+        guard customerColumn >= 0 else { return nil }
+        let customerValue = Int(rows.cells[first + customerColumn])
+        guard customerValue >= 0, let customer = rowLookups.customer(customerValue, strings: strings, index: customerIndex) else { return nil }
+        var value = Decimal12(1)
+        if meter.formula != .count {
+            let valueColumn = rowLookups.valueColumns[meterIndex]
+            guard valueColumn >= 0 else { return nil }
+            let cell = Int(rows.cells[first + valueColumn])
+            guard cell >= 0, let parsed = rowLookups.value(cell, strings: strings) else { return nil }
+            value = parsed
+        }
+        if !meter.dimensionPayloadKeys.isEmpty {
+            for column in rowLookups.dimensionColumns[meterIndex] where column < 0 || rows.cells[first + column] < 0 { return nil }
+        }
+        guard rows.flags[row] & UsageRows.identifierGiven != 0 else { return nil }
+        let identifier = rows.identifierBytes.withUnsafeBufferPointer { bytes in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[rows.identifierRange(row)]), as: UTF8.self)
+        }
+        recent.forget(receivedAtOrBefore: now - Self.identifierWindow)
+        if let earlier = recent.receive(identifier, hash: rows.identifierHashes[row], at: now) {
+            return .rejected(.duplicateMeterEvent, "A meter event with identifier \(identifier) was already received at \(earlier).")
+        }
+        return .accepted(
+            RecordedMeterEvent(
+                meter: meter.id, customer: strings.strings[customerValue], key: meterIndex * customerIndex.count + customer,
+                timestamp: Instant(seconds: timestamp), sequence: sequence, value: value, identifier: identifier))
     }
 
     /// Validates one event received at `now`; on acceptance records its identifier.
@@ -155,5 +217,68 @@ public struct MeterEventValidator: Sendable {
             RecordedMeterEvent(
                 meter: meter.id, customer: customer, key: meterIndex * self.customerIndex.count + customerIndex, timestamp: event.timestamp,
                 sequence: sequence, value: value, identifier: identifier))
+    }
+}
+
+/// What ``MeterEventValidator`` looked up for each value of a usage file's table (``UsageRows``): the
+/// meter of an event name, the customer of a customer id, the number a value parses to; and, per meter,
+/// which payload columns hold its keys. Each is looked up the first time a row needs it.
+struct RowLookups: Sendable {
+    static let unknown: Int32 = -2
+
+    /// ``UsageRowStrings/generation`` these entries are for, and the payload keys the columns are for.
+    var generation = -1
+    var payloadKeys: [String] = []
+    /// Per value: meter or customer position, -1 for none, ``unknown`` when not looked up yet.
+    var meters: [Int32] = []
+    var customers: [Int32] = []
+    /// Per value: its number, when it parses (`parsed`: 1, or 2 when it does not, 0 when not tried yet).
+    var values: [Decimal12] = []
+    var parsed: [UInt8] = []
+    /// Per meter: the payload columns of its customer key, value key and dimension keys (-1: the file has none).
+    var customerColumns: [Int] = []
+    var valueColumns: [Int] = []
+    var dimensionColumns: [[Int]] = []
+
+    /// Drops what no longer holds (the table restarted, another file) and makes room for the batch's new values.
+    mutating func prepare(for rows: UsageRows, strings: UsageRowStrings, rules: [MeterEventValidator.Rule]) {
+        if generation != strings.generation || payloadKeys != rows.payloadKeys {
+            if payloadKeys != rows.payloadKeys {
+                payloadKeys = rows.payloadKeys
+                func column(_ key: String) -> Int { rows.payloadKeys.firstIndex(of: key) ?? -1 }
+                customerColumns = rules.map { column($0.customerPayloadKey) }
+                valueColumns = rules.map { column($0.valuePayloadKey) }
+                dimensionColumns = rules.map { $0.dimensionPayloadKeys.map(column) }
+            }
+            generation = strings.generation
+            (meters, customers, values, parsed) = ([], [], [], [])
+        }
+        let added = strings.strings.count - meters.count
+        guard added > 0 else { return }
+        meters.append(contentsOf: repeatElement(Self.unknown, count: added))
+        customers.append(contentsOf: repeatElement(Self.unknown, count: added))
+        values.append(contentsOf: repeatElement(.zero, count: added))
+        parsed.append(contentsOf: repeatElement(0, count: added))
+    }
+
+    mutating func meter(_ value: Int, strings: UsageRowStrings, catalog: Catalog) -> Int? {
+        if meters[value] == Self.unknown { meters[value] = Int32(catalog.metersByEventName[strings.strings[value]] ?? -1) }
+        return meters[value] >= 0 ? Int(meters[value]) : nil
+    }
+
+    mutating func customer(_ value: Int, strings: UsageRowStrings, index: CustomerIndex) -> Int? {
+        if customers[value] == Self.unknown { customers[value] = Int32(index[strings.strings[value]] ?? -1) }
+        return customers[value] >= 0 ? Int(customers[value]) : nil
+    }
+
+    mutating func value(_ value: Int, strings: UsageRowStrings) -> Decimal12? {
+        if parsed[value] == 0 {
+            if case .success(let number) = Decimal12.parse(strings.strings[value]) {
+                (values[value], parsed[value]) = (number, 1)
+            } else {
+                parsed[value] = 2
+            }
+        }
+        return parsed[value] == 1 ? values[value] : nil
     }
 }
