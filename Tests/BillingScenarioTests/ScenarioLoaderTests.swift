@@ -581,11 +581,6 @@ func column(of text: String, in yaml: String) -> Int {
             message: "customers[0].tax_exempt: a customer's tax exemption is not supported yet"),
         Unsupported(
             old: "timeline:\n",
-            new:
-                "timeline:\n  - at: 2026-01-15T00:00:00Z\n    customer_balance_transaction: { customer: cus_john, amount: -500 }\n",
-            message: "timeline[0].customer_balance_transaction: customer_balance_transaction is not supported yet"),
-        Unsupported(
-            old: "timeline:\n",
             new: "timeline:\n  - at: 2026-01-20T00:00:00Z\n    cancel_meter_event: { event_name: hypernian_tokens, identifier: evt_1 }\n",
             message: "timeline[0].cancel_meter_event: cancel_meter_event is not supported yet"),
         Unsupported(
