@@ -80,16 +80,22 @@ import Testing
         #expect(diagnostic.location.column == lines[row].distance(from: lines[row].startIndex, to: column) + 1)
     }
 
-    /// Flexible's `proration_discounts: included` (billsim's rule) loads; `itemized` is not supported yet, at the field.
-    @Test func itemizedProrationDiscountsAreNotSupportedYet() throws {
+    /// Flexible's `proration_discounts`: `included` (the default) and `itemized` load onto the subscription;
+    /// another value is an error at the field, naming both.
+    @Test func prorationDiscountsIncludedOrItemized() throws {
         let included = yaml(coupons: "", subscription: "    billing_mode: { type: flexible, flexible: { proration_discounts: included } }\n")
-        _ = try loaded(included)
+        #expect(try loaded(included).simulation.subscriptions[0].prorationDiscounts == .included)
         let itemized = included.replacingOccurrences(of: "proration_discounts: included", with: "proration_discounts: itemized")
-        let found = diagnostics(itemized)
-        #expect(
-            found.map(\.message) == ["subscriptions[0].billing_mode.flexible.proration_discounts: proration_discounts: itemized is not supported yet"]
-        )
-        #expect(found.first?.location.line == line(of: "proration_discounts", in: itemized))
+        let subscription = try loaded(itemized).simulation.subscriptions[0]
+        #expect(subscription.billingMode == .flexible && subscription.prorationDiscounts == .itemized)
+        let unknown = included.replacingOccurrences(of: "proration_discounts: included", with: "proration_discounts: gross")
+        let found = diagnostics(unknown)
+        #expect(found.count == 1)
+        #expect(found.first?.message.contains("included or itemized") == true)
+        #expect(found.first?.location.line == line(of: "proration_discounts", in: unknown))
+        let column = try #require(unknown.components(separatedBy: "\n").first { $0.contains("proration_discounts") }?.range(of: "gross"))
+        let text = try #require(unknown.components(separatedBy: "\n").first { $0.contains("proration_discounts") })
+        #expect(found.first?.location.column == text.distance(from: text.startIndex, to: column.lowerBound) + 1)
     }
 
     /// A well-formed coupon of each kind loads with its fields.
