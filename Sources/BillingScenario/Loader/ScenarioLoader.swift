@@ -286,10 +286,12 @@ final class ScenarioReader {
             mode.ignore(["updated_at"])  // when the mode last changed.
             // Stripe's options for flexible mode: how proration lines show their discounts (Docs/ENGINE-RULES.md).
             var discounts: ProrationDiscounts? = .included
-            if let options = mode.optional("flexible") {
+            let options = mode.optional("flexible")
+            if let options {
                 discounts = options.mapping { $0.read("proration_discounts", default: .included) { $0.oneOf(ProrationDiscounts.self) } } ?? nil
             }
             guard let type = mode.required("type")?.oneOf(BillingMode.self), let discounts else { return nil }
+            if let options, type != .flexible { options.error("only a flexible billing mode has these options (type is \(type.rawValue))") }
             return BillingModeSetting(type: type, prorationDiscounts: discounts)
         } ?? nil
     }
