@@ -74,6 +74,23 @@ import Testing
         #expect(adjusted.totalDiscountAmounts == [DiscountAmount(amount: 200, discount: "co")])
     }
 
+    /// An `itemized` credit (−500 with its own −83) keeps its discount when the invoice's coupon (500 off,
+    /// all on the 2000 line) is applied: subtotal 2000 − 500 = 1500, discounts 500 − 83 = 417, total
+    /// 1500 − 417 = 1083 (§4.10 under flexible). Discounts summing to Int64.min cannot be negated: an overflow.
+    @Test func anItemizedProrationKeepsItsOwnDiscounts() throws {
+        var draft = try invoice([("price_a", 2000, false), ("price_b", -500, true)])
+        draft.lines[1].discountAmounts = [DiscountAmount(amount: -83, discount: "co")]
+        let adjusted = try InvoiceAdjustments.adjusted(draft, discounts: [coupon(.amount(500, usd))], catalog: catalog)
+        #expect(adjusted.lines.map(\.discountTotal) == [500, -83])
+        #expect(adjusted.totalDiscountAmounts == [DiscountAmount(amount: 417, discount: "co")])
+        #expect(adjusted.total == 1083)
+        #expect(throws: Never.self) { try adjusted.checkTotals() }
+        var extreme = adjusted
+        extreme.lines[1].discountAmounts = [DiscountAmount(amount: .min, discount: "co")]
+        extreme.lines[0].discountAmounts = []
+        #expect(throws: AmountOverflow.self) { try extreme.checkTotals() }
+    }
+
     /// applies_to prod_b only: 50 % of the 3000 prod_b line = 1500; the prod_a line keeps its 1000.
     @Test func appliesToRestrictsTheLines() throws {
         let adjusted = try InvoiceAdjustments.adjusted(
