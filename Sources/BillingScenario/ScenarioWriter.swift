@@ -185,7 +185,10 @@ public enum ScenarioWriter {
     static func subscriptionYAML(_ subscription: Subscription, catalog: Catalog) -> String {
         var fields = [
             "id: \(quote(subscription.id))", "customer: \(quote(subscription.customer))", "created: \(subscription.created)",
-            "billing_mode: { type: \(subscription.billingMode.rawValue) }", "collection_method: \(subscription.collectionMethod.rawValue)",
+            "billing_mode: { type: \(subscription.billingMode.rawValue)"
+                + (subscription.prorationDiscounts == .included
+                    ? "" : ", flexible: { proration_discounts: \(subscription.prorationDiscounts.rawValue) }")
+                + " }", "collection_method: \(subscription.collectionMethod.rawValue)",
         ]
         if subscription.collectionMethod == .sendInvoice { fields.append("days_until_due: \(subscription.daysUntilDue)") }
         if let backdate = subscription.backdateStartDate { fields.append("backdate_start_date: \(backdate)") }

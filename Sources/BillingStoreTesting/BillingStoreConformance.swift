@@ -262,7 +262,8 @@ private func exact(_ text: String) throws -> ExactDecimal {
 
 /// A finalized renewal with everything set: a tiered usage line with its breakdown and two billing
 /// credits, a licensed line with a transformed quantity, two discounts and two taxes (exclusive,
-/// inclusive), and a credit proration whose exact amount has 38 digits and a negative tax.
+/// inclusive), and a credit proration whose exact amount has 38 digits, a negative (itemized) discount
+/// and a negative tax.
 private func richInvoice(id: String = "in_0002", number: Int = 2, customer: String = "cus_john", text: String = "Hypernian usage") throws -> Invoice {
     let usageTiers = [
         PriceTier(upTo: 1000, unitAmount: .zero, flatAmount: .zero),
@@ -292,7 +293,10 @@ private func richInvoice(id: String = "in_0002", number: Int = 2, customer: Stri
         id: "il_0002_03", price: "price_license", subscriptionItem: "si_license", description: "Unused time on 1 × License",
         period: period(14 * day, 31 * day), quantity: ExactDecimal(1),
         rated: RatedAmount(exact: -(ExactDecimal(10_000).scaled(by: 17, over: 31))), proration: true, metered: false)
-    credit.taxes = [TaxAmount(amount: -1042, taxRate: "txr_vat", inclusive: false, taxableAmount: -5484)]
+    // An `itemized` credit's discount is negative (Docs/ENGINE-RULES.md, "Discounts and prorations"); a store keeps its sign.
+    credit.discountAmounts = [DiscountAmount(amount: -916, discount: "co_5usd")]
+    // 19 % on −5484 − (−916) = −4568: −867.92 → −868.
+    credit.taxes = [TaxAmount(amount: -868, taxRate: "txr_vat", inclusive: false, taxableAmount: -4568)]
     return Invoice(
         id: id, number: number, customer: customer, subscription: "sub_john", billingReason: .subscriptionCycle, status: .paid,
         currency: Currency(code: "usd")!, collectionMethod: .sendInvoice, created: at(31 * day), periodStart: at(0), periodEnd: at(31 * day),

@@ -74,6 +74,23 @@ import Testing
         #expect(adjusted.totalDiscountAmounts == [DiscountAmount(amount: 200, discount: "co")])
     }
 
+    /// An `itemized` credit (−500 with its own −83) keeps its discount when the invoice's coupon (500 off,
+    /// all on the 2000 line) is applied: subtotal 2000 − 500 = 1500, discounts 500 − 83 = 417, total
+    /// 1500 − 417 = 1083 (§4.10 under flexible). Discounts summing to Int64.min cannot be negated: an overflow.
+    @Test func anItemizedProrationKeepsItsOwnDiscounts() throws {
+        var draft = try invoice([("price_a", 2000, false), ("price_b", -500, true)])
+        draft.lines[1].discountAmounts = [DiscountAmount(amount: -83, discount: "co")]
+        let adjusted = try InvoiceAdjustments.adjusted(draft, discounts: [coupon(.amount(500, usd))], catalog: catalog)
+        #expect(adjusted.lines.map(\.discountTotal) == [500, -83])
+        #expect(adjusted.totalDiscountAmounts == [DiscountAmount(amount: 417, discount: "co")])
+        #expect(adjusted.total == 1083)
+        #expect(throws: Never.self) { try adjusted.checkTotals() }
+        var extreme = adjusted
+        extreme.lines[1].discountAmounts = [DiscountAmount(amount: .min, discount: "co")]
+        extreme.lines[0].discountAmounts = []
+        #expect(throws: AmountOverflow.self) { try extreme.checkTotals() }
+    }
+
     /// applies_to prod_b only: 50 % of the 3000 prod_b line = 1500; the prod_a line keeps its 1000.
     @Test func appliesToRestrictsTheLines() throws {
         let adjusted = try InvoiceAdjustments.adjusted(
@@ -83,12 +100,38 @@ import Testing
         #expect(adjusted.total == 2500)
     }
 
-    /// A proration's amount is net of the discounts as if its line were billed alone: 500 off 1000 → 500;
-    /// 25 % of 1000 → 250; a coupon for another product → 0.
+    /// A proration's amount is net of the discounts as if its line were billed alone, per coupon in order:
+    /// 500 off 1000 → 500, then 25 % of the 500 left → 125; a coupon for another product is not listed.
     @Test func aProrationIsNetOfTheLastDiscounts() {
-        #expect(InvoiceAdjustments.discount(of: 1000, product: "prod_a", by: [coupon(.amount(500, usd))]) == 500)
-        #expect(InvoiceAdjustments.discount(of: 1000, product: "prod_a", by: [coupon(.percent(hundredths: 2500))]) == 250)
-        #expect(InvoiceAdjustments.discount(of: 1000, product: "prod_a", by: [coupon(.percent(hundredths: 2500), products: ["prod_b"])]) == 0)
+        let coupons = [
+            Coupon(id: "co_5usd", off: .amount(500, usd), duration: .forever),
+            Coupon(id: "co_25", off: .percent(hundredths: 2500), duration: .forever),
+            Coupon(id: "co_b", off: .percent(hundredths: 2500), duration: .forever, products: ["prod_b"]),
+        ]
+        #expect(
+            InvoiceAdjustments.discounts(of: 1000, product: "prod_a", by: coupons)
+                == [DiscountAmount(amount: 500, discount: "co_5usd"), DiscountAmount(amount: 125, discount: "co_25")])
+        #expect(InvoiceAdjustments.discounts(of: 0, product: "prod_b", by: coupons).map(\.amount) == [0, 0, 0])
+    }
+
+    /// `included`: each coupon's id with 0. `itemized`: gross − net over the coupons in proportion to what
+    /// each took. §4.10's credit: gross −500, net −417 → −83 (one coupon). Two coupons that took 500 and 125
+    /// of 1000, half the period: gross 500, net 375 × ½ = 187.5 → 188, so 312 to split over 500 / 125:
+    /// ⌊312 × 500 / 625⌋ = ⌊249.6⌋ = 249, the last 312 − 249 = 63; 500 − 249 − 63 = 188 = net.
+    @Test func prorationDiscountsIncludedOrItemized() throws {
+        let one = [DiscountAmount(amount: 166, discount: "co_5usd")]
+        #expect(
+            try InvoiceAdjustments.prorationDiscounts(one, gross: -500, net: -417, itemized: false) == [
+                DiscountAmount(amount: 0, discount: "co_5usd")
+            ])
+        #expect(
+            try InvoiceAdjustments.prorationDiscounts(one, gross: -500, net: -417, itemized: true) == [
+                DiscountAmount(amount: -83, discount: "co_5usd")
+            ])
+        let two = [DiscountAmount(amount: 500, discount: "co_5usd"), DiscountAmount(amount: 125, discount: "co_25")]
+        #expect(
+            try InvoiceAdjustments.prorationDiscounts(two, gross: 500, net: 188, itemized: true)
+                == [DiscountAmount(amount: 249, discount: "co_5usd"), DiscountAmount(amount: 63, discount: "co_25")])
     }
 
     /// once: until used; repeating 3 months from Jan 1: invoices before Apr 1; forever: always; none before it starts.

@@ -80,16 +80,29 @@ import Testing
         #expect(diagnostic.location.column == lines[row].distance(from: lines[row].startIndex, to: column) + 1)
     }
 
-    /// Flexible's `proration_discounts: included` (billsim's rule) loads; `itemized` is not supported yet, at the field.
-    @Test func itemizedProrationDiscountsAreNotSupportedYet() throws {
+    /// Flexible's `proration_discounts`: `included` (the default) and `itemized` load onto the subscription;
+    /// another value is an error at the field, naming both.
+    @Test func prorationDiscountsIncludedOrItemized() throws {
         let included = yaml(coupons: "", subscription: "    billing_mode: { type: flexible, flexible: { proration_discounts: included } }\n")
-        _ = try loaded(included)
+        #expect(try loaded(included).simulation.subscriptions[0].prorationDiscounts == .included)
         let itemized = included.replacingOccurrences(of: "proration_discounts: included", with: "proration_discounts: itemized")
-        let found = diagnostics(itemized)
+        let subscription = try loaded(itemized).simulation.subscriptions[0]
+        #expect(subscription.billingMode == .flexible && subscription.prorationDiscounts == .itemized)
+        let unknown = included.replacingOccurrences(of: "proration_discounts: included", with: "proration_discounts: gross")
+        let found = diagnostics(unknown)
+        #expect(found.count == 1)
+        #expect(found.first?.message.contains("included or itemized") == true)
+        #expect(found.first?.location.line == line(of: "proration_discounts", in: unknown))
+        let column = try #require(unknown.components(separatedBy: "\n").first { $0.contains("proration_discounts") }?.range(of: "gross"))
+        let text = try #require(unknown.components(separatedBy: "\n").first { $0.contains("proration_discounts") })
+        #expect(found.first?.location.column == text.distance(from: text.startIndex, to: column.lowerBound) + 1)
+        // Flexible's options on a classic subscription: an error at `flexible`.
+        let classic = itemized.replacingOccurrences(of: "type: flexible", with: "type: classic")
         #expect(
-            found.map(\.message) == ["subscriptions[0].billing_mode.flexible.proration_discounts: proration_discounts: itemized is not supported yet"]
-        )
-        #expect(found.first?.location.line == line(of: "proration_discounts", in: itemized))
+            diagnostics(classic).map(\.message) == [
+                "subscriptions[0].billing_mode.flexible: only a flexible billing mode has these options (type is classic)"
+            ])
+        #expect(diagnostics(classic).first?.location.line == line(of: "proration_discounts", in: classic))
     }
 
     /// A well-formed coupon of each kind loads with its fields.
@@ -121,8 +134,11 @@ import Testing
                       - { id: co_launch, percent_off: 25.5, duration: repeating, duration_in_months: 3 }
                       - { id: co_5usd, amount_off: 500, currency: usd, duration: forever, applies_to: { products: [prod_license] } }
 
-                    """, customer: "    discount: { coupon: co_5usd }\n", subscription: "    discounts: [{ coupon: co_launch }]\n"))
+                    """, customer: "    discount: { coupon: co_5usd }\n",
+                subscription:
+                    "    discounts: [{ coupon: co_launch }]\n    billing_mode: { type: flexible, flexible: { proration_discounts: itemized } }\n"))
         let again = try loaded(ScenarioWriter.yaml(scenario))
+        #expect(again.simulation.subscriptions.map(\.prorationDiscounts) == [.itemized])
         #expect(again.simulation.catalog.coupons == scenario.simulation.catalog.coupons)
         #expect(again.simulation.customers.map(\.discount) == scenario.simulation.customers.map(\.discount))
         #expect(again.simulation.subscriptions.map(\.discounts) == scenario.simulation.subscriptions.map(\.discounts))

@@ -14,9 +14,10 @@ extension BillingEngine {
     /// Marks the `once` coupons that discounted `invoice`, created now by ``activeCoupons(for:at:)``, as
     /// used: the subscription's own when it had active ones, else its customer's (a coupon that took
     /// nothing off, on an invoice with nothing to discount, stays for the next one: Stripe ignores
-    /// coupons on zero-cost invoices).
+    /// coupons on zero-cost invoices; a proration's discounts, those of earlier invoices, use nothing).
     func useOnceCoupons(of invoice: Invoice, subscription index: Int) {
-        let used = Set(invoice.totalDiscountAmounts.filter { $0.amount > 0 }.map(\.discount))
+        let discounted = invoice.lines.filter { !$0.proration }.flatMap(\.discountAmounts)
+        let used = Set(discounted.filter { $0.amount > 0 }.map(\.discount))
         guard !used.isEmpty else { return }
         let discounts = subscriptions[index].discounts
         guard !discounts.contains(where: { $0.isActive(at: now) }) else {

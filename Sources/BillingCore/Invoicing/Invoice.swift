@@ -231,8 +231,9 @@ public struct Invoice: Sendable, Hashable {
     /// and the total plus the starting balance (`amount_due`, `ending_balance`). The engine calls it on
     /// every invoice it creates, finalizes or previews, so the computed amounts never overflow.
     public func checkTotals() throws(AmountOverflow) {
-        // Discounts are never negative (``InvoiceAdjustments``), so their negation fits.
+        // A discount is negative only on a credit proration (`itemized`): its negation fits unless it is Int64.min.
         let discounts = try lines.lazy.flatMap(\.discountAmounts).map(\.amount).checkedSum("the invoice's discounts")
+        guard discounts != .min else { throw AmountOverflow("the invoice's discounts (\(discounts)) are beyond ±\(Int64.max) minor units") }
         // Credits are never negative either (``CreditLedger``).
         let credits = try lines.lazy.flatMap(\.pretaxCreditAmounts).map(\.amount).checkedSum("the invoice's credits")
         let subtotal = try lines.lazy.map(\.amount).checkedSum("the invoice total")

@@ -7,10 +7,11 @@
 /// Pure functions of values (Docs/ENGINE-RULES.md, "Discounts", "Taxes").
 enum InvoiceAdjustments {
     /// `invoice` with its lines' `discount_amounts` set by `coupons`, in order (any earlier discounts
-    /// replaced): each coupon discounts what the coupons before it left of each discountable line.
+    /// replaced): each coupon discounts what the coupons before it left of each discountable line. A
+    /// proration line keeps its own (``prorationDiscounts(_:gross:net:itemized:)``): it is not discountable.
     static func adjusted(_ invoice: Invoice, discounts coupons: [Coupon], catalog: Catalog) throws(AmountOverflow) -> Invoice {
         var invoice = invoice
-        for index in invoice.lines.indices { invoice.lines[index].discountAmounts = [] }
+        for index in invoice.lines.indices where !invoice.lines[index].proration { invoice.lines[index].discountAmounts = [] }
         guard !coupons.isEmpty else { return invoice }
         let products = invoice.lines.map { line in catalog.price(line.price)?.product }
         for coupon in coupons {
@@ -31,45 +32,66 @@ enum InvoiceAdjustments {
     /// What `coupon` takes off lines whose amounts (after earlier discounts) are `amounts`, all ≥ 0.
     ///
     /// `percent_off`: each line's amount × percent, exact, rounded once half away from zero.
-    /// `amount_off`: the amount, capped at the lines' sum, allocated in proportion to the amounts:
-    /// each line but the last gets ⌊amount × its share⌋, the last gets the rest (Stripe's 500 on
-    /// 1000 + 2000: ⌊500 × 1000 ÷ 3000⌋ = 166, then 334), whatever the last cannot take going to the
-    /// lines before it, last first. The parts always sum to the capped amount and never exceed a line.
+    /// `amount_off`: the amount, capped at the lines' sum, allocated in proportion to the amounts
+    /// (``allocate(_:over:)``; Stripe's 500 on 1000 + 2000: ⌊500 × 1000 ÷ 3000⌋ = 166, then 334).
     static func discounts(of coupon: Coupon, on amounts: [Int64]) throws(AmountOverflow) -> [Int64] {
         switch coupon.off {
         case .percent(let hundredths):
             return amounts.map { amount in
                 min(amount, ExactDecimal(amount).scaled(by: hundredths, over: 10_000).roundedToMinorUnits() ?? amount)
             }
-        case .amount(let off, _):
-            let sum = try amounts.checkedSum("the amounts a coupon discounts")
-            guard sum > 0 else { return amounts.map { _ in 0 } }
-            let capped = min(off, sum)
-            var parts = amounts.map { amount in
-                // capped × amount ÷ sum ≤ amount: the quotient fits, whatever the product's width.
-                sum.dividingFullWidth(capped.multipliedFullWidth(by: amount)).quotient
-            }
-            parts[parts.count - 1] = 0
-            var rest = capped - parts.reduce(0, +)
-            for index in parts.indices.reversed() where rest > 0 {
-                let room = amounts[index] - parts[index]
-                let given = min(room, rest)
-                parts[index] += given
-                rest -= given
-            }
-            return parts
+        case .amount(let off, _): return try allocate(off, over: amounts)
         }
     }
 
-    /// What `coupons` take off `amount` of a line of `product` billed alone: the discount a proration's
-    /// amount is net of (Docs/ENGINE-RULES.md, "Discounts and prorations").
-    static func discount(of amount: Int64, product: String?, by coupons: [Coupon]) -> Int64 {
-        guard amount > 0 else { return 0 }
-        var left = amount
-        for coupon in coupons where coupon.applies(to: product) {
-            left -= (try? discounts(of: coupon, on: [left]).first) ?? 0
+    /// `amount` (≥ 0) capped at the sum of `amounts` (all ≥ 0), allocated in proportion to them: each
+    /// but the last gets ⌊amount × its share⌋, the last the rest, whatever the last cannot take going to
+    /// the ones before it, last first. The parts sum to the capped amount and never exceed their amount.
+    static func allocate(_ amount: Int64, over amounts: [Int64]) throws(AmountOverflow) -> [Int64] {
+        let sum = try amounts.checkedSum("the amounts a coupon discounts")
+        guard sum > 0 else { return amounts.map { _ in 0 } }
+        let capped = min(amount, sum)
+        var parts = amounts.map { part in
+            // capped × part ÷ sum ≤ part: the quotient fits, whatever the product's width.
+            sum.dividingFullWidth(capped.multipliedFullWidth(by: part)).quotient
         }
-        return amount - left
+        parts[parts.count - 1] = 0
+        var rest = capped - parts.reduce(0, +)
+        for index in parts.indices.reversed() where rest > 0 {
+            let room = amounts[index] - parts[index]
+            let given = min(room, rest)
+            parts[index] += given
+            rest -= given
+        }
+        return parts
+    }
+
+    /// What each of `coupons` that applies to `product` takes off `amount` of a line of it billed alone,
+    /// in order (0 when `amount` ≤ 0): the discounts a proration's amount is net of (Docs/ENGINE-RULES.md,
+    /// "Discounts and prorations").
+    static func discounts(of amount: Int64, product: String?, by coupons: [Coupon]) -> [DiscountAmount] {
+        var left = max(amount, 0)
+        return coupons.filter { $0.applies(to: product) }.map { coupon in
+            let part = (try? discounts(of: coupon, on: [left]).first) ?? 0
+            left -= part
+            return DiscountAmount(amount: part, discount: coupon.id)
+        }
+    }
+
+    /// A proration line's `discount_amounts`: `discounts` (what each coupon took of the amount the line
+    /// prorates) shown on a line whose amount is `gross` before them and `net` after them, both rounded
+    /// (Docs/ENGINE-RULES.md, "Discounts and prorations"). `included` (the line bills `net`): each coupon
+    /// with 0. `itemized` (it bills `gross`): `gross − net` (negative on a credit) allocated over the
+    /// coupons in proportion to what each took, as an `amount_off` coupon is over lines (``allocate(_:over:)``),
+    /// so that the amount less the discounts is `net` to the cent.
+    static func prorationDiscounts(_ discounts: [DiscountAmount], gross: Int64, net: Int64, itemized: Bool) throws(AmountOverflow) -> [DiscountAmount]
+    {
+        guard itemized else { return discounts.map { DiscountAmount(amount: 0, discount: $0.discount) } }
+        // gross and net have one sign and |net| ≤ |gross|: the difference fits. Its magnitude is a share of
+        // the discounts' sum, rounded: at most that sum, so the allocation never caps it.
+        let difference = gross - net
+        let parts = try allocate(Int64(clamping: difference.magnitude), over: discounts.map(\.amount))
+        return zip(discounts, parts).map { DiscountAmount(amount: difference < 0 ? -$1 : $1, discount: $0.discount) }
     }
 
     /// `invoice` with each line's `taxes` set by its tax rates (`rates[i]` for line `i`, at most

@@ -59,25 +59,37 @@ struct PlannedLine: Sendable, Hashable {
             let quantity = ExactDecimal(item.quantity)
             var rated = Rating.rate(price.scheme, quantity: quantity)
             let schedule = subscription.schedule
+            let debit: Debit? = if case .credit(let debit) = kind { debit } else { nil }
             // A proration is not discountable: its amount is net of the last discounts used (Docs/ENGINE-RULES.md,
-            // "Discounts and prorations"), the list amount's discount as if it were billed alone.
-            let discount = InvoiceAdjustments.discount(
-                of: rated.exact.roundedToMinorUnits() ?? 0, product: price.product, by: subscription.lastCoupons)
-            let net = rated.exact - ExactDecimal(discount)
-            let amount =
+            // "Discounts and prorations"). It prorates the debit it gives back (a `flexible` credit), net of that
+            // debit's discounts, else the list amount, net of what the last coupons take off it billed alone.
+            let base = debit.map { ExactDecimal($0.amount) } ?? rated.exact
+            let discounts =
+                debit?.discounts
+                ?? InvoiceAdjustments.discounts(of: rated.exact.roundedToMinorUnits() ?? 0, product: price.product, by: subscription.lastCoupons)
+            func prorated(_ amount: ExactDecimal) -> LicensedAmount {
                 switch kind {
-                case .credit(let debit): LicensedAmount.credit(net, over: period, schedule: schedule, debit: debit)
-                case .remaining: LicensedAmount.remaining(net, over: period, schedule: schedule)
-                default:
-                    LicensedAmount.charge(rated.exact, over: period, schedule: schedule).isProration
-                        ? LicensedAmount.charge(net, over: period, schedule: schedule)
-                        : LicensedAmount.charge(rated.exact, over: period, schedule: schedule)
+                case .credit: LicensedAmount.credit(amount, over: period, schedule: schedule, debit: debit)
+                case .remaining: LicensedAmount.remaining(amount, over: period, schedule: schedule)
+                default: LicensedAmount.charge(amount, over: period, schedule: schedule)
                 }
-            rated.exact = amount.exact
+            }
+            let gross = prorated(base)
+            let net = gross.isProration ? prorated(base - ExactDecimal(discounts.reduce(0) { $0 + $1.amount })) : gross
+            let definition = subscription.definition
+            // `flexible` shows the discounts (`proration_discounts`); `classic` shows the net amount alone.
+            let shown = definition.billingMode == .flexible && gross.isProration
+            let itemized = shown && definition.prorationDiscounts == .itemized
+            rated.exact = itemized ? gross.exact : net.exact
             let isCredit = if case .credit = kind { true } else { false }
             let description = LineDescription.licensed(
-                quantity: item.quantity, product: productName, period: period, isCredit: isCredit, isProration: amount.isProration)
-            return try make(quantity: quantity, rated: rated, proration: amount.isProration, description: description)
+                quantity: item.quantity, product: productName, period: period, isCredit: isCredit, isProration: gross.isProration)
+            var line = try make(quantity: quantity, rated: rated, proration: gross.isProration, description: description)
+            if shown {
+                line.discountAmounts = try InvoiceAdjustments.prorationDiscounts(
+                    discounts, gross: gross.exact.roundedToMinorUnits() ?? 0, net: net.exact.roundedToMinorUnits() ?? 0, itemized: itemized)
+            }
+            return line
         case .trial:
             let rated = RatedAmount(exact: .zero, transformedQuantity: nil, tiers: [])
             let description = LineDescription.trial(

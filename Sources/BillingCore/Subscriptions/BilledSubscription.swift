@@ -140,7 +140,7 @@ struct BilledSubscription: Sendable, Hashable {
     /// item was charged before (a new period); a remaining-time debit adds to it.
     mutating func recordCharge(_ line: InvoiceLine, for plan: PlannedLine) {
         let id = definition.items[plan.item].id
-        let debit = Debit(slot: plan.item, amount: line.amount, discount: line.discountTotal, period: plan.period, uncredited: plan.period)
+        let debit = Debit(slot: plan.item, amount: line.amount, discounts: line.discountAmounts, period: plan.period, uncredited: plan.period)
         switch plan.kind {
         case .licensed where plan.period == period: debits[id] = [debit]
         case .remaining: debits[id, default: []].append(debit)

@@ -53,8 +53,9 @@ struct Debit: Sendable, Hashable {
     /// The slot charged (its price and quantity show on the credit).
     var slot: Int
     var amount: Int64
-    /// What discounts took off `amount`: a credit gives back the net amount (§4.10).
-    var discount: Int64 = 0
+    /// What each discount took off `amount` (the debit line's `discount_amounts`): a credit gives back
+    /// the net amount (§4.10), and `itemized` shows these discounts on it.
+    var discounts: [DiscountAmount] = []
     /// The span the amount paid for.
     var period: Period
     /// The part of `period` not credited yet.
@@ -88,15 +89,15 @@ struct LicensedAmount: Sendable, Hashable {
 
     /// The credit (negative) for the unused `span` of a licensed period (§5.3(4)).
     ///
-    /// With a `debit` (`flexible`): the amount originally debited, net of its discounts, × (seconds of
-    /// `span` ÷ seconds of the span it paid for); without (`classic`, or an item never debited): the current list amount for
-    /// the share of each period `span` touches.
-    static func credit(_ listAmount: ExactDecimal, over span: Period, schedule: BillingSchedule, debit: Debit?) -> LicensedAmount {
+    /// With a `debit` (`flexible`): `amount` (what was debited, net of its discounts or not: the caller
+    /// says) × (seconds of `span` ÷ seconds of the span the debit paid for); without (`classic`, or an item
+    /// never debited): `amount` (the current list amount) for the share of each period `span` touches.
+    static func credit(_ amount: ExactDecimal, over span: Period, schedule: BillingSchedule, debit: Debit?) -> LicensedAmount {
         let unused =
             if let debit {
-                ExactDecimal(debit.amount - debit.discount).scaled(by: span.seconds, over: debit.period.seconds)
+                amount.scaled(by: span.seconds, over: debit.period.seconds)
             } else {
-                schedule.prorate(listAmount, over: span)
+                schedule.prorate(amount, over: span)
             }
         return LicensedAmount(exact: -unused, isProration: true)
     }

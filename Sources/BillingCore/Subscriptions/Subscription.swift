@@ -27,6 +27,15 @@ public enum BillingMode: String, Sendable, Hashable, CaseIterable {
     case classic, flexible
 }
 
+/// `billing_mode.flexible.proration_discounts`: how a flexible subscription's proration lines show the
+/// discounts their amounts are net of (Docs/ENGINE-RULES.md, "Discounts and prorations"). The totals are the same.
+public enum ProrationDiscounts: String, Sendable, Hashable, CaseIterable {
+    /// The net amount, with each coupon's id and a discount amount of 0 (Stripe's default).
+    case included
+    /// The gross amount, with the discount amounts the net amount is the gross less.
+    case itemized
+}
+
 /// `trial_settings.end_behavior.missing_payment_method`: what the trial's end does when the customer
 /// has no payment method (BILLING-SEMANTICS §5.5).
 public enum TrialEndBehavior: String, Sendable, Hashable, CaseIterable {
@@ -76,6 +85,8 @@ public struct Subscription: Sendable, Hashable {
     public var backdateStartDate: Instant?
     public var billingCycleAnchor: Instant?
     public var billingMode: BillingMode
+    /// `billing_mode.flexible.proration_discounts` (`flexible` only).
+    public var prorationDiscounts: ProrationDiscounts = .included
     public var collectionMethod: CollectionMethod
     /// Days from finalization to `due_date` for `send_invoice`.
     public var daysUntilDue: Int
@@ -107,7 +118,8 @@ public struct Subscription: Sendable, Hashable {
 
     public init(
         id: String, customer: String, created: Instant, backdateStartDate: Instant? = nil, billingCycleAnchor: Instant? = nil,
-        billingMode: BillingMode = .flexible, collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
+        billingMode: BillingMode = .flexible, prorationDiscounts: ProrationDiscounts = .included,
+        collectionMethod: CollectionMethod = .chargeAutomatically, daysUntilDue: Int = 30,
         items: [SubscriptionItem], cancelAtPeriodEnd: Bool = false, trialEnd: Instant? = nil,
         trialEndBehavior: TrialEndBehavior = .createInvoice, prorationBehavior: ProrationBehavior = .createProrations,
         cancelAt: Instant? = nil, billingThresholds: BillingThresholds? = nil, discounts: [String] = [], source: String? = nil
@@ -126,6 +138,7 @@ public struct Subscription: Sendable, Hashable {
         self.backdateStartDate = backdateStartDate
         self.billingCycleAnchor = billingCycleAnchor
         self.billingMode = billingMode
+        self.prorationDiscounts = prorationDiscounts
         self.collectionMethod = collectionMethod
         self.daysUntilDue = daysUntilDue
         self.items = items

@@ -140,7 +140,8 @@ extension ScenarioReader {
             }
             population.append(
                 Subscription(
-                    id: id, customer: owner, created: at, backdateStartDate: nil, billingCycleAnchor: nil, billingMode: mode,
+                    id: id, customer: owner, created: at, backdateStartDate: nil, billingCycleAnchor: nil, billingMode: mode.type,
+                    prorationDiscounts: mode.prorationDiscounts,
                     collectionMethod: .chargeAutomatically, daysUntilDue: 30, items: items))
         }
         for (index, problem) in mismatched.sorted(by: { $0.key < $1.key }) {

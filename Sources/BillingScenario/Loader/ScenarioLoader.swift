@@ -151,7 +151,7 @@ final class ScenarioReader {
     let directory: String
 
     var clock: (start: Instant, until: Instant)?
-    var defaultBillingMode: BillingMode = .flexible
+    var defaultBillingMode = BillingModeSetting(type: .flexible)
     var meters = Registry<Meter>(kind: "meter", plural: "meters")
     /// Event name → the meter that declares it.
     var meterByEventName: [String: String] = [:]
@@ -279,16 +279,26 @@ final class ScenarioReader {
         return settings
     }
 
-    /// `flexible`, `classic`, or Stripe's `{ type: flexible }`.
-    func readBillingMode(_ value: YAMLValue) -> BillingMode? {
-        guard case .mapping = value.node else { return value.oneOf(BillingMode.self) }
+    /// `flexible`, `classic`, or Stripe's `{ type: flexible, flexible: { proration_discounts: included | itemized } }`.
+    func readBillingMode(_ value: YAMLValue) -> BillingModeSetting? {
+        guard case .mapping = value.node else { return value.oneOf(BillingMode.self).map { BillingModeSetting(type: $0) } }
         return value.mapping { mode in
             mode.ignore(["updated_at"])  // when the mode last changed.
-            // Stripe's options for flexible mode: proration discounts `included` (amounts net of discounts, Docs/ENGINE-RULES.md).
-            _ = mode.optional("flexible")?.mapping { options in
-                options.unsupported("proration_discounts", "proration_discounts: itemized is not supported yet", defaults: ["included"])
+            // Stripe's options for flexible mode: how proration lines show their discounts (Docs/ENGINE-RULES.md).
+            var discounts: ProrationDiscounts? = .included
+            let options = mode.optional("flexible")
+            if let options {
+                discounts = options.mapping { $0.read("proration_discounts", default: .included) { $0.oneOf(ProrationDiscounts.self) } } ?? nil
             }
-            return mode.required("type")?.oneOf(BillingMode.self)
+            guard let type = mode.required("type")?.oneOf(BillingMode.self), let discounts else { return nil }
+            if let options, type != .flexible { options.error("only a flexible billing mode has these options (type is \(type.rawValue))") }
+            return BillingModeSetting(type: type, prorationDiscounts: discounts)
         } ?? nil
     }
+}
+
+/// A `billing_mode` as a scenario writes it: its type and, for `flexible`, its `proration_discounts`.
+struct BillingModeSetting: Sendable, Hashable {
+    var type: BillingMode
+    var prorationDiscounts: ProrationDiscounts = .included
 }

@@ -32,8 +32,8 @@ extension ScenarioReader {
             if collection == .chargeAutomatically { value.error("days_until_due applies only to collection_method: send_invoice") }
             return value.int(0...Int64(Int32.max))
         }
-        let thresholds = readBillingThresholds(fields, mode: mode)
-        let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer, mode: mode) }
+        let thresholds = readBillingThresholds(fields, mode: mode?.type)
+        let items = fields.required("items").flatMap { readItems($0, subscription: id ?? "", customer: customer, mode: mode?.type) }
         if let amount = thresholds.value?.amountGTE, let items, let entry = fields.entry("billing_thresholds") {
             checkLicensedCost(below: amount, items: items, at: entry.value)
         }
@@ -112,7 +112,8 @@ extension ScenarioReader {
         else { return nil }
         subscriptionLocations[id] = fields.location
         var subscription = Subscription(
-            id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode,
+            id: id, customer: customer.id, created: created, backdateStartDate: backdate, billingCycleAnchor: anchor, billingMode: mode.type,
+            prorationDiscounts: mode.prorationDiscounts,
             collectionMethod: collection, daysUntilDue: daysUntilDue, items: items, cancelAtPeriodEnd: cancelAtPeriodEnd,
             trialEnd: trialEnd.end, trialEndBehavior: trialEndBehavior, prorationBehavior: prorationBehavior, cancelAt: cancelAt,
             billingThresholds: thresholds.value, discounts: discounts, source: "\(fields.location)")

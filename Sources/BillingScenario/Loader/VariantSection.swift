@@ -102,7 +102,7 @@ extension ScenarioReader {
 
         // `settings`: the keys written replace the base's; `billing_mode` applies to subscriptions that name none.
         var settings = base.settings
-        var billingMode: BillingMode?
+        var billingMode: BillingModeSetting?
         if let value = fields.optional("settings") {
             let baseMode = defaultBillingMode
             settings =
@@ -122,7 +122,10 @@ extension ScenarioReader {
         if !replacements.isEmpty || billingMode != nil || !added.isEmpty || !addedTaxRates.isEmpty {
             simulation.subscriptions = base.subscriptions.map { subscription in
                 var subscription = subscription
-                if let billingMode, !explicitBillingMode.contains(subscription.id) { subscription.billingMode = billingMode }
+                if let billingMode, !explicitBillingMode.contains(subscription.id) {
+                    subscription.billingMode = billingMode.type
+                    subscription.prorationDiscounts = billingMode.prorationDiscounts
+                }
                 subscription.discounts += added
                 subscription.defaultTaxRates += addedTaxRates
                 for index in subscription.items.indices {
