@@ -32,9 +32,9 @@ extension BillingEngine {
             guard !frozen.contains(id) else { return [] }
             return drafts[id]?.usageLines.map(\.query) ?? []
         case .renew(let index):
-            let subscription = subscriptions[index]
-            guard subscription.lifecycle.periodEnded() == .billRenewal else { return [] }
-            return Renewal.plan(subscription).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, of: subscription) }
+            // Read in place (a copy of the subscription would retain each of its fields).
+            guard subscriptions[index].lifecycle.periodEnded() == .billRenewal else { return [] }
+            return Renewal.plan(subscriptions[index]).lines.filter { $0.kind == .usage }.compactMap { try? usageQuery($0, of: subscriptions[index]) }
         case .expire, .start, .timeline, .cancelAt, .threshold, .invoicePendingItems, .retryPayment, .invoiceDue:
             return []
         }

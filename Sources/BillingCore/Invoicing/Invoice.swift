@@ -231,13 +231,25 @@ public struct Invoice: Sendable, Hashable {
     /// and the total plus the starting balance (`amount_due`, `ending_balance`). The engine calls it on
     /// every invoice it creates, finalizes or previews, so the computed amounts never overflow.
     public func checkTotals() throws(AmountOverflow) {
+        // Summed through the lines' indices, so no line is copied (the engine checks every invoice it makes).
         // A discount is negative only on a credit proration (`itemized`): its negation fits unless it is Int64.min.
-        let discounts = try lines.lazy.flatMap(\.discountAmounts).map(\.amount).checkedSum("the invoice's discounts")
+        var discounts: Int64 = 0
+        for index in lines.indices {
+            for part in lines[index].discountAmounts { discounts = try discounts.adding(part.amount, "the invoice's discounts") }
+        }
         guard discounts != .min else { throw AmountOverflow("the invoice's discounts (\(discounts)) are beyond ±\(Int64.max) minor units") }
         // Credits are never negative either (``CreditLedger``).
-        let credits = try lines.lazy.flatMap(\.pretaxCreditAmounts).map(\.amount).checkedSum("the invoice's credits")
-        let subtotal = try lines.lazy.map(\.amount).checkedSum("the invoice total")
+        var credits: Int64 = 0
+        for index in lines.indices {
+            for part in lines[index].pretaxCreditAmounts { credits = try credits.adding(part.amount, "the invoice's credits") }
+        }
+        var subtotal: Int64 = 0
+        for index in lines.indices { subtotal = try subtotal.adding(lines[index].amount, "the invoice total") }
         let reduced = try subtotal.adding(-discounts, "the invoice total after discounts").adding(-credits, "the invoice total after credits")
+        guard lines.indices.contains(where: { !lines[$0].taxes.isEmpty }) else {
+            _ = try reduced.adding(startingBalance, "the invoice total plus the customer balance")
+            return
+        }
         let taxes = lines.lazy.flatMap(\.taxes)
         var rates: [String] = []
         for tax in taxes where !rates.contains(tax.taxRate) { rates.append(tax.taxRate) }

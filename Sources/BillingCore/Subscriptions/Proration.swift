@@ -20,7 +20,10 @@ extension BillingSchedule {
             shares.append((end - cursor, full.seconds))
             cursor = end
         }
-        if let (numerator, denominator) = Self.sum(shares) { return amount.scaled(by: numerator, over: denominator) }
+        if let (numerator, denominator) = Self.sum(shares) {
+            // One whole period (every renewal): the amount itself, without exact division.
+            return numerator == denominator ? amount : amount.scaled(by: numerator, over: denominator)
+        }
         // A fraction beyond 64 bits (centuries of periods): each share divided alone.
         return shares.reduce(.zero) { $0 + amount.scaled(by: $1.covered, over: $1.length) }
     }
