@@ -15,10 +15,14 @@ public struct CompareRunner: Sendable {
     let runner: ScenarioRunner
     /// Whether a variant that fits the base's usage is re-rated from it (else every variant runs whole, as before re-rating: `billsim bench` measures both).
     let rerates: Bool
+    /// How many re-rated variants run at once, each over its own store: more than 1 only for a store
+    /// factory whose stores are independent (the memory store; SQLite and PostgreSQL reuse one file or server).
+    let concurrency: Int
 
-    public init(runner: ScenarioRunner, rerates: Bool = true) {
+    public init(runner: ScenarioRunner, rerates: Bool = true, concurrency: Int = 1) {
         self.runner = runner
         self.rerates = rerates
+        self.concurrency = max(1, concurrency)
     }
 
     /// The variants `compare` runs, in order, and whether each is re-rated from the base's usage (else run whole).
@@ -29,7 +33,9 @@ public struct CompareRunner: Sendable {
     }
 
     /// `selected`: variant names to run (all when empty); they must exist (the caller checks with ``unknown(_:in:)``).
-    /// `finished` is told after each run (the base, then each variant of ``plan(_:selected:)``) how many events it read.
+    /// `finished` is told after each run how many events it read: the base, then the re-rated variants of
+    /// ``plan(_:selected:)`` (``concurrency`` at a time, none reading an event), then the others, one after another.
+    /// The comparison lists the variants in the scenario's order whatever order they ran in.
     public func compare(
         _ scenario: Scenario, selected: [String] = [], finished: @Sendable (_ events: Int) -> Void = { _ in }
     ) async throws -> Comparison {
@@ -40,10 +46,16 @@ public struct CompareRunner: Sendable {
             name: "base", description: scenario.description, invoices: baseOutcome.invoices, customers: customers,
             catalog: scenario.simulation.catalog,
             differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome, catalog: scenario.simulation.catalog))
+        let planned = plan(scenario, selected: selected)
+        var outcomes = try await rerated(planned, over: usage, finished: finished)
+        for (index, (variant, rerated)) in planned.enumerated() where !rerated {
+            let outcome = try await runWhole(variant, of: scenario)
+            finished(outcome.usage.received)
+            outcomes[index] = outcome
+        }
         var variants: [VariantComparison] = []
-        for (variant, rerated) in plan(scenario, selected: selected) {
-            let outcome = try await run(variant, of: scenario, over: usage, rerated: rerated)
-            finished(rerated ? 0 : outcome.usage.received)
+        for (index, (variant, _)) in planned.enumerated() {
+            guard let outcome = outcomes[index] else { throw ComparisonError(description: "variant \(variant.name) did not run") }
             let expected = scenario.expectation.variants.first { $0.name == variant.name }
             let plan = try PlanRevenue(
                 name: variant.name, description: variant.description, invoices: outcome.invoices, customers: customers,
@@ -63,9 +75,33 @@ public struct CompareRunner: Sendable {
         return Comparison(path: scenario.path, name: scenario.name, currency: currency, base: base, variants: variants)
     }
 
-    /// The variant re-rated from the base's usage (`rerated`, which implies it fits), else run whole.
-    func run(_ variant: ScenarioVariant, of scenario: Scenario, over usage: ReceivedUsage, rerated: Bool) async throws -> SimulationOutcome {
-        if rerated { return try await runner.rerate(variant.simulation, over: usage) }
+    /// The outcomes of the re-rated variants of `planned`, by position (the others `nil`), ``concurrency``
+    /// at a time; each is told to `finished` as it ends.
+    func rerated(
+        _ planned: [(variant: ScenarioVariant, rerated: Bool)], over usage: ReceivedUsage, finished: @Sendable (_ events: Int) -> Void
+    ) async throws -> [SimulationOutcome?] {
+        var outcomes = [SimulationOutcome?](repeating: nil, count: planned.count)
+        var waiting = planned.indices.filter { planned[$0].rerated }[...]
+        let runner = runner
+        try await withThrowingTaskGroup(of: (Int, SimulationOutcome).self) { group in
+            var running = 0
+            while running > 0 || !waiting.isEmpty {
+                while running < concurrency, let index = waiting.popFirst() {
+                    let simulation = planned[index].variant.simulation
+                    group.addTask { (index, try await runner.rerate(simulation, over: usage)) }
+                    running += 1
+                }
+                guard let (index, outcome) = try await group.next() else { break }
+                running -= 1
+                outcomes[index] = outcome
+                finished(0)
+            }
+        }
+        return outcomes
+    }
+
+    /// The variant run as the whole scenario with its patch (its streams reopened).
+    func runWhole(_ variant: ScenarioVariant, of scenario: Scenario) async throws -> SimulationOutcome {
         var patched = scenario
         patched.simulation = variant.simulation
         return try await runner.simulate(patched)

@@ -48,6 +48,11 @@ struct RerateTests {
             let slow = try await CompareRunner(runner: runner, rerates: false).compare(scenario)
             #expect(fast.text == slow.text, "\(file)")
             #expect(fast.document.json(pretty: true) == slow.document.json(pretty: true), "\(file)")
+            // Re-rated variants side by side (each over its own store) give the same comparison, in the scenario's order.
+            let sideBySide = try await CompareRunner(runner: runner, concurrency: 3).compare(scenario)
+            #expect(sideBySide.text == fast.text, "\(file)")
+            #expect(sideBySide.document.json(pretty: true) == fast.document.json(pretty: true), "\(file)")
+            #expect(sideBySide.variants.map(\.plan.name) == scenario.variants.map(\.name), "\(file)")
         }
     }
 

@@ -146,7 +146,8 @@ public final class BillingEngine {
             guard let at = queue.nextInstant, at <= until else { break }
             now = max(now, at)
             if storage.receive(through: now) { prefetchedAt = nil }
-            if prefetchedAt != now { try await prefetchUsage() }
+            // Re-rating reads aggregates from memory on demand: batching them first would only add work.
+            if prefetchedAt != now, storage.shared == nil { try await prefetchUsage() }
             try await perform(queue.takeNext())
         }
         try await showBalanceOnDrafts()

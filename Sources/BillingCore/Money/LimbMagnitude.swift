@@ -165,6 +165,16 @@ struct LimbMagnitude: Sendable, Hashable, Comparable {
     /// Removes trailing decimal zeros: `(self ÷ 10ᵏ, k)` with the largest such k.
     func removingTrailingZeros() -> (magnitude: LimbMagnitude, count: Int) {
         guard !isZero else { return (self, 0) }
+        // One limb (every amount and quantity of an ordinary invoice): machine division, one array at most.
+        if var value = uint64 {
+            guard value % 10 == 0 else { return (self, 0) }
+            var count = 0
+            while value % 10 == 0 {
+                value /= 10
+                count += 1
+            }
+            return (LimbMagnitude(value), count)
+        }
         var result = self
         var count = 0
         while true {
