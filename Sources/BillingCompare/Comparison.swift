@@ -114,9 +114,9 @@ extension PlanRevenue {
         for invoice in invoices {
             var invoiceTotal: Int64 = 0
             for line in invoice.lines {
-                // Net of the line's discounts (0 ≤ discounts ≤ amount: no overflow), plus its exclusive taxes (each at
-                // most the taxable amount, checked by the engine's checkTotals), so totals are the invoices' `total`.
-                let net = try add(line.amount - line.discountTotal, line.taxTotal(inclusive: false), "invoice \(invoice.id)'s total")
+                // What the line adds to its invoice's `total`: what discounts and billing credits left of it (its
+                // taxable amount) plus its exclusive taxes, so the totals are the invoices' `total` (Invoice.total).
+                let net = try add(line.taxableAmount, line.taxTotal(inclusive: false), "invoice \(invoice.id)'s total")
                 invoiceTotal = try add(invoiceTotal, net, "invoice \(invoice.id)'s total")
                 byPrice[line.price] = try add(byPrice[line.price] ?? 0, net, "revenue of price \(line.price)")
             }

@@ -15,6 +15,23 @@ private func load(_ path: String) throws -> Scenario {
 }
 
 struct ComparisonTests {
+    /// Revenue is what the invoices total, whatever adjusts them: for every bundled scenario with discounts,
+    /// billing credits, taxes, balances or payments (compared with no variant), a plan's total and each
+    /// customer's are the sums of the invoices' `total` (before the fix, billing credits were left out).
+    @Test func revenueIsTheInvoicesTotalsWithEveryAdjustment() async throws {
+        let files = ScenarioRunner.discover(["Scenarios/invoices", "Scenarios/payments"].map { root.appendingPathComponent($0).path })
+        #expect(files.count >= 39)
+        for file in files {
+            var scenario = try load(file)
+            scenario.variants = []
+            let base = try await memory.compare(scenario).base
+            #expect(base.total == base.invoices.reduce(0) { $0 + $1.total }, "\(file)")
+            var byCustomer: [String: Int64] = [:]
+            for invoice in base.invoices { byCustomer[invoice.customer, default: 0] += invoice.total }
+            #expect(base.perCustomer.allSatisfy { byCustomer[$0.customer, default: 0] == $0.total }, "\(file)")
+        }
+    }
+
     /// Every bundled what-if scenario: each plan's total is the sum of its per-customer totals, which are
     /// the sums of that customer's invoice totals; and every pinned expectation holds.
     @Test func totalsAreTheSumsOfPerCustomerInvoices() async throws {
