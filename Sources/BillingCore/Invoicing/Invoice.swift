@@ -170,17 +170,7 @@ public struct Invoice: Sendable, Hashable {
     /// Stripe's `total_discount_amounts`: per discount, in the order the lines first name them, the sum
     /// of what it took off every line.
     public var totalDiscountAmounts: [DiscountAmount] {
-        var totals: [DiscountAmount] = []
-        for line in lines {
-            for part in line.discountAmounts {
-                if let index = totals.firstIndex(where: { $0.discount == part.discount }) {
-                    totals[index].amount += part.amount
-                } else {
-                    totals.append(part)
-                }
-            }
-        }
-        return totals
+        Self.grouped(lines.lazy.flatMap(\.discountAmounts), by: \.discount) { $0.amount += $1.amount }
     }
 
     /// The sum of every line's discounts.
@@ -189,29 +179,31 @@ public struct Invoice: Sendable, Hashable {
     /// Stripe's `total_pretax_credit_amounts`: per credit grant, in the order the lines first name them,
     /// the sum of what it paid of every line.
     public var totalPretaxCreditAmounts: [CreditAmount] {
-        var totals: [CreditAmount] = []
-        for part in lines.flatMap(\.pretaxCreditAmounts) {
-            if let index = totals.firstIndex(where: { $0.creditGrant == part.creditGrant }) {
-                totals[index].amount += part.amount
-            } else {
-                totals.append(part)
-            }
-        }
-        return totals
+        Self.grouped(lines.lazy.flatMap(\.pretaxCreditAmounts), by: \.creditGrant) { $0.amount += $1.amount }
     }
 
     /// Stripe's `total_taxes`: per tax rate, in the order the lines first name them, the sums of its
     /// amounts and taxable amounts over every line.
     public var totalTaxes: [TaxAmount] {
-        var totals: [TaxAmount] = []
-        for line in lines {
-            for tax in line.taxes {
-                if let index = totals.firstIndex(where: { $0.taxRate == tax.taxRate }) {
-                    totals[index].amount += tax.amount
-                    totals[index].taxableAmount += tax.taxableAmount
-                } else {
-                    totals.append(tax)
-                }
+        Self.grouped(lines.lazy.flatMap(\.taxes), by: \.taxRate) { total, tax in
+            total.amount += tax.amount
+            total.taxableAmount += tax.taxableAmount
+        }
+    }
+
+    /// The invoice's totals of one kind of line part (discounts, credits, taxes): `parts` grouped by
+    /// `key`, in the order each key first appears, each group merged into its first part by `merge`.
+    static func grouped<Part, Failure: Error>(
+        _ parts: some Sequence<Part>, by key: (Part) -> String, merge: (inout Part, Part) throws(Failure) -> Void
+    ) throws(Failure) -> [Part] {
+        var totals: [Part] = []
+        var positions: [String: Int] = [:]
+        for part in parts {
+            if let index = positions[key(part)] {
+                try merge(&totals[index], part)
+            } else {
+                positions[key(part)] = totals.count
+                totals.append(part)
             }
         }
         return totals
@@ -251,13 +243,10 @@ public struct Invoice: Sendable, Hashable {
             return
         }
         let taxes = lines.lazy.flatMap(\.taxes)
-        var rates: [String] = []
-        for tax in taxes where !rates.contains(tax.taxRate) { rates.append(tax.taxRate) }
-        // `total_taxes`: each rate's amounts and taxable amounts, summed in line order (``totalTaxes``).
-        for rate in rates {
-            let ofRate = taxes.filter { $0.taxRate == rate }
-            _ = try ofRate.map(\.taxableAmount).checkedSum("the amounts tax rate \(rate) taxed")
-            _ = try ofRate.map(\.amount).checkedSum("the taxes of rate \(rate)")
+        // `total_taxes`: each rate's amounts and taxable amounts, summed in line order as ``totalTaxes`` sums them.
+        _ = try Self.grouped(taxes, by: \.taxRate) { (total: inout TaxAmount, tax: TaxAmount) throws(AmountOverflow) in
+            total.taxableAmount = try total.taxableAmount.adding(tax.taxableAmount, "the amounts tax rate \(tax.taxRate) taxed")
+            total.amount = try total.amount.adding(tax.amount, "the taxes of rate \(tax.taxRate)")
         }
         // Each line's sums (``InvoiceLine/taxTotal(inclusive:)``) and the invoice's, in line order (``taxTotal(inclusive:)``).
         for line in lines {
