@@ -47,22 +47,25 @@ public struct CompareRunner: Sendable {
             catalog: scenario.simulation.catalog,
             differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome, catalog: scenario.simulation.catalog))
         let planned = plan(scenario, selected: selected)
-        var outcomes = try await rerated(planned, over: usage, finished: finished)
-        for (index, (variant, rerated)) in planned.enumerated() where !rerated {
-            let outcome = try await runWhole(variant, of: scenario)
-            finished(outcome.usage.received)
-            outcomes[index] = outcome
-        }
-        var variants: [VariantComparison] = []
-        for (index, (variant, _)) in planned.enumerated() {
-            guard let outcome = outcomes[index] else { throw ComparisonError(description: "variant \(variant.name) did not run") }
-            let expected = scenario.expectation.variants.first { $0.name == variant.name }
+        // Each variant's revenue is worked out where it ran (side by side for the re-rated ones).
+        @Sendable func revenue(_ variant: ScenarioVariant, _ outcome: SimulationOutcome) throws -> VariantComparison {
             let plan = try PlanRevenue(
                 name: variant.name, description: variant.description, invoices: outcome.invoices, customers: customers,
                 catalog: variant.simulation.catalog, differences: [])
             var comparison = try VariantComparison(plan, against: base)
+            let expected = scenario.expectation.variants.first { $0.name == variant.name }
             comparison.plan.differences = expected.map { Self.check($0, plan) } ?? []
-            variants.append(comparison)
+            return comparison
+        }
+        var compared = try await rerated(planned, over: usage, finished: finished, revenue: revenue)
+        for (index, (variant, rerated)) in planned.enumerated() where !rerated {
+            let outcome = try await runWhole(variant, of: scenario)
+            finished(outcome.usage.received)
+            compared[index] = try revenue(variant, outcome)
+        }
+        let variants = try planned.indices.map { index in
+            guard let comparison = compared[index] else { throw ComparisonError(description: "variant \(planned[index].variant.name) did not run") }
+            return comparison
         }
         let currencies = Set((base.invoices + variants.flatMap(\.plan.invoices)).map(\.currency))
         guard currencies.count <= 1 else {
@@ -75,29 +78,30 @@ public struct CompareRunner: Sendable {
         return Comparison(path: scenario.path, name: scenario.name, currency: currency, base: base, variants: variants)
     }
 
-    /// The outcomes of the re-rated variants of `planned`, by position (the others `nil`), ``concurrency``
+    /// The re-rated variants of `planned` compared (`revenue`), by position (the others `nil`), ``concurrency``
     /// at a time; each is told to `finished` as it ends.
     func rerated(
-        _ planned: [(variant: ScenarioVariant, rerated: Bool)], over usage: ReceivedUsage, finished: @Sendable (_ events: Int) -> Void
-    ) async throws -> [SimulationOutcome?] {
-        var outcomes = [SimulationOutcome?](repeating: nil, count: planned.count)
+        _ planned: [(variant: ScenarioVariant, rerated: Bool)], over usage: ReceivedUsage, finished: @Sendable (_ events: Int) -> Void,
+        revenue: @escaping @Sendable (ScenarioVariant, SimulationOutcome) throws -> VariantComparison
+    ) async throws -> [VariantComparison?] {
+        var compared = [VariantComparison?](repeating: nil, count: planned.count)
         var waiting = planned.indices.filter { planned[$0].rerated }[...]
         let runner = runner
-        try await withThrowingTaskGroup(of: (Int, SimulationOutcome).self) { group in
+        try await withThrowingTaskGroup(of: (Int, VariantComparison).self) { group in
             var running = 0
             while running > 0 || !waiting.isEmpty {
                 while running < concurrency, let index = waiting.popFirst() {
-                    let simulation = planned[index].variant.simulation
-                    group.addTask { (index, try await runner.rerate(simulation, over: usage)) }
+                    let variant = planned[index].variant
+                    group.addTask { (index, try revenue(variant, try await runner.rerate(variant.simulation, over: usage))) }
                     running += 1
                 }
-                guard let (index, outcome) = try await group.next() else { break }
+                guard let (index, comparison) = try await group.next() else { break }
                 running -= 1
-                outcomes[index] = outcome
+                compared[index] = comparison
                 finished(0)
             }
         }
-        return outcomes
+        return compared
     }
 
     /// The variant run as the whole scenario with its patch (its streams reopened).

@@ -191,8 +191,8 @@ extension BillSim {
                 return (result, workload.seconds(clock.now - began), PeakMemory.cpuSeconds() - cpu)
             }
             let base = try await timed { try await runner.simulate(scenario) }
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            let rerated = try await timed { try await CompareRunner(runner: runner, concurrency: cores).compare(scenario) }
+            // As `billsim compare --store memory` runs them: every re-rated variant at once.
+            let rerated = try await timed { try await CompareRunner(runner: runner, concurrency: .max).compare(scenario) }
             let whole = try await timed { try await CompareRunner(runner: runner, rerates: false).compare(scenario) }
             let baseTotal = base.result.invoices.reduce(0, { $0 + $1.total })
             guard rerated.result.base.total == baseTotal, whole.result.base.total == baseTotal else {

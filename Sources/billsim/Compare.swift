@@ -51,11 +51,12 @@ extension BillSim {
                 throw ExitCode(64)
             }
             let reading = ScenarioProgress()
-            // Re-rated variants run side by side on the memory store (each over a store of its own); a SQL
-            // store is one file or server, so there they run one after another.
+            // Re-rated variants all run at once on the memory store (each over a store of its own; the engine
+            // yields often, so they share the cores to the end); a SQL store is one file or server, so there
+            // they run one after another.
             let runner = CompareRunner(
                 runner: ScenarioRunner(makeStore: try StoreRegistry.factory(for: storeOptions.request), progress: reading),
-                concurrency: storeOptions.store == "memory" ? ProcessInfo.processInfo.activeProcessorCount : 1)
+                concurrency: storeOptions.store == "memory" ? .max : 1)
             // A re-rated variant reads no event: about a tenth to a fifth of the base run's time (billsim bench's
             // compare row), so it weighs 100 thousandths; they run first, then the variants run whole.
             let plan = runner.plan(loaded, selected: variant)

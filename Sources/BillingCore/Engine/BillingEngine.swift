@@ -10,6 +10,10 @@
 public final class BillingEngine {
     /// How many accepted events are handed to the store at once.
     public static let batchSize = 50_000
+    /// Work items performed between two `Task.yield()`s: a run never holds a thread of the cooperative
+    /// pool for long, so runs side by side (`billsim compare`'s re-rated variants, more of them than
+    /// cores) share the cores until the last one ends. 256 items are well under a millisecond.
+    static let workPerYield = 256
     /// The most lines Stripe puts on one invoice (BILLING-SEMANTICS §5.2, §6.1); backdating beyond it fails.
     static let maximumInvoiceLines = FirstInvoice.lineLimit
     /// How many invoices are saved at once at most (the invoices of one instant, in chunks of this size).
@@ -119,6 +123,7 @@ public final class BillingEngine {
     func advance(over source: inout some MeterEventSource) async throws -> SimulationOutcome {
         let (start, until) = (simulation.clockStart, simulation.clockUntil)
         var events = try SourceCursor(&source)
+        var performed = 0
         while true {
             let nextWork = queue.nextInstant ?? Instant.distantFuture
             // The instant's work is done: its invoices reach the store together, before the clock moves on.
@@ -149,6 +154,8 @@ public final class BillingEngine {
             // Re-rating reads aggregates from memory on demand: batching them first would only add work.
             if prefetchedAt != now, storage.shared == nil { try await prefetchUsage() }
             try await perform(queue.takeNext())
+            performed += 1
+            if performed % Self.workPerYield == 0 { await Task.yield() }
         }
         try await showBalanceOnDrafts()
         try await storage.flush()

@@ -5,7 +5,11 @@ import Synchronization
 public final class InMemoryBillingStore: BillingStore {
     struct State {
         var usage = UsageBuckets()
-        var invoices: [String: Invoice] = [:]
+        /// In first-saved order (the engine saves an invoice first when it creates it: number order), each
+        /// id's place in `positions`. A dictionary of invoices, sorted at the end, cost 7% of a re-rated
+        /// variant's CPU in growing, moving and sorting 20,000 invoices (perf, `billsim bench --stores compare`).
+        var invoices: [Invoice] = []
+        var positions: [String: Int] = [:]
     }
 
     let state = Mutex(State())
@@ -33,11 +37,22 @@ public final class InMemoryBillingStore: BillingStore {
 
     public func save(_ invoices: [Invoice]) async throws {
         state.withLock { state in
-            for invoice in invoices { state.invoices[invoice.id] = invoice }
+            for invoice in invoices {
+                if let position = state.positions[invoice.id] {
+                    state.invoices[position] = invoice
+                } else {
+                    state.positions[invoice.id] = state.invoices.count
+                    state.invoices.append(invoice)
+                }
+            }
         }
     }
 
     public func invoices() async throws -> [Invoice] {
-        state.withLock { $0.invoices.values.sorted { $0.number < $1.number } }
+        state.withLock { state in
+            let invoices = state.invoices
+            guard invoices.indices.dropFirst().contains(where: { invoices[$0 - 1].number > invoices[$0].number }) else { return invoices }
+            return invoices.sorted { $0.number < $1.number }
+        }
     }
 }
