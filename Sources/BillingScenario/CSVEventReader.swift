@@ -77,6 +77,10 @@ struct CSVEventReader {
     var values = ByteInterner()
     /// How many of `values` have gone out in a batch of rows.
     var valuesSent = 0
+    /// The previous row's event name in `values` (-1: none): rows of one file mostly share it, so it is
+    /// compared rather than looked up.
+    var lastEventName: Int32 = -1
+    var timestamps = TimestampReader()
     /// The payload keys of the payload columns, and each column's place among them (-1 for the event's fields).
     var payloadKeys: [String] = []
     var payloadSlots: [Int] = []
@@ -164,7 +168,7 @@ struct CSVEventReader {
     /// in them. At the end of the file `batch` stays empty and every problem found is thrown as one error.
     mutating func read(into batch: inout UsageRows, limit: Int) throws(ScenarioLoadError) {
         if values.count >= ByteInterner.maxEntries {
-            (values, valuesSent) = (ByteInterner(), 0)
+            (values, valuesSent, lastEventName) = (ByteInterner(), 0, -1)
             batch.restartTable()
         }
         while batch.count < limit {
@@ -209,15 +213,18 @@ struct CSVEventReader {
             let bytes = cellBytes(index)
             switch columns[index] {
             case .timestamp, .receivedAt:
-                guard let instant = Instant(utf8: bytes) else {
+                guard let instant = timestamps.instant(bytes) else {
                     let name = columns[index] == .timestamp ? "timestamp" : "received_at"
                     report(cells[index], "\(name): expected RFC 3339, a date or Unix seconds, found \(UsageText.quoted(bytes))")
                     return
                 }
                 if columns[index] == .timestamp { timestamp = instant } else { receivedAt = instant }
             case .eventName:
-                guard let name = values.id(bytes) else { return invalidUTF8(index) }
-                eventName = name
+                if lastEventName < 0 || !values.equal(Int(lastEventName), bytes) {
+                    guard let name = values.id(bytes) else { return invalidUTF8(index) }
+                    lastEventName = name
+                }
+                eventName = lastEventName
             case .identifier:
                 guard UsageText.isValid(bytes) else { return invalidUTF8(index) }
                 identifier = bytes
@@ -239,7 +246,9 @@ struct CSVEventReader {
             report(cells[columns.firstIndex(of: receivedAt == nil ? .timestamp : .receivedAt)!], outOfOrder)
             return
         }
-        batch.append(name: eventName, timestamp: timestamp, receivedAt: receivedAt, identifier: identifier, cells: rowCells)
+        rowCells.withUnsafeBufferPointer { cells in
+            batch.append(name: eventName, timestamp: timestamp, receivedAt: receivedAt, identifier: identifier, cells: cells)
+        }
     }
 
     mutating func invalidUTF8(_ index: Int) {
@@ -315,6 +324,16 @@ struct CSVEventReader {
         }
     }
 
+    /// Whether any byte of `word` is `,`, `"`, LF or CR (the classic has-zero-byte test on `word` XOR each).
+    @inline(__always)
+    static func hasDelimiter(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        return hasZero(word ^ (ones &* 0x2C)) || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x0A))
+            || hasZero(word ^ (ones &* 0x0D))
+    }
+
     /// Scans one record from the buffer's unconsumed bytes into `cells`.
     mutating func scan() -> Scan {
         let base = file.base
@@ -373,6 +392,9 @@ struct CSVEventReader {
                 }
             } else {
                 let contentStart = p
+                // Eight bytes at a time while none of them is a comma, line break or quote (a cell's
+                // common case; byte by byte, this loop was the reader's largest cost after the value table).
+                while p + 8 <= end, !Self.hasDelimiter(UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)) { p += 8 }
                 while p < end {
                     let byte = base[p]
                     if byte == comma || byte == lf || byte == cr { break }

@@ -2,7 +2,7 @@
 /// looked up once per meter event.
 ///
 /// An open-addressing table of positions, at most a quarter full, hashed with
-/// ``RecentIdentifiers/hash(_:)`` (FNV-1a over the bytes): a `[String: Int]` spent a tenth of a
+/// ``ByteHash``: a `[String: Int]` spent a tenth of a
 /// 5M-event CSV run in `find` and SipHash (perf, 2026-12-01), and its slot cannot be loaded ahead
 /// (see ``MeterEventValidator/touch(_:)``).
 ///
@@ -27,7 +27,7 @@ struct CustomerIndex: Sendable {
         while capacity < customers.count * 4 { capacity *= 2 }
         slots = [UInt32](repeating: 0, count: capacity)
         for (position, id) in customers.enumerated() {
-            var slot = Int(truncatingIfNeeded: RecentIdentifiers.hash(id)) & (capacity - 1)
+            var slot = Int(truncatingIfNeeded: ByteHash.hash(id)) & (capacity - 1)
             var known = false
             while slots[slot] != 0 {
                 if customers[Int(slots[slot] - 1)] == id {
@@ -44,7 +44,7 @@ struct CustomerIndex: Sendable {
     subscript(customer: String) -> Int? {
         guard allASCII, customer.utf8.allSatisfy({ $0 < 0x80 }) else { return byEquality[customer] }
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: RecentIdentifiers.hash(customer)) & mask
+        var slot = Int(truncatingIfNeeded: ByteHash.hash(customer)) & mask
         while slots[slot] != 0 {
             let position = Int(slots[slot] - 1)
             if ids[position] == customer { return position }
@@ -54,6 +54,6 @@ struct CustomerIndex: Sendable {
     }
 
     /// Where a lookup of `customer` starts, and that slot's content.
-    func slot(of customer: String) -> Int { Int(truncatingIfNeeded: RecentIdentifiers.hash(customer)) & (slots.count - 1) }
+    func slot(of customer: String) -> Int { Int(truncatingIfNeeded: ByteHash.hash(customer)) & (slots.count - 1) }
     func bits(at slot: Int) -> UInt64 { UInt64(slots[slot]) }
 }

@@ -89,7 +89,7 @@ public struct MeterEventValidator: Sendable {
     /// ``touch(_:)`` for a usage file's rows: loads the identifier slots of `range` (customers are found
     /// through ``RowLookups``, a table the size of the file's distinct values).
     mutating func touch(_ rows: UsageRows, _ range: Range<Int>) {
-        for row in range { touched ^= recent.bits(at: recent.slot(hash: rows.identifierHashes[row])) }
+        for row in range { touched ^= recent.bits(at: recent.slot(hash: rows.rows[row].identifierHash)) }
     }
 
     /// Validates row `row` of a usage file received at `now`, as ``check(_:receivedAt:sequence:)`` validates
@@ -106,10 +106,11 @@ public struct MeterEventValidator: Sendable {
     private mutating func acceptedOrDuplicate(
         row: Int, of rows: UsageRows, strings: UsageRowStrings, receivedAt now: Instant, sequence: Int64
     ) -> Verdict? {
-        guard let meterIndex = rowLookups.meter(Int(rows.names[row]), strings: strings, catalog: catalog) else { return nil }
+        let fields = rows.rows[row]
+        guard let meterIndex = rowLookups.meter(Int(fields.name), strings: strings, catalog: catalog) else { return nil }
         let meter = rules[meterIndex]
         guard meter.isActive else { return nil }
-        let timestamp = rows.timestamps[row]
+        let timestamp = fields.timestamp
         let (earliest, beforeAll) = now.seconds.subtractingReportingOverflow(window.past.seconds)
         let (latest, afterAll) = now.seconds.addingReportingOverflow(window.future.seconds)
         guard beforeAll || timestamp >= earliest, afterAll || timestamp <= latest else { return nil }
@@ -129,12 +130,12 @@ public struct MeterEventValidator: Sendable {
         if !meter.dimensionPayloadKeys.isEmpty {
             for column in rowLookups.dimensionColumns[meterIndex] where column < 0 || rows.cells[first + column] < 0 { return nil }
         }
-        guard rows.flags[row] & UsageRows.identifierGiven != 0 else { return nil }
+        guard fields.flags & UsageRows.identifierGiven != 0 else { return nil }
         let identifier = rows.identifierBytes.withUnsafeBufferPointer { bytes in
             String(decoding: UnsafeBufferPointer(rebasing: bytes[rows.identifierRange(row)]), as: UTF8.self)
         }
         recent.forget(receivedAtOrBefore: now - Self.identifierWindow)
-        if let earlier = recent.receive(identifier, hash: rows.identifierHashes[row], at: now) {
+        if let earlier = recent.receive(identifier, hash: fields.identifierHash, at: now) {
             return .rejected(.duplicateMeterEvent, "A meter event with identifier \(identifier) was already received at \(earlier).")
         }
         return .accepted(

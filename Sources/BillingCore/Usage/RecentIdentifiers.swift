@@ -41,29 +41,15 @@ struct RecentIdentifiers: Sendable {
     /// How many identifiers are remembered.
     var count: Int { base + queue.count - oldest }
 
-    /// FNV-1a over the UTF-8 bytes, then a final mix so the low bits used for the slot spread well.
-    static func hash(_ identifier: String) -> UInt64 {
-        var text = identifier
-        return text.withUTF8 { hash($0) }
-    }
-
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        hash ^= hash >> 33
-        hash &*= 0xff51_afd7_ed55_8ccd
-        return hash ^ (hash >> 33)
-    }
-
     /// Where a lookup of `identifier` starts, and that slot's content (see ``MeterEventValidator/touch(_:)``).
-    func slot(of identifier: String) -> Int { slot(hash: Self.hash(identifier)) }
+    func slot(of identifier: String) -> Int { slot(hash: ByteHash.hash(identifier)) }
     func slot(hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & (slots.count - 1) }
     func bits(at slot: Int) -> UInt64 { slots[slot].bits }
 
     /// When `identifier` was received, if it is remembered; otherwise remembers it as received `at`.
-    mutating func receive(_ identifier: String, at: Instant) -> Instant? { receive(identifier, hash: Self.hash(identifier), at: at) }
+    mutating func receive(_ identifier: String, at: Instant) -> Instant? { receive(identifier, hash: ByteHash.hash(identifier), at: at) }
 
-    /// ``receive(_:at:)`` with the identifier's ``hash(_:)`` already worked out.
+    /// ``receive(_:at:)`` with the identifier's ``ByteHash/hash(_:)-(String)`` already worked out.
     mutating func receive(_ identifier: String, hash: UInt64, at: Instant) -> Instant? {
         let mask = slots.count - 1
         var index = Int(truncatingIfNeeded: hash) & mask
