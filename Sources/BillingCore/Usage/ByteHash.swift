@@ -2,8 +2,10 @@
 /// file's cells): eight bytes at a time, then a final mix so that both the low bits (a table slot) and
 /// the high bits (``RecentIdentifiers``' tags) spread well. FNV-1a, one multiply per byte, was a tenth
 /// of a 5M-row CSV run's CPU in the reader's value table alone (perf, `billsim bench --sources csv`).
+/// Inlinable: the usage file readers, in another module, hash a few cells per row.
 /// Values live only in memory: the bytes' order in a word (the machine's) never reaches any output.
 public enum ByteHash {
+    @inlinable
     public static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let count = bytes.count
         var hash = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count)
@@ -34,14 +36,14 @@ public enum ByteHash {
         return text.withUTF8 { hash($0) }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func step(_ hash: UInt64, _ word: UInt64) -> UInt64 {
         let mixed = (hash ^ word) &* 0xff51_afd7_ed55_8ccd
         return mixed ^ (mixed >> 29)
     }
 
     /// MurmurHash3's 64-bit finalizer.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func mix(_ value: UInt64) -> UInt64 {
         var hash = value
         hash ^= hash >> 33

@@ -18,13 +18,13 @@ public struct UsageRows: Sendable {
     public private(set) var restartsTable = false
     /// Per row, one element: appending one struct rather than to six arrays halved the reader's cost of
     /// a row in this batch (each append checks its array's uniqueness and capacity).
-    var rows: [Row] = []
+    @usableFromInline var rows: [Row] = []
     /// `payloadKeys.count` per row: each cell's entry in the table, or -1 for an empty cell (absent).
     var cells: [Int32] = []
     /// The identifiers' bytes, row after row (row `i`'s end at `rows[i].identifierEnd`).
     var identifierBytes: [UInt8] = []
 
-    struct Row {
+    @usableFromInline struct Row: Sendable {
         var timestamp: Int64
         /// `received_at`, else the timestamp.
         var arrival: Int64
@@ -41,8 +41,9 @@ public struct UsageRows: Sendable {
 
     public init(payloadKeys: [String]) { self.payloadKeys = payloadKeys }
 
-    public var count: Int { rows.count }
-    public var isEmpty: Bool { rows.isEmpty }
+    /// Inlinable: the reader asks once per row.
+    @inlinable public var count: Int { rows.count }
+    @inlinable public var isEmpty: Bool { rows.isEmpty }
 
     /// Empties the batch, keeping its storage, for the next rows.
     public mutating func removeAll() {
