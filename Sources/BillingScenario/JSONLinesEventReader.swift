@@ -19,6 +19,7 @@ struct JSONLinesEventReader {
     var line = 0
     var rows = 0
     var interner = StringInterner()
+    var timestamps = TimestampReader()
     var arrivalOrder = ArrivalOrder(lines: "lines", record: "event")
     var finished = false
 
@@ -39,7 +40,7 @@ struct JSONLinesEventReader {
             if parser.p == contentEnd { continue }
             rows += 1
             do throws(JSONLineParser.Problem) {
-                let event = try parser.event(interner: &interner)
+                let event = try parser.event(interner: &interner, timestamps: &timestamps)
                 if let outOfOrder = arrivalOrder.check(event.arrival, line: line) {
                     throw JSONLineParser.Problem(offset: lineStart, message: outOfOrder)
                 }
@@ -110,7 +111,7 @@ struct JSONLineParser {
         range.count == name.utf8CodeUnitCount && memcmp(base + range.lowerBound, name.utf8Start, range.count) == 0
     }
 
-    mutating func event(interner: inout StringInterner) throws(Problem) -> MeterEvent {
+    mutating func event(interner: inout StringInterner, timestamps: inout TimestampReader) throws(Problem) -> MeterEvent {
         let objectStart = p
         guard p < end, base[p] == UInt8(ascii: "{") else { throw Problem(offset: p, message: "expected a JSON object, found \(found)") }
         p += 1
@@ -144,7 +145,7 @@ struct JSONLineParser {
                     let name = isKey(key, "timestamp") ? "timestamp" : "received_at"
                     bit = name == "timestamp" ? 4 : 8
                     let value = try stringOrNumber(name, expected: "a string or an integer")
-                    guard let instant = Instant(utf8: bytes(value)) else {
+                    guard let instant = timestamps.instant(bytes(value)) else {
                         throw Problem(
                             offset: valueOffset,
                             message: "\(name): expected RFC 3339, a date or Unix seconds, found \(UsageText.quoted(bytes(value)))")
