@@ -39,11 +39,13 @@ enum Work: Sendable, Hashable {
 struct WorkQueue {
     struct Scheduled: Comparable {
         var at: Instant
+        /// `work.rank`, kept: worked out in each comparison, `Scheduled.<` alone was 1.5% of a re-rated variant's CPU (perf, `billsim bench --stores compare`).
+        var rank: (Int, Int)
         var order: Int64
         var work: Work
 
         static func < (lhs: Scheduled, rhs: Scheduled) -> Bool {
-            (lhs.at, lhs.work.rank.0, lhs.work.rank.1, lhs.order) < (rhs.at, rhs.work.rank.0, rhs.work.rank.1, rhs.order)
+            (lhs.at, lhs.rank.0, lhs.rank.1, lhs.order) < (rhs.at, rhs.rank.0, rhs.rank.1, rhs.order)
         }
         static func == (lhs: Scheduled, rhs: Scheduled) -> Bool { lhs.at == rhs.at && lhs.order == rhs.order }
     }
@@ -53,7 +55,7 @@ struct WorkQueue {
 
     mutating func schedule(_ work: Work, at instant: Instant) {
         scheduledCount += 1
-        heap.insert(Scheduled(at: instant, order: scheduledCount, work: work))
+        heap.insert(Scheduled(at: instant, rank: work.rank, order: scheduledCount, work: work))
     }
 
     /// The instant of the next work, if any.
