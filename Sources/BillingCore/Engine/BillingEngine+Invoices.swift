@@ -43,7 +43,7 @@ extension BillingEngine {
             try await finalize(invoice.id)
         } else {
             try await storage.save(invoice)
-            queue.schedule(.finalize(invoice: invoice.id), at: finalizeAt)
+            queue.schedule(.finalize(invoice: invoice.id, subscription: index), at: finalizeAt)
         }
     }
 

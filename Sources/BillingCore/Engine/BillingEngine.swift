@@ -201,7 +201,7 @@ public final class BillingEngine {
     /// The subscription `work` concerns, if any.
     func subscriptionIndex(concernedBy work: Work) -> Int? {
         switch work {
-        case .finalize(let id): drafts[id].flatMap { subscriptionIndexByID[$0.invoice.subscription] }
+        case .finalize(let id, let index): drafts.index(forKey: id) != nil ? index : nil
         case .retryPayment(let id, _), .invoiceDue(let id): subscriptionIndex(ofInvoice: id)
         case .expire(let index), .start(let index), .renew(let index), .cancelAt(let index), .threshold(let index),
             .invoicePendingItems(let index):
@@ -221,7 +221,7 @@ public final class BillingEngine {
 
     func performWork(_ work: Work) async throws {
         switch work {
-        case .finalize(let id):
+        case .finalize(let id, _):
             try await finalize(id)
         case .expire(let index):
             if case .voidFirstInvoice(let invoice) = subscriptions[index].lifecycle.incompleteWindowEnded() { try await void(invoice) }
