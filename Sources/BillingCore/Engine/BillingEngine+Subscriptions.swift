@@ -25,7 +25,7 @@ extension BillingEngine {
             // Nothing was charged for the stub: nothing to credit back (flexible).
             for item in subscriptions[index].licensedItems { subscriptions[index].debits[definition.items[item].id] = [] }
         } else {
-            plan = FirstInvoice.plan(subscriptions[index])
+            plan = inPlace(index) { FirstInvoice.plan($0) }
         }
         subscriptions[index].period = plan.period
         subscriptions[index].usageStart = plan.usageStart
@@ -85,7 +85,7 @@ extension BillingEngine {
         case .billRenewal: break
         }
         let ended = subscriptions[index].period
-        let (next, lines) = Renewal.plan(subscriptions[index])
+        let (next, lines) = inPlace(index) { Renewal.plan($0) }
         subscriptions[index].period = next
         endsWithPeriod(index)
         subscriptions[index].usageStart = next.start

@@ -28,7 +28,7 @@ extension BillingEngine {
     /// the work itself to report, in its turn).
     func usageQueries(for work: Work) -> [UsageQuery] {
         switch work {
-        case .finalize(let id):
+        case .finalize(let id, _):
             guard !frozen.contains(id) else { return [] }
             return drafts[id]?.usageLines.map(\.query) ?? []
         case .renew(let index):

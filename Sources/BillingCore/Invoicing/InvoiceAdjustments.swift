@@ -10,6 +10,9 @@ enum InvoiceAdjustments {
     /// replaced): each coupon discounts what the coupons before it left of each discountable line. A
     /// proration line keeps its own (``prorationDiscounts(_:gross:net:itemized:)``): it is not discountable.
     static func adjusted(_ invoice: Invoice, discounts coupons: [Coupon], catalog: Catalog) throws(AmountOverflow) -> Invoice {
+        // Nothing to clear or apply, nothing written: a write copies the lines the caller's invoice shares (0.3% of a
+        // re-rated variant's CPU; a write inside the loop below makes the lines unique before it, even when skipped: perf).
+        guard !coupons.isEmpty || invoice.lines.contains(where: { !$0.proration && !$0.discountAmounts.isEmpty }) else { return invoice }
         var invoice = invoice
         for index in invoice.lines.indices where !invoice.lines[index].proration { invoice.lines[index].discountAmounts = [] }
         guard !coupons.isEmpty else { return invoice }
