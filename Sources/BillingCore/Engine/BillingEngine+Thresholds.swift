@@ -25,7 +25,7 @@ extension BillingEngine {
         defer { intake.tallies = tallies }
         let instant = tallies.nextCheck
         var scheduled = false
-        for index in tallies.takeDue() where mayReachThreshold(index, at: instant, tallies: tallies, keys: intake.validator) {
+        for index in tallies.takeDue() where mayReachThreshold(index, at: instant, tallies: tallies, keys: eventKeys) {
             queue.schedule(.threshold(subscription: index), at: instant)
             scheduled = true
         }
@@ -36,7 +36,7 @@ extension BillingEngine {
     /// ``checkThreshold(_:)`` prices from the store; `true` too when the running usage cannot tell
     /// (a backdated usage start, an amount out of range: the check itself decides and reports).
     /// `keys`: the intake's validator (the engine's intake is the hot loop's while it runs).
-    func mayReachThreshold(_ index: Int, at instant: Instant, tallies: ThresholdTallies, keys: MeterEventValidator) -> Bool {
+    func mayReachThreshold(_ index: Int, at instant: Instant, tallies: ThresholdTallies, keys: EventKeys) -> Bool {
         let subscription = subscriptions[index]
         guard Threshold.isEvaluated(subscription, at: instant) else { return false }
         var amounts = subscription.pending.map(\.amount)
@@ -71,7 +71,7 @@ extension BillingEngine {
         let customer = subscription.definition.customer
         guard thresholdWatch[customer]?.contains(index) == true else { return }
         for slot in subscription.meteredItems {
-            guard let meter = subscription.prices[slot].meterID, let key = intake.validator.key(meter: meter, customer: customer) else { continue }
+            guard let meter = subscription.prices[slot].meterID, let key = eventKeys.key(meter: meter, customer: customer) else { continue }
             intake.tallies?.track(subscription: index, slot: slot, key: key, from: subscription.usageStart(of: slot))
         }
     }

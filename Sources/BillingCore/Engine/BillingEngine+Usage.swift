@@ -42,7 +42,7 @@ extension BillingEngine {
 
     /// The aggregation a planned usage line bills.
     func usageQuery(_ plan: PlannedLine, of subscription: BilledSubscription) throws -> UsageQuery {
-        try plan.usageQuery(of: subscription, catalog: simulation.catalog, keys: intake.validator)
+        try plan.usageQuery(of: subscription, catalog: simulation.catalog, keys: eventKeys)
     }
 
     /// A planned line priced, with the usage it reads (and the query it read, for a usage line).
@@ -105,7 +105,7 @@ extension BillingEngine {
         case .notCreated, .incomplete, .paused, .canceled, .incompleteExpired: return false
         }
         func key(_ slot: Int) -> Int? {
-            subscription.prices[slot].meterID.flatMap { intake.validator.key(meter: $0, customer: subscription.definition.customer) }
+            subscription.prices[slot].meterID.flatMap { eventKeys.key(meter: $0, customer: subscription.definition.customer) }
         }
         if subscription.meteredItems.contains(where: { key($0) == event.key && subscription.usageStart(of: $0) <= at }) { return true }
         return subscription.pendingUsage.contains { $0.kind == .usage && key($0.item) == event.key && $0.period.contains(at) }

@@ -22,6 +22,8 @@ public final class BillingEngine {
     let simulation: Simulation
     let storage: StoreSession
     var intake: EventIntake
+    /// The validator's keys, kept apart for the usage queries of invoicing (``MeterEventValidator/keys``).
+    let eventKeys: EventKeys
     var customers: [String: Customer]
     var subscriptions: [BilledSubscription] = []
     var subscriptionIndexByID: [String: Int] = [:]
@@ -65,6 +67,7 @@ public final class BillingEngine {
         intake = EventIntake(
             validator: MeterEventValidator(
                 catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
+        eventKeys = intake.validator.keys
         for customer in simulation.customers {
             guard let id = customer.discount else { continue }
             guard let coupon = simulation.catalog.coupon(id) else { throw EngineError("customer \(customer.id): no coupon \(id)") }

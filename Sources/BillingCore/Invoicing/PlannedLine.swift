@@ -26,7 +26,7 @@ struct PlannedLine: Sendable, Hashable {
 
     /// The aggregation a `usage` line bills: its item's meter, for the subscription's customer, over its period.
     /// `keys` gives the (meter, customer) key the store indexes usage by.
-    func usageQuery(of subscription: BilledSubscription, catalog: Catalog, keys: MeterEventValidator) throws -> UsageQuery {
+    func usageQuery(of subscription: BilledSubscription, catalog: Catalog, keys: EventKeys) throws -> UsageQuery {
         let price = subscription.prices[item]
         let customer = subscription.definition.customer
         guard let meterID = price.meterID, let meter = catalog.meter(meterID) else {

@@ -61,10 +61,11 @@ public struct MeterEventValidator: Sendable {
     }
 
     /// The run-local key of a (meter, customer) pair (see ``RecordedMeterEvent/key``), or `nil` when either is unknown.
-    public func key(meter: String, customer: String) -> Int? {
-        guard let meterIndex = catalog.meterIndex[meter], let customer = customerIndex[customer] else { return nil }
-        return meterIndex * customerIndex.count + customer
-    }
+    public func key(meter: String, customer: String) -> Int? { keys.key(meter: meter, customer: customer) }
+
+    /// What works out keys, without the rest of the validator: the engine keeps a copy for its usage queries
+    /// (reading the validator out of the engine to ask it copied all of it, ~1% of a run's CPU per query).
+    var keys: EventKeys { EventKeys(meters: catalog.meterIndex, customers: customerIndex) }
 
     /// Loads the slots where the events' identifiers and customers will be looked up. The identifier
     /// table holds a day of identifiers (megabytes), so each lookup missed the cache (a sixth of a
@@ -281,5 +282,16 @@ struct RowLookups: Sendable {
             }
         }
         return parsed[value] == 1 ? values[value] : nil
+    }
+}
+
+/// The run-local keys of (meter, customer) pairs (``RecordedMeterEvent/key``).
+struct EventKeys: Sendable {
+    let meters: [String: Int]
+    let customers: CustomerIndex
+
+    func key(meter: String, customer: String) -> Int? {
+        guard let meterIndex = meters[meter], let customer = customers[customer] else { return nil }
+        return meterIndex * customers.count + customer
     }
 }
