@@ -278,6 +278,7 @@ public final class BillingEngine {
 
     /// `body` over subscription `index` where it lies: passed by value, `subscriptions[index]` is copied (each of
     /// its fields retained and released), 1.5% of a re-rated variant's CPU in renewals alone (perf, `billsim bench --stores compare`).
+    /// `body` has exclusive access to `subscriptions` while it runs: a pure planner, never the engine.
     func inPlace<Result>(_ index: Int, _ body: (inout BilledSubscription) throws -> Result) rethrows -> Result {
         try body(&subscriptions[index])
     }
