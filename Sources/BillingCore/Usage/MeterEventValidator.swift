@@ -40,6 +40,10 @@ public struct MeterEventValidator: Sendable {
     let catalog: Catalog
     let rules: [Rule]
     let customerIndex: CustomerIndex
+    /// What works out keys (sharing `customerIndex`'s storage), without the rest of the validator: the engine
+    /// keeps a copy for its usage queries (reading the validator out of the engine to ask it copied all of it,
+    /// ~1% of a run's CPU per query).
+    let keys: EventKeys
     let window: EventWindow
     /// Identifiers of accepted events received in the last 24 hours.
     var recent = RecentIdentifiers()
@@ -57,15 +61,12 @@ public struct MeterEventValidator: Sendable {
         self.catalog = catalog
         rules = catalog.meters.map(Rule.init)
         customerIndex = CustomerIndex(customers)
+        keys = EventKeys(meters: catalog.meterIndex, customers: customerIndex)
         self.window = window
     }
 
     /// The run-local key of a (meter, customer) pair (see ``RecordedMeterEvent/key``), or `nil` when either is unknown.
     public func key(meter: String, customer: String) -> Int? { keys.key(meter: meter, customer: customer) }
-
-    /// What works out keys, without the rest of the validator: the engine keeps a copy for its usage queries
-    /// (reading the validator out of the engine to ask it copied all of it, ~1% of a run's CPU per query).
-    var keys: EventKeys { EventKeys(meters: catalog.meterIndex, customers: customerIndex) }
 
     /// Loads the slots where the events' identifiers and customers will be looked up. The identifier
     /// table holds a day of identifiers (megabytes), so each lookup missed the cache (a sixth of a
@@ -141,7 +142,7 @@ public struct MeterEventValidator: Sendable {
         }
         return .accepted(
             RecordedMeterEvent(
-                meter: meter.id, customer: strings.strings[customerValue], key: meterIndex * customerIndex.count + customer,
+                meter: meter.id, customer: strings.strings[customerValue], key: keys.key(meterIndex: meterIndex, customer: customer),
                 timestamp: Instant(seconds: timestamp), sequence: sequence, value: value, identifier: identifier))
     }
 
@@ -217,7 +218,7 @@ public struct MeterEventValidator: Sendable {
         }
         return .accepted(
             RecordedMeterEvent(
-                meter: meter.id, customer: customer, key: meterIndex * self.customerIndex.count + customerIndex, timestamp: event.timestamp,
+                meter: meter.id, customer: customer, key: keys.key(meterIndex: meterIndex, customer: customerIndex), timestamp: event.timestamp,
                 sequence: sequence, value: value, identifier: identifier))
     }
 }
@@ -292,6 +293,9 @@ struct EventKeys: Sendable {
 
     func key(meter: String, customer: String) -> Int? {
         guard let meterIndex = meters[meter], let customer = customers[customer] else { return nil }
-        return meterIndex * customers.count + customer
+        return key(meterIndex: meterIndex, customer: customer)
     }
+
+    /// The key of the meter and customer at these positions of the catalog's meters and the customers.
+    func key(meterIndex: Int, customer: Int) -> Int { meterIndex * customers.count + customer }
 }
