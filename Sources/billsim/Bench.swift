@@ -479,6 +479,7 @@ final class PhaseTimingStore: BillingStore {
     var firstAggregate: ContinuousClock.Instant? { started.withLock { $0 } }
 
     func ingest(_ events: [RecordedMeterEvent]) async throws { try await base.ingest(events) }
+    func ingest(_ events: AcceptedEvents) async throws { try await base.ingest(events) }
 
     func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
         started.withLock { if $0 == nil { $0 = ContinuousClock.now } }

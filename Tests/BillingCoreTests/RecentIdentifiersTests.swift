@@ -22,7 +22,9 @@ struct RecentIdentifiersTests {
         var duplicates = 0
         for _ in 0..<40_000 {
             now = now + TimeSpan(seconds: Int64(next(3 * 3600 / 40)))
-            let identifier = "evt_\(next(3000))"
+            // Lengths from 5 to 40 bytes (some past the 16 a small string holds), a few not ASCII.
+            let number = next(3000)
+            let identifier = "evt_\(number)" + String(repeating: number % 7 == 0 ? "\u{E9}" : "x", count: Int(number % 19))
             table.forget(receivedAtOrBefore: now - window)
             let verdict = table.receive(identifier, at: now)
             let expected = reference[identifier].flatMap { now - $0 < window.seconds ? $0 : nil }
@@ -31,6 +33,33 @@ struct RecentIdentifiersTests {
         }
         #expect(duplicates > 1000)  // the stream really exercises both outcomes
         #expect(table.count == reference.values.filter { now - $0 < window.seconds }.count)
+    }
+
+    /// Forgotten identifiers' entries and bytes are dropped in bulk (past 65,536 of them): identifiers
+    /// still remembered are found afterwards, byte for byte.
+    @Test func dropsForgottenBytesAndKeepsTheRest() {
+        var table = RecentIdentifiers()
+        var now = Instant(year: 2026, month: 1, day: 1)
+        for number in 0..<150_000 {
+            now = now + TimeSpan(seconds: 2)  // 43,200 identifiers a day
+            table.forget(receivedAtOrBefore: now - MeterEventValidator.identifierWindow)
+            #expect(table.receive("identifier-\(number)-" + String(repeating: "z", count: number % 30), at: now) == nil)
+        }
+        // Remembered: those received after now - 24h, numbers 106,800 (at now - 86,398 s) to 149,999.
+        #expect(table.count == 43_200)
+        #expect(table.receive("identifier-149999-" + String(repeating: "z", count: 149_999 % 30), at: now) == now)
+        #expect(table.receive("identifier-106800-" + String(repeating: "z", count: 106_800 % 30), at: now) != nil)
+        #expect(table.receive("identifier-106799-" + String(repeating: "z", count: 106_799 % 30), at: now) == nil)  // aged out
+    }
+
+    /// Identifiers are compared by their bytes: "\u{212A}" (KELVIN SIGN) and "K" are equal as `String`s
+    /// but are two identifiers.
+    @Test func identifiersCompareByteForByte() {
+        var table = RecentIdentifiers()
+        let now = Instant(year: 2026, month: 1, day: 1)
+        #expect(table.receive("K", at: now) == nil)
+        #expect(table.receive("\u{212A}", at: now) == nil)
+        #expect(table.receive("\u{212A}", at: now) == now)
     }
 
     @Test func exactlyTwentyFourHoursLaterIsNew() {

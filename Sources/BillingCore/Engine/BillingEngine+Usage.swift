@@ -1,7 +1,7 @@
 /// The engine's usage: accepted events handed to the store, and the aggregates a planned line is priced from.
 extension BillingEngine {
     /// Hands a batch of accepted events to the store (cached aggregates are stale from then on).
-    func ingest(_ batch: [RecordedMeterEvent]) async throws {
+    func ingest(_ batch: AcceptedEvents) async throws {
         guard !batch.isEmpty else { return }
         prefetchedAt = nil
         try await storage.ingest(batch)

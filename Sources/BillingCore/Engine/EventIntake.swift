@@ -5,7 +5,7 @@ struct EventIntake {
     var validator: MeterEventValidator
     var usage = UsageReport()
     /// Accepted events not yet handed to the store.
-    var pending: [RecordedMeterEvent] = []
+    var pending: AcceptedEvents
     var sequence: Int64 = 0
     /// (meter, customer) key → periods whose usage is on a finalized invoice.
     var billedPeriods: [Int: [Period]] = [:]
@@ -17,7 +17,10 @@ struct EventIntake {
     /// The running usage of customers with billing thresholds (`nil` when no subscription has any).
     var tallies: ThresholdTallies?
 
-    init(validator: MeterEventValidator) { self.validator = validator }
+    init(validator: MeterEventValidator) {
+        self.validator = validator
+        pending = AcceptedEvents(keys: validator.keys)
+    }
 
     /// An intake that holds nothing: what the engine keeps while the hot loop owns the real one.
     static var empty: EventIntake {
@@ -29,7 +32,7 @@ struct EventIntake {
         usage.received += 1
         sequence += 1
         receipts?.note(clock: arrival.seconds, sequence: sequence)
-        take(validator.check(event, receivedAt: arrival, sequence: sequence), at: arrival) { event }
+        take(validator.check(event, receivedAt: arrival, sequence: sequence, into: &pending), at: arrival) { event }
     }
 
     /// ``receive(_:at:)`` for row `row` of a usage file (its event is made only if it is rejected).
@@ -37,32 +40,32 @@ struct EventIntake {
         usage.received += 1
         sequence += 1
         receipts?.note(clock: arrival.seconds, sequence: sequence)
-        take(validator.check(row: row, of: rows, strings: strings, receivedAt: arrival, sequence: sequence), at: arrival) {
+        take(validator.check(row: row, of: rows, strings: strings, receivedAt: arrival, sequence: sequence, into: &pending), at: arrival) {
             rows.event(row, strings: strings.strings)
         }
     }
 
-    /// Counts a verdict; an accepted event joins `pending`.
-    private mutating func take(_ verdict: MeterEventValidator.Verdict, at arrival: Instant, event: () -> MeterEvent) {
-        switch verdict {
-        case .rejected(let code, let message):
-            usage.record(MeterEventRejection(code: code, message: message, event: event()))
-        case .accepted(let recorded):
-            usage.accepted += 1
-            if !billedPeriods.isEmpty, let periods = billedPeriods[recorded.key], periods.contains(where: { $0.contains(recorded.timestamp) }) {
-                lateCandidates.append(recorded)
-            }
-            pending.append(recorded)
-            tallies?.receive(recorded, at: arrival)
+    /// Counts a rejection, or the event just accepted (the last of `pending`).
+    private mutating func take(_ rejection: MeterEventValidator.Rejection?, at arrival: Instant, event: () -> MeterEvent) {
+        if let rejection {
+            usage.record(MeterEventRejection(code: rejection.code, message: rejection.message, event: event()))
+            return
         }
+        usage.accepted += 1
+        guard !billedPeriods.isEmpty || tallies != nil else { return }
+        let recorded = pending[pending.count - 1]
+        if let periods = billedPeriods[recorded.key], periods.contains(where: { $0.contains(recorded.timestamp) }) {
+            lateCandidates.append(recorded)
+        }
+        tallies?.receive(recorded, at: arrival)
     }
 
     /// The instant of the next threshold check due (events arriving after it wait until it is made).
     var nextCheck: Instant { tallies?.nextCheck ?? .distantFuture }
 
     /// Takes the pending batch, leaving room for the next one.
-    mutating func takeBatch(capacity: Int) -> [RecordedMeterEvent] {
-        var batch: [RecordedMeterEvent] = []
+    mutating func takeBatch(capacity: Int) -> AcceptedEvents {
+        var batch = AcceptedEvents(keys: validator.keys)
         batch.reserveCapacity(capacity)
         swap(&batch, &pending)
         return batch

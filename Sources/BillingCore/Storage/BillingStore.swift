@@ -8,6 +8,10 @@
 public protocol BillingStore: Sendable {
     /// Stores a batch of accepted events (receipt order; `sequence` increases).
     func ingest(_ events: [RecordedMeterEvent]) async throws
+    /// ``ingest(_:)-([RecordedMeterEvent])`` for a batch in the compact form the engine hands over; by
+    /// default as `RecordedMeterEvent`s (``AcceptedEvents/recorded``). A store that needs only numbers per
+    /// event reads them where they are.
+    func ingest(_ events: AcceptedEvents) async throws
     /// Each query's aggregate, in the order of `queries`: the meter's aggregate for the customer over
     /// the period, by event timestamp: `sum` of values, `count` of events, or the `last` value
     /// (greatest timestamp, ties to the greatest sequence); 0 when there are no events. Negative sums
@@ -24,6 +28,8 @@ public protocol BillingStore: Sendable {
 
 extension BillingStore {
     public func close() async throws {}
+
+    public func ingest(_ events: AcceptedEvents) async throws { try await ingest(events.recorded) }
 
     /// One query's aggregate (see ``aggregate(_:)-([UsageQuery])``).
     public func aggregate(_ query: UsageQuery) async throws -> Decimal12 {

@@ -20,6 +20,10 @@ public final class InMemoryBillingStore: BillingStore {
         state.withLock { $0.usage.ingest(events) }
     }
 
+    public func ingest(_ events: AcceptedEvents) async throws {
+        state.withLock { $0.usage.ingest(events) }
+    }
+
     public func aggregate(_ queries: [UsageQuery]) async throws -> [Decimal12] {
         try state.withLock { state throws(AmountOverflow) in
             state.usage.file()

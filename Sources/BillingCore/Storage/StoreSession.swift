@@ -32,7 +32,7 @@ final class StoreSession {
     // MARK: Events
 
     /// Hands a non-empty batch of accepted events to the store, after the batch before it is in.
-    func ingest(_ batch: [RecordedMeterEvent]) async throws {
+    func ingest(_ batch: AcceptedEvents) async throws {
         usageCache.removeAll(keepingCapacity: true)
         try await settle()
         kept?.ingest(batch)

@@ -39,19 +39,13 @@ struct UsageBuckets: Sendable {
         }
     }
 
-    /// An ingested event not filed into its bucket yet.
-    struct Received: Sendable {
-        var key: Int
-        var entry: Entry
-    }
-
     /// How many ingested events wait in `received` at most before they are filed.
     static let filingThreshold = 1 << 17
 
     /// Buckets by ``RecordedMeterEvent/key``.
     var buckets: [Bucket] = []
     /// Ingested events not in their buckets yet, in receipt order.
-    var received: [Received] = []
+    var received: [AcceptedEvents.Event] = []
     /// ``file()``'s scratch space, kept between filings: a new one each time (4 MiB) was zeroed page by page.
     var grouped: [Entry] = []
 
@@ -59,8 +53,15 @@ struct UsageBuckets: Sendable {
     mutating func ingest(_ events: [RecordedMeterEvent]) {
         for event in events {
             received.append(
-                Received(key: event.key, entry: Entry(timestamp: event.timestamp.seconds, sequence: event.sequence, value: event.value.units)))
+                AcceptedEvents.Event(
+                    key: event.key, usage: Entry(timestamp: event.timestamp.seconds, sequence: event.sequence, value: event.value.units)))
         }
+        if received.count >= Self.filingThreshold { file() }
+    }
+
+    /// ``ingest(_:)-([RecordedMeterEvent])`` for the engine's compact batches: their events are copied as they are.
+    mutating func ingest(_ events: AcceptedEvents) {
+        received.append(contentsOf: events.events)
         if received.count >= Self.filingThreshold { file() }
     }
 
@@ -81,7 +82,7 @@ struct UsageBuckets: Sendable {
                 let key = received[order[position]].key
                 var run: [Entry] = []
                 while position < order.count, received[order[position]].key == key {
-                    run.append(received[order[position]].entry)
+                    run.append(received[order[position]].usage)
                     position += 1
                 }
                 buckets[key].append(run[...])
@@ -97,7 +98,7 @@ struct UsageBuckets: Sendable {
             grouped = [Entry](repeating: Entry(timestamp: 0, sequence: 0, value: 0), count: max(received.count, Self.filingThreshold))
         }
         for event in received {
-            grouped[next[event.key]] = event.entry
+            grouped[next[event.key]] = event.usage
             next[event.key] += 1
         }
         for key in 0..<keys where starts[key] < starts[key + 1] { buckets[key].append(grouped[starts[key]..<starts[key + 1]]) }

@@ -10,11 +10,10 @@
 /// not ASCII the lookup goes to a `[String: Int]`, which compares as `String` does (`"\u{212A}"`, the
 /// Kelvin sign, equals `"K"`): the answer is always the dictionary's.
 struct CustomerIndex: Sendable {
-    private let ids: [String]
+    /// The customer list, by position.
+    let ids: [String]
     /// Position + 1 of each id, 0 for a free slot.
     private var slots: [UInt32]
-    /// How many distinct ids there are.
-    let count: Int
     /// Every id by `String` equality, and whether every id is ASCII.
     private let byEquality: [String: Int]
     private let allASCII: Bool
@@ -38,7 +37,6 @@ struct CustomerIndex: Sendable {
             }
             if !known { slots[slot] = UInt32(position + 1) }
         }
-        count = byEquality.count
     }
 
     subscript(customer: String) -> Int? {

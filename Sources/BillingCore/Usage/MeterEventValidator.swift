@@ -61,7 +61,7 @@ public struct MeterEventValidator: Sendable {
         self.catalog = catalog
         rules = catalog.meters.map(Rule.init)
         customerIndex = CustomerIndex(customers)
-        keys = EventKeys(meters: catalog.meterIndex, customers: customerIndex)
+        keys = EventKeys(meters: catalog.meterIndex, meterIDs: catalog.meters.map(\.id), customers: customerIndex)
         self.window = window
     }
 
@@ -94,75 +94,93 @@ public struct MeterEventValidator: Sendable {
         for row in range { touched ^= recent.bits(at: recent.slot(hash: rows.rows[row].identifierHash)) }
     }
 
-    /// Validates row `row` of a usage file received at `now`, as ``check(_:receivedAt:sequence:)`` validates
+    /// Validates row `row` of a usage file received at `now`, as ``check(_:receivedAt:sequence:into:)`` validates
     /// the event it stands for (`strings`: the file's table of values, as ``UsageRowStrings`` holds it). An
     /// event that is accepted, or rejected as a duplicate, is decided from the row's numbers: its meter,
     /// customer and value were looked up once per distinct value of the file. Any other row is made into
     /// its ``MeterEvent`` and checked as one, so verdicts and messages are the same on both paths.
-    mutating func check(row: Int, of rows: UsageRows, strings: UsageRowStrings, receivedAt now: Instant, sequence: Int64) -> Verdict {
-        if let verdict = acceptedOrDuplicate(row: row, of: rows, strings: strings, receivedAt: now, sequence: sequence) { return verdict }
-        return check(rows.event(row, strings: strings.strings), receivedAt: now, sequence: sequence)
+    mutating func check(
+        row: Int, of rows: UsageRows, strings: UsageRowStrings, receivedAt now: Instant, sequence: Int64, into accepted: inout AcceptedEvents
+    ) -> Rejection? {
+        switch acceptedOrDuplicate(row: row, of: rows, strings: strings, receivedAt: now, sequence: sequence, into: &accepted) {
+        case .accepted: nil
+        case .rejected(let rejection): rejection
+        case .undecided: check(rows.event(row, strings: strings.strings), receivedAt: now, sequence: sequence, into: &accepted)
+        }
     }
 
-    /// The verdict on a row when it is accepted or a duplicate; `nil` (having changed nothing) otherwise.
+    private enum RowVerdict {
+        case accepted
+        case rejected(Rejection)
+        /// Neither accepted nor a duplicate: nothing was changed.
+        case undecided
+    }
+
+    /// The verdict on a row when it is accepted (then appended to `accepted`) or a duplicate.
     private mutating func acceptedOrDuplicate(
-        row: Int, of rows: UsageRows, strings: UsageRowStrings, receivedAt now: Instant, sequence: Int64
-    ) -> Verdict? {
+        row: Int, of rows: UsageRows, strings: UsageRowStrings, receivedAt now: Instant, sequence: Int64, into accepted: inout AcceptedEvents
+    ) -> RowVerdict {
         let fields = rows.rows[row]
-        guard let meterIndex = rowLookups.meter(Int(fields.name), strings: strings, catalog: catalog) else { return nil }
+        guard let meterIndex = rowLookups.meter(Int(fields.name), strings: strings, catalog: catalog) else { return .undecided }
         let meter = rules[meterIndex]
-        guard meter.isActive else { return nil }
+        guard meter.isActive else { return .undecided }
         let timestamp = fields.timestamp
         let (earliest, beforeAll) = now.seconds.subtractingReportingOverflow(window.past.seconds)
         let (latest, afterAll) = now.seconds.addingReportingOverflow(window.future.seconds)
-        guard beforeAll || timestamp >= earliest, afterAll || timestamp <= latest else { return nil }
+        guard beforeAll || timestamp >= earliest, afterAll || timestamp <= latest else { return .undecided }
         let first = row * rows.payloadKeys.count
         let customerColumn = rowLookups.customerColumns[meterIndex]
-        guard customerColumn >= 0 else { return nil }
+        guard customerColumn >= 0 else { return .undecided }
         let customerValue = Int(rows.cells[first + customerColumn])
-        guard customerValue >= 0, let customer = rowLookups.customer(customerValue, strings: strings, index: customerIndex) else { return nil }
+        guard customerValue >= 0, let customer = rowLookups.customer(customerValue, strings: strings, index: customerIndex) else { return .undecided }
         var value = Decimal12(1)
         if meter.formula != .count {
             let valueColumn = rowLookups.valueColumns[meterIndex]
-            guard valueColumn >= 0 else { return nil }
+            guard valueColumn >= 0 else { return .undecided }
             let cell = Int(rows.cells[first + valueColumn])
-            guard cell >= 0, let parsed = rowLookups.value(cell, strings: strings) else { return nil }
+            guard cell >= 0, let parsed = rowLookups.value(cell, strings: strings) else { return .undecided }
             value = parsed
         }
         if !meter.dimensionPayloadKeys.isEmpty {
-            for column in rowLookups.dimensionColumns[meterIndex] where column < 0 || rows.cells[first + column] < 0 { return nil }
+            for column in rowLookups.dimensionColumns[meterIndex] where column < 0 || rows.cells[first + column] < 0 { return .undecided }
         }
-        guard fields.flags & UsageRows.identifierGiven != 0 else { return nil }
-        let identifier = rows.identifierBytes.withUnsafeBufferPointer { bytes in
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[rows.identifierRange(row)]), as: UTF8.self)
-        }
+        guard fields.flags & UsageRows.identifierGiven != 0 else { return .undecided }
         recent.forget(receivedAtOrBefore: now - Self.identifierWindow)
-        if let earlier = recent.receive(identifier, hash: fields.identifierHash, at: now) {
-            return .rejected(.duplicateMeterEvent, "A meter event with identifier \(identifier) was already received at \(earlier).")
+        return rows.identifierBytes.withUnsafeBufferPointer { bytes in
+            let identifier = UnsafeBufferPointer(rebasing: bytes[rows.identifierRange(row)])
+            if let earlier = recent.receive(identifier, hash: fields.identifierHash, at: now) {
+                return .rejected(Self.duplicate(String(decoding: identifier, as: UTF8.self), earlier))
+            }
+            accepted.append(
+                key: keys.key(meterIndex: meterIndex, customer: customer), timestamp: Instant(seconds: timestamp), sequence: sequence,
+                value: value, identifier: identifier)
+            return .accepted
         }
-        return .accepted(
-            RecordedMeterEvent(
-                meter: meter.id, customer: strings.strings[customerValue], key: keys.key(meterIndex: meterIndex, customer: customer),
-                timestamp: Instant(seconds: timestamp), sequence: sequence, value: value, identifier: identifier))
+    }
+
+    private static func duplicate(_ identifier: String, _ earlier: Instant) -> Rejection {
+        Rejection(code: .duplicateMeterEvent, message: "A meter event with identifier \(identifier) was already received at \(earlier).")
     }
 
     /// Validates one event received at `now`; on acceptance records its identifier.
     public mutating func validate(_ event: MeterEvent, receivedAt now: Instant, sequence: Int64) -> Result<RecordedMeterEvent, MeterEventRejection> {
-        switch check(event, receivedAt: now, sequence: sequence) {
-        case .accepted(let recorded): .success(recorded)
-        case .rejected(let code, let message): .failure(MeterEventRejection(code: code, message: message, event: event))
+        var accepted = AcceptedEvents(keys: keys)
+        if let rejection = check(event, receivedAt: now, sequence: sequence, into: &accepted) {
+            return .failure(MeterEventRejection(code: rejection.code, message: rejection.message, event: event))
         }
+        return .success(accepted[0])
     }
 
-    /// The outcome of ``check(_:receivedAt:sequence:)``: small, so the per-event path copies little.
-    public enum Verdict: Sendable {
-        case accepted(RecordedMeterEvent)
-        case rejected(MeterEventErrorCode, String)
+    /// Why an event is rejected: small, so the per-event path copies little.
+    public struct Rejection: Sendable {
+        public var code: MeterEventErrorCode
+        public var message: String
     }
 
-    /// ``validate(_:receivedAt:sequence:)`` without building a rejection that carries the event.
-    public mutating func check(_ event: MeterEvent, receivedAt now: Instant, sequence: Int64) -> Verdict {
-        func reject(_ code: MeterEventErrorCode, _ message: String) -> Verdict { .rejected(code, message) }
+    /// ``validate(_:receivedAt:sequence:)`` without building a rejection that carries the event: an
+    /// accepted event is appended to `accepted`.
+    mutating func check(_ event: MeterEvent, receivedAt now: Instant, sequence: Int64, into accepted: inout AcceptedEvents) -> Rejection? {
+        func reject(_ code: MeterEventErrorCode, _ message: String) -> Rejection? { Rejection(code: code, message: message) }
         let meterIndex: Int
         if let cached = lastMeterIndex, event.eventName == lastEventName {
             meterIndex = cached
@@ -208,18 +226,16 @@ public struct MeterEventValidator: Sendable {
         let identifier: String
         if let given = event.identifier {
             recent.forget(receivedAtOrBefore: now - Self.identifierWindow)
-            if let earlier = recent.receive(given, at: now) {
-                return reject(.duplicateMeterEvent, "A meter event with identifier \(given) was already received at \(earlier).")
-            }
+            if let earlier = recent.receive(given, at: now) { return Self.duplicate(given, earlier) }
             identifier = given
         } else {
             generated += 1
             identifier = "mevt_generated_\(generated)"
         }
-        return .accepted(
-            RecordedMeterEvent(
-                meter: meter.id, customer: customer, key: keys.key(meterIndex: meterIndex, customer: customerIndex), timestamp: event.timestamp,
-                sequence: sequence, value: value, identifier: identifier))
+        accepted.append(
+            key: keys.key(meterIndex: meterIndex, customer: customerIndex), timestamp: event.timestamp, sequence: sequence, value: value,
+            identifier: identifier)
+        return nil
     }
 }
 
@@ -289,6 +305,8 @@ struct RowLookups: Sendable {
 /// The run-local keys of (meter, customer) pairs (``RecordedMeterEvent/key``).
 struct EventKeys: Sendable {
     let meters: [String: Int]
+    /// The meters' ids by position (the catalog's order).
+    let meterIDs: [String]
     let customers: CustomerIndex
 
     func key(meter: String, customer: String) -> Int? {
@@ -297,5 +315,12 @@ struct EventKeys: Sendable {
     }
 
     /// The key of the meter and customer at these positions of the catalog's meters and the customers.
-    func key(meterIndex: Int, customer: Int) -> Int { meterIndex * customers.count + customer }
+    /// (The customers' count is their list's, repeated ids included: positions stay below it.)
+    func key(meterIndex: Int, customer: Int) -> Int { meterIndex * customers.ids.count + customer }
+
+    /// The ids of the meter and customer whose pair has key `key`.
+    func names(of key: Int) -> (meter: String, customer: String) {
+        let (meterIndex, customer) = key.quotientAndRemainder(dividingBy: customers.ids.count)
+        return (meterIDs[meterIndex], customers.ids[customer])
+    }
 }

@@ -9,11 +9,17 @@
 /// Each event costs one hash and one probe sequence, and
 /// memory follows the window, not the run.
 /// (Swift's `Dictionary` with eager removal costs about twice as much per event here.)
+///
+/// Identifiers are compared byte for byte (their UTF-8), and kept as bytes in one array beside the queue:
+/// no `String` is made for a usage file's row. (As `String`s, canonically equivalent identifiers such as
+/// "\u{212A}" and "K" would be equal, yet their hashes differ: bytes make the answer one rule.)
 struct RecentIdentifiers: Sendable {
     struct Entry {
         var at: Instant
-        var identifier: String
         var hash: UInt64
+        /// Where the identifier's bytes start, as an absolute offset (see `bytesBase`), and how many there are.
+        var start: Int
+        var count: Int
     }
 
     /// 8 bytes, so more of the table stays in cache: the queue position in the low 40 bits (a run of
@@ -35,6 +41,9 @@ struct RecentIdentifiers: Sendable {
     /// Slots holding a position, live or aged out.
     private var used = 0
     private var queue: [Entry] = []
+    /// The queued identifiers' bytes, one after the other; `bytes[0]` is at absolute offset `bytesBase`.
+    private var bytes: [UInt8] = []
+    private var bytesBase = 0
     /// Absolute position of `queue[0]`.
     private var base = 0
     /// Absolute position of the oldest identifier still remembered.
@@ -49,10 +58,13 @@ struct RecentIdentifiers: Sendable {
     func bits(at slot: Int) -> UInt64 { slots[slot].bits }
 
     /// When `identifier` was received, if it is remembered; otherwise remembers it as received `at`.
-    mutating func receive(_ identifier: String, at: Instant) -> Instant? { receive(identifier, hash: ByteHash.hash(identifier), at: at) }
+    mutating func receive(_ identifier: String, at: Instant) -> Instant? {
+        var identifier = identifier
+        return identifier.withUTF8 { receive($0, hash: ByteHash.hash($0), at: at) }
+    }
 
-    /// ``receive(_:at:)`` with the identifier's ``ByteHash/hash(_:)-(String)`` already worked out.
-    mutating func receive(_ identifier: String, hash: UInt64, at: Instant) -> Instant? {
+    /// ``receive(_:at:)`` for an identifier's UTF-8 bytes, whose ``ByteHash`` is `hash`.
+    mutating func receive(_ identifier: UnsafeBufferPointer<UInt8>, hash: UInt64, at: Instant) -> Instant? {
         let mask = slots.count - 1
         var index = Int(truncatingIfNeeded: hash) & mask
         var free: Int?
@@ -60,22 +72,33 @@ struct RecentIdentifiers: Sendable {
             let slot = slots[index]
             if slot.position < oldest {
                 if free == nil { free = index }
-            } else if slot.matches(hash), queue[slot.position - base].identifier == identifier {
+            } else if slot.matches(hash), holds(queue[slot.position - base], identifier) {
                 return queue[slot.position - base].at
             }
             index = (index + 1) & mask
         }
         if free == nil { used += 1 }
         slots[free ?? index] = Slot(hash: hash, position: base + queue.count)
-        queue.append(Entry(at: at, identifier: identifier, hash: hash))
+        queue.append(Entry(at: at, hash: hash, start: bytesBase + bytes.count, count: identifier.count))
+        bytes.append(contentsOf: identifier)
         if used * 2 > slots.count { rebuild() }
         return nil
+    }
+
+    /// Whether `entry`'s identifier is `identifier`, byte for byte.
+    private func holds(_ entry: Entry, _ identifier: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard entry.count == identifier.count else { return false }
+        let start = entry.start - bytesBase
+        return bytes.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[start..<(start + entry.count)]).elementsEqual(identifier) }
     }
 
     /// Forgets every identifier received at or before `cutoff`.
     mutating func forget(receivedAtOrBefore cutoff: Instant) {
         while oldest < base + queue.count, queue[oldest - base].at <= cutoff { oldest += 1 }
         if oldest - base >= 65_536, (oldest - base) * 2 >= queue.count {
+            let kept = oldest < base + queue.count ? queue[oldest - base].start : bytesBase + bytes.count
+            bytes.removeFirst(kept - bytesBase)
+            bytesBase = kept
             queue.removeFirst(oldest - base)
             base = oldest
         }
