@@ -62,12 +62,19 @@ public final class BillingEngine {
         self.simulation = simulation
         storage = StoreSession(store: store, saveBatchSize: Self.saveBatchSize, shared: usage)
         now = simulation.clockStart
-        customers = Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         credits = CreditLedger(grants: simulation.catalog.creditGrants)
-        intake = EventIntake(
-            validator: MeterEventValidator(
-                catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
-        eventKeys = intake.validator.keys
+        if let usage {
+            // Re-rating receives no event: no validator; the keys and customers are the run's (the same: ``ReceivedUsage/fits(_:)``).
+            customers = usage.customers
+            intake = .empty
+            eventKeys = usage.keys
+        } else {
+            customers = Self.customersByID(simulation)
+            intake = EventIntake(
+                validator: MeterEventValidator(
+                    catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
+            eventKeys = intake.validator.keys
+        }
         for customer in simulation.customers {
             guard let id = customer.discount else { continue }
             guard let coupon = simulation.catalog.coupon(id) else { throw EngineError("customer \(customer.id): no coupon \(id)") }
@@ -90,6 +97,11 @@ public final class BillingEngine {
         }
     }
 
+    /// The customers of `simulation` by id (the first of a repeated id).
+    static func customersByID(_ simulation: Simulation) -> [String: Customer] {
+        Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Runs the clock from `clock.start` to `clock.until` over the events of `source`.
     public func run(events source: inout some MeterEventSource) async throws -> SimulationOutcome {
         do {
@@ -108,7 +120,8 @@ public final class BillingEngine {
         intake.receipts = ReceiptCurve()
         let outcome = try await run(events: &source)
         let usage = ReceivedUsage(
-            buckets: try await storage.keptUsage(), receipts: intake.receipts ?? ReceiptCurve(), report: outcome.usage, simulation: simulation)
+            buckets: try await storage.keptUsage(), receipts: intake.receipts ?? ReceiptCurve(), report: outcome.usage, simulation: simulation,
+            keys: eventKeys)
         return (outcome, usage)
     }
 
@@ -224,8 +237,8 @@ public final class BillingEngine {
 
     func performWork(_ work: Work) async throws {
         switch work {
-        case .finalize(let id, _):
-            try await finalize(id)
+        case .finalize(let id, let index):
+            try await finalize(id, of: index)
         case .expire(let index):
             if case .voidFirstInvoice(let invoice) = subscriptions[index].lifecycle.incompleteWindowEnded() { try await void(invoice) }
         case .retryPayment(let id, let retry):

@@ -13,13 +13,19 @@ public struct ReceivedUsage: Sendable {
     public let report: UsageReport
     /// What decides which events the run accepted, their keys and when they were received.
     let shape: UsageShape
+    /// The run's (meter, customer) keys, and its customers by id as the clock started: the same for every
+    /// run that fits (``fits(_:)``), so each re-rated variant starts from these rather than building its own.
+    let keys: EventKeys
+    let customers: [String: Customer]
 
-    init(buckets: UsageBuckets, receipts: ReceiptCurve, report: UsageReport, simulation: Simulation) {
+    init(buckets: UsageBuckets, receipts: ReceiptCurve, report: UsageReport, simulation: Simulation, keys: EventKeys) {
         self.buckets = buckets
         self.buckets.settle()
         self.receipts = receipts
         self.report = report
         shape = UsageShape(simulation)
+        self.keys = keys
+        customers = BillingEngine.customersByID(simulation)
     }
 
     /// Whether `simulation` receives, accepts and keys the same events as the run this usage comes from:

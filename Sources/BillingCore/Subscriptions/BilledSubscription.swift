@@ -188,11 +188,13 @@ struct BilledSubscription: Sendable, Hashable {
     /// Remembers what a licensed line charged: a line for the whole current period replaces what the
     /// item was charged before (a new period); a remaining-time debit adds to it.
     mutating func recordCharge(_ line: InvoiceLine, for plan: PlannedLine) {
-        let id = definition.items[plan.item].id
-        let debit = Debit(slot: plan.item, amount: line.amount, discounts: line.discountAmounts, period: plan.period, uncredited: plan.period)
+        // The debit is made only for the kinds that keep one (most lines are not).
+        func debit() -> Debit {
+            Debit(slot: plan.item, amount: line.amount, discounts: line.discountAmounts, period: plan.period, uncredited: plan.period)
+        }
         switch plan.kind {
-        case .licensed where plan.period == period: debits[id] = [debit]
-        case .remaining: debits[id, default: []].append(debit)
+        case .licensed where plan.period == period: debits[definition.items[plan.item].id] = [debit()]
+        case .remaining: debits[definition.items[plan.item].id, default: []].append(debit())
         case .licensed, .usage, .zero, .credit, .trial, .previouslyBilled: break
         }
     }
