@@ -110,7 +110,7 @@ struct FinalizationTests {
         var invoice = try Self.draft(total: 6000)
         invoice.lines.insert(line, at: 0)
         let query = UsageQuery(meter: "mtr_calls", customer: "cus_a", key: 0, formula: .sum, period: january)
-        var draft = Draft(invoice: invoice, usageLines: [Draft.UsageLine(index: 0, query: query, price: calls)])
+        var draft = Draft(invoice: invoice, usageLines: [Draft.UsageLine(index: 0, query: query, price: calls, quantity: ExactDecimal(1000))])
         #expect(draft.invoice.lines[0].amount == 2000)
         try draft.rerate(draft.usageLines[0], quantity: ExactDecimal(2500))
         let rerated = draft.invoice.lines[0]

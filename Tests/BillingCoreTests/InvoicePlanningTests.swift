@@ -275,6 +275,8 @@ struct InvoicePlanningTests {
         #expect(InvoiceIDs.invoice(1) == "in_0001")
         #expect(InvoiceIDs.invoice(12_345) == "in_12345")
         #expect(InvoiceIDs.line(invoice: 7, position: 3) == "il_0007_03")
+        #expect(InvoiceIDs.line(invoice: 123_456, position: 250) == "il_123456_250")
+        #expect(InvoiceIDs.line(invoice: 0, position: 0) == "il_0000_00")
         #expect(InvoiceIDs.preview(subscription: "sub_a") == "upcoming_sub_a")
         #expect(InvoiceIDs.previewLine(position: 12) == "il_upcoming_12")
     }

@@ -16,6 +16,8 @@ extension BillingEngine {
     /// nothing off, on an invoice with nothing to discount, stays for the next one: Stripe ignores
     /// coupons on zero-cost invoices; a proration's discounts, those of earlier invoices, use nothing).
     func useOnceCoupons(of invoice: Invoice, subscription index: Int) {
+        // Most invoices have no discount: nothing to collect (the arrays and set below were made for every invoice).
+        guard invoice.lines.contains(where: { !$0.discountAmounts.isEmpty }) else { return }
         let discounted = invoice.lines.filter { !$0.proration }.flatMap(\.discountAmounts)
         let used = Set(discounted.filter { $0.amount > 0 }.map(\.discount))
         guard !used.isEmpty else { return }

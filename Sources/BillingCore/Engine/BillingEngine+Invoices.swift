@@ -16,13 +16,15 @@ extension BillingEngine {
         let finalizeAt = Finalization.instant(
             of: reason, collection: subscription.definition.collectionMethod, created: start, grace: simulation.settings.finalizationGrace)
         invoiceCount += 1
+        let plans = held.isEmpty ? planned : planned + held
         var lines: [InvoiceLine] = []
         var usageLines: [Draft.UsageLine] = []
-        for plan in planned + held {
-            let (line, query) = try await price(plan, of: subscription)
+        for plan in plans {
+            let (line, query, quantity) = try await price(plan, of: subscription)
             // A threshold invoice's usage is not re-aggregated: its usage start stays, and later usage is billed next.
             if let query, reason != .subscriptionThreshold {
-                usageLines.append(Draft.UsageLine(index: lines.count, query: query, price: subscription.prices[plan.item], billed: plan.billed))
+                usageLines.append(
+                    Draft.UsageLine(index: lines.count, query: query, price: subscription.prices[plan.item], billed: plan.billed, quantity: quantity))
             }
             lines.append(line)
         }
@@ -31,7 +33,7 @@ extension BillingEngine {
         let taxRates = lineTaxRates(of: invoice, subscription: subscription)
         invoice = try taxed(invoice, rates: taxRates, subscription: subscription.definition)
         // What each licensed line charged, net of its discounts, for flexible credits (the invoice's first lines are the planned ones).
-        for (position, plan) in (planned + held).enumerated() { subscriptions[index].recordCharge(invoice.lines[position], for: plan) }
+        for (position, plan) in plans.enumerated() { subscriptions[index].recordCharge(invoice.lines[position], for: plan) }
         do { try invoice.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: invoice.id) }
         subscriptions[index].pending = []
         useOnceCoupons(of: invoice, subscription: index)
@@ -40,7 +42,7 @@ extension BillingEngine {
             // Unpaid: the invoice stays a draft until finalize_invoice (Docs/ENGINE-RULES.md, "Payments").
             try await storage.save(invoice)
         } else if finalizeAt <= now {
-            try await finalize(invoice.id)
+            try await finalize(invoice.id, of: index)
         } else {
             try await storage.save(invoice)
             queue.schedule(.finalize(invoice: invoice.id, subscription: index), at: finalizeAt)
@@ -49,11 +51,12 @@ extension BillingEngine {
 
     /// Draft → open → paid: re-aggregates usage (late usage in the grace lands), applies the balance.
     /// A draft of a canceled subscription is parked, one of an unpaid subscription stays a draft, unless
-    /// `finalize_invoice` finalizes it `now`.
-    func finalize(_ id: String, now forced: Bool = false) async throws {
+    /// `finalize_invoice` finalizes it `now`. `known`: the index of its subscription, when the caller has it.
+    func finalize(_ id: String, of known: Int? = nil, now forced: Bool = false) async throws {
         guard var draft = drafts.removeValue(forKey: id) ?? (forced ? parked.removeValue(forKey: id) : nil) else { return }
-        let index = try subscriptionIndex(draft.invoice.subscription)
-        if !forced, frozen.contains(id) {
+        let index = try known ?? subscriptionIndex(draft.invoice.subscription)
+        // Empty sets and dictionaries are not asked: a lookup hashes its key even then.
+        if !forced, !frozen.isEmpty, frozen.contains(id) {
             parked[id] = draft
             return
         }
@@ -61,17 +64,25 @@ extension BillingEngine {
             drafts[id] = draft
             return
         }
-        frozen.remove(id)
+        if !frozen.isEmpty { frozen.remove(id) }
         let definition = subscriptions[index].definition
+        var rerated = false
         for usageLine in draft.usageLines {
             do {
-                try draft.rerate(usageLine, quantity: try await storage.usage(usageLine.query))
+                // The same aggregate rates the same line: it stays as priced (a rebuilt line also copied the lines the store shares).
+                let quantity = try await storage.usage(usageLine.query)
+                if quantity != usageLine.quantity {
+                    try draft.rerate(usageLine, quantity: quantity)
+                    rerated = true
+                }
             } catch let overflow as AmountOverflow {
                 throw Self.located(overflow, definition, price: usageLine.price.id, period: usageLine.query.period)
             }
-            intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period)
+            // Only events received from now on are checked against the billed periods: a re-rated run receives none.
+            if storage.shared == nil { intake.billedPeriods[usageLine.query.key, default: []].append(usageLine.query.period) }
         }
-        if !draft.usageLines.isEmpty, !draft.coupons.isEmpty { draft.invoice = try discounted(draft.invoice, by: draft.coupons, subscription: index) }
+        // The discounts of the lines as re-rated (``InvoiceAdjustments/adjusted(_:discounts:catalog:)`` replaces them: lines kept keep theirs).
+        if rerated, !draft.coupons.isEmpty { draft.invoice = try discounted(draft.invoice, by: draft.coupons, subscription: index) }
         // Billing credits, after the discounts: taken now, by the first invoice finalized (ENGINE-RULES "Billing credits");
         // then the taxes, on what discounts and credits left (BILLING-SEMANTICS §6.2).
         let credited = credits.applied(to: draft.invoice, at: now, catalog: simulation.catalog)
@@ -79,13 +90,14 @@ extension BillingEngine {
         let customer = customers[draft.invoice.customer]
         let finalized: Finalization.Finalized
         do {
+            // The payment method of ``paymentMethod(for:)``, from the customer just read.
             finalized = try Finalization.finalize(
-                draft.invoice, at: now, balance: customer?.balance ?? 0, paymentMethod: paymentMethod(for: index),
-                daysUntilDue: definition.daysUntilDue)
+                draft.invoice, at: now, balance: customer?.balance ?? 0,
+                paymentMethod: definition.defaultPaymentMethod ?? customer?.defaultPaymentMethod, daysUntilDue: definition.daysUntilDue)
         } catch {
             throw Self.located(error, definition, invoice: id)
         }
-        customers[draft.invoice.customer]?.balance = finalized.balance
+        if let customer, customer.balance != finalized.balance { customers[draft.invoice.customer]?.balance = finalized.balance }
         credits = credited.ledger
         try await storage.save(try collected(finalized.invoice, of: index))
     }

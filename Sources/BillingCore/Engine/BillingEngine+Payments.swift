@@ -79,7 +79,7 @@ extension BillingEngine {
         if invoice.status == .open || invoice.status == .uncollectible {
             openInvoices[invoice.id] = invoice
         } else {
-            openInvoices[invoice.id] = nil
+            if !openInvoices.isEmpty { openInvoices[invoice.id] = nil }
             if namesInvoices { settledStatuses[invoice.id] = invoice.status }
         }
     }

@@ -3,8 +3,10 @@
 extension BillingEngine {
     /// The tax rates of each line of `invoice` of `subscription`: its item's own `tax_rates`, else the
     /// subscription's `default_tax_rates` (invoice items, which have no item, get the defaults).
+    /// No rates anywhere: `[]`, which taxes as lines without rates do (``InvoiceAdjustments/taxed(_:rates:)``), with nothing looked up or made.
     func lineTaxRates(of invoice: Invoice, subscription: BilledSubscription) -> [[TaxRate]] {
-        invoice.lines.map { line in subscription.itemTaxRates[line.subscriptionItem] ?? subscription.defaultTaxRates }
+        guard !subscription.itemTaxRates.isEmpty || !subscription.defaultTaxRates.isEmpty else { return [] }
+        return invoice.lines.map { line in subscription.itemTaxRates[line.subscriptionItem] ?? subscription.defaultTaxRates }
     }
 
     /// `invoice` with its lines taxed at `rates` (``InvoiceAdjustments/taxed(_:rates:)``), an overflow

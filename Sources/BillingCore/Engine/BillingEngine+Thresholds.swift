@@ -90,7 +90,7 @@ extension BillingEngine {
         do {
             var lines: [InvoiceLine] = []
             for plan in planned {
-                let (line, query) = try await price(plan, of: subscription)
+                let (line, query, _) = try await price(plan, of: subscription)
                 lines.append(line)
                 invoiced[plan.item] = try (invoiced[plan.item] ?? 0).adding(line.amount, "the amount so far")
                 if let query {

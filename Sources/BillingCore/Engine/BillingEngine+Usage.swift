@@ -29,7 +29,7 @@ extension BillingEngine {
     func usageQueries(for work: Work) -> [UsageQuery] {
         switch work {
         case .finalize(let id, _):
-            guard !frozen.contains(id) else { return [] }
+            guard frozen.isEmpty || !frozen.contains(id) else { return [] }
             return drafts[id]?.usageLines.map(\.query) ?? []
         case .renew(let index):
             // Read in place (a copy of the subscription would retain each of its fields).
@@ -45,14 +45,17 @@ extension BillingEngine {
         try plan.usageQuery(of: subscription, catalog: simulation.catalog, keys: eventKeys)
     }
 
-    /// A planned line priced, with the usage it reads (and the query it read, for a usage line).
+    /// A planned line priced, with the usage it reads (and, for a usage line, the query it read and the aggregate it was priced from).
     /// An amount or usage sum that does not fit (``AmountOverflow``) stops the run with the subscription,
     /// price and period named.
-    func price(_ plan: PlannedLine, of subscription: BilledSubscription) async throws -> (line: InvoiceLine, usage: UsageQuery?) {
+    func price(_ plan: PlannedLine, of subscription: BilledSubscription) async throws -> (
+        line: InvoiceLine, usage: UsageQuery?, quantity: ExactDecimal
+    ) {
         do {
-            guard plan.kind == .usage else { return (try plan.priced(for: subscription), nil) }
+            guard plan.kind == .usage else { return (try plan.priced(for: subscription), nil, .zero) }
             let query = try usageQuery(plan, of: subscription)
-            return (try plan.priced(for: subscription, usage: try await storage.usage(query)), query)
+            let quantity = try await storage.usage(query)
+            return (try plan.priced(for: subscription, usage: quantity), query, quantity)
         } catch let overflow as AmountOverflow {
             throw Self.located(overflow, subscription.definition, price: subscription.prices[plan.item].id, period: plan.period)
         }

@@ -12,8 +12,9 @@ public final class BillingEngine {
     public static let batchSize = 50_000
     /// Work items performed between two `Task.yield()`s: a run never holds a thread of the cooperative
     /// pool for long, so runs side by side (`billsim compare`'s re-rated variants, more of them than
-    /// cores) share the cores until the last one ends. 256 items are well under a millisecond.
-    static let workPerYield = 256
+    /// cores) share the cores until the last one ends. 1,024 items are a few milliseconds (a re-rated variant's
+    /// work item is about 5 µs); every 256, the yields and the thread wake-ups they cause were 2% of its CPU (perf).
+    static let workPerYield = 1024
     /// The most lines Stripe puts on one invoice (BILLING-SEMANTICS §5.2, §6.1); backdating beyond it fails.
     static let maximumInvoiceLines = FirstInvoice.lineLimit
     /// How many invoices are saved at once at most (the invoices of one instant, in chunks of this size).
@@ -62,19 +63,26 @@ public final class BillingEngine {
         self.simulation = simulation
         storage = StoreSession(store: store, saveBatchSize: Self.saveBatchSize, shared: usage)
         now = simulation.clockStart
-        customers = Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         credits = CreditLedger(grants: simulation.catalog.creditGrants)
-        intake = EventIntake(
-            validator: MeterEventValidator(
-                catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
-        eventKeys = intake.validator.keys
+        if let usage {
+            // Re-rating receives no event: no validator; the keys and customers are the run's (the same: ``ReceivedUsage/fits(_:)``).
+            customers = usage.customers
+            intake = .empty
+            eventKeys = usage.keys
+        } else {
+            customers = Self.customersByID(simulation)
+            intake = EventIntake(
+                validator: MeterEventValidator(
+                    catalog: simulation.catalog, customers: simulation.customers.map(\.id), window: simulation.settings.eventWindow))
+            eventKeys = intake.validator.keys
+        }
         for customer in simulation.customers {
             guard let id = customer.discount else { continue }
             guard let coupon = simulation.catalog.coupon(id) else { throw EngineError("customer \(customer.id): no coupon \(id)") }
             customerDiscounts[customer.id] = AppliedDiscount(coupon: coupon, start: simulation.clockStart)
         }
         for (index, definition) in simulation.subscriptions.enumerated() {
-            subscriptions.append(try BilledSubscription(definition: definition, catalog: simulation.catalog))
+            subscriptions.append(try BilledSubscription(definition: definition, catalog: simulation.catalog, previous: subscriptions.last))
             subscriptionIndexByID[definition.id] = index
             queue.schedule(.start(subscription: index), at: definition.created)
         }
@@ -88,6 +96,11 @@ public final class BillingEngine {
         if !thresholdWatch.isEmpty {
             intake.tallies = ThresholdTallies(watch: thresholdWatch, validator: intake.validator, meters: simulation.catalog.meters.map(\.id))
         }
+    }
+
+    /// The customers of `simulation` by id (the first of a repeated id).
+    static func customersByID(_ simulation: Simulation) -> [String: Customer] {
+        Dictionary(simulation.customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Runs the clock from `clock.start` to `clock.until` over the events of `source`.
@@ -108,7 +121,8 @@ public final class BillingEngine {
         intake.receipts = ReceiptCurve()
         let outcome = try await run(events: &source)
         let usage = ReceivedUsage(
-            buckets: try await storage.keptUsage(), receipts: intake.receipts ?? ReceiptCurve(), report: outcome.usage, simulation: simulation)
+            buckets: try await storage.keptUsage(), receipts: intake.receipts ?? ReceiptCurve(), report: outcome.usage, simulation: simulation,
+            keys: eventKeys)
         return (outcome, usage)
     }
 
@@ -224,8 +238,8 @@ public final class BillingEngine {
 
     func performWork(_ work: Work) async throws {
         switch work {
-        case .finalize(let id, _):
-            try await finalize(id)
+        case .finalize(let id, let index):
+            try await finalize(id, of: index)
         case .expire(let index):
             if case .voidFirstInvoice(let invoice) = subscriptions[index].lifecycle.incompleteWindowEnded() { try await void(invoice) }
         case .retryPayment(let id, let retry):

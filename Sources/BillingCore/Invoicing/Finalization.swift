@@ -11,6 +11,8 @@ struct Draft: Sendable, Hashable {
         var price: Price
         /// What threshold invoices already billed of the line's usage (``ThresholdRating``).
         var billed: BilledUsage? = nil
+        /// The aggregate the line was last rated from: the same aggregate rates the same line.
+        var quantity: ExactDecimal
     }
 
     var invoice: Invoice

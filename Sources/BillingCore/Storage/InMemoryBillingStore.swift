@@ -42,10 +42,15 @@ public final class InMemoryBillingStore: BillingStore {
     public func save(_ invoices: [Invoice]) async throws {
         state.withLock { state in
             for invoice in invoices {
-                if let position = state.positions[invoice.id] {
+                // The engine's invoices sit at their number's place (saved first in number order): a new version
+                // replaces its old one there without a lookup; a new invoice is looked up and placed in one hash.
+                let place = invoice.number - 1
+                if state.invoices.indices.contains(place), state.invoices[place].id == invoice.id {
+                    state.invoices[place] = invoice
+                } else if let position = state.positions.updateValue(state.invoices.count, forKey: invoice.id) {
+                    state.positions[invoice.id] = position
                     state.invoices[position] = invoice
                 } else {
-                    state.positions[invoice.id] = state.invoices.count
                     state.invoices.append(invoice)
                 }
             }

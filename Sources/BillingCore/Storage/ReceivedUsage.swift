@@ -13,13 +13,22 @@ public struct ReceivedUsage: Sendable {
     public let report: UsageReport
     /// What decides which events the run accepted, their keys and when they were received.
     let shape: UsageShape
+    /// The run's (meter, customer) keys, and its customers by id as the clock started: the same for every
+    /// run that fits (``fits(_:)``), so each re-rated variant starts from these rather than building its own.
+    let keys: EventKeys
+    let customers: [String: Customer]
+    /// Running sums of the buckets, for `sum` queries over events all received (``BucketSums``).
+    let sums: BucketSums
 
-    init(buckets: UsageBuckets, receipts: ReceiptCurve, report: UsageReport, simulation: Simulation) {
+    init(buckets: UsageBuckets, receipts: ReceiptCurve, report: UsageReport, simulation: Simulation, keys: EventKeys) {
         self.buckets = buckets
         self.buckets.settle()
         self.receipts = receipts
         self.report = report
         shape = UsageShape(simulation)
+        self.keys = keys
+        customers = BillingEngine.customersByID(simulation)
+        sums = BucketSums(self.buckets)
     }
 
     /// Whether `simulation` receives, accepts and keys the same events as the run this usage comes from:
@@ -41,7 +50,68 @@ public struct ReceivedUsage: Sendable {
 
     /// The query's aggregate over the events received through sequence `receivedThrough`.
     func aggregate(_ query: UsageQuery, receivedThrough: Int64) throws(AmountOverflow) -> Decimal12 {
-        try buckets.aggregate(query, receivedThrough: receivedThrough)
+        if query.formula == .sum, let total = sums.sum(query, of: buckets, receivedThrough: receivedThrough) { return Decimal12(units: total) }
+        return try buckets.aggregate(query, receivedThrough: receivedThrough)
+    }
+}
+
+/// Each bucket's running sum every ``stride`` entries, made once for every variant re-rated from the usage: a `sum`
+/// over a period reads two running sums and at most 2 × ``stride`` entries instead of every event of the period
+/// (a month's 500 events per customer in `billsim bench --stores compare`: the aggregates were 8% of a re-rated
+/// variant's CPU, by perf).
+///
+/// Used only where it gives what ``UsageBuckets/aggregate(_:receivedThrough:)`` gives: every event of the bucket
+/// received (its greatest sequence at most `receivedThrough`), and no running sum of the bucket beyond ±2¹²⁵, so
+/// that no sum over a range of it overflows (the difference of two running sums fits; adding the range's values
+/// one by one, as the buckets do, never overflows either).
+struct BucketSums: Sendable {
+    static let stride = 64
+    static let limit: Int128 = 1 << 125
+
+    /// Per bucket, the sums of its first 0, `stride`, 2 × `stride`, … values; empty for a bucket summed entry by entry.
+    let checkpoints: [[Int128]]
+    /// Per bucket, its greatest sequence.
+    let lastSequences: [Int64]
+
+    init(_ usage: UsageBuckets) {
+        var checkpoints: [[Int128]] = []
+        var lastSequences: [Int64] = []
+        checkpoints.reserveCapacity(usage.buckets.count)
+        lastSequences.reserveCapacity(usage.buckets.count)
+        for bucket in usage.buckets {
+            var sums: [Int128] = [0]
+            sums.reserveCapacity(bucket.entries.count / Self.stride + 1)
+            var total: Int128 = 0
+            var last = Int64.min
+            var fits = true
+            for (index, entry) in bucket.entries.enumerated() {
+                last = max(last, entry.sequence)
+                guard fits else { continue }
+                let (sum, overflow) = total.addingReportingOverflow(entry.value)
+                if overflow || sum > Self.limit || sum < -Self.limit { fits = false }
+                total = sum
+                if (index + 1) % Self.stride == 0 { sums.append(total) }
+            }
+            checkpoints.append(fits ? sums : [])
+            lastSequences.append(last)
+        }
+        self.checkpoints = checkpoints
+        self.lastSequences = lastSequences
+    }
+
+    /// The sum of the values of `query`'s bucket in its period, or `nil` when the running sums cannot give it.
+    func sum(_ query: UsageQuery, of usage: UsageBuckets, receivedThrough: Int64) -> Int128? {
+        guard query.key < checkpoints.count, !checkpoints[query.key].isEmpty, lastSequences[query.key] <= receivedThrough else { return nil }
+        let bucket = usage.buckets[query.key]
+        let sums = checkpoints[query.key]
+        /// The sum of the bucket's first `count` values.
+        func prefix(_ count: Int) -> Int128 {
+            let block = count / Self.stride
+            var total = sums[block]
+            for index in block * Self.stride..<count { total += bucket.entries[index].value }
+            return total
+        }
+        return prefix(bucket.lowerBound(query.period.end.seconds)) - prefix(bucket.lowerBound(query.period.start.seconds))
     }
 }
 
