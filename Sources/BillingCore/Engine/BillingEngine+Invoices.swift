@@ -90,10 +90,9 @@ extension BillingEngine {
         let customer = customers[draft.invoice.customer]
         let finalized: Finalization.Finalized
         do {
-            // The payment method of ``paymentMethod(for:)``, from the customer just read.
             finalized = try Finalization.finalize(
-                draft.invoice, at: now, balance: customer?.balance ?? 0,
-                paymentMethod: definition.defaultPaymentMethod ?? customer?.defaultPaymentMethod, daysUntilDue: definition.daysUntilDue)
+                draft.invoice, at: now, balance: customer?.balance ?? 0, paymentMethod: Self.paymentMethod(of: definition, customer: customer),
+                daysUntilDue: definition.daysUntilDue)
         } catch {
             throw Self.located(error, definition, invoice: id)
         }

@@ -8,7 +8,12 @@ extension BillingEngine {
     /// `default_payment_method`, else its customer's `invoice_settings.default_payment_method` (§5.11).
     func paymentMethod(for index: Int) -> String? {
         let definition = subscriptions[index].definition
-        return definition.defaultPaymentMethod ?? customers[definition.customer]?.defaultPaymentMethod
+        return Self.paymentMethod(of: definition, customer: customers[definition.customer])
+    }
+
+    /// The payment method that pays `subscription`'s invoices: its own default, else its customer's.
+    static func paymentMethod(of subscription: Subscription, customer: Customer?) -> String? {
+        subscription.defaultPaymentMethod ?? customer?.defaultPaymentMethod
     }
 
     /// What the finalization of `invoice` (just collected once) leads to for subscription `index`: the
