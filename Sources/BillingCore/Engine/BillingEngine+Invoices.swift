@@ -12,11 +12,35 @@ extension BillingEngine {
         subscriptions[index].pendingUsage = []
         let coupons = activeCoupons(for: index)
         subscriptions[index].lastCoupons = coupons
-        let subscription = subscriptions[index]
         let finalizeAt = Finalization.instant(
-            of: reason, collection: subscription.definition.collectionMethod, created: start, grace: simulation.settings.finalizationGrace)
+            of: reason, collection: subscriptions[index].definition.collectionMethod, created: start, grace: simulation.settings.finalizationGrace)
         invoiceCount += 1
         let plans = held.isEmpty ? planned : planned + held
+        // Drafted from a copy of the subscription (pricing awaits its usage) that is gone when the subscription changes
+        // below: alive then, it made the first change copy the charges recorded (a dictionary for every invoice, perf).
+        let (invoice, usageLines, taxRates) = try await draft(
+            plans, of: subscriptions[index], index: index, reason: reason, period: period, coupons: coupons)
+        // What each licensed line charged, net of its discounts, for flexible credits (the invoice's first lines are the planned ones).
+        for (position, plan) in plans.enumerated() { subscriptions[index].recordCharge(invoice.lines[position], for: plan) }
+        subscriptions[index].pending = []
+        useOnceCoupons(of: invoice, subscription: index)
+        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines, coupons: coupons, taxRates: taxRates)
+        if !subscriptions[index].lifecycle.finalizesInvoices {
+            // Unpaid: the invoice stays a draft until finalize_invoice (Docs/ENGINE-RULES.md, "Payments").
+            try await storage.save(invoice)
+        } else if finalizeAt <= now {
+            try await finalize(invoice.id, of: index)
+        } else {
+            try await storage.save(invoice)
+            queue.schedule(.finalize(invoice: invoice.id, subscription: index), at: finalizeAt)
+        }
+    }
+
+    /// The draft invoice number ``invoiceCount`` of `subscription` (at `index`) for the lines `plans`, priced, discounted by
+    /// `coupons` and taxed; its metered lines' usage, to rate them again at finalization; each line's tax rates.
+    func draft(
+        _ plans: [PlannedLine], of subscription: BilledSubscription, index: Int, reason: BillingReason, period: Period, coupons: [Coupon]
+    ) async throws -> (invoice: Invoice, usageLines: [Draft.UsageLine], taxRates: [[TaxRate]]) {
         var lines: [InvoiceLine] = []
         var usageLines: [Draft.UsageLine] = []
         for plan in plans {
@@ -32,21 +56,8 @@ extension BillingEngine {
         invoice = try discounted(invoice, by: coupons, subscription: index)
         let taxRates = lineTaxRates(of: invoice, subscription: subscription)
         invoice = try taxed(invoice, rates: taxRates, subscription: subscription.definition)
-        // What each licensed line charged, net of its discounts, for flexible credits (the invoice's first lines are the planned ones).
-        for (position, plan) in plans.enumerated() { subscriptions[index].recordCharge(invoice.lines[position], for: plan) }
         do { try invoice.checkTotals() } catch { throw Self.located(error, subscription.definition, invoice: invoice.id) }
-        subscriptions[index].pending = []
-        useOnceCoupons(of: invoice, subscription: index)
-        drafts[invoice.id] = Draft(invoice: invoice, usageLines: usageLines, coupons: coupons, taxRates: taxRates)
-        if !subscriptions[index].lifecycle.finalizesInvoices {
-            // Unpaid: the invoice stays a draft until finalize_invoice (Docs/ENGINE-RULES.md, "Payments").
-            try await storage.save(invoice)
-        } else if finalizeAt <= now {
-            try await finalize(invoice.id, of: index)
-        } else {
-            try await storage.save(invoice)
-            queue.schedule(.finalize(invoice: invoice.id, subscription: index), at: finalizeAt)
-        }
+        return (invoice, usageLines, taxRates)
     }
 
     /// Draft → open → paid: re-aggregates usage (late usage in the grace lands), applies the balance.

@@ -81,6 +81,9 @@ public final class BillingEngine {
             guard let coupon = simulation.catalog.coupon(id) else { throw EngineError("customer \(customer.id): no coupon \(id)") }
             customerDiscounts[customer.id] = AppliedDiscount(coupon: coupon, start: simulation.clockStart)
         }
+        // A draft per subscription at a renewal instant: grown by doubling instead, the table rehashed its ids each time (perf).
+        drafts.reserveCapacity(simulation.subscriptions.count)
+        subscriptionIndexByID.reserveCapacity(simulation.subscriptions.count)
         for (index, definition) in simulation.subscriptions.enumerated() {
             subscriptions.append(try BilledSubscription(definition: definition, catalog: simulation.catalog, previous: subscriptions.last))
             subscriptionIndexByID[definition.id] = index

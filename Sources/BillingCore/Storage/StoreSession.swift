@@ -121,7 +121,8 @@ final class StoreSession {
         guard !unsaved.isEmpty else { return }
         let batch = unsaved
         unsaved = []
-        unsavedIndex = [:]
+        // Its capacity kept: a new table grew again to an instant's invoices, rehashing at each doubling.
+        unsavedIndex.removeAll(keepingCapacity: true)
         try await store.save(batch)
     }
 
