@@ -67,4 +67,42 @@ struct AcceptedEventsTests {
         #expect(try await compact.aggregate(queries) == expected)
         #expect(try await recorded.aggregate(queries) == expected)
     }
+
+    /// Units that fit in 63 bits stay in the entry, others go to the side array, at both edges and past them.
+    @Test func entriesKeepEveryValue() {
+        var wide: [Int128] = []
+        let edge = Int128(Int64.max >> 1)
+        let values: [Int128] = [0, -1, 1, edge, edge + 1, -edge - 1, -edge - 2, Int128(Int64.max), Int128(Int64.min), 10_000_000 * 1_000_000_000_000]
+        let entries = values.map { UsageBuckets.Entry(timestamp: 0, sequence: 0, units: $0, wide: &wide) }
+        #expect(entries.map { $0.units(in: wide) } == values)
+        // In the entry: 0, -1, 1, 2⁶² − 1 and −2⁶²; the other five (2⁶², −2⁶² − 1, Int64's edges, ten million) aside.
+        #expect(wide == [edge + 1, -edge - 2, Int128(Int64.max), Int128(Int64.min), 10_000_000 * 1_000_000_000_000])
+    }
+
+    /// Two batches with values too wide for an entry (ten million tokens: 10¹⁹ units) among small ones: the
+    /// memory store keeps each batch's wide values apart from the other's. By hand, for the one customer:
+    /// batch one 10,000,000 + 2 + 10,000,000 = 20,000,002, batch two 3 + 30,000,000 = 30,000,003; sum
+    /// 50,000,005, count 5, last (latest timestamp, the fifth event) 30,000,000.
+    @Test func wideValuesFromSeveralBatches() async throws {
+        var validator = MeterEventValidator(catalog: Self.catalog, customers: ["cus_a"], window: EventWindow(past: .days(400)))
+        let store = InMemoryBillingStore()
+        var sequence: Int64 = 0
+        for batchValues in [["10000000", "2", "10000000"], ["3", "30000000"]] {
+            var batch = AcceptedEvents(keys: validator.keys)
+            for value in batchValues {
+                sequence += 1
+                let event = MeterEvent(
+                    eventName: "tokens", timestamp: Self.january.start + TimeSpan(seconds: sequence), identifier: "evt_\(sequence)",
+                    payload: ["stripe_customer_id": "cus_a", "value": value])
+                #expect(validator.check(event, receivedAt: Self.january.end, sequence: sequence, into: &batch) == nil)
+            }
+            #expect(batch.recorded.map(\.value) == batchValues.map { Decimal12(Int($0)!) })
+            try await store.ingest(batch)
+        }
+        let key = try #require(validator.key(meter: "mtr_tokens", customer: "cus_a"))
+        let queries = [AggregationFormula.sum, .count, .last].map {
+            UsageQuery(meter: "mtr_tokens", customer: "cus_a", key: key, formula: $0, period: Self.january)
+        }
+        #expect(try await store.aggregate(queries) == [Decimal12(50_000_005), Decimal12(5), Decimal12(30_000_000)])
+    }
 }

@@ -4,9 +4,11 @@ import Testing
 
 /// ``BucketSums`` answers a `sum` only where it gives what summing the bucket's events one by one gives.
 struct BucketSumsTests {
-    /// A bucket of `count` events one second apart from t = 0, sequences 1…count, values from `value`.
-    static func bucket(_ count: Int, value: (Int) -> Int128) -> UsageBuckets.Bucket {
-        UsageBuckets.Bucket(entries: (0..<count).map { UsageBuckets.Entry(timestamp: Int64($0), sequence: Int64($0 + 1), value: value($0)) })
+    /// A bucket of `count` events one second apart from t = 0, sequences 1…count, values from `value` (the units
+    /// too wide for an entry in `wide`).
+    static func bucket(_ count: Int, wide: inout [Int128], value: (Int) -> Int128) -> UsageBuckets.Bucket {
+        UsageBuckets.Bucket(
+            entries: (0..<count).map { UsageBuckets.Entry(timestamp: Int64($0), sequence: Int64($0 + 1), units: value($0), wide: &wide) })
     }
 
     static func query(key: Int, from start: Int64, to end: Int64) -> UsageQuery {
@@ -18,7 +20,7 @@ struct BucketSumsTests {
     /// = 3 × 19,855 − 47,500 = 12,065.
     @Test func everyPeriodSumsItsEvents() throws {
         var usage = UsageBuckets()
-        usage.buckets = [Self.bucket(300) { Int128(3 * $0 - 250) }, Self.bucket(0) { _ in 0 }]
+        usage.buckets = [Self.bucket(300, wide: &usage.wide) { Int128(3 * $0 - 250) }, Self.bucket(0, wide: &usage.wide) { _ in 0 }]
         let sums = BucketSums(usage)
         #expect(sums.sum(Self.query(key: 0, from: 10, to: 200), of: usage, receivedThrough: .max) == 12_065)
         for start in stride(from: Int64(0), through: 300, by: 7) {
@@ -35,7 +37,10 @@ struct BucketSumsTests {
     /// (2¹²⁴ + 2¹²⁴ = 2¹²⁵ fits, a third passes the bound): no answer, the buckets sum event by event.
     @Test func noAnswerWhereItCouldDiffer() {
         var usage = UsageBuckets()
-        usage.buckets = [Self.bucket(300) { Int128($0) }, Self.bucket(3) { _ in Int128(1) << 124 }, Self.bucket(2) { _ in Int128(1) << 124 }]
+        usage.buckets = [
+            Self.bucket(300, wide: &usage.wide) { Int128($0) }, Self.bucket(3, wide: &usage.wide) { _ in Int128(1) << 124 },
+            Self.bucket(2, wide: &usage.wide) { _ in Int128(1) << 124 },
+        ]
         let sums = BucketSums(usage)
         #expect(sums.sum(Self.query(key: 0, from: 0, to: 300), of: usage, receivedThrough: 299) == nil)
         #expect(sums.sum(Self.query(key: 0, from: 0, to: 300), of: usage, receivedThrough: 300) == 44_850)  // 0 + 1 + … + 299 = 299 × 300 ÷ 2

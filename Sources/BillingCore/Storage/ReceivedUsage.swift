@@ -87,7 +87,7 @@ struct BucketSums: Sendable {
             for (index, entry) in bucket.entries.enumerated() {
                 last = max(last, entry.sequence)
                 guard fits else { continue }
-                let (sum, overflow) = total.addingReportingOverflow(entry.value)
+                let (sum, overflow) = total.addingReportingOverflow(usage.units(of: entry))
                 if overflow || sum > Self.limit || sum < -Self.limit { fits = false }
                 total = sum
                 if (index + 1) % Self.stride == 0 { sums.append(total) }
@@ -108,7 +108,7 @@ struct BucketSums: Sendable {
         func prefix(_ count: Int) -> Int128 {
             let block = count / Self.stride
             var total = sums[block]
-            for index in block * Self.stride..<count { total += bucket.entries[index].value }
+            for index in block * Self.stride..<count { total += usage.units(of: bucket.entries[index]) }
             return total
         }
         return prefix(bucket.lowerBound(query.period.end.seconds)) - prefix(bucket.lowerBound(query.period.start.seconds))

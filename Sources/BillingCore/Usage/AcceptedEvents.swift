@@ -13,6 +13,8 @@ public struct AcceptedEvents: Sendable {
     }
 
     private(set) var events: [Event] = []
+    /// The units of the events whose units do not fit in an entry (``UsageBuckets/Entry``), by place.
+    private(set) var wide: [Int128] = []
     /// The identifiers' bytes, one after the other; event `i`'s end at `identifierEnds[i]`.
     private var identifierBytes: [UInt8] = []
     private var identifierEnds: [Int] = []
@@ -26,7 +28,8 @@ public struct AcceptedEvents: Sendable {
 
     /// Appends an accepted event; `identifier` is its identifier's UTF-8.
     mutating func append(key: Int, timestamp: Instant, sequence: Int64, value: Decimal12, identifier: UnsafeBufferPointer<UInt8>) {
-        events.append(Event(key: key, usage: UsageBuckets.Entry(timestamp: timestamp.seconds, sequence: sequence, value: value.units)))
+        events.append(
+            Event(key: key, usage: UsageBuckets.Entry(timestamp: timestamp.seconds, sequence: sequence, units: value.units, wide: &wide)))
         identifierBytes.append(contentsOf: identifier)
         identifierEnds.append(identifierBytes.count)
     }
@@ -57,7 +60,7 @@ public struct AcceptedEvents: Sendable {
         let start = index == 0 ? 0 : identifierEnds[index - 1]
         return RecordedMeterEvent(
             meter: meter, customer: customer, key: event.key, timestamp: Instant(seconds: event.usage.timestamp),
-            sequence: event.usage.sequence, value: Decimal12(units: event.usage.value),
+            sequence: event.usage.sequence, value: Decimal12(units: event.usage.units(in: wide)),
             identifier: String(decoding: identifierBytes[start..<identifierEnds[index]], as: UTF8.self))
     }
 
