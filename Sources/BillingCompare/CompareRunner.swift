@@ -33,38 +33,51 @@ public struct CompareRunner: Sendable {
     }
 
     /// `selected`: variant names to run (all when empty); they must exist (the caller checks with ``unknown(_:in:)``).
-    /// `finished` is told after each run how many events it read: the base, then the re-rated variants of
-    /// ``plan(_:selected:)`` (``concurrency`` at a time, none reading an event), then the others, one after another.
+    /// `finished` is told after each run how many events it read: the base and the re-rated variants of
+    /// ``plan(_:selected:)`` (``concurrency`` at a time, none reading an event; they start as soon as the base has
+    /// received its last event, so they may end before it), then the others, one after another.
     /// The comparison lists the variants in the scenario's order whatever order they ran in.
     public func compare(
-        _ scenario: Scenario, selected: [String] = [], finished: @Sendable (_ events: Int) -> Void = { _ in }
+        _ scenario: Scenario, selected: [String] = [], finished: @escaping @Sendable (_ events: Int) -> Void = { _ in }
     ) async throws -> Comparison {
         let customers = CustomerOrder(scenario.simulation.customers.map(\.id))
-        let (baseOutcome, usage) = try await runner.simulateKeepingUsage(scenario)
+        let planned = plan(scenario, selected: selected)
+        // Each variant's revenue is worked out where it ran (side by side for the re-rated ones).
+        @Sendable func revenue(_ variant: ScenarioVariant, _ outcome: SimulationOutcome) throws -> PlanRevenue {
+            try PlanRevenue(
+                name: variant.name, description: variant.description, invoices: outcome.invoices, customers: customers,
+                catalog: variant.simulation.catalog, differences: [])
+        }
+        // The re-rated variants run while the base finishes the work it has after its last event (renewals,
+        // finalizations): its usage is final by then (``ScenarioRunner/simulateKeepingUsage(_:allReceived:)``).
+        let (received, receiving) = AsyncStream<ReceivedUsage>.makeStream()
+        async let reratedPlans = rerated(planned, over: received, finished: finished, revenue: revenue)
+        let baseOutcome: SimulationOutcome
+        do {
+            baseOutcome = try await runner.simulateKeepingUsage(scenario) { usage in
+                receiving.yield(usage)
+                receiving.finish()
+            }.outcome
+        } catch {
+            receiving.finish()
+            throw error
+        }
         finished(baseOutcome.usage.received)
         let base = try PlanRevenue(
             name: "base", description: scenario.description, invoices: baseOutcome.invoices, customers: customers,
             catalog: scenario.simulation.catalog,
             differences: ScenarioRunner.check(scenario.expectation, against: baseOutcome, catalog: scenario.simulation.catalog))
-        let planned = plan(scenario, selected: selected)
-        // Each variant's revenue is worked out where it ran (side by side for the re-rated ones).
-        @Sendable func revenue(_ variant: ScenarioVariant, _ outcome: SimulationOutcome) throws -> VariantComparison {
-            let plan = try PlanRevenue(
-                name: variant.name, description: variant.description, invoices: outcome.invoices, customers: customers,
-                catalog: variant.simulation.catalog, differences: [])
-            var comparison = try VariantComparison(plan, against: base)
-            let expected = scenario.expectation.variants.first { $0.name == variant.name }
-            comparison.plan.differences = expected.map { Self.check($0, plan) } ?? []
-            return comparison
-        }
-        var compared = try await rerated(planned, over: usage, finished: finished, revenue: revenue)
+        var plans = try await reratedPlans
         for (index, (variant, rerated)) in planned.enumerated() where !rerated {
             let outcome = try await runWhole(variant, of: scenario)
             finished(outcome.usage.received)
-            compared[index] = try revenue(variant, outcome)
+            plans[index] = try revenue(variant, outcome)
         }
         let variants = try planned.indices.map { index in
-            guard let comparison = compared[index] else { throw ComparisonError(description: "variant \(planned[index].variant.name) did not run") }
+            guard let plan = plans[index] else { throw ComparisonError(description: "variant \(planned[index].variant.name) did not run") }
+            var comparison = try VariantComparison(plan, against: base)
+            let expected = scenario.expectation.variants.first { $0.name == planned[index].variant.name }
+            comparison.plan.differences = expected.map { Self.check($0, plan) } ?? []
             return comparison
         }
         // From each plan's own: gathered from its invoices, all plans' joined, they were copied (80,000 for the bench's comparison).
@@ -79,16 +92,20 @@ public struct CompareRunner: Sendable {
         return Comparison(path: scenario.path, name: scenario.name, currency: currency, base: base, variants: variants)
     }
 
-    /// The re-rated variants of `planned` compared (`revenue`), by position (the others `nil`), ``concurrency``
-    /// at a time; each is told to `finished` as it ends.
+    /// The re-rated variants of `planned` priced (`revenue`), by position (the others `nil`), ``concurrency`` at a
+    /// time, over the usage `received` gives first (none when it gives none: the base failed); each is told to
+    /// `finished` as it ends.
     func rerated(
-        _ planned: [(variant: ScenarioVariant, rerated: Bool)], over usage: ReceivedUsage, finished: @Sendable (_ events: Int) -> Void,
-        revenue: @escaping @Sendable (ScenarioVariant, SimulationOutcome) throws -> VariantComparison
-    ) async throws -> [VariantComparison?] {
-        var compared = [VariantComparison?](repeating: nil, count: planned.count)
+        _ planned: [(variant: ScenarioVariant, rerated: Bool)], over received: AsyncStream<ReceivedUsage>,
+        finished: @escaping @Sendable (_ events: Int) -> Void, revenue: @escaping @Sendable (ScenarioVariant, SimulationOutcome) throws -> PlanRevenue
+    ) async throws -> [PlanRevenue?] {
+        var plans = [PlanRevenue?](repeating: nil, count: planned.count)
         var waiting = planned.indices.filter { planned[$0].rerated }[...]
+        guard !waiting.isEmpty else { return plans }
+        var usages = received.makeAsyncIterator()
+        guard let usage = await usages.next() else { return plans }
         let runner = runner
-        try await withThrowingTaskGroup(of: (Int, VariantComparison).self) { group in
+        try await withThrowingTaskGroup(of: (Int, PlanRevenue).self) { group in
             var running = 0
             while running > 0 || !waiting.isEmpty {
                 while running < concurrency, let index = waiting.popFirst() {
@@ -96,13 +113,13 @@ public struct CompareRunner: Sendable {
                     group.addTask { (index, try revenue(variant, try await runner.rerate(variant.simulation, over: usage))) }
                     running += 1
                 }
-                guard let (index, comparison) = try await group.next() else { break }
+                guard let (index, plan) = try await group.next() else { break }
                 running -= 1
-                compared[index] = comparison
+                plans[index] = plan
                 finished(0)
             }
         }
-        return compared
+        return plans
     }
 
     /// The variant run as the whole scenario with its patch (its streams reopened).

@@ -187,11 +187,14 @@ public struct ScenarioRunner: Sendable {
         }
     }
 
-    /// Runs the scenario as ``simulate(_:)`` does and keeps its usage, to re-rate variants from (``rerate(_:over:)``).
-    public func simulateKeepingUsage(_ scenario: Scenario) async throws -> (outcome: SimulationOutcome, usage: ReceivedUsage) {
+    /// Runs the scenario as ``simulate(_:)`` does and keeps its usage, to re-rate variants from (``rerate(_:over:)``);
+    /// `allReceived` is told the usage as soon as it is final (``BillingEngine/runKeepingUsage(events:allReceived:)``).
+    public func simulateKeepingUsage(
+        _ scenario: Scenario, allReceived: @escaping @Sendable (ReceivedUsage) -> Void = { _ in }
+    ) async throws -> (outcome: SimulationOutcome, usage: ReceivedUsage) {
         try await withStore { store in
             try await reading(scenario) { source in
-                try await BillingEngine(simulation: scenario.simulation, store: store).runKeepingUsage(events: &source)
+                try await BillingEngine(simulation: scenario.simulation, store: store).runKeepingUsage(events: &source, allReceived: allReceived)
             }
         }
     }

@@ -25,6 +25,15 @@ private func patched(_ scenario: Scenario, _ simulation: Simulation) -> Scenario
     return scenario
 }
 
+/// The usages a run told (``ScenarioRunner/simulateKeepingUsage(_:allReceived:)``), in order.
+private final class Told: @unchecked Sendable {
+    private let lock = NSLock()
+    private var told: [ReceivedUsage] = []
+
+    var usages: [ReceivedUsage] { lock.withLock { told } }
+    @Sendable func add(_ usage: ReceivedUsage) { lock.withLock { told.append(usage) } }
+}
+
 /// Re-rating a variant from the base's usage gives what running the variant whole gives.
 struct RerateTests {
     /// Every bundled what-if scenario: each variant keeps the meters (its patches change prices, price
@@ -60,14 +69,24 @@ struct RerateTests {
     /// (received after the period's invoice was drafted or finalized), `last` and `count` meters,
     /// duplicates, rejected events, events after `clock.until`, previews mid-period and timeline changes
     /// all read the usage that had been received at each instant, no more.
+    ///
+    /// The usage told as soon as it is final (the last event received, maybe before the run's last work,
+    /// as `billsim compare` starts its variants) is told once and re-rates the same, with the same report.
     @Test func everyScenarioReratedFromItsOwnUsageIsItself() async throws {
         var rerated = 0
         for file in ScenarioRunner.discover([root.appendingPathComponent("Scenarios").path]) {
+            let told = Told()
             guard case .success(let scenario) = ScenarioLoader.load(path: file),
-                let (base, usage) = try? await runner.simulateKeepingUsage(scenario),
+                let (base, usage) = try? await runner.simulateKeepingUsage(scenario, allReceived: told.add),
                 usage.fits(scenario.simulation)  // not with billing thresholds (checked as events are received)
             else { continue }
             expectSame(try await runner.rerate(scenario.simulation, over: usage), base, file)
+            let early = told.usages
+            #expect(early.count == 1, "\(file)")
+            if let first = early.first {
+                expectSame(try await runner.rerate(scenario.simulation, over: first), base, "\(file), as told")
+                #expect(first.report == usage.report, "\(file)")
+            }
             rerated += 1
         }
         #expect(rerated >= 50)

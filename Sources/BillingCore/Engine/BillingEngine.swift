@@ -50,6 +50,8 @@ public final class BillingEngine {
     var credits: CreditLedger
     /// The instant whose due work has had its usage aggregated in one batch (``prefetchUsage()``).
     var prefetchedAt: Instant?
+    /// ``runKeepingUsage(events:allReceived:)``'s hook, until it is told.
+    var allReceived: (@Sendable (ReceivedUsage) -> Void)?
     /// Customer → the subscriptions (indices) that have or will have billing thresholds: the intake keeps
     /// their customers' running usage (``EventIntake/tallies``), and each instant their events are received
     /// at is checked one second later.
@@ -119,14 +121,34 @@ public final class BillingEngine {
 
     /// Runs the clock as ``run(events:)`` does and keeps the accepted events and when each was received,
     /// to re-rate variants from (``init(simulation:store:rerating:)``).
-    public func runKeepingUsage(events source: inout some MeterEventSource) async throws -> (outcome: SimulationOutcome, usage: ReceivedUsage) {
+    ///
+    /// `allReceived` is told the usage once, as soon as it is final: when the last event has been received
+    /// (the clock may still have work, which reads the usage but adds none), else when the run ends. Variants
+    /// re-rated from it can then run while this run finishes its own work (README, "Re-rating").
+    public func runKeepingUsage(
+        events source: inout some MeterEventSource, allReceived: @escaping @Sendable (ReceivedUsage) -> Void = { _ in }
+    ) async throws -> (outcome: SimulationOutcome, usage: ReceivedUsage) {
         storage.keepUsage()
         intake.receipts = ReceiptCurve()
+        self.allReceived = allReceived
         let outcome = try await run(events: &source)
-        let usage = ReceivedUsage(
-            buckets: try await storage.keptUsage(), receipts: intake.receipts ?? ReceiptCurve(), report: outcome.usage, simulation: simulation,
-            keys: eventKeys)
+        let usage = try await keptUsage(report: outcome.usage)
+        tellAllReceived(usage)
         return (outcome, usage)
+    }
+
+    /// The usage kept so far, with `report`.
+    func keptUsage(report: UsageReport) async throws -> ReceivedUsage {
+        ReceivedUsage(
+            buckets: try await storage.keptUsage(), receipts: intake.receipts ?? ReceiptCurve(), report: report, simulation: simulation,
+            keys: eventKeys)
+    }
+
+    /// Tells ``allReceived`` `usage`, the first time only.
+    func tellAllReceived(_ usage: ReceivedUsage) {
+        guard let hook = allReceived else { return }
+        allReceived = nil
+        hook(usage)
     }
 
     /// Runs the clock over the usage given at ``init(simulation:store:rerating:)``: no event is received,
@@ -172,6 +194,8 @@ public final class BillingEngine {
             }
             if !intake.lateCandidates.isEmpty { countLateEvents() }
             try await storage.settle()
+            // Every event is received and counted (none is left to skip): the usage is final.
+            if allReceived != nil, events.nextArrival == nil { tellAllReceived(try await keptUsage(report: intake.usage)) }
             guard let at = queue.nextInstant, at <= until else { break }
             now = max(now, at)
             if storage.receive(through: now) { prefetchedAt = nil }
