@@ -40,13 +40,6 @@ public struct AcceptedEvents: Sendable {
         identifier.withUTF8 { append(key: key, timestamp: timestamp, sequence: sequence, value: value, identifier: $0) }
     }
 
-    /// Empties the batch, keeping its storage.
-    mutating func removeAll() {
-        events.removeAll(keepingCapacity: true)
-        identifierBytes.removeAll(keepingCapacity: true)
-        identifierEnds.removeAll(keepingCapacity: true)
-    }
-
     mutating func reserveCapacity(_ count: Int) {
         events.reserveCapacity(count)
         identifierEnds.reserveCapacity(count)
