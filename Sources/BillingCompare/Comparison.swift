@@ -137,12 +137,8 @@ extension PlanRevenue {
             for line in invoice.lines.indices {
                 // What the line adds to its invoice's `total`: what discounts and billing credits left of it (its
                 // taxable amount) plus its exclusive taxes, so the totals are the invoices' `total` (Invoice.total).
-                // `taxableAmount` and `taxTotal(inclusive: false)` summed here from the stored fields: those members, in
-                // another module, were called on a copy of each line (2% of a re-rated variant's CPU: perf, `billsim bench --stores compare`).
-                var net =
-                    invoice.lines[line].amount - invoice.lines[line].discountAmounts.reduce(0) { $0 + $1.amount }
-                    - invoice.lines[line].pretaxCreditAmounts.reduce(0) { $0 + $1.amount }
-                try add(invoice.lines[line].taxes.reduce(0) { $0 + ($1.inclusive ? 0 : $1.amount) }, to: &net, "invoice \(invoice.id)'s total")
+                var net = invoice.lines[line].taxableAmount
+                try add(invoice.lines[line].taxTotal(inclusive: false), to: &net, "invoice \(invoice.id)'s total")
                 try add(net, to: &invoiceTotal, "invoice \(invoice.id)'s total")
                 let price = invoice.lines[line].price
                 try add(net, to: &byPrice[price, default: 0], "revenue of price \(price)")

@@ -61,18 +61,21 @@ public struct InvoiceLine: Sendable, Hashable {
     /// Stripe's `taxes`: what each tax rate charged on this line (Docs/ENGINE-RULES.md, "Taxes").
     public var taxes: [TaxAmount] = []
 
+    // Inlinable, these four: another module (the comparison's revenue sums) reads them on every line where it lies;
+    // called across the module boundary, each call worked on a copy of the line (2% of a re-rated variant's CPU, perf).
+
     /// The sum of ``discountAmounts``.
-    public var discountTotal: Int64 { discountAmounts.reduce(0) { $0 + $1.amount } }
+    @inlinable public var discountTotal: Int64 { discountAmounts.reduce(0) { $0 + $1.amount } }
     /// The sum of ``pretaxCreditAmounts`` (never more than the line's amount less its discounts).
-    public var creditTotal: Int64 { pretaxCreditAmounts.reduce(0) { $0 + $1.amount } }
+    @inlinable public var creditTotal: Int64 { pretaxCreditAmounts.reduce(0) { $0 + $1.amount } }
 
     /// What the line's taxes are computed on: its amount less its discounts and its billing credits
     /// (BILLING-SEMANTICS §6.2: credits apply after discounts, before taxes). The invoice's sums are
     /// checked to fit by ``Invoice/checkTotals()``, so a line's never overflows.
-    public var taxableAmount: Int64 { amount - discountTotal - creditTotal }
+    @inlinable public var taxableAmount: Int64 { amount - discountTotal - creditTotal }
 
     /// The sum of the line's exclusive taxes (added to the total) or inclusive ones (inside its amount).
-    public func taxTotal(inclusive: Bool) -> Int64 { taxes.reduce(0) { $0 + ($1.inclusive == inclusive ? $1.amount : 0) } }
+    @inlinable public func taxTotal(inclusive: Bool) -> Int64 { taxes.reduce(0) { $0 + ($1.inclusive == inclusive ? $1.amount : 0) } }
 
     public init(
         id: String = "", price: String, subscriptionItem: String, description: String, period: Period, quantity: ExactDecimal,
