@@ -130,8 +130,9 @@ struct SourceCursor {
     mutating func refill(from source: inout some MeterEventSource) throws {
         switch try source.nextEventBatch() {
         case .events(let events): (batch, rows, count) = (events, nil, events.count)
-        case .rows(let new):
+        case .rows(var new):
             strings.take(new)
+            new.hashIdentifiers()
             (batch, rows, count) = ([], new, new.count)
         }
         index = 0
