@@ -235,11 +235,13 @@ public struct GeneratedEventSource: MeterEventSource {
 /// are (`nextEventBatch()`); `next()` and `nextBatch()` make them into events.
 public struct ReadAheadEventSource: MeterEventSource {
     static let batchSize = 8192
-    /// How many read batches may wait (~0.6 MB each for a CSV file). The engine sets up and bills the first
-    /// instant (10,000 subscriptions' first invoices in the bench, ~0.1 s) while the file is read: with room for
-    /// two batches the reader stopped after 5 ms of it, with 32 it reads on (in-process wall time of the 5M-row
-    /// CSV bench row, 7 alternated runs: 0.91× the two-batch queue's, peak memory +10 MB).
-    static let queuedBatches = 32
+    /// How many read batches may wait (~0.45 MB each for a CSV file, so at most ~60 MB whatever the file's
+    /// size). The engine sets up and bills the first instant (10,000 subscriptions' first invoices in the bench,
+    /// 0.15–0.2 s) while the file is read: with room for two batches the reader stopped after 5 ms of it, with
+    /// 32 after ~60 ms, with 128 it reads on through most of it. In-process wall time of the 5M-row CSV bench
+    /// row, 7 alternated runs each: 32 batches 0.91× two batches' (peak +10 MB), 128 batches 0.945× 32's
+    /// (peak 273–278 → 282–328 MB).
+    static let queuedBatches = 128
 
     /// The batches between the reading thread and the engine.
     final class Queue: @unchecked Sendable {
