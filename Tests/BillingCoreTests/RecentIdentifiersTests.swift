@@ -8,8 +8,10 @@ struct RecentIdentifiersTests {
     /// A seeded stream over a small pool of identifiers with gaps of 0 to 3 hours, so identifiers
     /// recur inside and outside the window, the table rebuilds many times, and forgotten slots are
     /// reused: every verdict must match the reference.
-    @Test(arguments: [1, 2, 3] as [UInt64])
-    func matchesTheReference(seed: UInt64) {
+    /// `eager`: the window is moved before each identifier (`forget`), else only by `receive`'s cutoff, which
+    /// moves it every `forgetEvery` identifiers and treats an older match as absent.
+    @Test(arguments: [1, 2, 3] as [UInt64], [true, false])
+    func matchesTheReference(seed: UInt64, eager: Bool) {
         var random = seed &* 0x9E37_79B9_7F4A_7C15
         func next(_ bound: UInt64) -> UInt64 {
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -25,13 +27,14 @@ struct RecentIdentifiersTests {
             // Lengths from 5 to 40 bytes (some past the 16 a small string holds), a few not ASCII.
             let number = next(3000)
             let identifier = "evt_\(number)" + String(repeating: number % 7 == 0 ? "\u{E9}" : "x", count: Int(number % 19))
-            table.forget(receivedAtOrBefore: now - window)
-            let verdict = table.receive(identifier, at: now)
+            if eager { table.forget(receivedAtOrBefore: now - window) }
+            let verdict = table.receive(identifier, at: now, forgetting: now - window)
             let expected = reference[identifier].flatMap { now - $0 < window.seconds ? $0 : nil }
             #expect(verdict == expected, "\(identifier) at \(now)")
             if expected == nil { reference[identifier] = now } else { duplicates += 1 }
         }
         #expect(duplicates > 1000)  // the stream really exercises both outcomes
+        table.forget(receivedAtOrBefore: now - window)
         #expect(table.count == reference.values.filter { now - $0 < window.seconds }.count)
     }
 

@@ -153,10 +153,9 @@ public struct MeterEventValidator: Sendable {
             for column in rowLookups.dimensionColumns[meterIndex] where column < 0 || rows.cells[first + column] < 0 { return .undecided }
         }
         guard fields.flags & UsageRows.identifierGiven != 0 else { return .undecided }
-        recent.forget(receivedAtOrBefore: now - Self.identifierWindow)
         return rows.identifierBytes.withUnsafeBufferPointer { bytes in
             let identifier = UnsafeBufferPointer(rebasing: bytes[rows.identifierRange(row)])
-            if let earlier = recent.receive(identifier, hash: fields.identifierHash, at: now) {
+            if let earlier = recent.receive(identifier, hash: fields.identifierHash, at: now, forgetting: now - Self.identifierWindow) {
                 return .rejected(Self.duplicate(String(decoding: identifier, as: UTF8.self), earlier))
             }
             accepted.append(
@@ -233,8 +232,7 @@ public struct MeterEventValidator: Sendable {
         }
         let identifier: String
         if let given = event.identifier {
-            recent.forget(receivedAtOrBefore: now - Self.identifierWindow)
-            if let earlier = recent.receive(given, at: now) { return Self.duplicate(given, earlier) }
+            if let earlier = recent.receive(given, at: now, forgetting: now - Self.identifierWindow) { return Self.duplicate(given, earlier) }
             identifier = given
         } else {
             generated += 1
