@@ -229,19 +229,24 @@ public struct GeneratedEventSource: MeterEventSource {
 }
 
 /// Reads a usage file ahead on its own thread, in batches of ``batchSize`` events, while the engine bills
-/// the batch before: parsing overlaps billing on a second core. At most ``queuedBatches`` batches wait, so memory stays
+/// the batch before: parsing overlaps billing on a second core. At most ``queuedRows`` batches of a CSV file's rows wait (at
+/// most ``queuedEvents`` of events, from a JSON Lines file), so memory stays
 /// bounded whatever the file's size. The file's problems come out of `next()` after its last event.
 /// A CSV file's batches are rows in compact form (``UsageRows``), which the engine validates where they
 /// are (`nextEventBatch()`); `next()` and `nextBatch()` make them into events.
 public struct ReadAheadEventSource: MeterEventSource {
     static let batchSize = 8192
-    /// How many read batches may wait (~0.45 MB each for a CSV file, so at most ~60 MB whatever the file's
+    /// How many batches of a CSV file's rows may wait (~0.45 MB each, so at most ~60 MB whatever the file's
     /// size). The engine sets up and bills the first instant (10,000 subscriptions' first invoices in the bench,
     /// 0.15–0.2 s) while the file is read: with room for two batches the reader stopped after 5 ms of it, with
     /// 32 after ~60 ms, with 128 it reads on through most of it. In-process wall time of the 5M-row CSV bench
     /// row, 7 alternated runs each: 32 batches 0.91× two batches' (peak +10 MB), 128 batches 0.945× 32's
     /// (peak 273–278 → 282–328 MB).
-    static let queuedBatches = 128
+    static let queuedRows = 128
+    /// How many batches of events (a JSON Lines file's) may wait, as before: each event is a `MeterEvent` with its
+    /// payload (hundreds of bytes), and that reader is slower than the engine (1M events/s in the bench), so more
+    /// room would only hold memory.
+    static let queuedEvents = 2
 
     /// The batches between the reading thread and the engine.
     final class Queue: @unchecked Sendable {
@@ -284,6 +289,7 @@ public struct ReadAheadEventSource: MeterEventSource {
         let thread = Thread {
             var failure: ScenarioLoadError?
             var ended = false
+            let queued = if case .rows = transfer.source.emptyBatch { Self.queuedRows } else { Self.queuedEvents }
             while !ended {
                 var batch = transfer.source.emptyBatch
                 do throws(ScenarioLoadError) {
@@ -294,7 +300,7 @@ public struct ReadAheadEventSource: MeterEventSource {
                     ended = true
                 }
                 queue.condition.lock()
-                while queue.batches.count >= Self.queuedBatches, !queue.cancelled { queue.condition.wait() }
+                while queue.batches.count >= queued, !queue.cancelled { queue.condition.wait() }
                 if queue.cancelled {
                     queue.condition.unlock()
                     return
