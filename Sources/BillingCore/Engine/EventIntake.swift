@@ -53,11 +53,13 @@ struct EventIntake {
         }
         usage.accepted += 1
         guard !billedPeriods.isEmpty || tallies != nil else { return }
-        let recorded = pending[pending.count - 1]
-        if let periods = billedPeriods[recorded.key], periods.contains(where: { $0.contains(recorded.timestamp) }) {
-            lateCandidates.append(recorded)
+        // Numbers only: a `RecordedMeterEvent` (its meter's, customer's and identifier's strings) for every event
+        // accepted once a period was billed made a run over several months' usage pay for strings per event.
+        let event = pending.numbers(pending.count - 1)
+        if let periods = billedPeriods[event.key], periods.contains(where: { $0.contains(event.timestamp) }) {
+            lateCandidates.append(pending[pending.count - 1])
         }
-        tallies?.receive(recorded, at: arrival)
+        tallies?.receive(key: event.key, timestamp: event.timestamp, sequence: event.sequence, units: event.units, at: arrival)
     }
 
     /// The instant of the next threshold check due (events arriving after it wait until it is made).

@@ -98,9 +98,9 @@ struct ThresholdTallies {
     }
 
     /// Counts an accepted event received at `arrival`; its customer's check at `arrival + 1s` is due.
-    mutating func receive(_ event: RecordedMeterEvent, at arrival: Instant) {
-        guard let index = byKey[event.key] else { return }
-        keys[index].add(Usage(timestamp: event.timestamp, sequence: event.sequence, value: event.value.units))
+    mutating func receive(key: Int, timestamp: Instant, sequence: Int64, units: Int128, at arrival: Instant) {
+        guard let index = byKey[key] else { return }
+        keys[index].add(Usage(timestamp: timestamp, sequence: sequence, value: units))
         let customer = keys[index].customer
         guard lastReceipt[customer] != arrival else { return }
         lastReceipt[customer] = arrival

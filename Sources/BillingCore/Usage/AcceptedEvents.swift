@@ -46,6 +46,13 @@ public struct AcceptedEvents: Sendable {
         identifierBytes.reserveCapacity(count * 16)
     }
 
+    /// Event `index`'s key, timestamp and sequence, and its value's units: read where they are, without the
+    /// strings of a ``RecordedMeterEvent``.
+    func numbers(_ index: Int) -> (key: Int, timestamp: Instant, sequence: Int64, units: Int128) {
+        let event = events[index]
+        return (event.key, Instant(seconds: event.usage.timestamp), event.usage.sequence, event.usage.units(in: wide))
+    }
+
     /// Event `index` with its meter's and customer's ids.
     public subscript(index: Int) -> RecordedMeterEvent {
         let event = events[index]
