@@ -45,7 +45,10 @@ struct EventIntake {
         }
     }
 
-    /// Counts a rejection, or the event just accepted (the last of `pending`).
+    /// Counts a rejection, or the event just accepted (the last of `pending`). Always inlined: called, it had the
+    /// caller build `event`'s context per row, retaining the row batch's arrays (a 5M-row CSV run's retains and
+    /// releases went from 3% to 19% of its samples when this function grew past the inliner's limit).
+    @inline(__always)
     private mutating func take(_ rejection: MeterEventValidator.Rejection?, at arrival: Instant, event: () -> MeterEvent) {
         if let rejection {
             usage.record(MeterEventRejection(code: rejection.code, message: rejection.message, event: event()))
