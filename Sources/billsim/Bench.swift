@@ -133,7 +133,7 @@ extension BillSim {
             return folder
         }
 
-        /// One row (a store, a source), its billed total and wall time (`nil` when skipped), measured in this process.
+        /// One row (a store, a source), its billed total and its CPU and wall seconds (`nil` when skipped), measured in this process.
         func measure(_ name: String, source: String) async throws -> (line: String, total: Int64?, time: RunTime?) {
             let folder = try makeWorkFolder()
             defer { if workDirectory == nil { try? FileManager.default.removeItem(atPath: folder) } }
