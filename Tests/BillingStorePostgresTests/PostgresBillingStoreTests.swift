@@ -208,16 +208,18 @@
                 while await batches.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
                 try await cluster.stop()
                 // The store's failing call is what is timed: from when the server is gone, or from when that call
-                // began if later. Stopping the server (the pg-stop script) took 12.5 s once on a loaded machine, and
-                // this test makes each batch's 50,000 events itself, in a debug build: timed from the stop, the
-                // error came after 13.6 s once (CI, 2026-12-02).
+                // began if later (stopping the server, the pg-stop script, took 12.5 s once on a loaded machine).
                 let stopped = clock.now
                 let (error, began, ended) = await ingesting.value
                 let elapsed = ended - max(began, stopped)
                 let description = "\(error.map { "\($0)" } ?? "no error")"
                 #expect(error is PostgresStoreError, "\(description)")
                 #expect(description.hasPrefix("PostgreSQL store \(cluster.url): ingesting 50000 events: "), "\(description)")
-                #expect(elapsed < .seconds(10), "took \(elapsed)")
+                // The store noticed the closed connection: its error is not the deadline's, and it came before the
+                // deadline (20 s). A bound of 10 s failed twice on loaded CI machines with this debug build (13.6 s
+                // timed from the server's stop, then 11.2 s timed as here, 2026-12-02).
+                #expect(!description.contains("no answer from the server within"), "\(description)")
+                #expect(elapsed < .seconds(20), "took \(elapsed)")
                 // Later calls fail at once, naming the store.
                 let later = clock.now
                 let error2 = await #expect(throws: PostgresStoreError.self) { try await store.aggregate(query(.sum)) }
