@@ -286,10 +286,10 @@ public struct ReadAheadEventSource: MeterEventSource {
         let queue = Queue()
         owner = Owner(queue)
         let transfer = Transfer(source)
+        let queued = source.csv != nil ? Self.queuedRows : Self.queuedEvents
         let thread = Thread {
             var failure: ScenarioLoadError?
             var ended = false
-            let queued = if case .rows = transfer.source.emptyBatch { Self.queuedRows } else { Self.queuedEvents }
             while !ended {
                 var batch = transfer.source.emptyBatch
                 do throws(ScenarioLoadError) {
